@@ -1,0 +1,43 @@
+# nacarbon: every target installs what it needs from requirements.lock first.
+PY      ?= python3.11
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+UV_VER  := 0.13.9
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := true
+
+.PHONY: help venv run test test-slow validate train ui lock clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q "uv==$(UV_VER)"
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create/refresh .venv from requirements.lock
+
+run: $(STAMP) ## main job: validate data, train and tune every target, promote, screen, report
+	$(BIN)/python -m nacarbon.pipeline
+
+test: $(STAMP) ## fast test suite (skips tests marked slow)
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP) ## the whole suite, slow tests included
+	$(BIN)/python -m pytest -m ""
+
+validate: $(STAMP) ## validate the shipped databases
+	$(BIN)/python -m nacarbon.db validate
+
+ui: $(STAMP) ## MLflow UI on 127.0.0.1 for the project store under mlruns/
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --host 127.0.0.1 --port 5000
+
+lock: ## re-resolve requirements.in into requirements.lock
+	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.lock
+
+clean: ## remove the venv and local run stores
+	rm -rf $(VENV) mlruns

@@ -1,0 +1,67 @@
+"""From a database table to the model's inputs: features, target, groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nacarbon.data import columns as C
+from nacarbon.errors import ConfigError
+
+# Columns built from others, so configs can ask for them by name.
+DERIVED = {"is_soft": lambda df: (df[C.MATERIAL_CLASS] == "soft").astype(float)}
+
+
+@dataclass(frozen=True)
+class Design:
+    """Rows usable for one target."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    groups: np.ndarray
+    meta: pd.DataFrame          # sample_id, material_class, dataset, source of each row
+    n_dropped: int              # rows dropped because the target is missing
+
+
+def add_derived(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Return ``frame`` with any derived columns in ``columns`` computed."""
+    out = frame.copy()
+    for col in columns:
+        if col in DERIVED and col not in out:
+            out[col] = DERIVED[col](out)
+    return out
+
+
+def make_design(frame: pd.DataFrame, *, features: Sequence[str], target: str) -> Design:
+    """Select the rows with a measured target and split them into X, y and groups.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A validated database table.
+    features : sequence of str
+        Feature columns (database columns or names in ``DERIVED``).
+    target : str
+        Target column; rows where it is missing are dropped (and counted), never imputed.
+
+    Returns
+    -------
+    Design
+    """
+    frame = add_derived(frame, features)
+    unknown = [c for c in [*features, target] if c not in frame]
+    if unknown:
+        raise ConfigError(f"columns {unknown} are not in the dataset; it has {sorted(frame.columns)}")
+    keep = frame[target].notna()
+    rows = frame.loc[keep].reset_index(drop=True)
+    meta_cols = [c for c in (C.SAMPLE_ID, C.MATERIAL_CLASS, C.DATASET, C.SOURCE) if c in rows]
+    return Design(
+        X=rows[list(features)].astype(float),
+        y=rows[target].to_numpy(dtype=float),
+        groups=rows[C.SOURCE].to_numpy(dtype=object),
+        meta=rows[meta_cols],
+        n_dropped=int((~keep).sum()),
+    )

@@ -1,0 +1,190 @@
+"""The database schema: required columns, types, physical ranges and duplicates.
+
+Every file the project reads or ingests passes :func:`validate` first. A rule break is an
+error unless the row's ``qc_waiver`` cell names that rule: figures printed in a source are
+kept as printed (e.g. a d002 below graphite's spacing in Liu et al. 2022, Table 1), but only
+where someone has looked at them and said why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from nacarbon.data import columns as C
+from nacarbon.errors import DataValidationError
+
+WAIVER = "qc_waiver"
+
+
+@dataclass(frozen=True)
+class RangeRule:
+    """A physical range one column must lie in (missing values pass: missing is not wrong)."""
+
+    name: str
+    column: str
+    low: float
+    high: float
+    include_low: bool = True
+    include_high: bool = True
+    why: str = ""
+
+    def describe(self) -> str:
+        """Human-readable form, e.g. ``0.3354 <= d002_nm < 0.5``."""
+        lo = "<=" if self.include_low else "<"
+        hi = "<=" if self.include_high else "<"
+        text = f"{self.name}: {self.low:g} {lo} {self.column} {hi} {self.high:g}"
+        return f"{text} ({self.why})" if self.why else text
+
+    def ok(self, values: pd.Series) -> pd.Series:
+        """Element-wise pass mask; NaN passes."""
+        above = values >= self.low if self.include_low else values > self.low
+        below = values <= self.high if self.include_high else values < self.high
+        return (above & below) | values.isna()
+
+
+RULES: tuple[RangeRule, ...] = (
+    RangeRule("d002_range", C.D002_NM, C.GRAPHITE_D002_NM, 0.5, True, False,
+              "graphite's 0.3354 nm is the floor; >= 0.5 nm is a value in Angstrom"),
+    RangeRule("la_range", C.LA_NM, 0.0, 100.0, False, True, "nm; non-graphitic carbons are < 100 nm"),
+    RangeRule("lc_range", C.LC_NM, 0.0, 100.0, False, True, "nm; non-graphitic carbons are < 100 nm"),
+    RangeRule("id_ig_range", C.ID_IG, 0.0, 5.0, False, True, "a Raman intensity ratio"),
+    RangeRule("ssa_range", C.SSA_M2_G, 0.0, 3500.0, True, True, "m2/g; above any real carbon"),
+    RangeRule("ice_range", C.ICE_PCT, 0.0, 100.0, True, True, "a percentage, not a fraction"),
+    RangeRule("capacity_range", C.CAPACITY_MAH_G, 0.0, 1500.0, True, True, "mAh/g"),
+    RangeRule("plateau_capacity_range", C.PLATEAU_CAPACITY_MAH_G, 0.0, 1500.0, True, True, "mAh/g"),
+    RangeRule("current_range", C.CURRENT_MA_G, 0.0, 1e5, False, True, "mA/g"),
+    RangeRule("rate_factor_range", C.RATE_FACTOR, 0.0, 10.0, False, True, "1/slope, positive"),
+    RangeRule("plateau_v_range", C.PLATEAU_V, 0.0, 3.0, False, True, "V vs Na/Na+"),
+    RangeRule("htt_range", C.HTT_C, 200.0, 3200.0, True, True, "degC"),
+)
+RULE_NAMES = {r.name for r in RULES}
+
+REQUIRED = [C.SAMPLE_ID, C.SOURCE, C.MATERIAL_CLASS, *C.STRUCTURE]
+NUMERIC = [*C.STRUCTURE, C.HTT_C, C.CAPACITY_MAH_G, C.CURRENT_MA_G, C.RATE_FACTOR, C.ICE_PCT,
+           C.PLATEAU_V, C.PLATEAU_CAPACITY_MAH_G]
+CATEGORIES = {C.MATERIAL_CLASS: {"hard", "soft"}, C.ELECTROLYTE: {"ester", "ether"}}
+# Columns that identify a row rather than describe the material: ignored when looking for
+# the same row entered twice.
+IDENTITY = {C.SAMPLE_ID, "table", "table_row", "note", WAIVER}
+
+
+def _pandera_schema(columns: list[str]) -> pa.DataFrameSchema:
+    """Build the pandera schema for the columns present (numeric already coerced)."""
+    cols: dict[str, pa.Column] = {
+        C.SAMPLE_ID: pa.Column(str, pa.Check(lambda s: s.str.strip() != "", name="sample_id_not_empty"),
+                               unique=True, nullable=False),
+        C.SOURCE: pa.Column(str, pa.Check(lambda s: s.str.strip() != "", name="source_not_empty"),
+                            nullable=False),
+    }
+    for name, allowed in CATEGORIES.items():
+        if name in columns:
+            cols[name] = pa.Column(str, pa.Check.isin(sorted(allowed), name=f"{name}_in_{sorted(allowed)}"),
+                                   nullable=name != C.MATERIAL_CLASS)
+    for rule in RULES:
+        if rule.column in columns:
+            cols[rule.column] = pa.Column(float, pa.Check(rule.ok, name=rule.name, error=rule.describe()),
+                                          nullable=True)
+    return pa.DataFrameSchema(cols, strict=False)
+
+
+def _problem(row: int | None, field: str, value: object, rule: str) -> dict:
+    return {"row": row, "field": field, "value": value, "rule": rule}
+
+
+def _parse_numbers(df: pd.DataFrame, problems: list[dict]) -> pd.DataFrame:
+    """Coerce numeric columns; a cell that is present but not a number is a problem."""
+    out = df.copy()
+    for col in NUMERIC:
+        if col not in out:
+            continue
+        raw = out[col]
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(_problem(i + 1, col, raw.iloc[i], "must be a number (a missing value is an empty cell)"))
+        out[col] = num.astype(float)
+    return out
+
+
+def _waived(df: pd.DataFrame, problems: list[dict]) -> pd.DataFrame:
+    """Blank the cells whose rule the row waives, so pandera does not flag them."""
+    if WAIVER not in df:
+        return df
+    out = df.copy()
+    by_name = {r.name: r for r in RULES}
+    for i, cell in enumerate(out[WAIVER].tolist()):
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)) or str(cell).strip() == "":
+            continue
+        for name in (n.strip() for n in str(cell).split(";")):
+            if name not in by_name:
+                problems.append(_problem(i + 1, WAIVER, cell, f"unknown rule '{name}'; known: {sorted(RULE_NAMES)}"))
+            elif by_name[name].column in out:
+                out.iloc[i, out.columns.get_loc(by_name[name].column)] = np.nan
+    return out
+
+
+def _duplicate_rows(df: pd.DataFrame, problems: list[dict]) -> None:
+    content = [c for c in df.columns if c not in IDENTITY]
+    dup = df.duplicated(subset=content, keep="first")
+    first = {}
+    for i, key in enumerate(map(tuple, df[content].astype(str).to_numpy())):
+        if dup.iloc[i]:
+            problems.append(_problem(i + 1, "(all fields)", df[C.SAMPLE_ID].iloc[i] if C.SAMPLE_ID in df else None,
+                                     f"duplicate_row: same content as row {first[key]}"))
+        else:
+            first.setdefault(key, i + 1)
+
+
+def validate(df: pd.DataFrame, path: str | Path = "<dataframe>") -> pd.DataFrame:
+    """Check a database table and return it with numeric columns as floats.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table as read from CSV (strings allowed; they are coerced).
+    path : str or Path, default="<dataframe>"
+        The file name used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with numeric columns coerced to float64 (waived cells keep their values).
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem: row (1-based data row; file line = row + 1), field, value, rule.
+    """
+    problems: list[dict] = []
+    missing = [c for c in REQUIRED if c not in df.columns]
+    for col in missing:
+        problems.append(_problem(None, col, None, "required column is missing"))
+    if missing:
+        raise DataValidationError(str(path), problems)
+
+    parsed = _parse_numbers(df, problems)
+    checked = _waived(parsed, problems)
+    try:
+        _pandera_schema(list(checked.columns)).validate(checked, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        for case in err.failure_cases.itertuples(index=False):
+            idx = case.index
+            row = None if idx is None or (isinstance(idx, float) and np.isnan(idx)) else int(idx) + 1
+            value = df[case.column].iloc[row - 1] if row is not None and case.column in df else case.failure_case
+            rule = str(case.check)
+            by_name = {r.name: r for r in RULES}
+            if rule in by_name:
+                rule = by_name[rule].describe()
+            elif rule == "field_uniqueness":
+                rule = "must be unique"
+            problems.append(_problem(row, case.column, value, rule))
+    _duplicate_rows(df, problems)
+    if problems:
+        problems.sort(key=lambda p: (p["row"] is not None, p["row"] or 0, str(p["field"])))
+        raise DataValidationError(str(path), problems)
+    return parsed

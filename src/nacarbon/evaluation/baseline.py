@@ -1,0 +1,24 @@
+"""Is a model better than predicting the training mean? Decided one way everywhere."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def paired_rmse_test(model_rmse: list[float], baseline_rmse: list[float]) -> float:
+    """One-sided paired t-test p-value that the model's fold RMSE is below the baseline's.
+
+    Folds share their test rows, so the comparison is paired. NaN when fewer than two folds
+    or when every difference is zero.
+    """
+    diff = np.asarray(baseline_rmse, float) - np.asarray(model_rmse, float)
+    if len(diff) < 2 or np.allclose(diff, diff[0]):
+        return float("nan") if len(diff) < 2 or diff[0] == 0 else (0.0 if diff[0] > 0 else 1.0)
+    return float(stats.ttest_1samp(diff, 0.0, alternative="greater").pvalue)
+
+
+def beats_baseline(summary: dict[str, float]) -> bool:
+    """The rule: lower mean fold RMSE than the mean baseline on the same folds, and pooled
+    out-of-fold R² above zero (better than the global mean of the measured values)."""
+    return bool(summary["rmse_mean"] < summary["baseline_rmse_mean"] and summary["r2_pooled"] > 0)

@@ -1,0 +1,22 @@
+"""Where the project lives on disk, so every entry point resolves the same files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """Return the repository root (the folder holding ``conf/`` and ``data/``).
+
+    ``NACARBON_ROOT`` overrides it; otherwise it is found from this file's location, which
+    holds for the editable install the Makefile makes.
+    """
+    env = os.environ.get("NACARBON_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "conf").is_dir() and (parent / "pyproject.toml").is_file():
+            return parent
+    return Path.cwd().resolve()

@@ -1,0 +1,61 @@
+"""Parity plot: out-of-fold predictions against measured values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+_COLORS = {"hard": "#1f77b4", "soft": "#d62728"}
+
+
+def parity_plot(oof: pd.DataFrame, *, path: str | Path, label: str, unit: str,
+                metrics: dict[str, float] | None = None, color_by: str = "material_class") -> Path:
+    """Draw predicted vs measured, coloured by ``color_by``, with the y = x line.
+
+    Parameters
+    ----------
+    oof : DataFrame
+        Columns ``y_true``, ``y_pred`` and ``color_by``.
+    path : path
+        PNG to write.
+    label, unit : str
+        Axis text, e.g. ``"Reversible capacity"``, ``"mAh/g"``.
+    metrics : dict, optional
+        Shown in the corner (``r2``, ``rmse``, ``mae``).
+    color_by : str
+        Column whose categories get one colour each.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(5.2, 5))
+    cats = oof[color_by].fillna("unknown") if color_by in oof else pd.Series("all", index=oof.index)
+    for cat in sorted(cats.unique()):
+        sel = cats == cat
+        ax.scatter(oof.loc[sel, "y_true"], oof.loc[sel, "y_pred"], s=28, alpha=0.8,
+                   color=_COLORS.get(cat), edgecolor="k", linewidth=0.4, label=f"{cat} (n={int(sel.sum())})")
+    lo = float(np.nanmin([oof["y_true"].min(), oof["y_pred"].min()]))
+    hi = float(np.nanmax([oof["y_true"].max(), oof["y_pred"].max()]))
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], "k--", lw=1, label="y = x")
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel(f"Measured {label} [{unit}]")
+    ax.set_ylabel(f"Predicted (out-of-fold) [{unit}]")
+    if metrics:
+        ax.text(0.03, 0.97, "\n".join(f"{k.upper()} = {v:.3g}" for k, v in metrics.items()),
+                transform=ax.transAxes, va="top", fontsize=9, bbox={"fc": "white", "alpha": 0.8})
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
