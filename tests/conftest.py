@@ -1,0 +1,39 @@
+"""Shared fixtures: compose real configs, with every store redirected into tmp_path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+import nacarbon.config  # noqa: F401  (resolvers)
+from nacarbon.paths import project_root
+
+ROOT = project_root()
+CONF = ROOT / "conf"
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def compose_config(name: str, overrides: list[str] | tuple[str, ...] = ()):
+    """Compose ``conf/<name>.yaml`` with overrides, as the entry points do."""
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose(config_name=name, overrides=list(overrides))
+
+
+@pytest.fixture
+def tmp_store(tmp_path: Path) -> list[str]:
+    """Overrides that put MLflow, Optuna and outputs under tmp_path."""
+    return [f"paths.mlruns_dir={tmp_path / 'mlruns'}", f"paths.output_dir={tmp_path / 'outputs'}",
+            f"paths.experiments_dir={tmp_path / 'experiments'}", "progress=false"]
+
+
+@pytest.fixture
+def make_cfg(tmp_store):
+    """Compose ``train.yaml`` (or another top config) with the tmp store applied."""
+
+    def _make(*overrides: str, name: str = "train"):
+        return compose_config(name, [*tmp_store, *overrides])
+
+    return _make

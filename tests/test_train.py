@@ -1,0 +1,84 @@
+"""``python -m train`` end to end on the real seed data, written to a real MLflow store."""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from nacarbon.training import run
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from tests.conftest import compose_config
+
+    tmp = tmp_path_factory.mktemp("train")
+    overrides = [f"paths.mlruns_dir={tmp / 'mlruns'}", "progress=false", "target=ice", "model=random_forest",
+                 "model.estimator.n_estimators=30"]
+    cfg = compose_config("train", overrides)
+    return cfg, run(cfg)
+
+
+def test_run_logs_metrics_and_tags(trained):
+    cfg, result = trained
+    client = MlflowClient(cfg.tracking.uri)
+    run_ = client.get_run(result.run_id)
+    for m in ("r2", "rmse", "mae"):
+        for suffix in ("_mean", "_std", "_pooled"):
+            assert m + suffix in run_.data.metrics
+            assert "baseline_" + m + suffix in run_.data.metrics
+    assert run_.data.metrics["n_rows"] == 67  # every seed row has an ICE
+    assert run_.data.tags["data_version"] == result.dataset.version
+    assert run_.data.tags["target"] == "ice" and run_.data.tags["cv"] == "group"
+    assert len(run_.data.tags["git_commit"]) >= 7
+    assert run_.data.params["model"] == "random_forest"
+    history = client.get_metric_history(result.run_id, "fold_rmse")
+    assert len(history) == 5
+
+
+def test_run_logs_artifacts(trained):
+    cfg, result = trained
+    client = MlflowClient(cfg.tracking.uri)
+    names = {a.path for a in client.list_artifacts(result.run_id)}
+    names |= {a.path for d in ("data", "plots") for a in client.list_artifacts(result.run_id, d)}
+    for expected in ("config.yaml", "plots/parity.png", "data/oof_predictions.csv", "data/training_data.csv",
+                     "data/fold_metrics.csv"):
+        assert expected in names
+    png = client.download_artifacts(result.run_id, "plots/parity.png")
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    oof = pd.read_csv(client.download_artifacts(result.run_id, "data/oof_predictions.csv"))
+    assert len(oof) == 67 and set(oof["material_class"]) == {"hard", "soft"}
+    config = open(client.download_artifacts(result.run_id, "config.yaml")).read()
+    assert "random_forest" in config and "${" not in config
+
+
+def test_artifacts_stay_in_project_store(trained):
+    cfg, result = trained
+    run_ = MlflowClient(cfg.tracking.uri).get_run(result.run_id)
+    assert run_.info.artifact_uri.startswith("file://" + cfg.tracking.artifact_root)
+
+
+def test_logged_model_loads_and_predicts(trained):
+    cfg, result = trained
+    mlflow.set_tracking_uri(cfg.tracking.uri)
+    model = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
+    X = result.design.X.head(5)
+    np.testing.assert_allclose(model.predict(X), result.model.predict(X))
+
+
+def test_oof_never_mixes_sources(trained):
+    _, result = trained
+    oof = result.cv.oof
+    for fold, part in oof.groupby("fold"):
+        train_groups = set(result.design.groups) - set(part["group"])
+        assert train_groups.isdisjoint(set(part["group"]))
+
+
+def test_same_command_same_metrics(trained, make_cfg):
+    cfg, result = trained
+    again = run(make_cfg("target=ice", "model=random_forest", "model.estimator.n_estimators=30"))
+    for k in ("r2_mean", "rmse_mean", "mae_pooled", "baseline_rmse_mean"):
+        assert again.metrics[k] == pytest.approx(result.metrics[k], rel=0, abs=1e-12)
