@@ -1,0 +1,1 @@
+"""Structure-property analysis: Spearman tables, performance maps and model explanation."""

@@ -1,0 +1,378 @@
+"""Maps of one performance over two structural parameters (paper Figs. 2b-g, 3 and 4f-h).
+
+Measured data are drawn as an interpolated surface restricted to the convex hull of the points,
+so the reader never mistakes extrapolation for data; screening predictions are drawn as an
+aggregated heatmap over the candidate grid.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Polygon
+from matplotlib.ticker import MaxNLocator
+from scipy.interpolate import CloughTocher2DInterpolator, LinearNDInterpolator, RBFInterpolator
+from scipy.spatial import ConvexHull, Delaunay, QhullError
+
+from nacarbon.data import columns as C
+from nacarbon.errors import ConfigError, DataValidationError
+
+AXIS_LABELS: dict[str, str] = {
+    C.D002_NM: r"$d_{002}$ (nm)",
+    C.LA_NM: r"$L_a$ (nm)",
+    C.LC_NM: r"$L_c$ (nm)",
+    C.ID_IG: r"$I_D/I_G$",
+    C.SSA_M2_G: r"SSA (m$^2$ g$^{-1}$)",
+    C.CAPACITY_MAH_G: r"Capacity (mAh g$^{-1}$)",
+    C.CURRENT_MA_G: r"Current density (mA g$^{-1}$)",
+    C.RATE_FACTOR: "Rate factor",
+    C.ICE_PCT: "ICE (%)",
+    C.PLATEAU_V: "Plateau (V)",
+    C.PLATEAU_CAPACITY_MAH_G: r"Plateau capacity (mAh g$^{-1}$)",
+    C.HTT_C: "HTT (°C)",
+}
+METHODS = ("rbf", "linear", "cubic")
+AGGREGATIONS = ("max", "mean", "min", "median")
+CMAP = "viridis"
+_DATA = "<DataFrame>"  # DataValidationError wants a path; these frames live in memory
+
+
+class MapGrid(NamedTuple):
+    """Interpolated surface on a regular grid.
+
+    ``xx``, ``yy`` and ``zz`` have shape ``(grid, grid)`` (rows follow y, columns follow x);
+    ``zz`` is NaN wherever ``inside`` is False, i.e. outside the convex hull of the data, whose
+    vertices (in order, data units) are the rows of ``hull``.
+    """
+
+    xx: np.ndarray
+    yy: np.ndarray
+    zz: np.ndarray
+    inside: np.ndarray
+    hull: np.ndarray
+
+
+def axis_label(column: str) -> str:
+    """Return a plot label with units for a database column.
+
+    Parameters
+    ----------
+    column : str
+        Column name, e.g. ``"la_nm"``.
+
+    Returns
+    -------
+    str
+        Mathtext label such as ``"$L_a$ (nm)"``; unknown columns are returned unchanged.
+    """
+    return AXIS_LABELS.get(column, column)
+
+
+def _short(column: str) -> str:
+    return axis_label(column).split(" (")[0]
+
+
+def _bad(field: str, value: object, rule: str) -> DataValidationError:
+    return DataValidationError(_DATA, [{"row": None, "field": field, "value": value, "rule": rule}])
+
+
+def numeric_columns(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Select columns as float, reporting every missing or non-numeric one at once.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Input table.
+    cols : list of str
+        Columns to take.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns as float64 on ``df``'s index (missing values kept as NaN).
+    """
+    problems, out = [], {}
+    for c in cols:
+        if c not in df.columns:
+            problems.append({"row": None, "field": c, "value": None, "rule": "column must be present"})
+            continue
+        try:
+            out[c] = pd.to_numeric(df[c], errors="raise").astype(float)
+        except (ValueError, TypeError) as exc:
+            problems.append({"row": None, "field": c, "value": str(exc), "rule": "must be numeric"})
+    if problems:
+        raise DataValidationError(_DATA, problems)
+    return pd.DataFrame(out, index=df.index)
+
+
+def map_grid(
+    x_values: np.ndarray,
+    y_values: np.ndarray,
+    z_values: np.ndarray,
+    *,
+    method: str = "rbf",
+    grid: int = 100,
+    smoothing: float = 1e-2,
+) -> MapGrid:
+    """Interpolate z over a regular (x, y) grid, masked to the convex hull of the data.
+
+    Parameters
+    ----------
+    x_values, y_values, z_values : array-like of float
+        Finite coordinates and values of the measured points (same length).
+    method : {"rbf", "linear", "cubic"}
+        ``"rbf"``: thin-plate-spline :class:`scipy.interpolate.RBFInterpolator` with
+        ``smoothing``; ``"linear"``/``"cubic"``: the interpolants behind
+        :func:`scipy.interpolate.griddata`, built on the hull's own triangulation.
+    grid : int
+        Number of grid nodes along each axis (at least 2).
+    smoothing : float
+        RBF smoothing on the unit-square-scaled coordinates; 0 interpolates exactly.
+
+    Returns
+    -------
+    MapGrid
+        Grid coordinates, interpolated values (NaN outside the hull), hull mask and polygon.
+
+    Notes
+    -----
+    Coordinates are rescaled to [0, 1] before interpolation because structural parameters
+    differ by orders of magnitude (d002 ~ 0.37 nm, SSA ~ 10^2 m^2/g) and both the isotropic RBF
+    kernel and the Delaunay triangulation would otherwise follow the larger axis only.
+    Repeated (x, y) points are replaced by their mean z, which an exact interpolant needs.
+    The thin-plate spline carries a linear polynomial, so planes are reproduced at any smoothing.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"unknown map method {method!r}; choose one of {METHODS}")
+    if int(grid) < 2:
+        raise ConfigError(f"grid must be at least 2, got {grid}")
+    x, y, z = (np.asarray(v, dtype=float).ravel() for v in (x_values, y_values, z_values))
+    if not len(x) == len(y) == len(z):
+        raise _bad("x, y, z", (len(x), len(y), len(z)), "arrays must have equal length")
+    if not (np.isfinite(x).all() and np.isfinite(y).all() and np.isfinite(z).all()):
+        raise _bad("x, y, z", None, "values must be finite (drop missing rows first)")
+    pts = pd.DataFrame({"x": x, "y": y, "z": z}).groupby(["x", "y"], as_index=False)["z"].mean()
+    if len(pts) < 3:
+        raise _bad("x, y", len(pts), "need at least 3 distinct (x, y) points")
+    lo = pts[["x", "y"]].min().to_numpy()
+    span = pts[["x", "y"]].max().to_numpy() - lo
+    if (span == 0).any():
+        raise _bad("x, y", span.tolist(), "points span a line, not an area")
+    uv = (pts[["x", "y"]].to_numpy() - lo) / span
+    try:
+        tri = Delaunay(uv)
+    except QhullError as exc:
+        raise _bad("x, y", None, "points are collinear: no area to map") from exc
+
+    g = np.linspace(0.0, 1.0, int(grid))
+    uu, vv = np.meshgrid(g, g)
+    query = np.column_stack([uu.ravel(), vv.ravel()])
+    inside = (tri.find_simplex(query) >= 0).reshape(uu.shape)
+    zv = pts["z"].to_numpy()
+    if method == "rbf":
+        zz = RBFInterpolator(uv, zv, kernel="thin_plate_spline", smoothing=smoothing)(query)
+    elif method == "linear":
+        zz = LinearNDInterpolator(tri, zv)(query)
+    else:
+        zz = CloughTocher2DInterpolator(tri, zv)(query)
+    zz = np.where(inside, zz.reshape(uu.shape), np.nan)
+    hull = lo + uv[ConvexHull(uv).vertices] * span
+    return MapGrid(lo[0] + uu * span[0], lo[1] + vv * span[1], zz, inside, hull)
+
+
+def _save(fig: Figure, path: str | Path, title: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The title (with n) also goes into the PNG's text metadata, so files explain themselves.
+    fig.savefig(path, dpi=150, metadata={"Title": title})
+    fig.clear()
+    return path
+
+
+def _norm(*arrays: np.ndarray) -> tuple[Normalize, np.ndarray]:
+    finite = np.concatenate([np.ravel(a) for a in arrays])
+    finite = finite[np.isfinite(finite)]
+    vmin, vmax = float(finite.min()), float(finite.max())
+    if vmax == vmin:  # constant z still needs increasing contour levels
+        pad = 0.5 * abs(vmin) if vmin else 0.5
+        vmin, vmax = vmin - pad, vmax + pad
+    levels = MaxNLocator(nbins=15).tick_values(vmin, vmax)  # round numbers on the colour bar
+    return Normalize(levels[0], levels[-1]), levels
+
+
+def performance_map(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    z: str,
+    *,
+    path: str | Path,
+    method: str = "rbf",
+    grid: int = 100,
+    title: str | None = None,
+    smoothing: float = 1e-2,
+) -> Path:
+    """Draw measured performance over two structural parameters as a filled-contour map.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Data with numeric columns ``x``, ``y`` and ``z``; rows missing any of them are dropped.
+    x, y : str
+        Structural parameters on the axes (e.g. ``"la_nm"``, ``"lc_nm"``).
+    z : str
+        Performance to map (e.g. ``"capacity_mah_g"``).
+    path : str or Path
+        PNG file to write (parent folders are created).
+    method : {"rbf", "linear", "cubic"}
+        Interpolation, see :func:`map_grid`.
+    grid : int
+        Grid nodes per axis.
+    title : str, optional
+        Title; ``(n = ...)`` is always appended.
+    smoothing : float
+        RBF smoothing, see :func:`map_grid`.
+
+    Returns
+    -------
+    Path
+        The written PNG.
+
+    Notes
+    -----
+    The surface is drawn only inside the convex hull of the measured points; the grey area
+    outside is where any map would be extrapolation. Points share the surface's colour scale
+    and have black edges so disagreement between a point and the smoothed surface is visible.
+    """
+    data = numeric_columns(df, [x, y, z]).dropna()
+    n = len(data)
+    mg = map_grid(data[x], data[y], data[z], method=method, grid=grid, smoothing=smoothing)
+    norm, levels = _norm(mg.zz, data[z].to_numpy())
+
+    fig = Figure(figsize=(6.4, 5.0), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_facecolor("0.90")
+    cf = ax.contourf(mg.xx, mg.yy, mg.zz, levels=levels, cmap=CMAP, norm=norm)
+    ax.add_patch(Polygon(mg.hull, closed=True, fill=False, ls="--", lw=0.8, ec="0.3"))
+    ax.scatter(data[x], data[y], c=data[z], cmap=CMAP, norm=norm, s=30, edgecolors="k",
+               linewidths=0.7, zorder=3, label=f"measured (n = {n})")
+    fig.colorbar(cf, ax=ax, label=axis_label(z))
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
+    outside = Patch(facecolor="0.90", edgecolor="0.3", ls="--", label="outside data hull (no map)")
+    # below the axes, so the key never hides measured points
+    fig.legend(handles=[*ax.get_legend_handles_labels()[0], outside], loc="outside lower center",
+               ncols=2, fontsize=8)
+    head = title or f"{_short(z)} over {_short(x)} and {_short(y)} ({method})"
+    full = f"{head} (n = {n})"
+    ax.set_title(full, fontsize=10)
+    return _save(fig, path, full)
+
+
+def _levels(values: pd.Series, bins: int) -> pd.Series:
+    if values.nunique() <= bins:  # screening grids are already regular: keep their levels
+        return values
+    edges = np.linspace(values.min(), values.max(), bins + 1)
+    centers = 0.5 * (edges[:-1] + edges[1:])
+    return pd.Series(centers[np.digitize(values, edges[1:-1])], index=values.index)
+
+
+def aggregate_grid(
+    candidates_df: pd.DataFrame, x: str, y: str, z: str, *, agg: str = "max", bins: int = 40
+) -> pd.DataFrame:
+    """Aggregate predicted z over the (x, y) levels of a set of screening candidates.
+
+    Parameters
+    ----------
+    candidates_df : pandas.DataFrame
+        Candidates with numeric columns ``x``, ``y`` and predicted ``z``.
+    x, y, z : str
+        Axis columns and predicted column.
+    agg : {"max", "mean", "min", "median"}
+        How the candidates sharing an (x, y) cell (differing in the other structural
+        parameters) are summarised: "max" shows the best reachable value, "mean" the typical one.
+    bins : int
+        An axis with more distinct values than this is cut into ``bins`` equal-width bins
+        labelled by their centres (half-open [lo, hi), the last one closed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: y levels (ascending), columns: x levels (ascending), values: aggregated z
+        (NaN for empty cells).
+    """
+    if agg not in AGGREGATIONS:
+        raise ConfigError(f"unknown aggregation {agg!r}; choose one of {AGGREGATIONS}")
+    if int(bins) < 1:
+        raise ConfigError(f"bins must be positive, got {bins}")
+    data = numeric_columns(candidates_df, [x, y, z]).dropna()
+    if data.empty:
+        raise _bad(f"{x}, {y}, {z}", 0, "need at least one complete candidate row")
+    keyed = pd.DataFrame({x: _levels(data[x], bins), y: _levels(data[y], bins), z: data[z]})
+    table = keyed.groupby([y, x])[z].agg(agg).unstack(x)
+    return table.sort_index().sort_index(axis=1)
+
+
+def _edges(centers: np.ndarray) -> np.ndarray:
+    if len(centers) == 1:
+        half = 0.5 * abs(centers[0]) or 0.5
+        return np.array([centers[0] - half, centers[0] + half])
+    mids = 0.5 * (centers[:-1] + centers[1:])
+    return np.concatenate([[2 * centers[0] - mids[0]], mids, [2 * centers[-1] - mids[-1]]])
+
+
+def prediction_map(
+    candidates_df: pd.DataFrame,
+    x: str,
+    y: str,
+    z: str,
+    *,
+    path: str | Path,
+    agg: str = "max",
+    bins: int = 40,
+    title: str | None = None,
+) -> Path:
+    """Draw screening predictions aggregated over an (x, y) grid as a heatmap (paper Fig. 4f-h).
+
+    Parameters
+    ----------
+    candidates_df : pandas.DataFrame
+        Screening candidates with the structural columns and the predicted ``z``.
+    x, y, z : str
+        Axis columns and predicted column.
+    path : str or Path
+        PNG file to write.
+    agg : {"max", "mean", "min", "median"}
+        Aggregation per cell, see :func:`aggregate_grid`.
+    bins : int
+        Binning threshold, see :func:`aggregate_grid`.
+    title : str, optional
+        Title; the number of candidates is always appended.
+
+    Returns
+    -------
+    Path
+        The written PNG.
+    """
+    table = aggregate_grid(candidates_df, x, y, z, agg=agg, bins=bins)
+    n = int(candidates_df[[x, y, z]].notna().all(axis=1).sum())
+    xe = _edges(table.columns.to_numpy(dtype=float))
+    ye = _edges(table.index.to_numpy(dtype=float))
+    values = np.ma.masked_invalid(table.to_numpy(dtype=float))
+
+    fig = Figure(figsize=(6.4, 5.0), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_facecolor("0.90")  # empty cells: no candidate there
+    mesh = ax.pcolormesh(xe, ye, values, cmap=CMAP, shading="flat")
+    fig.colorbar(mesh, ax=ax, label=f"{agg} predicted {axis_label(z)}")
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
+    head = title or f"Predicted {_short(z)}: {agg} over the other parameters"
+    full = f"{head} (n = {n} candidates)"
+    ax.set_title(full, fontsize=10)
+    return _save(fig, path, full)
