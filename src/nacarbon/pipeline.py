@@ -1,0 +1,129 @@
+"""``make run``: the whole job, step by step, from configs.
+
+    python -m nacarbon.pipeline [targets=[ice,rate]] [models=[ridge,xgboost]] [steps=[validate,train]]
+
+Each step calls the same library function as its own command (``python -m train``,
+``python -m promote`` ...), with configs composed the same way, so the pipeline is nothing
+but those commands in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
+from tqdm.auto import tqdm
+
+import nacarbon.config  # noqa: F401  (resolvers)
+from nacarbon.errors import NacarbonError
+from nacarbon.paths import project_root
+
+log = logging.getLogger("nacarbon.pipeline")
+
+
+def compose_config(name: str, overrides: list[str]) -> DictConfig:
+    """Compose ``conf/<name>.yaml`` exactly as its command-line entry point would."""
+    with initialize_config_dir(config_dir=str(project_root() / "conf"), version_base="1.3"):
+        return compose(config_name=name, overrides=overrides)
+
+
+def shared_overrides(cfg: DictConfig) -> list[str]:
+    """Overrides every step inherits from the pipeline config (store, dataset, protocol)."""
+    return [f"paths.root={cfg.paths.root}", f"paths.mlruns_dir={cfg.paths.mlruns_dir}",
+            f"paths.output_dir={cfg.paths.output_dir}", f"paths.experiments_dir={cfg.paths.experiments_dir}",
+            f"tracking.uri={cfg.tracking.uri}", f"dataset={cfg.dataset.name}", f"cv={cfg.cv.name}",
+            f"features={cfg.features.name}"]
+
+
+def step_validate(cfg: DictConfig, state: dict) -> None:
+    """Validate every file of the dataset before anything trains."""
+    from nacarbon.data.io import load_dataset
+
+    ds = load_dataset(cfg.dataset.name, list(cfg.dataset.files), merge=bool(cfg.dataset.merge))
+    state["data_version"] = ds.version
+    print(f"[validate] {cfg.dataset.name}: {len(ds.frame)} rows valid, data version {ds.version}")
+
+
+def step_train(cfg: DictConfig, state: dict) -> None:
+    """Train (tuned, nested CV) every target x model."""
+    from nacarbon.training import run
+
+    jobs = [(t, m) for t in cfg.targets for m in cfg.models]
+    results = state.setdefault("train", {})
+    for target, model in tqdm(jobs, desc="train", disable=not cfg.progress):
+        over = [*shared_overrides(cfg), f"target={target}", f"model={model}", f"search={cfg.search}",
+                *cfg.search_overrides, f"seed={cfg.seed}", "progress=false"]
+        res = run(compose_config("train", over))
+        results[(target, model)] = res.metrics
+        tqdm.write(f"[train] {target:9s} {model:18s} RMSE {res.metrics['rmse_mean']:.4g} "
+                   f"(baseline {res.metrics['baseline_rmse_mean']:.4g})")
+
+
+def step_promote(cfg: DictConfig, state: dict) -> None:
+    """Promote the best run of every target (or say why not)."""
+    from nacarbon.promoting import format_decision, run
+
+    for target in cfg.targets:
+        pcfg = compose_config("promote", [*shared_overrides(cfg), f"target={target}"])
+        decision = run(pcfg)
+        state.setdefault("promote", {})[target] = decision
+        print("[promote] " + format_decision(pcfg, decision).replace("\n", "\n          "))
+
+
+def _optional(module: str, func: str) -> Callable[[DictConfig, dict], None]:
+    """A step implemented in another module, imported only when it runs."""
+
+    def step(cfg: DictConfig, state: dict) -> None:
+        mod = __import__(module, fromlist=[func])
+        getattr(mod, func)(cfg, state, compose_config, shared_overrides(cfg))
+
+    return step
+
+
+STEPS: dict[str, Callable[[DictConfig, dict], None]] = {
+    "validate": step_validate,
+    "train": step_train,
+    "compare": _optional("nacarbon.steps", "step_compare"),
+    "promote": step_promote,
+    "screen": _optional("nacarbon.steps", "step_screen"),
+    "analyze": _optional("nacarbon.steps", "step_analyze"),
+    "report": _optional("nacarbon.steps", "step_report"),
+}
+
+
+def run(cfg: DictConfig) -> dict:
+    """Run the configured steps in order; return what they produced."""
+    unknown = [s for s in cfg.steps if s not in STEPS]
+    if unknown:
+        raise NacarbonError(f"conf/pipeline.yaml: unknown steps {unknown}; known: {list(STEPS)}")
+    state: dict = {"timings": {}}
+    for name in cfg.steps:
+        t0 = time.perf_counter()
+        STEPS[name](cfg, state)
+        state["timings"][name] = time.perf_counter() - t0
+        print(f"[{name}] done in {state['timings'][name]:.1f} s")
+    return state
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry: Hydra-style ``key=value`` overrides of ``conf/pipeline.yaml``."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    overrides = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cfg = compose_config("pipeline", overrides)
+        state = run(cfg)
+    except NacarbonError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    total = sum(state["timings"].values())
+    print(f"pipeline finished in {total:.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in state["timings"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

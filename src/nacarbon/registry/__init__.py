@@ -1,0 +1,1 @@
+"""Model registry: choosing, registering and promoting the best model per target."""

@@ -1,0 +1,167 @@
+"""Register the best run of a target and move the ``champion`` alias, all or nothing.
+
+Rules (issue 5): the best finished run on the current data version and CV protocol (lowest
+outer-CV RMSE, ties to the simpler model) is registered as ``nacarbon-<target>``. It becomes
+``champion`` only if it beats the mean baseline and the current champion. A champion trained
+on another data version is stale: its numbers are not comparable, so a baseline-beating model
+on today's data replaces it. ``force`` overrides both checks and is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from nacarbon.errors import RegistryError
+from nacarbon.registry.selection import Candidate
+
+ALIAS = "champion"
+
+
+def model_name(target: str) -> str:
+    """Registered-model name of a target."""
+    return f"nacarbon-{target}"
+
+
+@dataclass
+class Champion:
+    """The version currently holding the alias."""
+
+    version: str
+    run_id: str
+    rmse: float
+    data_version: str
+    cv: str
+    features: str
+
+
+@dataclass
+class Decision:
+    """What promotion will do (or did)."""
+
+    action: str                       # "promote", "keep", "register-only" or "nothing"
+    reason: str
+    candidate: Candidate | None = None
+    champion: Champion | None = None
+    forced: bool = False
+    version: str | None = None        # filled in once registered
+    notes: list[str] = field(default_factory=list)
+
+
+def current_champion(client: MlflowClient, target: str) -> Champion | None:
+    """The version aliased ``champion`` for a target, or None."""
+    try:
+        mv = client.get_model_version_by_alias(model_name(target), ALIAS)
+    except MlflowException:
+        return None
+    t = mv.tags
+    return Champion(version=mv.version, run_id=mv.run_id, rmse=float(t.get("rmse_mean", "nan")),
+                    data_version=t.get("data_version", ""), cv=t.get("cv", ""), features=t.get("features", ""))
+
+
+def decide(ranked: list[Candidate], champion: Champion | None, *, data_version: str, cv: str, features: str,
+           force: bool = False) -> Decision:
+    """Apply the promotion rules to ranked candidates (best first). Pure: touches no store."""
+    if not ranked:
+        return Decision("nothing", f"no finished training run on data version {data_version}, cv={cv}, "
+                                   f"features={features}", champion=champion)
+    best = ranked[0]
+    if champion is not None and champion.run_id == best.run_id:
+        return Decision("keep", f"the best run ({best.model}, RMSE {best.rmse:.4g}) is already champion "
+                                f"v{champion.version}", best, champion)
+    if force:
+        return Decision("promote", f"forced: {best.model} (RMSE {best.rmse:.4g}, baseline {best.baseline_rmse:.4g}, "
+                                   f"beats baseline: {best.beats_baseline})", best, champion, forced=True)
+    if not best.beats_baseline:
+        return Decision("register-only", f"the best model ({best.model}, RMSE {best.rmse:.4g}) does not beat the "
+                                         f"mean baseline (RMSE {best.baseline_rmse:.4g}); registered, tagged "
+                                         f"below-baseline, not champion", best, champion)
+    if champion is None:
+        return Decision("promote", f"no champion yet; {best.model} beats the baseline "
+                                   f"(RMSE {best.rmse:.4g} < {best.baseline_rmse:.4g})", best, champion)
+    comparable = (champion.data_version, champion.cv, champion.features) == (data_version, cv, features)
+    if not comparable:
+        return Decision("promote", f"champion v{champion.version} was scored on data {champion.data_version} "
+                                   f"cv={champion.cv} features={champion.features}: stale; {best.model} beats the "
+                                   f"baseline on the current data", best, champion)
+    if best.rmse < champion.rmse:
+        return Decision("promote", f"{best.model} (RMSE {best.rmse:.4g}) beats champion v{champion.version} "
+                                   f"(RMSE {champion.rmse:.4g}) and the baseline", best, champion)
+    return Decision("keep", f"best run {best.model} (RMSE {best.rmse:.4g}) does not beat champion "
+                            f"v{champion.version} (RMSE {champion.rmse:.4g})", best, champion)
+
+
+def version_tags(c: Candidate, *, data_version: str, config: dict) -> dict[str, str]:
+    """Tags a registered version carries: provenance, metrics, baseline, verdict."""
+    keep = ("r2_mean", "r2_std", "rmse_mean", "rmse_std", "mae_mean", "mae_std", "r2_pooled", "rmse_pooled",
+            "baseline_r2_mean", "baseline_rmse_mean", "baseline_mae_mean", "baseline_paired_p", "n_rows")
+    tags = {k: f"{c.metrics[k]:.6g}" for k in keep if k in c.metrics}
+    tags.update({"run_id": c.run_id, "model": c.model, "data_version": data_version,
+                 "cv": c.tags.get("cv", ""), "features": c.tags.get("features", ""),
+                 "target_column": c.tags.get("target_column", ""), "higher_is_better": c.tags.get("higher_is_better", ""),
+                 "beats_baseline": str(c.beats_baseline).lower(),
+                 "status": "ok" if c.beats_baseline else "below-baseline",
+                 "config": json.dumps(config, sort_keys=True)[:4900]})
+    return tags
+
+
+def _existing_version(client: MlflowClient, name: str, run_id: str):
+    try:
+        found = client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
+    except MlflowException:
+        return None
+    return found[0] if found else None
+
+
+def apply(client: MlflowClient, target: str, decision: Decision, *, data_version: str, config: dict) -> Decision:
+    """Carry out a decision. On any error the registry is left as it was.
+
+    A version created here is deleted again if tagging fails, and the alias moves last, so the
+    previous champion stays in place unless everything else succeeded.
+    """
+    if decision.action in ("nothing", "keep"):
+        return decision
+    c = decision.candidate
+    name = model_name(target)
+    created = None
+    try:
+        mv = _existing_version(client, name, c.run_id)
+        if mv is None:
+            try:
+                client.get_registered_model(name)
+            except MlflowException:
+                client.create_registered_model(name, description=f"nacarbon model for target '{target}'")
+            mv = mlflow.register_model(f"runs:/{c.run_id}/model", name, await_registration_for=60)
+            created = mv
+        for key, value in version_tags(c, data_version=data_version, config=config).items():
+            client.set_model_version_tag(name, mv.version, key, value)
+        if decision.forced:
+            client.set_model_version_tag(name, mv.version, "forced", "true")
+        if decision.action == "promote":
+            client.set_registered_model_alias(name, ALIAS, mv.version)
+        decision.version = mv.version
+    except Exception as err:
+        if created is not None:
+            try:
+                client.delete_model_version(name, created.version)
+            except MlflowException:
+                decision.notes.append(f"could not roll back version {created.version}")
+        raise RegistryError(f"promotion of {target} failed and was rolled back; the champion is unchanged: {err}") from err
+    return decision
+
+
+def log_decision(target: str, decision: Decision, *, experiment_id: str) -> None:
+    """Record a promotion (forced ones included) as a run of its own."""
+    tags = {"nacarbon.kind": "promote", "target": target, "action": decision.action,
+            "forced": str(decision.forced).lower()}
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"promote-{target}-{int(time.time())}", tags=tags):
+        mlflow.log_params({"candidate_run": decision.candidate.run_id if decision.candidate else "",
+                           "candidate_model": decision.candidate.model if decision.candidate else "",
+                           "version": decision.version or "",
+                           "previous_champion": decision.champion.version if decision.champion else ""})
+        mlflow.set_tag("reason", decision.reason[:4900])

@@ -1,0 +1,53 @@
+"""Find the training runs that compete for a target, and rank them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlflow.entities import Run
+from mlflow.tracking import MlflowClient
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One finished training run, reduced to what promotion needs."""
+
+    run_id: str
+    model: str
+    rmse: float
+    baseline_rmse: float
+    r2_pooled: float
+    complexity: int
+    beats_baseline: bool
+    start_time: int
+    tags: dict
+    metrics: dict
+
+    @classmethod
+    def from_run(cls, run: Run, metric: str) -> "Candidate":
+        """Build from an MLflow run logged by :mod:`nacarbon.tracking.train_run`."""
+        m, t = run.data.metrics, run.data.tags
+        return cls(run_id=run.info.run_id, model=t.get("model", "?"), rmse=float(m[metric]),
+                   baseline_rmse=float(m[f"baseline_{metric}"]), r2_pooled=float(m.get("r2_pooled", float("nan"))),
+                   complexity=int(t.get("model_complexity", 99)), beats_baseline=t.get("beats_baseline") == "true",
+                   start_time=int(run.info.start_time or 0), tags=dict(t), metrics=dict(m))
+
+
+def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_version: str, cv: str,
+                    features: str, metric: str = "rmse_mean") -> list[Candidate]:
+    """Finished training runs for one target on one data version, CV protocol and feature set.
+
+    Runs of another data version or protocol are not comparable and are left out.
+    """
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        return []
+    filt = (f"tags.`nacarbon.kind` = 'train' and tags.target = '{target}' and tags.data_version = '{data_version}' "
+            f"and tags.cv = '{cv}' and tags.features = '{features}' and attributes.status = 'FINISHED'")
+    runs = client.search_runs([exp.experiment_id], filter_string=filt, max_results=5000)
+    return [Candidate.from_run(r, metric) for r in runs if metric in r.data.metrics]
+
+
+def rank(candidates: list[Candidate]) -> list[Candidate]:
+    """Best first: lowest outer-CV RMSE; ties go to the simpler model, then the newer run."""
+    return sorted(candidates, key=lambda c: (round(c.rmse, 12), c.complexity, -c.start_time))
