@@ -132,11 +132,8 @@ def apply(client: MlflowClient, target: str, decision: Decision, *, data_version
     try:
         mv = _existing_version(client, name, c.run_id)
         if mv is None:
-            try:
-                client.get_registered_model(name)
-            except MlflowException:
-                client.create_registered_model(name, description=f"nacarbon model for target '{target}'")
-            mv = mlflow.register_model(f"runs:/{c.run_id}/model", name, await_registration_for=60)
+            source = c.tags.get("model_uri") or f"runs:/{c.run_id}/model"
+            mv = mlflow.register_model(source, name, await_registration_for=60)
             created = mv
         for key, value in version_tags(c, data_version=data_version, config=config).items():
             client.set_model_version_tag(name, mv.version, key, value)

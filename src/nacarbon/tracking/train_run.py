@@ -95,6 +95,8 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
 
             log_study(final_study, tmp / "study")
         signature = infer_signature(design.X, model.predict(design.X))
-        mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=design.X.head(3),
-                                 serialization_format="cloudpickle", pip_requirements=model_requirements())
+        info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=design.X.head(3),
+                                        serialization_format="cloudpickle", pip_requirements=model_requirements())
+        # MLflow 3 stores the model as a LoggedModel (models:/m-...); registration uses this URI.
+        mlflow.set_tag("model_uri", info.model_uri)
         return run.info.run_id

@@ -1,0 +1,144 @@
+"""``python -m screen``: score a candidate grid with the promoted champions and rank it."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from nacarbon.data.columns import STRUCTURE
+from nacarbon.errors import ConfigError, NacarbonError
+from nacarbon.registry.champions import ChampionModel, load_champion
+from nacarbon.screening.domain import ApplicabilityDomain
+from nacarbon.screening.engine import ScreenResult, screen
+from nacarbon.screening.intervals import ConformalInterval
+from nacarbon.tracking.store import connect, ensure_experiment, git_commit
+
+EXPERIMENT = "nacarbon-screening"
+
+
+@dataclass
+class ScreenOutcome:
+    """A finished screen: the engine's result plus where it was written."""
+
+    result: ScreenResult
+    champions: dict[str, ChampionModel]
+    ranked: list[str]
+    shown_only: list[str]
+    missing: list[str]
+    out_dir: Path
+    run_id: str
+
+
+def load_champions(cfg: DictConfig) -> tuple[dict[str, ChampionModel], list[str]]:
+    """Champions of the configured targets, and the targets that have none."""
+    client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
+    found = {t: load_champion(client, t) for t in cfg.targets}
+    champions = {t: c for t, c in found.items() if c is not None}
+    return champions, [t for t, c in found.items() if c is None]
+
+
+def check_features(champions: dict[str, ChampionModel], grid: list[str]) -> None:
+    """Every champion must be able to read the grid's columns."""
+    for t, c in champions.items():
+        names = list(getattr(c.model, "feature_names_in_", []))
+        extra = sorted(set(names) - set(grid))
+        if extra:
+            raise ConfigError(f"champion of '{t}' (v{c.version}) needs features {extra} that the screening grid "
+                              f"does not have; add them to conf/screen/*.yaml grid or promote a model trained "
+                              f"with features=default")
+
+
+def active_rules(constraints, predicted: set[str]) -> tuple[list[dict], list[str]]:
+    """Rules to apply: those on grid columns, and those on predictions that exist."""
+    rules, skipped = [], []
+    for raw in OmegaConf.to_container(constraints, resolve=True):
+        target = raw.pop("target", None)
+        if target is None or target in predicted:
+            rules.append(raw)
+        else:
+            skipped.append(raw["name"])
+    return rules, skipped
+
+
+def top_table(result: ScreenResult, champions: dict[str, ChampionModel], n: int) -> pd.DataFrame:
+    """The paper's Table 3 layout: structure, then each prediction with its interval."""
+    top = result.top.head(n)
+    cols = ["rank", *STRUCTURE]
+    for t in champions:
+        cols += [c for c in (f"pred_{t}", f"lo_{t}", f"hi_{t}") if c in top]
+    cols += [c for c in ("score", "domain_score") if c in top]
+    return top[cols].reset_index(drop=True)
+
+
+def run(cfg: DictConfig) -> ScreenOutcome:
+    """Screen the configured grid with the champions and record it all.
+
+    Returns
+    -------
+    ScreenOutcome
+    """
+    sc = cfg.screen
+    champions, missing = load_champions(cfg)
+    if not champions:
+        raise NacarbonError(f"no target among {list(cfg.targets)} has a champion in the registry at "
+                            f"{cfg.tracking.uri}; train and promote first (make run, or python -m promote)")
+    spec = OmegaConf.to_container(sc.grid, resolve=True)
+    check_features(champions, list(spec))
+    ranked = [t for t, c in champions.items() if c.beats_baseline or sc.rank_below_baseline]
+    shown_only = [t for t in champions if t not in ranked]
+    if not ranked:
+        raise NacarbonError(f"no champion among {list(champions)} beats the mean baseline: there is nothing "
+                            f"trustworthy to rank (set screen.rank_below_baseline=true to rank anyway)")
+    rules, skipped = active_rules(sc.constraints, set(champions))
+    intervals = {t: ConformalInterval(alpha=float(sc.interval_alpha)).fit(c.oof["y_true"], c.oof["y_pred"])
+                 for t, c in champions.items()}
+    train_X = pd.concat([c.training[list(spec)] for c in champions.values()]).drop_duplicates()
+    domain = ApplicabilityDomain(**OmegaConf.to_container(sc.domain)).fit(train_X)
+    ranges = {t: (float(c.training[c.target_column].min()), float(c.training[c.target_column].max()))
+              for t, c in champions.items()}
+    out_dir = Path(cfg.paths.experiments_dir) / "screening" / time.strftime("%Y%m%d-%H%M%S")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keep = str(out_dir / "candidates.parquet") if sc.keep_all else None
+    result = screen(spec, {t: c.model for t, c in champions.items()}, constraints=rules,
+                    weights={t: float(sc.weights[t]) for t in ranked},
+                    directions={t: "max" if champions[t].higher_is_better else "min" for t in ranked},
+                    ranking_targets=ranked, domain=domain, intervals=intervals,
+                    require_in_domain=bool(sc.require_in_domain), score_ranges=ranges,
+                    chunk_size=int(sc.chunk_size), top_k=int(sc.top_k), keep_all_path=keep,
+                    progress=bool(cfg.progress), backend=sc.backend,
+                    backend_options=OmegaConf.to_container(sc.backend_options))
+    from nacarbon.screening.report import write_outputs
+
+    files = write_outputs(result, champions, cfg, out_dir, ranked=ranked, shown_only=shown_only,
+                          missing=missing, skipped_rules=skipped, table=top_table(result, champions,
+                                                                                 int(sc.table_rows)))
+    run_id = _log(cfg, result, champions, ranked, files)
+    return ScreenOutcome(result, champions, ranked, shown_only, missing, out_dir, run_id)
+
+
+def _log(cfg: DictConfig, result: ScreenResult, champions: dict[str, ChampionModel], ranked: list[str],
+         files: list[Path]) -> str:
+    """One MLflow run per screen, naming the model versions it used."""
+    ensure_experiment(EXPERIMENT, uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
+    tags = {"nacarbon.kind": "screen", "git_commit": git_commit(), "ranked_targets": ",".join(ranked)}
+    tags |= {f"model_version.{t}": f"nacarbon-{t}/{c.version}" for t, c in champions.items()}
+    tags |= {f"model_run.{t}": c.run_id for t, c in champions.items()}
+    with mlflow.start_run(run_name=f"screen-{cfg.screen.name}", tags=tags) as run:
+        mlflow.log_params({"grid": cfg.screen.name, "n_candidates": result.n_candidates,
+                           "chunk_size": cfg.screen.chunk_size, "backend": cfg.screen.backend,
+                           "require_in_domain": cfg.screen.require_in_domain,
+                           "interval_alpha": cfg.screen.interval_alpha,
+                           "weights": json.dumps(OmegaConf.to_container(cfg.screen.weights))})
+        mlflow.log_metrics({"n_candidates": result.n_candidates, "n_passed": result.n_passed,
+                            "pass_fraction": result.n_passed / max(result.n_candidates, 1)})
+        for f in files:
+            if f.suffix != ".parquet" or f.stat().st_size < 200 * 2**20:
+                mlflow.log_artifact(str(f), artifact_path="plots" if f.suffix == ".png" else None)
+        return run.info.run_id
+

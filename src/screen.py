@@ -1,0 +1,28 @@
+"""Entry point: ``python -m screen [screen=grid|large] [screen.backend=dask]``."""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+import nacarbon.config  # noqa: F401  (resolvers)
+from nacarbon.errors import NacarbonError
+from nacarbon.screening_run import run
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="screening")
+def main(cfg: DictConfig) -> None:
+    """Screen candidates with the registry's champions and write the ranked tables."""
+    try:
+        outcome = run(cfg)
+    except NacarbonError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    print((outcome.out_dir / "top_table.md").read_text())
+    print(f"written to {outcome.out_dir}; MLflow run {outcome.run_id} (experiment nacarbon-screening)")
+
+
+if __name__ == "__main__":
+    main()
