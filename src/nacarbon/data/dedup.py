@@ -32,7 +32,8 @@ DEFAULT_ATOL: dict[str, float] = {
 }
 FALLBACK_RTOL = 0.02  # for fields missing from a tolerance mapping
 DEFAULT_MIN_FIELDS = 3
-DEFAULT_PRIORITY: tuple[str, ...] = ("seed", "literature")
+DEFAULT_PRIORITY: tuple[str, ...] = ("seed", "contributed", "literature")
+DEFAULT_NAMES: tuple[str, ...] = ("seed", "literature", "contributed")  # shipped row order
 RULES = ("dataset_priority", "first")
 
 PAIR_COLUMNS = ["index_a", "index_b", "sample_id_a", "sample_id_b", "dataset_a", "dataset_b",
@@ -181,9 +182,9 @@ def resolve_duplicates(
         Output of :func:`find_duplicates` on ``df``.
     rule : {"dataset_priority", "first"}, default="dataset_priority"
         ``dataset_priority``: of two duplicates keep the one whose ``dataset`` comes first in
-        ``priority`` (seed over literature; unlisted datasets last), and within a dataset the
-        one earlier in the table. ``first``: keep the earlier row whatever its dataset.
-    priority : sequence of str, default=("seed", "literature")
+        ``priority`` (seed, then contributed, then literature; unlisted datasets last), and
+        within a dataset the one earlier in the table. ``first``: keep the earlier row whatever its dataset.
+    priority : sequence of str, default=("seed", "contributed", "literature")
         Dataset names, most trusted first.
 
     Returns
@@ -249,37 +250,61 @@ def resolve_duplicates(
     return df[keep_mask], dropped
 
 
-def merge_datasets(seed: pd.DataFrame, literature: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Concatenate the seed and literature tables and drop duplicate materials.
+def merge_datasets(
+    *tables: pd.DataFrame,
+    names: Sequence[str] | None = None,
+    priority: Sequence[str] = DEFAULT_PRIORITY,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Concatenate database tables and drop duplicate materials.
 
     Parameters
     ----------
-    seed : pandas.DataFrame
-        The seed database (Liu et al. 2022, Tables 1-2).
-    literature : pandas.DataFrame
-        The converted literature database.
+    *tables : pandas.DataFrame
+        The tables, in the row order of the result (the shipped order is seed, literature,
+        contributed, so rows added later append at the end).
+    names : sequence of str, optional
+        The dataset of each table's rows where its ``dataset`` column is missing or empty.
+        Default: ``("seed", "literature", "contributed")`` cut to the number of tables.
+    priority : sequence of str, default=("seed", "contributed", "literature")
+        Dataset names, most trusted first; decides which of two duplicates stays.
 
     Returns
     -------
     merged : pandas.DataFrame
-        Union of columns (seed's first); ``dataset`` names each row's origin ("seed" or
-        "literature" where a table lacks the column or leaves it empty); fresh RangeIndex.
+        Union of columns (first table's first); ``dataset`` names each row's origin;
+        fresh RangeIndex.
     report : pandas.DataFrame
         The dropped rows with ``duplicate_of``, ``duplicate_of_dataset``, ``max_rel_diff``
-        and ``reason``. ``len(merged) + len(report) == len(seed) + len(literature)``.
+        and ``reason``. ``len(merged) + len(report) == sum(len(t) for t in tables)``.
+
+    Raises
+    ------
+    ConfigError
+        If no table is given, or ``names`` does not name each table.
 
     Notes
     -----
     Duplicates are found with :func:`find_duplicates`' defaults and resolved with the
-    ``dataset_priority`` rule: the seed row wins a cross-source pair (it is the reference
-    the project reproduces); within a dataset the earlier row wins.
+    ``dataset_priority`` rule. The seed wins every pair: it is the reference the project
+    reproduces. Contributed rows come next: ``python -m nacarbon.db add`` rejects a row that
+    duplicates any shipped row, so a contributed row only meets a duplicate when a table is
+    edited or regenerated later, and then the row a person typed from the paper is trusted over
+    the bulk conversion. Within a dataset the earlier row wins.
     """
-    tables = []
-    for frame, name in ((seed, "seed"), (literature, "literature")):
+    if not tables:
+        raise ConfigError("merge_datasets: no table given")
+    if names is None:
+        if len(tables) > len(DEFAULT_NAMES):
+            raise ConfigError(f"merge_datasets: {len(tables)} tables need names=")
+        names = DEFAULT_NAMES[:len(tables)]
+    if len(names) != len(tables):
+        raise ConfigError(f"merge_datasets: {len(names)} names for {len(tables)} tables")
+    labelled = []
+    for frame, name in zip(tables, names):
         frame = frame.copy()
         frame[C.DATASET] = _column(frame, C.DATASET, name).fillna(name)
-        tables.append(frame)
-    combined = pd.concat(tables, ignore_index=True, sort=False)
+        labelled.append(frame)
+    combined = pd.concat(labelled, ignore_index=True, sort=False)
     pairs = find_duplicates(combined)
-    kept, dropped = resolve_duplicates(combined, pairs, rule="dataset_priority")
+    kept, dropped = resolve_duplicates(combined, pairs, rule="dataset_priority", priority=priority)
     return kept.reset_index(drop=True), dropped.reset_index(drop=True)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.data.schema import validate
 from nacarbon.errors import DataValidationError
+
+# File stems whose rows belong to a named dataset; any other table is named after its stem
+# (data/contributed.csv -> "contributed").
+_DATASET_PREFIXES = (("liu2022", "seed"), ("literature", "literature"))
 
 
 @dataclass(frozen=True)
@@ -25,14 +30,48 @@ class Dataset:
     merge_report: pd.DataFrame | None = None
 
 
+def _file_problem(rule: str) -> list[dict]:
+    return [{"row": None, "field": None, "value": None, "rule": rule}]
+
+
+def read_raw(source: str | Path | IO[bytes], label: str | None = None) -> pd.DataFrame:
+    """Read a database CSV as text, without validating it.
+
+    Parameters
+    ----------
+    source : str, Path or binary file object
+        The CSV. Every cell is read as text so that validation, not pandas, decides what a
+        bad cell is; an empty cell is a missing value.
+    label : str, optional
+        Name used in error messages (default: ``source`` itself).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One text column per header field.
+
+    Raises
+    ------
+    DataValidationError
+        If the file is missing or not a readable CSV.
+    """
+    label = str(source) if label is None else label
+    if isinstance(source, (str, Path)) and not Path(source).is_file():
+        raise DataValidationError(label, _file_problem("file does not exist"))
+    try:
+        # utf-8-sig: spreadsheet exports start with a byte-order mark that would rename the first column
+        return pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DataValidationError(label, _file_problem(f"not a readable CSV: {err}")) from err
+
+
 def read_table(path: str | Path, *, dataset: str | None = None) -> pd.DataFrame:
     """Read one database CSV and validate it.
 
     Parameters
     ----------
     path : str or Path
-        The CSV file. Every cell is read as text so that validation, not pandas, decides
-        what a bad cell is; an empty cell is a missing value.
+        The CSV file (read with :func:`read_raw`).
     dataset : str, optional
         Value for the ``dataset`` column when the file does not carry one.
 
@@ -46,16 +85,7 @@ def read_table(path: str | Path, *, dataset: str | None = None) -> pd.DataFrame:
     DataValidationError
         If the file is missing, unreadable or breaks the schema.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataValidationError(str(path), [{"row": None, "field": None, "value": None,
-                                               "rule": "file does not exist"}])
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataValidationError(str(path), [{"row": None, "field": None, "value": None,
-                                               "rule": f"not a readable CSV: {err}"}]) from err
-    table = validate(raw, path)
+    table = validate(read_raw(path), path)
     if dataset is not None and C.DATASET not in table:
         table.insert(1, C.DATASET, dataset)
     return table
@@ -67,7 +97,29 @@ def content_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def load_dataset(name: str, files: Sequence[str | Path], *, merge: bool = False) -> Dataset:
+def dataset_name(path: str | Path) -> str:
+    """The dataset a table's rows belong to, from its file name.
+
+    Parameters
+    ----------
+    path : str or Path
+        A database table, e.g. ``data/liu2022_tables.csv``.
+
+    Returns
+    -------
+    str
+        ``seed`` for ``liu2022*``, ``literature`` for ``literature*``, else the file's stem
+        (``data/contributed.csv`` -> ``contributed``).
+    """
+    stem = Path(path).stem
+    for prefix, name in _DATASET_PREFIXES:
+        if stem.startswith(prefix):
+            return name
+    return stem
+
+
+def load_dataset(name: str, files: Sequence[str | Path], *, merge: bool = False,
+                 tables: Mapping[str | Path, pd.DataFrame] | None = None) -> Dataset:
     """Load, validate and (for a merged set) deduplicate a configured dataset.
 
     Parameters
@@ -75,33 +127,44 @@ def load_dataset(name: str, files: Sequence[str | Path], *, merge: bool = False)
     name : str
         The dataset's config name (``seed``, ``literature``, ``merged``).
     files : sequence of path
-        Its CSV files. With ``merge=False`` exactly one.
+        Its CSV files. With ``merge=False`` exactly one; with ``merge=True`` two or more,
+        in the row order of the result.
     merge : bool, default=False
         Concatenate the files' tables and drop cross-source duplicates by the rule in
-        :func:`nacarbon.data.dedup.merge_datasets`.
+        :func:`nacarbon.data.dedup.merge_datasets`; each row's ``dataset`` is named by
+        :func:`dataset_name` of its file.
+    tables : mapping of path -> DataFrame, optional
+        Already validated tables (as :func:`read_table` returns them) used instead of
+        reading those files, e.g. to report the version a pending change would produce.
 
     Returns
     -------
     Dataset
     """
     files = [Path(f) for f in files]
+    given = {Path(p).resolve(): t for p, t in (tables or {}).items()}
+
+    def table(path: Path, label: str) -> pd.DataFrame:
+        frame = given.get(path.resolve())
+        if frame is None:
+            return read_table(path, dataset=label)
+        if C.DATASET not in frame:
+            frame = frame.copy()
+            frame.insert(1, C.DATASET, label)
+        return frame
+
     if not merge:
         if len(files) != 1:
             raise DataValidationError(name, [{"row": None, "field": "files", "value": [str(f) for f in files],
                                               "rule": "a dataset without merge has exactly one file"}])
-        frame = read_table(files[0], dataset=name)
+        frame = table(files[0], name)
         return Dataset(name, frame, content_hash(frame), (str(files[0]),))
 
     from nacarbon.data.dedup import merge_datasets
 
-    tables = [read_table(f, dataset=_stem_dataset(f)) for f in files]
-    if len(tables) != 2:
+    if len(files) < 2:
         raise DataValidationError(name, [{"row": None, "field": "files", "value": [str(f) for f in files],
-                                          "rule": "a merged dataset joins exactly two files (seed, literature)"}])
-    merged, report = merge_datasets(tables[0], tables[1])
-    merged = merged.reset_index(drop=True)
+                                          "rule": "a merged dataset joins two or more files"}])
+    names = [dataset_name(f) for f in files]
+    merged, report = merge_datasets(*(table(f, n) for f, n in zip(files, names)), names=names)
     return Dataset(name, merged, content_hash(merged), tuple(str(f) for f in files), report)
-
-
-def _stem_dataset(path: Path) -> str:
-    return "seed" if path.stem.startswith("liu2022") else "literature"

@@ -1,0 +1,319 @@
+"""Add rows to a database table: check them, then append them atomically.
+
+A new row must pass the schema (:func:`nacarbon.data.io.read_table`), use only the target
+table's columns, carry a ``sample_id`` no shipped table uses and not report a material some
+shipped row already reports (:func:`nacarbon.data.dedup.find_duplicates`). The table is then
+rewritten through a temporary file and ``os.replace``, under a lock, so a failure at any
+point leaves it byte-identical and two concurrent additions run one after the other.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from nacarbon.data import columns as C
+from nacarbon.data.dedup import DEFAULT_KEY_FIELDS, DEFAULT_NUMERIC_FIELDS, find_duplicates
+from nacarbon.data.io import content_hash, dataset_name, load_dataset, read_raw, read_table
+from nacarbon.data.schema import IDENTITY, validate
+from nacarbon.errors import DataValidationError, NacarbonError
+
+# Columns of the literature set that hold numbers but that the schema leaves as text; a new
+# row must not put text there, or the merged table would mix types.
+EXTRA_NUMERIC = ("carbonization_time_h", "heating_rate_c_min", "pore_volume_cm3_g", "rate_capacity_mah_g")
+LOCK_NAME = ".nacarbon-add.lock"
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What an addition did (or, on a dry run, would do)."""
+
+    file: str
+    target: str
+    sample_ids: tuple[str, ...]
+    table_version_before: str
+    table_version: str
+    merged_rows_before: int | None = None
+    merged_rows: int | None = None
+    merged_version_before: str | None = None
+    merged_version: str | None = None
+    dry_run: bool = False
+
+
+def _problem(row: int | None, field: object, value: object, rule: str) -> dict:
+    return {"row": row, "field": field, "value": value, "rule": rule}
+
+
+def _in_order(problems: list[dict]) -> list[dict]:
+    """File-level problems first, then by row, as the schema reports them."""
+    return sorted(problems, key=lambda p: (p["row"] is not None, p["row"] or 0, str(p["field"])))
+
+
+@contextmanager
+def exclusive_lock(path: str | Path, on_wait: Callable[[Path], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing) for the ``with`` block.
+
+    Parameters
+    ----------
+    path : str or Path
+        The lock file, left in place afterwards: unlinking it would let a waiter lock a file
+        that no newcomer sees.
+    on_wait : callable, optional
+        Called with ``path`` once, if another holder has the lock and this one waits.
+    """
+    path = Path(path)
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait(path)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _column_problems(raw: pd.DataFrame, header: Sequence[str], target: Path) -> list[dict]:
+    """Columns the target lacks, and text in the extra numeric columns."""
+    problems = [_problem(None, col, None, f"unknown column: {target} has no column '{col}'")
+                for col in raw.columns if col not in header]
+    for col in (c for c in EXTRA_NUMERIC if c in raw):
+        text = raw[col].notna() & (raw[col].astype(str).str.strip() != "")
+        bad = pd.to_numeric(raw[col], errors="coerce").isna() & text
+        problems += [_problem(i + 1, col, raw[col].iloc[i], "must be a number (a missing value is an empty cell)")
+                     for i in bad.to_numpy().nonzero()[0]]
+    return problems
+
+
+def _id_problems(new: pd.DataFrame, existing: Mapping[Path, pd.DataFrame]) -> list[dict]:
+    """New sample ids that a shipped table already uses."""
+    owner: dict[str, Path] = {}
+    for path, table in existing.items():
+        for sid in table[C.SAMPLE_ID]:
+            owner.setdefault(sid, path)
+    return [_problem(i + 1, C.SAMPLE_ID, sid, f"sample_id already used in {owner[sid]}")
+            for i, sid in enumerate(new[C.SAMPLE_ID]) if sid in owner]
+
+
+def _content_keys(frame: pd.DataFrame, content: Sequence[str]) -> list[tuple]:
+    """One hashable key per row: its material fields, numbers as floats, missing as None."""
+    rows = frame.reindex(columns=content)
+    for col in (c for c in EXTRA_NUMERIC if c in rows):
+        rows[col] = pd.to_numeric(rows[col], errors="coerce")
+    return [tuple(None if pd.isna(v) else v for v in r) for r in rows.itertuples(index=False)]
+
+
+def _same_content_problems(new: pd.DataFrame, table: pd.DataFrame, target: Path) -> list[dict]:
+    """New rows equal to a target row in every field that describes the material."""
+    content = [c for c in table.columns if c not in IDENTITY]
+    seen: dict[tuple, int] = {}
+    for i, key in enumerate(_content_keys(table, content)):
+        seen.setdefault(key, i)
+    return [_problem(i + 1, "(all fields)", new[C.SAMPLE_ID].iloc[i],
+                     f"duplicate_row: same content as row {seen[key] + 1} of {target} "
+                     f"({table[C.SAMPLE_ID].iloc[seen[key]]})")
+            for i, key in enumerate(_content_keys(new, content)) if key in seen]
+
+
+def _material_problems(new: pd.DataFrame, existing: Mapping[Path, pd.DataFrame]) -> list[dict]:
+    """New rows that report a material a shipped row, or an earlier new row, reports."""
+    fields = [C.SAMPLE_ID, *DEFAULT_KEY_FIELDS, *DEFAULT_NUMERIC_FIELDS]
+    parts = [t.reindex(columns=fields).assign(_origin=str(p), _dataset=dataset_name(p), _row=range(1, len(t) + 1))
+             for p, t in existing.items()]
+    parts.append(new.reindex(columns=fields).assign(_origin="", _dataset="", _row=range(1, len(new) + 1)))
+    combined = pd.concat(parts, ignore_index=True)
+    pairs = find_duplicates(combined[fields])
+    first_new = len(combined) - len(new)
+    out = []
+    # pairs list a before b in table order and the new rows come last, so b is the new row
+    for p in pairs[pairs["index_b"] >= first_new].itertuples(index=False):
+        a, b = combined.loc[p.index_a], combined.loc[p.index_b]
+        where = (f"row {a['_row']} of this file" if p.index_a >= first_new
+                 else f"row {a['_row']} of {a['_origin']}, dataset {a['_dataset']}")
+        out.append(_problem(int(b["_row"]), ";".join([*DEFAULT_KEY_FIELDS, p.fields_compared]), b[C.SAMPLE_ID],
+                            f"duplicate_material: same material as {a[C.SAMPLE_ID]} ({where}); "
+                            f"{p.fields_compared} agree, max rel. diff {p.max_rel_diff:.3f}"))
+    return out
+
+
+def check_new_rows(file: str | Path, target: str | Path,
+                   existing: Mapping[Path, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the rows to add and check them against the target and every shipped table.
+
+    Parameters
+    ----------
+    file : str or Path
+        CSV of new rows; its header is a subset of the target's (missing columns are empty).
+    target : str or Path
+        The table the rows go to.
+    existing : mapping of Path -> DataFrame
+        Every shipped table as :func:`read_table` returns it, the target included.
+
+    Returns
+    -------
+    raw : pandas.DataFrame
+        The new rows as text, in the target's column order (what gets appended).
+    new : pandas.DataFrame
+        The same rows validated, numeric columns as floats.
+
+    Raises
+    ------
+    DataValidationError
+        Naming ``file`` and, per problem, its row, field, value and rule: schema breaks,
+        unknown columns, no rows, a used sample_id, or a duplicate of a shipped row or of an
+        earlier row of the file.
+    """
+    file, target = Path(file), Path(target)
+    header = list(existing[target.resolve()].columns)
+    raw = read_raw(file)
+    problems = _column_problems(raw, header, target)
+    try:
+        new = validate(raw, file)
+    except DataValidationError as err:
+        raise DataValidationError(str(file), _in_order(problems + err.problems)) from None
+    if new.empty:
+        problems.append(_problem(None, None, None, "no rows to add"))
+    else:
+        same = _same_content_problems(new, existing[target.resolve()], target)
+        exact = {p["row"] for p in same}  # a row equal to a target row needs no second report
+        problems += _id_problems(new, existing) + same
+        problems += [p for p in _material_problems(new, existing) if p["row"] not in exact]
+    if problems:
+        raise DataValidationError(str(file), _in_order(problems))
+    return raw.reindex(columns=header), new
+
+
+def appended_bytes(original: bytes, rows: pd.DataFrame) -> bytes:
+    """The table's bytes with ``rows`` (text, the table's columns) appended as CSV lines.
+
+    The original bytes are kept as they are, and new lines use the file's line ending.
+    """
+    eol = "\r\n" if original.split(b"\n", 1)[0].endswith(b"\r") else "\n"
+    if original and not original.endswith(b"\n"):
+        original += eol.encode()
+    return original + rows.to_csv(index=False, header=False, lineterminator=eol).encode("utf-8")
+
+
+def _check_result(table: pd.DataFrame, expected_rows: int, label: str) -> None:
+    if len(table) != expected_rows:  # e.g. an unclosed quote in the table's last line swallowed rows
+        raise DataValidationError(label, [_problem(None, None, len(table), f"should have {expected_rows} rows")])
+
+
+@contextmanager
+def staged(target: Path, data: bytes, expected_rows: int, *, dry_run: bool = False) -> Iterator[pd.DataFrame]:
+    """Stage new bytes for ``target``; yield them validated; swap them in if the block succeeds.
+
+    Parameters
+    ----------
+    target : Path
+        The table to replace.
+    data : bytes
+        Its new content, which must parse to ``expected_rows`` valid rows.
+    expected_rows : int
+    dry_run : bool, default=False
+        Validate ``data`` in memory and never write.
+
+    Yields
+    ------
+    pandas.DataFrame
+        The validated new table.
+
+    Notes
+    -----
+    The bytes go to a temp file beside the target (same file system, so ``os.replace`` is an
+    atomic rename), are fsynced, read back and validated; only when the ``with`` block ends
+    without error are they renamed over the target and the directory fsynced. An error or an
+    interruption anywhere before the rename leaves the target byte-identical; the temp file is
+    removed in every case.
+    """
+    if dry_run:
+        label = f"{target} (new content)"
+        table = validate(read_raw(io.BytesIO(data), label), label)
+        _check_result(table, expected_rows, label)
+        yield table
+        return
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        table = read_table(tmp)
+        _check_result(table, expected_rows, str(tmp))
+        yield table
+        os.chmod(tmp, target.stat().st_mode & 0o7777)
+        os.replace(tmp, target)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # make the rename itself durable
+        finally:
+            os.close(dir_fd)
+    except OSError as err:
+        raise NacarbonError(f"could not write {target}: {err}; the table is unchanged") from err
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def add_rows(file: str | Path, target: str | Path, *, reference: Sequence[str | Path] = (),
+             merged: Sequence[str | Path] = (), lock: str | Path | None = None, dry_run: bool = False,
+             on_wait: Callable[[Path], None] | None = None) -> AddResult:
+    """Check the rows of ``file`` and append them to ``target`` atomically.
+
+    Parameters
+    ----------
+    file : str or Path
+        CSV of new rows (see :func:`check_new_rows`).
+    target : str or Path
+        The existing table to grow, e.g. ``data/contributed.csv``.
+    reference : sequence of path, default=()
+        Every shipped table; new rows must not reuse their sample ids nor duplicate their rows.
+        The target is always included.
+    merged : sequence of path, default=()
+        Files of the merged dataset, whose version is reported before and after.
+    lock : str or Path, optional
+        Lock file serialising additions (default :data:`LOCK_NAME` beside the target).
+    dry_run : bool, default=False
+        Check and report without writing.
+    on_wait : callable, optional
+        Called with the lock path if another addition holds the lock.
+
+    Returns
+    -------
+    AddResult
+
+    Raises
+    ------
+    DataValidationError
+        If a new row is rejected; the target is untouched.
+    NacarbonError
+        If the table cannot be written; the target is untouched.
+    """
+    file, target = Path(file), Path(target)
+    lock = target.parent / LOCK_NAME if lock is None else Path(lock)
+    with exclusive_lock(lock, on_wait):
+        paths = {Path(p).resolve() for p in reference} | {target.resolve()}
+        existing = {p: read_table(p) for p in sorted(paths)}
+        raw, new = check_new_rows(file, target, existing)
+        before = existing[target.resolve()]
+        data = appended_bytes(target.read_bytes(), raw)
+        with staged(target, data, len(before) + len(new), dry_run=dry_run) as after:
+            result = AddResult(file=str(file), target=str(target), sample_ids=tuple(new[C.SAMPLE_ID]),
+                               table_version_before=content_hash(before), table_version=content_hash(after),
+                               dry_run=dry_run)
+            if merged:  # computed before the swap, so a failure here also leaves the table as it was
+                old = load_dataset("merged", merged, merge=True, tables=existing)
+                now = load_dataset("merged", merged, merge=True, tables={**existing, target.resolve(): after})
+                result = replace(result, merged_rows_before=len(old.frame), merged_rows=len(now.frame),
+                                 merged_version_before=old.version, merged_version=now.version)
+        return result
