@@ -66,7 +66,9 @@ RULE_NAMES = {r.name for r in RULES}
 
 REQUIRED = [C.SAMPLE_ID, C.SOURCE, C.MATERIAL_CLASS, *C.STRUCTURE]
 NUMERIC = [*C.STRUCTURE, C.HTT_C, C.CAPACITY_MAH_G, C.CURRENT_MA_G, C.RATE_FACTOR, C.ICE_PCT,
-           C.PLATEAU_V, C.PLATEAU_CAPACITY_MAH_G]
+           C.PLATEAU_V, C.PLATEAU_CAPACITY_MAH_G,
+           # literature extras: numbers when present, no physical range checked
+           "carbonization_time_h", "heating_rate_c_min", "pore_volume_cm3_g", "rate_capacity_mah_g"]
 CATEGORIES = {C.MATERIAL_CLASS: {"hard", "soft"}, C.ELECTROLYTE: {"ester", "ether"}}
 # Columns that identify a row rather than describe the material: ignored when looking for
 # the same row entered twice.
