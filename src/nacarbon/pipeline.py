@@ -10,8 +10,11 @@ but those commands in order.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,19 +52,46 @@ def step_validate(cfg: DictConfig, state: dict) -> None:
     print(f"[validate] {cfg.dataset.name}: {len(ds.frame)} rows valid, data version {ds.version}")
 
 
-def step_train(cfg: DictConfig, state: dict) -> None:
-    """Train (tuned, nested CV) every target x model."""
+def _train_one(overrides: list[str]) -> dict:
+    """Train one configuration (runs in a worker process when ``n_jobs > 1``)."""
     from nacarbon.training import run
 
-    jobs = [(t, m) for t in cfg.targets for m in cfg.models]
+    return run(compose_config("train", overrides)).metrics
+
+
+def step_train(cfg: DictConfig, state: dict) -> None:
+    """Train (tuned, nested CV) every target x model, ``n_jobs`` at a time."""
+    from nacarbon.tracking.store import connect, ensure_experiment
+    from nacarbon.tracking.train_run import experiment_name
+
+    # Create the store and experiment once, before workers race to do it.
+    connect(cfg.tracking.uri, cfg.tracking.artifact_root)
+    ensure_experiment(experiment_name(cfg), uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
+    jobs = {(t, m): [*shared_overrides(cfg), f"target={t}", f"model={m}", f"search={cfg.search}",
+                     *cfg.search_overrides, f"seed={cfg.seed}", "progress=false"]
+            for t in cfg.targets for m in cfg.models}
     results = state.setdefault("train", {})
-    for target, model in tqdm(jobs, desc="train", disable=not cfg.progress):
-        over = [*shared_overrides(cfg), f"target={target}", f"model={model}", f"search={cfg.search}",
-                *cfg.search_overrides, f"seed={cfg.seed}", "progress=false"]
-        res = run(compose_config("train", over))
-        results[(target, model)] = res.metrics
-        tqdm.write(f"[train] {target:9s} {model:18s} RMSE {res.metrics['rmse_mean']:.4g} "
-                   f"(baseline {res.metrics['baseline_rmse_mean']:.4g})")
+    bar = tqdm(total=len(jobs), desc="train", disable=not cfg.progress)
+
+    def done(key: tuple[str, str], metrics: dict) -> None:
+        results[key] = metrics
+        bar.update()
+        tqdm.write(f"[train] {key[0]:9s} {key[1]:18s} RMSE {metrics['rmse_mean']:.4g} "
+                   f"(baseline {metrics['baseline_rmse_mean']:.4g})")
+
+    if int(cfg.n_jobs) <= 1:
+        for key, over in jobs.items():
+            done(key, _train_one(over))
+    else:
+        # One BLAS/OpenMP thread per worker: the parallelism is across jobs.
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=int(cfg.n_jobs), mp_context=ctx) as pool:
+            futures = {pool.submit(_train_one, over): key for key, over in jobs.items()}
+            for fut in as_completed(futures):
+                done(futures[fut], fut.result())
+    bar.close()
 
 
 def step_promote(cfg: DictConfig, state: dict) -> None:
