@@ -24,7 +24,7 @@ def run(cfg: DictConfig) -> Decision:
     candidates = rank(find_candidates(client, experiment=experiment_name(cfg), target=cfg.target.name,
                                       data_version=version, cv=cfg.cv.name, features=cfg.features.name,
                                       metric=cfg.metric))
-    champion = current_champion(client, cfg.target.name)
+    champion = current_champion(client, cfg.target.name, metric=cfg.metric)
     decision = decide(candidates, champion, data_version=version, cv=cfg.cv.name, features=cfg.features.name,
                       force=bool(cfg.force))
     if cfg.dry_run:

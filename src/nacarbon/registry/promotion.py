@@ -53,14 +53,22 @@ class Decision:
     notes: list[str] = field(default_factory=list)
 
 
-def current_champion(client: MlflowClient, target: str) -> Champion | None:
-    """The version aliased ``champion`` for a target, or None."""
+def current_champion(client: MlflowClient, target: str, metric: str = "rmse_mean") -> Champion | None:
+    """The version aliased ``champion`` for a target, or None.
+
+    Its score is read at full precision from its run (the version tags are rounded for display)
+    and in the same metric the candidates are ranked by.
+    """
     try:
         mv = client.get_model_version_by_alias(model_name(target), ALIAS)
     except MlflowException:
         return None
     t = mv.tags
-    return Champion(version=mv.version, run_id=mv.run_id, rmse=float(t.get("rmse_mean", "nan")),
+    try:
+        score = float(client.get_run(mv.run_id).data.metrics[metric])
+    except (MlflowException, KeyError):
+        score = float(t.get(metric, "nan"))
+    return Champion(version=str(mv.version), run_id=mv.run_id, rmse=score,
                     data_version=t.get("data_version", ""), cv=t.get("cv", ""), features=t.get("features", ""))
 
 
@@ -110,6 +118,14 @@ def version_tags(c: Candidate, *, data_version: str, config: dict) -> dict[str, 
     return tags
 
 
+def _registered(client: MlflowClient, name: str) -> bool:
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        return False
+    return True
+
+
 def _existing_version(client: MlflowClient, name: str, run_id: str):
     try:
         found = client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
@@ -129,6 +145,7 @@ def apply(client: MlflowClient, target: str, decision: Decision, *, data_version
     c = decision.candidate
     name = model_name(target)
     created = None
+    had_model = _registered(client, name)
     try:
         mv = _existing_version(client, name, c.run_id)
         if mv is None:
@@ -137,17 +154,18 @@ def apply(client: MlflowClient, target: str, decision: Decision, *, data_version
             created = mv
         for key, value in version_tags(c, data_version=data_version, config=config).items():
             client.set_model_version_tag(name, mv.version, key, value)
-        if decision.forced:
-            client.set_model_version_tag(name, mv.version, "forced", "true")
+        client.set_model_version_tag(name, mv.version, "forced", str(decision.forced).lower())
         if decision.action == "promote":
             client.set_registered_model_alias(name, ALIAS, mv.version)
-        decision.version = mv.version
+        decision.version = str(mv.version)
     except Exception as err:
-        if created is not None:
-            try:
+        try:
+            if not had_model and _registered(client, name):
+                client.delete_registered_model(name)      # it did not exist before: remove it whole
+            elif created is not None:
                 client.delete_model_version(name, created.version)
-            except MlflowException:
-                decision.notes.append(f"could not roll back version {created.version}")
+        except MlflowException:
+            decision.notes.append(f"could not roll back {name} version {getattr(created, 'version', '?')}")
         raise RegistryError(f"promotion of {target} failed and was rolled back; the champion is unchanged: {err}") from err
     return decision
 

@@ -1,0 +1,131 @@
+"""The promotion rules of ``decide()`` and the ranking of ``rank()``, on hand-built runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from nacarbon.registry.promotion import Champion, decide
+from nacarbon.registry.selection import Candidate, rank
+
+DATA, CV, FEATURES = "v-now", "group", "default"
+CURRENT = {"data_version": DATA, "cv": CV, "features": FEATURES}
+
+
+def cand(run_id: str, rmse: float, *, complexity: int = 1, beats: bool = True, start: int = 0,
+         baseline: float = 15.0) -> Candidate:
+    """A candidate run; only the fields the rules read matter."""
+    return Candidate(run_id=run_id, model=f"m-{run_id}", rmse=rmse, baseline_rmse=baseline, r2_pooled=0.3,
+                     complexity=complexity, beats_baseline=beats, start_time=start, tags={}, metrics={})
+
+
+def champ(run_id: str, rmse: float, **where: str) -> Champion:
+    """The current champion, by default scored on the current data, CV protocol and features."""
+    return Champion(version="3", run_id=run_id, rmse=rmse, **(CURRENT | where))
+
+
+# --- rank ---------------------------------------------------------------------------------------
+
+def test_rank_puts_lowest_rmse_first():
+    ranked = rank([cand("a", 12.0), cand("b", 10.0), cand("c", 11.0)])
+    assert [c.run_id for c in ranked] == ["b", "c", "a"]
+
+
+def test_rank_breaks_rmse_ties_by_simplicity_before_age():
+    # The complex model is newer, but simplicity decides first.
+    simple, complex_ = cand("simple", 10.0, complexity=1, start=1), cand("complex", 10.0, complexity=5, start=9)
+    assert [c.run_id for c in rank([complex_, simple])] == ["simple", "complex"]
+
+
+def test_rank_breaks_full_ties_by_newer_run():
+    old, new = cand("old", 10.0, start=100), cand("new", 10.0, start=200)
+    assert [c.run_id for c in rank([old, new])] == ["new", "old"]
+
+
+def test_rank_treats_float_noise_as_a_tie():
+    # 1e-14 apart is arithmetic noise, not a better model: the simpler one still wins.
+    noisy = cand("complex", 10.0 - 1e-14, complexity=5)
+    assert rank([noisy, cand("simple", 10.0, complexity=1)])[0].run_id == "simple"
+
+
+def test_rank_does_not_let_simplicity_beat_a_real_difference():
+    assert rank([cand("simple", 10.001, complexity=0), cand("complex", 10.0, complexity=9)])[0].run_id == "complex"
+
+
+def test_tie_promotes_the_simpler_model():
+    ranked = rank([cand("xgb", 10.0, complexity=5, start=2), cand("ridge", 10.0, complexity=1, start=1)])
+    decision = decide(ranked, None, **CURRENT)
+    assert decision.action == "promote" and decision.candidate.run_id == "ridge"
+
+
+# --- decide -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("champion", [None, champ("old", 9.0)])
+def test_no_candidate_does_nothing(champion):
+    decision = decide([], champion, **CURRENT)
+    assert decision.action == "nothing"
+    assert decision.candidate is None and decision.champion is champion and decision.version is None
+    assert DATA in decision.reason
+
+
+def test_first_model_beating_baseline_is_promoted():
+    decision = decide([cand("a", 10.0), cand("b", 11.0)], None, **CURRENT)
+    assert decision.action == "promote" and decision.candidate.run_id == "a"
+    assert not decision.forced and decision.champion is None
+
+
+def test_better_model_replaces_champion():
+    champion = champ("old", 11.0)
+    decision = decide([cand("new", 10.0), cand("old", 11.0)], champion, **CURRENT)
+    assert decision.action == "promote" and decision.candidate.run_id == "new"
+    assert decision.champion is champion and not decision.forced
+
+
+@pytest.mark.parametrize("rmse", [11.0, 12.5])
+def test_model_not_better_than_champion_is_kept_out(rmse):
+    # Equal is not better: the alias only moves for an improvement.
+    decision = decide([cand("new", rmse)], champ("old", 11.0), **CURRENT)
+    assert decision.action == "keep" and decision.candidate.run_id == "new"
+    assert "does not beat champion" in decision.reason
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_champion_already_best_is_kept(force):
+    decision = decide([cand("old", 10.0), cand("other", 12.0)], champ("old", 10.0), **CURRENT, force=force)
+    assert decision.action == "keep" and not decision.forced
+    assert "already champion" in decision.reason
+
+
+@pytest.mark.parametrize("champion", [None, champ("old", 14.0)])
+def test_model_below_baseline_is_registered_only(champion):
+    best = cand("poor", 16.0, beats=False, baseline=15.0)
+    decision = decide([best], champion, **CURRENT)
+    assert decision.action == "register-only" and decision.candidate is best
+    assert not decision.forced and "baseline" in decision.reason
+
+
+@pytest.mark.parametrize("champion", [None, champ("old", 10.0)])
+def test_force_promotes_even_below_baseline(champion):
+    best = cand("poor", 16.0, beats=False)
+    decision = decide([best], champion, **CURRENT, force=True)
+    assert decision.action == "promote" and decision.forced and decision.candidate is best
+    assert decision.reason.startswith("forced")
+
+
+def test_force_promotes_even_when_worse_than_champion():
+    decision = decide([cand("new", 12.0)], champ("old", 10.0), **CURRENT, force=True)
+    assert decision.action == "promote" and decision.forced
+
+
+@pytest.mark.parametrize("stale", [{"data_version": "v-old"}, {"cv": "kfold"}, {"features": "raman_only"}])
+def test_stale_champion_is_replaced_by_a_model_beating_baseline(stale):
+    # Its RMSE was measured on other data or folds, so even a lower number is not comparable.
+    decision = decide([cand("new", 12.0)], champ("old", 10.0, **stale), **CURRENT)
+    assert decision.action == "promote" and decision.candidate.run_id == "new" and not decision.forced
+    assert "stale" in decision.reason
+
+
+@pytest.mark.parametrize("stale", [{"data_version": "v-old"}, {"cv": "kfold"}])
+def test_stale_champion_is_not_replaced_by_a_model_below_baseline(stale):
+    decision = decide([cand("new", 16.0, beats=False)], champ("old", 10.0, **stale), **CURRENT)
+    assert decision.action == "register-only"
+
