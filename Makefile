@@ -6,6 +6,8 @@ STAMP   := $(VENV)/.installed
 UV_VER  := 0.13.9
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
+# Let Python cache bytecode in .venv: without it every test process recompiles pandas, sklearn ...
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help venv run test test-slow validate train ui lock clean
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from omegaconf import DictConfig
 
-from nacarbon.analysis.maps import prediction_map
+from nacarbon.analysis.grids import prediction_map
 
 
 def _markdown(table: pd.DataFrame) -> str:

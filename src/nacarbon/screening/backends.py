@@ -1,0 +1,269 @@
+"""Where screening chunks run (an in-process loop or a Dask cluster) and how results come back.
+
+A backend is a context manager with two methods:
+
+* ``share(obj)`` makes a large object (the fitted models) available to every task once —
+  the object itself locally, a broadcast Dask future remotely;
+* ``map_ordered(fn, shared, tasks)`` yields ``fn(*shared, *task)`` for each task **in task
+  order**, so results merged on the caller's side do not depend on which worker finished
+  first.
+
+:func:`run_chunks` drives either backend: it folds chunk results together in chunk order
+and streams rows to Parquet on the calling side.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from nacarbon.errors import ConfigError
+
+
+class LocalBackend:
+    """Run every task in the calling process, one after another."""
+
+    def __enter__(self) -> LocalBackend:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def share(self, obj: Any) -> Any:
+        """Return ``obj`` unchanged (nothing to ship)."""
+        return obj
+
+    def map_ordered(self, fn: Callable, shared: Sequence[Any], tasks: Iterable[tuple]) -> Iterator[Any]:
+        """Yield ``fn(*shared, *task)`` for each task, in order.
+
+        Parameters
+        ----------
+        fn : callable
+            The task function.
+        shared : sequence
+            Leading arguments common to every task (from :meth:`share`).
+        tasks : iterable of tuple
+            Per-task trailing arguments.
+
+        Returns
+        -------
+        iterator
+            Task results in task order.
+        """
+        for task in tasks:
+            yield fn(*shared, *task)
+
+
+class DaskBackend:
+    """Run tasks on a Dask distributed cluster.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        An existing client; it is used as is and left open.
+    address : str, optional
+        Scheduler address to connect to (e.g. ``"tcp://10.0.0.5:8786"``); the client
+        made here is closed on exit.
+    n_workers : int, optional
+        With neither ``client`` nor ``address``, a ``LocalCluster`` of this many
+        single-threaded worker processes on 127.0.0.1 is started and shut down on exit
+        (default: the number of CPUs).
+    max_in_flight : int, optional
+        Tasks submitted but not yet consumed (default: twice the worker count). Results are
+        consumed in order, so this bounds client memory when chunks carry all their rows.
+
+    Notes
+    -----
+    Worker processes must be able to import ``nacarbon`` and unpickle the predictors.
+    """
+
+    def __init__(self, client: Any = None, address: str | None = None,
+                 n_workers: int | None = None, max_in_flight: int | None = None):
+        if client is not None and address is not None:
+            raise ConfigError("DaskBackend: give either a client or an address, not both")
+        for name, value in (("n_workers", n_workers), ("max_in_flight", max_in_flight)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"DaskBackend: {name} must be a positive integer, got {value!r}")
+        self.client = client
+        self.address = address
+        self.n_workers = n_workers
+        self.max_in_flight = max_in_flight
+        self._client: Any = None
+        self._owned: list[Any] = []
+
+    def __enter__(self) -> DaskBackend:
+        from distributed import Client, LocalCluster
+
+        if self.client is not None:
+            self._client = self.client
+        elif self.address is not None:
+            self._client = Client(self.address)
+            self._owned = [self._client]
+        else:
+            cluster = LocalCluster(n_workers=self.n_workers or os.cpu_count() or 1, processes=True,
+                                   threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
+            self._client = Client(cluster)
+            self._owned = [self._client, cluster]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for resource in self._owned:
+            resource.close()
+        self._owned = []
+        self._client = None
+
+    def _require_client(self) -> Any:
+        if self._client is None:
+            raise ConfigError("DaskBackend must be entered (`with backend:`) before use")
+        return self._client
+
+    def share(self, obj: Any) -> Any:
+        """Pickle ``obj`` once and broadcast it to every worker.
+
+        Parameters
+        ----------
+        obj : object
+            The object to share.
+
+        Returns
+        -------
+        distributed.Future
+            A future that tasks receive as the resolved object.
+        """
+        # A list wrapper: scatter would otherwise split a dict/list into one future per item.
+        return self._require_client().scatter([obj], broadcast=True, hash=False)[0]
+
+    def map_ordered(self, fn: Callable, shared: Sequence[Any], tasks: Iterable[tuple]) -> Iterator[Any]:
+        """Submit tasks with a bounded window and yield results in task order.
+
+        Parameters
+        ----------
+        fn : callable
+            The task function (importable on the workers).
+        shared : sequence
+            Leading arguments, typically futures from :meth:`share`.
+        tasks : iterable of tuple
+            Per-task trailing arguments (small: index ranges, flags).
+
+        Returns
+        -------
+        iterator
+            Task results in task order; a task's exception is re-raised here.
+        """
+        client = self._require_client()
+        window = self.max_in_flight or 2 * max(1, len(client.nthreads()))
+        pending: deque = deque()
+        task_iter = iter(tasks)
+
+        def submit_next() -> None:
+            task = next(task_iter, None)
+            if task is not None:
+                pending.append(client.submit(fn, *shared, *task, pure=False))
+
+        for _ in range(window):
+            submit_next()
+        try:
+            while pending:
+                future = pending.popleft()
+                result = future.result()
+                future.release()
+                submit_next()
+                yield result
+        finally:
+            # On an error (here or in the consumer) do not leave work running on a shared cluster.
+            for future in pending:
+                future.cancel()
+
+
+def make_backend(backend: str | LocalBackend | DaskBackend,
+                 options: Mapping[str, Any] | None = None) -> LocalBackend | DaskBackend:
+    """Build a backend from its name, or pass an instance through.
+
+    Parameters
+    ----------
+    backend : {"local", "dask"} or backend instance
+        Which backend to use.
+    options : mapping, optional
+        Keyword arguments of :class:`DaskBackend` (``client``, ``address``, ``n_workers``,
+        ``max_in_flight``); none are accepted for ``"local"``.
+
+    Returns
+    -------
+    LocalBackend or DaskBackend
+        An un-entered backend.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown backend name or option.
+    """
+    options = dict(options or {})
+    if isinstance(backend, (LocalBackend, DaskBackend)):
+        if options:
+            raise ConfigError("backend options are only accepted with a backend name")
+        return backend
+    if backend == "local":
+        if options:
+            raise ConfigError(f"backend 'local' takes no options, got {sorted(options)}")
+        return LocalBackend()
+    if backend == "dask":
+        unknown = sorted(set(options) - {"client", "address", "n_workers", "max_in_flight"})
+        if unknown:
+            raise ConfigError(f"backend 'dask': unknown option '{unknown[0]}'")
+        return DaskBackend(**options)
+    raise ConfigError(f"unknown screening backend {backend!r} (known: 'local', 'dask')")
+
+
+def run_chunks(runner: LocalBackend | DaskBackend, fn: Callable, shared: Sequence[Any], tasks: Iterable[tuple],
+               *, n_tasks: int | None = None, keep_all_path: str | None = None, progress: bool = True,
+               desc: str = "screening") -> Any:
+    """Run chunk tasks on a backend and fold their results in chunk order.
+
+    Parameters
+    ----------
+    runner : LocalBackend or DaskBackend
+        An entered backend.
+    fn : callable
+        Task function returning a partial result with a ``merge(other)`` method and a
+        ``rows`` attribute (a DataFrame of the chunk's rows, or None).
+    shared : sequence
+        Leading arguments of every task (from ``runner.share``).
+    tasks : iterable of tuple
+        Per-chunk arguments, in chunk order (consumed lazily).
+    n_tasks : int, optional
+        Number of tasks, for the progress bar.
+    keep_all_path : str, optional
+        Parquet file receiving every chunk's ``rows``, appended chunk by chunk so the
+        whole table never sits in memory.
+    progress : bool, default=True
+        Show a tqdm bar over chunks.
+    desc : str
+        Label of the bar.
+
+    Returns
+    -------
+    object
+        The first partial with all later ones merged into it (None without tasks).
+    """
+    total = None
+    writer: pq.ParquetWriter | None = None
+    try:
+        for part in tqdm(runner.map_ordered(fn, shared, tasks), total=n_tasks, desc=desc, unit="chunk",
+                         disable=not progress):
+            if part.rows is not None and keep_all_path is not None:
+                table = pa.Table.from_pandas(part.rows, preserve_index=False,
+                                             schema=writer.schema if writer is not None else None)
+                writer = writer or pq.ParquetWriter(keep_all_path, table.schema)
+                writer.write_table(table)
+            part.rows = None  # merged partials stay small
+            total = part if total is None else total.merge(part)
+    finally:
+        if writer is not None:
+            writer.close()
+    return total

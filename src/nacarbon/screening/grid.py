@@ -1,0 +1,219 @@
+"""Candidate grids: the Cartesian product of per-feature value lists, streamed in chunks.
+
+A grid spec maps a feature column to one of
+
+* ``{"values": [v1, v2, ...]}`` — an explicit list,
+* ``{"start": a, "stop": b, "step": s}`` — ``a, a+s, ...`` up to and including ``b``,
+* ``{"start": a, "stop": b, "num": n}`` — ``n`` evenly spaced values (``numpy.linspace``).
+
+Candidates are numbered by their flat index in C order (the last feature varies fastest),
+so a candidate's id is stable for a given spec and any chunk can be rebuilt from its index
+range alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nacarbon.errors import ConfigError
+
+CANDIDATE_ID = "candidate_id"
+
+_FORMS = ({"values"}, {"start", "stop", "step"}, {"start", "stop", "num"})
+_KNOWN_KEYS = {"values", "start", "stop", "step", "num"}
+# Float steps such as 0.43..1.63 by 0.2 give (stop-start)/step = 5.9999999999999991;
+# this slack keeps the stop value in, and the rounding strips 1.0299999999999998-style noise.
+_STEP_SLACK = 1e-9
+_DECIMALS = 12
+
+
+def _number(feature: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"grid feature '{feature}': '{key}' must be a number, got {value!r}")
+    if not np.isfinite(value):
+        raise ConfigError(f"grid feature '{feature}': '{key}' must be finite, got {value!r}")
+    return float(value)
+
+
+def _axis_values(feature: str, axis: Any) -> np.ndarray:
+    if not isinstance(axis, Mapping):
+        raise ConfigError(f"grid feature '{feature}': expected a mapping, got {type(axis).__name__}")
+    keys = set(axis)
+    unknown = sorted(keys - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"grid feature '{feature}': unknown key '{unknown[0]}' "
+                          f"(known: {', '.join(sorted(_KNOWN_KEYS))})")
+    if keys not in _FORMS:
+        raise ConfigError(f"grid feature '{feature}': keys {sorted(keys)} must be exactly one of "
+                          "['values'], ['start', 'stop', 'step'] or ['start', 'stop', 'num']")
+    if "values" in keys:
+        raw = axis["values"]
+        if isinstance(raw, (str, bytes)) or not hasattr(raw, "__len__") or len(raw) == 0:
+            raise ConfigError(f"grid feature '{feature}': 'values' must be a non-empty list")
+        values = np.array([_number(feature, "values", v) for v in raw])
+        if len(np.unique(values)) != len(values):
+            raise ConfigError(f"grid feature '{feature}': 'values' contains duplicates")
+        return values
+    start = _number(feature, "start", axis["start"])
+    stop = _number(feature, "stop", axis["stop"])
+    if start > stop:
+        raise ConfigError(f"grid feature '{feature}': 'start' ({start}) must be <= 'stop' ({stop})")
+    if "num" in keys:
+        num = axis["num"]
+        if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+            raise ConfigError(f"grid feature '{feature}': 'num' must be a positive integer, got {num!r}")
+        if num > 1 and start == stop:
+            raise ConfigError(f"grid feature '{feature}': 'num' > 1 needs 'start' < 'stop'")
+        return np.round(np.linspace(start, stop, int(num)), _DECIMALS)
+    step = _number(feature, "step", axis["step"])
+    if step <= 0:
+        raise ConfigError(f"grid feature '{feature}': 'step' must be > 0, got {step}")
+    n = int(np.floor((stop - start) / step + _STEP_SLACK)) + 1
+    return np.round(start + step * np.arange(n), _DECIMALS)
+
+
+def grid_values(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Validate a grid spec and expand each feature's axis.
+
+    Parameters
+    ----------
+    spec : mapping
+        Feature column -> axis definition (see the module docstring).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Feature -> float values of its axis, in spec order.
+
+    Raises
+    ------
+    ConfigError
+        If the spec is empty, or an axis has unknown/missing keys, a non-positive step,
+        ``start > stop``, a bad ``num`` or duplicate values; the message names the feature
+        and the key.
+    """
+    if not isinstance(spec, Mapping) or not spec:
+        raise ConfigError("grid spec must be a non-empty mapping of feature -> axis")
+    if CANDIDATE_ID in spec:
+        raise ConfigError(f"grid feature name '{CANDIDATE_ID}' is reserved")
+    return {str(feature): _axis_values(str(feature), axis) for feature, axis in spec.items()}
+
+
+def grid_size(spec: Mapping[str, Mapping[str, Any]]) -> int:
+    """Number of candidates in the grid (product of the axis lengths).
+
+    Parameters
+    ----------
+    spec : mapping
+        Grid spec, validated as in :func:`grid_values`.
+
+    Returns
+    -------
+    int
+        Size of the Cartesian product.
+    """
+    return _size(grid_values(spec))
+
+
+def _size(values: Mapping[str, np.ndarray]) -> int:
+    # Python ints: a 10^10-point grid must not overflow silently.
+    size = 1
+    for axis in values.values():
+        size *= len(axis)
+    return size
+
+
+def grid_chunk(values: Mapping[str, np.ndarray], start: int, stop: int) -> pd.DataFrame:
+    """Rows ``start`` (inclusive) to ``stop`` (exclusive) of the expanded product.
+
+    Parameters
+    ----------
+    values : mapping
+        Output of :func:`grid_values`.
+    start, stop : int
+        Flat-index range, ``0 <= start <= stop <= size``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``candidate_id`` (int64 flat index) followed by one float column per feature.
+    """
+    size = _size(values)
+    if not 0 <= start <= stop <= size:
+        raise ValueError(f"chunk range [{start}, {stop}) is outside the grid of size {size}")
+    index = np.arange(start, stop, dtype=np.int64)
+    shape = tuple(len(axis) for axis in values.values())
+    positions = np.unravel_index(index, shape)
+    columns = {CANDIDATE_ID: index}
+    for (feature, axis), pos in zip(values.items(), positions):
+        columns[feature] = axis[pos]
+    return pd.DataFrame(columns)
+
+
+class ChunkBounds(Sequence):
+    """Lazy sequence of half-open ``(start, stop)`` ranges of ``chunk_size`` over ``range(size)``.
+
+    Parameters
+    ----------
+    size : int
+        Number of candidates.
+    chunk_size : int
+        Rows per chunk (the last chunk may be shorter).
+    """
+
+    def __init__(self, size: int, chunk_size: int):
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+            raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        self.size, self.chunk_size = int(size), int(chunk_size)
+        self._starts = range(0, self.size, self.chunk_size)
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __getitem__(self, i: int) -> tuple[int, int]:
+        start = self._starts[i]  # integer index only; negative indices and IndexError from range
+        return start, min(start + self.chunk_size, self.size)
+
+
+def chunk_bounds(size: int, chunk_size: int) -> ChunkBounds:
+    """Split ``range(size)`` into consecutive ``(start, stop)`` ranges of ``chunk_size``.
+
+    Parameters
+    ----------
+    size : int
+        Number of candidates.
+    chunk_size : int
+        Rows per chunk (the last chunk may be shorter).
+
+    Returns
+    -------
+    ChunkBounds
+        A lazy sequence of half-open ranges covering every index exactly once, in order
+        (a 10^12-candidate grid costs no memory until a chunk is built).
+    """
+    return ChunkBounds(size, chunk_size)
+
+
+def iter_grid_chunks(spec: Mapping[str, Mapping[str, Any]], chunk_size: int) -> Iterator[pd.DataFrame]:
+    """Yield the Cartesian product of a grid spec in chunks, never materialising all of it.
+
+    Parameters
+    ----------
+    spec : mapping
+        Grid spec (see the module docstring).
+    chunk_size : int
+        Maximum rows per chunk.
+
+    Returns
+    -------
+    iterator of pandas.DataFrame
+        Chunks as built by :func:`grid_chunk`, in candidate-id order.
+    """
+    # Validate eagerly (a generator body would only raise on the first next()).
+    values = grid_values(spec)
+    bounds = chunk_bounds(_size(values), chunk_size)
+    return (grid_chunk(values, start, stop) for start, stop in bounds)

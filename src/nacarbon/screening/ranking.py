@@ -1,0 +1,302 @@
+"""Ranking candidates: Pareto fronts, a weighted score, and chunk-mergeable accumulators."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from nacarbon.errors import ConfigError
+from nacarbon.screening.grid import CANDIDATE_ID
+
+DIRECTIONS = ("max", "min")
+
+
+def _gains(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or values.shape[1] != len(maximize):
+        raise ValueError(f"values must be 2-D with {len(maximize)} columns, got shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise ValueError("Pareto ranking needs finite values")
+    # Flip minimised columns so "larger is better" everywhere.
+    return values * np.where(np.asarray(maximize, dtype=bool), 1.0, -1.0)
+
+
+def pareto_front(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
+    """Mask of the non-dominated rows.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of shape (n, m)
+        Objective values, finite.
+    maximize : sequence of bool, length m
+        Per column: True if larger is better, False if smaller is better.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+        True for rows no other row dominates. Row ``a`` dominates ``b`` when ``a`` is at
+        least as good in every objective and strictly better in one, so exact duplicates
+        of a front point are all kept.
+
+    Notes
+    -----
+    Rows are visited by decreasing sum of range-scaled objectives; a dominating row always
+    has the larger sum, so each visited row is on the front and removes every surviving
+    row it dominates. The population collapses after a few strong rows, and the cost is
+    about O(n * front size).
+    """
+    gain = _gains(values, maximize)
+    if len(gain) == 0:
+        return np.zeros(0, dtype=bool)
+    span = np.ptp(gain, axis=0)
+    scaled = (gain - gain.min(axis=0)) / np.where(span > 0, span, 1.0)
+    alive = np.argsort(-scaled.sum(axis=1), kind="stable")
+    # One contiguous array per objective: comparisons along a length-m axis are slow in numpy.
+    cols = np.ascontiguousarray(gain[alive].T)
+    i = 0
+    while i < len(alive):
+        dominated = _dominated_mask(cols, cols[:, i])
+        if dominated.any():
+            keep = ~dominated
+            alive, cols = alive[keep], cols[:, keep]
+            # Rounding in the sums could let a visited row be removed later; count survivors.
+            i = int(np.count_nonzero(keep[:i]))
+        i += 1
+    mask = np.zeros(len(gain), dtype=bool)
+    mask[alive] = True
+    return mask
+
+
+def _dominated_mask(cols: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """Which columns of ``cols`` (shape (m, n)) ``point`` dominates; works with broadcasting."""
+    at_most = cols[0] <= point[0]
+    below = cols[0] < point[0]
+    for j in range(1, len(cols)):
+        at_most &= cols[j] <= point[j]
+        below |= cols[j] < point[j]
+    return at_most & below
+
+
+def dominated_by(values: np.ndarray, others: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
+    """Mask of rows of ``values`` that some row of ``others`` dominates.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of shape (n, m)
+        Rows to test.
+    others : numpy.ndarray of shape (k, m)
+        Candidate dominators.
+    maximize : sequence of bool, length m
+        Direction per objective.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+        True where a row of ``others`` is at least as good everywhere and better somewhere.
+
+    Notes
+    -----
+    Merging two fronts only needs these cross checks (each front is already free of
+    internal dominance); blocks bound each n x k comparison to a few million elements.
+    """
+    gain, other = _gains(values, maximize), _gains(others, maximize)
+    out = np.zeros(len(gain), dtype=bool)
+    if len(other) == 0:
+        return out
+    step = max(1, 4_000_000 // len(other))
+    for start in range(0, len(gain), step):
+        # (m, block, 1) rows under test against (m, 1, k) dominators -> (block, k)
+        block = gain[start:start + step].T[:, :, None]
+        out[start:start + step] = _dominated_mask(block, other.T[:, None, :]).any(axis=1)
+    return out
+
+
+def check_ranking(targets: Sequence[str], weights: Mapping[str, float], directions: Mapping[str, str],
+                  ranges: Mapping[str, tuple[float, float]] | None = None) -> None:
+    """Check that every ranked target has a usable weight, direction and (if given) range.
+
+    Parameters
+    ----------
+    targets : sequence of str
+        Targets that enter the ranking.
+    weights : mapping
+        Target -> non-negative finite weight (extra keys are ignored).
+    directions : mapping
+        Target -> ``"max"`` or ``"min"`` (extra keys are ignored).
+    ranges : mapping, optional
+        Target -> ``(low, high)`` reference range; checked when given.
+
+    Raises
+    ------
+    ConfigError
+        On an empty target list, a missing/negative/non-finite weight, all-zero weights,
+        a missing/unknown direction or a missing/non-finite/reversed range, naming the target.
+    """
+    if not targets:
+        raise ConfigError("ranking needs at least one target")
+    for target in targets:
+        w = weights.get(target)
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not np.isfinite(w) or w < 0:
+            raise ConfigError(f"ranking target '{target}': weight must be a finite number >= 0, got {w!r}")
+        if directions.get(target) not in DIRECTIONS:
+            raise ConfigError(f"ranking target '{target}': direction must be 'max' or 'min', "
+                              f"got {directions.get(target)!r}")
+        if ranges is None:
+            continue
+        if target not in ranges:
+            raise ConfigError(f"ranking target '{target}': no reference range")
+        low, high = (float(v) for v in ranges[target])
+        if not (np.isfinite(low) and np.isfinite(high)) or high < low:
+            raise ConfigError(f"ranking target '{target}': bad reference range ({low}, {high})")
+    if sum(float(weights[t]) for t in targets) <= 0:
+        raise ConfigError("ranking weights must not all be zero")
+
+
+def weighted_score(preds: pd.DataFrame, weights: Mapping[str, float], directions: Mapping[str, str],
+                   scale_from: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """Weighted mean of per-target desirabilities scaled on fixed ranges.
+
+    Parameters
+    ----------
+    preds : pandas.DataFrame
+        One column per target in ``weights`` (the predictions).
+    weights : mapping
+        Target -> weight >= 0; the score is divided by the weight total.
+    directions : mapping
+        Target -> ``"max"`` (higher is better) or ``"min"``.
+    scale_from : mapping
+        Target -> ``(low, high)`` reference range, the same for every chunk of a run
+        (e.g. the measured training range, or the min/max over all feasible candidates).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,)
+        ``sum_t w_t d_t / sum_t w_t`` with ``d_t = (p - low) / (high - low)`` for ``"max"``
+        and ``(high - p) / (high - low)`` for ``"min"``; 1 is the best end of every range.
+        Values outside a range are not clipped, so a candidate beyond the reference
+        still ranks above one at its edge.
+
+    Notes
+    -----
+    Because the ranges are fixed per run rather than taken from each chunk, a candidate's
+    score does not depend on how the grid was chunked. A target with ``high == low`` cannot
+    separate candidates and contributes 0.
+    """
+    targets = list(weights)
+    check_ranking(targets, weights, directions, scale_from)
+    total = sum(float(weights[t]) for t in targets)
+    score = np.zeros(len(preds))
+    for target in targets:
+        low, high = (float(v) for v in scale_from[target])
+        if high == low or weights[target] == 0:
+            continue
+        p = preds[target].to_numpy(dtype=np.float64)
+        desirability = (p - low) / (high - low) if directions[target] == "max" else (high - p) / (high - low)
+        score += float(weights[target]) * desirability
+    return score / total
+
+
+def _union(kept: pd.DataFrame | None, rows: pd.DataFrame) -> pd.DataFrame:
+    # Skip empty operands: concat with an empty frame can change dtypes.
+    if kept is None or len(kept) == 0:
+        return rows
+    if len(rows) == 0:
+        return kept
+    return pd.concat([kept, rows], ignore_index=True)
+
+
+class TopK:
+    """Running best ``k`` rows by a score column; ties go to the lower candidate id.
+
+    Parameters
+    ----------
+    k : int
+        Rows to keep.
+    score_col : str, default="score"
+        Column to maximise.
+    """
+
+    def __init__(self, k: int, score_col: str = "score"):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ConfigError(f"top_k must be a positive integer, got {k!r}")
+        self.k = int(k)
+        self.score_col = score_col
+        self.frame: pd.DataFrame | None = None
+
+    def update(self, rows: pd.DataFrame) -> TopK:
+        """Merge rows (a chunk's feasible candidates or another accumulator's frame).
+
+        Parameters
+        ----------
+        rows : pandas.DataFrame
+            Must hold ``candidate_id`` and the score column; rows with a NaN score are dropped.
+
+        Returns
+        -------
+        TopK
+            self, for chaining.
+        """
+        rows = rows[np.isfinite(rows[self.score_col].to_numpy(dtype=np.float64))]
+        both = _union(self.frame, rows)
+        # (score desc, id asc) is a total order, so the kept set is independent of chunking.
+        order = np.lexsort((both[CANDIDATE_ID].to_numpy(), -both[self.score_col].to_numpy(dtype=np.float64)))
+        self.frame = both.iloc[order[: self.k]].reset_index(drop=True)
+        return self
+
+    def merge(self, other: TopK) -> TopK:
+        """Absorb another accumulator's rows; returns self."""
+        return self if other.frame is None else self.update(other.frame)
+
+    def result(self) -> pd.DataFrame:
+        """The kept rows, best first, with a 1-based ``rank`` column."""
+        if self.frame is None:
+            return pd.DataFrame({"rank": pd.Series(dtype="int64")})
+        return self.frame.assign(rank=np.arange(1, len(self.frame) + 1))
+
+
+class ParetoAccumulator:
+    """Running non-dominated set over chunks.
+
+    Parameters
+    ----------
+    targets : sequence of str
+        Objective columns.
+    maximize : sequence of bool
+        Direction per objective (see :func:`pareto_front`).
+
+    Notes
+    -----
+    ``front(A | B) == front(front(A) | front(B))``: a row dominated inside its own chunk is
+    dominated in the union too, so merging chunk fronts loses nothing.
+    """
+
+    def __init__(self, targets: Sequence[str], maximize: Sequence[bool]):
+        if len(targets) != len(maximize) or not targets:
+            raise ConfigError("ParetoAccumulator needs one direction per target and at least one target")
+        self.targets = list(targets)
+        self.maximize = list(maximize)
+        self.frame: pd.DataFrame | None = None
+
+    def update(self, rows: pd.DataFrame) -> ParetoAccumulator:
+        """Merge rows (feasible candidates, finite objective values); returns self."""
+        rows = rows[pareto_front(rows[self.targets].to_numpy(dtype=np.float64), self.maximize)]
+        if self.frame is not None and len(self.frame) and len(rows):
+            old, new = (f[self.targets].to_numpy(dtype=np.float64) for f in (self.frame, rows))
+            fresh = ~dominated_by(new, old, self.maximize)
+            # A new row that an old one dominates cannot dominate any old row (the old front
+            # would then dominate itself), so only the fresh rows are checked against the old.
+            rows = _union(self.frame[~dominated_by(old, new[fresh], self.maximize)], rows[fresh])
+        elif self.frame is not None and len(self.frame):
+            rows = self.frame
+        self.frame = rows.iloc[np.argsort(rows[CANDIDATE_ID].to_numpy(), kind="stable")].reset_index(drop=True)
+        return self
+
+    def merge(self, other: ParetoAccumulator) -> ParetoAccumulator:
+        """Absorb another accumulator's front; returns self."""
+        return self if other.frame is None else self.update(other.frame)
+
+    def result(self) -> pd.DataFrame:
+        """The non-dominated rows, ordered by candidate id."""
+        return pd.DataFrame() if self.frame is None else self.frame.copy()
