@@ -1,8 +1,8 @@
-"""Maps of one performance over two structural parameters (paper Figs. 2b-g, 3 and 4f-h).
+"""Maps of one measured performance over two structural parameters (paper Figs. 2b-g and 3).
 
 Measured data are drawn as an interpolated surface restricted to the convex hull of the points,
-so the reader never mistakes extrapolation for data; screening predictions are drawn as an
-aggregated heatmap over the candidate grid.
+so the reader never mistakes extrapolation for data. Screening predictions (Fig. 4f-h) are drawn
+by :mod:`nacarbon.analysis.grids`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ AXIS_LABELS: dict[str, str] = {
     C.HTT_C: "HTT (°C)",
 }
 METHODS = ("rbf", "linear", "cubic")
-AGGREGATIONS = ("max", "mean", "min", "median")
 CMAP = "viridis"
 _DATA = "<DataFrame>"  # DataValidationError wants a path; these frames live in memory
 
@@ -73,7 +72,19 @@ def axis_label(column: str) -> str:
     return AXIS_LABELS.get(column, column)
 
 
-def _short(column: str) -> str:
+def short_label(column: str) -> str:
+    """Return :func:`axis_label` without its unit, e.g. ``"$L_a$"`` for ``"la_nm"``.
+
+    Parameters
+    ----------
+    column : str
+        Column name.
+
+    Returns
+    -------
+    str
+        The label up to its parenthesised unit.
+    """
     return axis_label(column).split(" (")[0]
 
 
@@ -185,7 +196,23 @@ def map_grid(
     return MapGrid(lo[0] + uu * span[0], lo[1] + vv * span[1], zz, inside, hull)
 
 
-def _save(fig: Figure, path: str | Path, title: str) -> Path:
+def save_png(fig: Figure, path: str | Path, title: str) -> Path:
+    """Write a figure as a 150 dpi PNG with ``title`` in its text metadata, then clear it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (made with ``Figure()``, so no pyplot state is involved).
+    path : str or Path
+        PNG file to write (parent folders are created).
+    title : str
+        Stored as the PNG's ``Title``.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # The title (with n) also goes into the PNG's text metadata, so files explain themselves.
@@ -268,111 +295,7 @@ def performance_map(
     # below the axes, so the key never hides measured points
     fig.legend(handles=[*ax.get_legend_handles_labels()[0], outside], loc="outside lower center",
                ncols=2, fontsize=8)
-    head = title or f"{_short(z)} over {_short(x)} and {_short(y)} ({method})"
+    head = title or f"{short_label(z)} over {short_label(x)} and {short_label(y)} ({method})"
     full = f"{head} (n = {n})"
     ax.set_title(full, fontsize=10)
-    return _save(fig, path, full)
-
-
-def _levels(values: pd.Series, bins: int) -> pd.Series:
-    if values.nunique() <= bins:  # screening grids are already regular: keep their levels
-        return values
-    edges = np.linspace(values.min(), values.max(), bins + 1)
-    centers = 0.5 * (edges[:-1] + edges[1:])
-    return pd.Series(centers[np.digitize(values, edges[1:-1])], index=values.index)
-
-
-def aggregate_grid(
-    candidates_df: pd.DataFrame, x: str, y: str, z: str, *, agg: str = "max", bins: int = 40
-) -> pd.DataFrame:
-    """Aggregate predicted z over the (x, y) levels of a set of screening candidates.
-
-    Parameters
-    ----------
-    candidates_df : pandas.DataFrame
-        Candidates with numeric columns ``x``, ``y`` and predicted ``z``.
-    x, y, z : str
-        Axis columns and predicted column.
-    agg : {"max", "mean", "min", "median"}
-        How the candidates sharing an (x, y) cell (differing in the other structural
-        parameters) are summarised: "max" shows the best reachable value, "mean" the typical one.
-    bins : int
-        An axis with more distinct values than this is cut into ``bins`` equal-width bins
-        labelled by their centres (half-open [lo, hi), the last one closed).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index: y levels (ascending), columns: x levels (ascending), values: aggregated z
-        (NaN for empty cells).
-    """
-    if agg not in AGGREGATIONS:
-        raise ConfigError(f"unknown aggregation {agg!r}; choose one of {AGGREGATIONS}")
-    if int(bins) < 1:
-        raise ConfigError(f"bins must be positive, got {bins}")
-    data = numeric_columns(candidates_df, [x, y, z]).dropna()
-    if data.empty:
-        raise _bad(f"{x}, {y}, {z}", 0, "need at least one complete candidate row")
-    keyed = pd.DataFrame({x: _levels(data[x], bins), y: _levels(data[y], bins), z: data[z]})
-    table = keyed.groupby([y, x])[z].agg(agg).unstack(x)
-    return table.sort_index().sort_index(axis=1)
-
-
-def _edges(centers: np.ndarray) -> np.ndarray:
-    if len(centers) == 1:
-        half = 0.5 * abs(centers[0]) or 0.5
-        return np.array([centers[0] - half, centers[0] + half])
-    mids = 0.5 * (centers[:-1] + centers[1:])
-    return np.concatenate([[2 * centers[0] - mids[0]], mids, [2 * centers[-1] - mids[-1]]])
-
-
-def prediction_map(
-    candidates_df: pd.DataFrame,
-    x: str,
-    y: str,
-    z: str,
-    *,
-    path: str | Path,
-    agg: str = "max",
-    bins: int = 40,
-    title: str | None = None,
-) -> Path:
-    """Draw screening predictions aggregated over an (x, y) grid as a heatmap (paper Fig. 4f-h).
-
-    Parameters
-    ----------
-    candidates_df : pandas.DataFrame
-        Screening candidates with the structural columns and the predicted ``z``.
-    x, y, z : str
-        Axis columns and predicted column.
-    path : str or Path
-        PNG file to write.
-    agg : {"max", "mean", "min", "median"}
-        Aggregation per cell, see :func:`aggregate_grid`.
-    bins : int
-        Binning threshold, see :func:`aggregate_grid`.
-    title : str, optional
-        Title; the number of candidates is always appended.
-
-    Returns
-    -------
-    Path
-        The written PNG.
-    """
-    table = aggregate_grid(candidates_df, x, y, z, agg=agg, bins=bins)
-    n = int(candidates_df[[x, y, z]].notna().all(axis=1).sum())
-    xe = _edges(table.columns.to_numpy(dtype=float))
-    ye = _edges(table.index.to_numpy(dtype=float))
-    values = np.ma.masked_invalid(table.to_numpy(dtype=float))
-
-    fig = Figure(figsize=(6.4, 5.0), layout="constrained")
-    ax = fig.add_subplot()
-    ax.set_facecolor("0.90")  # empty cells: no candidate there
-    mesh = ax.pcolormesh(xe, ye, values, cmap=CMAP, shading="flat")
-    fig.colorbar(mesh, ax=ax, label=f"{agg} predicted {axis_label(z)}")
-    ax.set_xlabel(axis_label(x))
-    ax.set_ylabel(axis_label(y))
-    head = title or f"Predicted {_short(z)}: {agg} over the other parameters"
-    full = f"{head} (n = {n} candidates)"
-    ax.set_title(full, fontsize=10)
-    return _save(fig, path, full)
+    return save_png(fig, path, full)

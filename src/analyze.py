@@ -1,0 +1,27 @@
+"""Entry point: ``python -m analyze [dataset=seed] [shap.source=champion|<run_id>] [report=false]``."""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+import nacarbon.config  # noqa: F401  (resolvers)
+from nacarbon.analyzing import format_summary, run
+from nacarbon.errors import NacarbonError
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="analyze")
+def main(cfg: DictConfig) -> None:
+    """Correlations, maps, SHAP and the reproduction report, logged as one MLflow run."""
+    try:
+        result = run(cfg)
+    except NacarbonError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    print(format_summary(cfg, result))
+
+
+if __name__ == "__main__":
+    main()

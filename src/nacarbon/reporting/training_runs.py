@@ -1,0 +1,56 @@
+"""Which model each target's training runs picked, read straight from the MLflow store."""
+
+from __future__ import annotations
+
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from nacarbon.registry.promotion import current_champion
+from nacarbon.registry.selection import find_candidates, rank
+
+COLUMNS = ["target", "model", "search", "run_id", "rmse_mean", "rmse_std", "baseline_rmse_mean", "r2_pooled",
+           "baseline_paired_p", "beats_baseline", "rank", "champion"]
+
+
+def model_table(client: MlflowClient, *, experiment: str, targets: list[str], data_version: str, cv: str,
+                features: str) -> pd.DataFrame:
+    """The best run of every model family per target, ranked by outer-CV RMSE.
+
+    Parameters
+    ----------
+    client : MlflowClient
+        Client on the tracking and registry store.
+    experiment : str
+        Experiment holding the training runs (``nacarbon-<dataset>``).
+    targets : list of str
+        Target names.
+    data_version : str
+        Only runs on this data version count (others are not comparable).
+    cv, features : str
+        CV protocol and feature set the runs must share.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`; one row per (target, model), rank 1 = the target's best run by
+        the promotion rule (lowest RMSE, ties to the simpler model). ``champion`` is the
+        registered version when that run holds the alias, else "". Empty when no run matches.
+    """
+    rows = []
+    for target in targets:
+        ranked = rank(find_candidates(client, experiment=experiment, target=target, data_version=data_version,
+                                      cv=cv, features=features))
+        champ = current_champion(client, target)
+        seen: set[str] = set()
+        for cand in ranked:
+            if cand.model in seen:  # a family trained twice: its best run stands for it
+                continue
+            seen.add(cand.model)
+            m = cand.metrics
+            rows.append({"target": target, "model": cand.model, "search": cand.tags.get("search", ""),
+                         "run_id": cand.run_id, "rmse_mean": cand.rmse,
+                         "rmse_std": m.get("rmse_std", float("nan")), "baseline_rmse_mean": cand.baseline_rmse,
+                         "r2_pooled": cand.r2_pooled, "baseline_paired_p": m.get("baseline_paired_p", float("nan")),
+                         "beats_baseline": cand.beats_baseline, "rank": len(seen),
+                         "champion": champ.version if champ is not None and champ.run_id == cand.run_id else ""})
+    return pd.DataFrame(rows, columns=COLUMNS)
