@@ -20,7 +20,8 @@ def main(cfg: DictConfig) -> None:
     except NacarbonError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
-    print((outcome.out_dir / "top_table.md").read_text())
+    table = "pareto.md" if cfg.screen.get("mode") == "optimize" else "top_table.md"
+    print((outcome.out_dir / table).read_text())
     print(f"written to {outcome.out_dir}; MLflow run {outcome.run_id} (experiment nacarbon-screening)")
 
 

@@ -95,3 +95,14 @@ def test_no_champion_is_a_clear_error(tmp_path):
     cfg = compose_config("screening", [f"paths.mlruns_dir={tmp_path}", "progress=false"])
     with pytest.raises(NacarbonError, match="has a champion in the registry"):
         screen(cfg)
+
+
+def test_inverse_design_mode(store):
+    cfg = screen_cfg(store, "screen=optimize", "screen.optimize.n_trials=60", "screen.optimize.population_size=12")
+    outcome = screen(cfg)
+    assert (outcome.out_dir / "pareto.csv").exists() and (outcome.out_dir / "pareto.md").exists()
+    run = MlflowClient(cfg.tracking.uri).get_run(outcome.run_id)
+    assert run.data.tags["screen.mode"] == "optimize" and run.data.tags["model_version.ice"] == "nacarbon-ice/1"
+    assert run.data.metrics["n_trials"] == 60
+    pareto = pd.read_csv(outcome.out_dir / "pareto.csv")
+    assert len(pareto) >= 1 and (pareto["d002_nm"] >= 0.3354).all()

@@ -26,7 +26,7 @@ EXPERIMENT = "nacarbon-screening"
 class ScreenOutcome:
     """A finished screen: the engine's result plus where it was written."""
 
-    result: ScreenResult
+    result: ScreenResult  # or an OptimizeResult for screen=optimize
     champions: dict[str, ChampionModel]
     ranked: list[str]
     shown_only: list[str]
@@ -104,6 +104,9 @@ def run(cfg: DictConfig) -> ScreenOutcome:
               for t, c in champions.items()}
     out_dir = Path(cfg.paths.experiments_dir) / "screening" / time.strftime("%Y%m%d-%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
+    if sc.get("mode", "grid") == "optimize":
+        return _optimize(cfg, spec, champions, ranked, shown_only, missing, skipped, rules, domain, intervals,
+                         out_dir)
     keep = str(out_dir / "candidates.parquet") if sc.keep_all else None
     result = screen(spec, {t: c.model for t, c in champions.items()}, constraints=rules,
                     weights={t: float(sc.weights[t]) for t in ranked},
@@ -118,27 +121,55 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     files = write_outputs(result, champions, cfg, out_dir, ranked=ranked, shown_only=shown_only,
                           missing=missing, skipped_rules=skipped, table=top_table(result, champions,
                                                                                  int(sc.table_rows)))
-    run_id = _log(cfg, result, champions, ranked, files)
+    run_id = _log(cfg, champions, ranked, files, mode="grid",
+                  params={"n_candidates": result.n_candidates, "chunk_size": sc.chunk_size, "backend": sc.backend,
+                          "weights": json.dumps(OmegaConf.to_container(sc.weights))},
+                  metrics={"n_candidates": result.n_candidates, "n_passed": result.n_passed,
+                           "pass_fraction": result.n_passed / max(result.n_candidates, 1)})
     return ScreenOutcome(result, champions, ranked, shown_only, missing, out_dir, run_id)
 
 
-def _log(cfg: DictConfig, result: ScreenResult, champions: dict[str, ChampionModel], ranked: list[str],
-         files: list[Path]) -> str:
+def _optimize(cfg: DictConfig, spec: dict, champions: dict[str, ChampionModel], ranked: list[str],
+              shown_only: list[str], missing: list[str], skipped: list[str], rules: list[dict], domain,
+              intervals: dict, out_dir: Path) -> ScreenOutcome:
+    """Inverse design: NSGA-II over the grid's bounds against the champions (``screen=optimize``)."""
+    from nacarbon.screening.optimize import bounds_from_spec, inverse_design
+    from nacarbon.screening.optimize_report import write_optimize_outputs
+
+    sc = cfg.screen
+    opt = inverse_design({t: c.model for t, c in champions.items()}, bounds=bounds_from_spec(spec),
+                         directions={t: "max" if champions[t].higher_is_better else "min" for t in ranked},
+                         constraints=rules, domain=domain, intervals=intervals,
+                         require_in_domain=bool(sc.require_in_domain), n_trials=int(sc.optimize.n_trials),
+                         population_size=int(sc.optimize.population_size), seed=int(cfg.seed),
+                         progress=bool(cfg.progress))
+    header = ["Models (registry champions): " + ", ".join(f"`{t}` nacarbon-{t} v{c.version}" + (
+        "" if t in ranked else " (predicted, not an objective)") for t, c in champions.items()), ""]
+    header += [f"No champion (not predicted): {', '.join(missing)}", ""] if missing else []
+    header += [f"Rules not applied: {', '.join(skipped)}", ""] if skipped else []
+    files = write_optimize_outputs(opt, out_dir, header=header, table_rows=int(sc.table_rows))
+    s = opt.summary
+    run_id = _log(cfg, champions, ranked, files, mode="optimize",
+                  params={"sampler": "NSGAIISampler", "n_trials": s["n_trials"],
+                          "population_size": s["population_size"], "seed": s["seed"]},
+                  metrics={"n_trials": s["n_trials"], "n_feasible": s["n_feasible"], "n_pareto": s["n_pareto"],
+                           "feasible_fraction": s["n_feasible"] / max(s["n_trials"], 1)})
+    return ScreenOutcome(opt, champions, ranked, shown_only, missing, out_dir, run_id)
+
+
+def _log(cfg: DictConfig, champions: dict[str, ChampionModel], ranked: list[str], files: list[Path], *,
+         mode: str, params: dict, metrics: dict) -> str:
     """One MLflow run per screen, naming the model versions it used."""
     ensure_experiment(EXPERIMENT, uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
-    tags = {"nacarbon.kind": "screen", "git_commit": git_commit(), "ranked_targets": ",".join(ranked)}
+    tags = {"nacarbon.kind": "screen", "screen.mode": mode, "git_commit": git_commit(),
+            "ranked_targets": ",".join(ranked)}
     tags |= {f"model_version.{t}": f"nacarbon-{t}/{c.version}" for t, c in champions.items()}
     tags |= {f"model_run.{t}": c.run_id for t, c in champions.items()}
     with mlflow.start_run(run_name=f"screen-{cfg.screen.name}", tags=tags) as run:
-        mlflow.log_params({"grid": cfg.screen.name, "n_candidates": result.n_candidates,
-                           "chunk_size": cfg.screen.chunk_size, "backend": cfg.screen.backend,
-                           "require_in_domain": cfg.screen.require_in_domain,
-                           "interval_alpha": cfg.screen.interval_alpha,
-                           "weights": json.dumps(OmegaConf.to_container(cfg.screen.weights))})
-        mlflow.log_metrics({"n_candidates": result.n_candidates, "n_passed": result.n_passed,
-                            "pass_fraction": result.n_passed / max(result.n_candidates, 1)})
+        mlflow.log_params({"grid": cfg.screen.name, "mode": mode, "require_in_domain": cfg.screen.require_in_domain,
+                           "interval_alpha": cfg.screen.interval_alpha, **params})
+        mlflow.log_metrics(metrics)
         for f in files:
             if f.suffix != ".parquet" or f.stat().st_size < 200 * 2**20:
                 mlflow.log_artifact(str(f), artifact_path="plots" if f.suffix == ".png" else None)
         return run.info.run_id
-
