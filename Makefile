@@ -9,7 +9,7 @@ export DO_NOT_TRACK := true
 # Let Python cache bytecode in .venv: without it every test process recompiles pandas, sklearn ...
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help venv run test test-slow validate train ui lock clean
+.PHONY: help venv run test test-slow validate train ui lock clean server server-stop sweep
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,12 @@ validate: $(STAMP) ## validate the shipped databases
 
 ui: $(STAMP) ## MLflow UI on 127.0.0.1 for the project store under mlruns/
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --host 127.0.0.1 --port 5000
+
+server: $(STAMP) ## MLflow tracking server on 127.0.0.1:5000 (PORT=... to change; stop with make server-stop)
+	MLFLOW=$(BIN)/mlflow scripts/mlflow_server.sh start
+
+server-stop: ## stop the tracking server started by make server
+	scripts/mlflow_server.sh stop
 
 lock: ## re-resolve requirements.in into requirements.lock
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.lock

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import mlflow
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from nacarbon.paths import project_root
@@ -39,7 +40,13 @@ def ensure_experiment(name: str, *, uri: str, artifact_root: str | Path) -> str:
     exp = client.get_experiment_by_name(name)
     if exp is None:
         location = Path(artifact_root, name).resolve().as_uri() if is_local(uri) else None
-        exp_id = client.create_experiment(name, artifact_location=location)
+        try:
+            exp_id = client.create_experiment(name, artifact_location=location)
+        except MlflowException as err:
+            # Another worker created it between our look-up and our create.
+            if err.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+            exp_id = client.get_experiment_by_name(name).experiment_id
     else:
         exp_id = exp.experiment_id
     mlflow.set_experiment(experiment_id=exp_id)

@@ -1,0 +1,123 @@
+"""An MLflow tracking server on a free local port, started and stopped from Python."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from nacarbon.scale import ServerError, free_port, run_script
+from nacarbon.tracking.redact import redact
+
+_SCRIPT = "mlflow_server.sh"
+
+
+class MlflowServer:
+    """Context manager running ``scripts/mlflow_server.sh`` with its own store and port.
+
+    ``with MlflowServer() as uri:`` starts a tracking server on 127.0.0.1 (artifacts served
+    through it) and yields ``http://127.0.0.1:<port>``, ready for ``tracking.uri=<uri>``;
+    leaving the block stops it and deletes its stores.
+
+    Parameters
+    ----------
+    base_dir : str or Path, optional
+        Holds ``server/`` (pid, log, SQLite database) and ``artifacts/``. Default: a new
+        temporary directory, removed on stop.
+    port : int, optional
+        Port on 127.0.0.1; default a free one.
+    backend_store_uri : str, optional
+        Database for runs and the registry (a ``postgresql+psycopg2://`` URL, say); default
+        SQLite in ``base_dir/server``.
+    workers : int
+        Server worker processes. One keeps the start-up short; a team server wants more.
+    start_timeout : int
+        Seconds to wait for ``/health`` before giving up.
+    """
+
+    def __init__(self, base_dir: str | Path | None = None, *, port: int | None = None,
+                 backend_store_uri: str | None = None, workers: int = 1, start_timeout: int = 300):
+        self.base_dir = base_dir
+        self.port = port
+        self.backend_store_uri = backend_store_uri
+        self.workers = workers
+        self.start_timeout = start_timeout
+        self._dir: Path | None = None
+        self._owns_dir = False
+        self._port: int | None = None
+        self.url: str | None = None
+
+    @property
+    def log_path(self) -> Path:
+        """The server's log file."""
+        if self._dir is None:
+            raise ServerError("MlflowServer is not started")
+        return self._dir / "server" / "server.log"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Where the server stores uploaded artifacts."""
+        if self._dir is None:
+            raise ServerError("MlflowServer is not started")
+        return self._dir / "artifacts"
+
+    def _env(self) -> dict[str, str]:
+        env = {"PORT": str(self._port), "SERVER_DIR": str(self._dir / "server"),
+               "ARTIFACTS_DIR": str(self.artifacts_dir), "WORKERS": str(self.workers),
+               "START_TIMEOUT": str(self.start_timeout)}
+        # The mlflow next to this interpreter: the same install the clients use.
+        mlflow_exe = Path(sys.executable).with_name("mlflow")
+        if mlflow_exe.is_file():
+            env["MLFLOW"] = str(mlflow_exe)
+        if self.backend_store_uri:
+            env["BACKEND_STORE_URI"] = self.backend_store_uri
+        return env
+
+    def start(self) -> str:
+        """Start the server and wait until it answers; return its URL.
+
+        Returns
+        -------
+        str
+            ``http://127.0.0.1:<port>``.
+        """
+        if self.url is not None:
+            return self.url
+        if self.base_dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="nacarbon-mlflow-"))
+            self._owns_dir = True
+        else:
+            self._dir = Path(self.base_dir).resolve()
+        self._port = self.port or free_port()
+        try:
+            self.url = run_script(_SCRIPT, ["start"], env=self._env()).splitlines()[-1]
+        except ServerError as err:
+            log = self._log_tail()
+            self.stop()
+            raise ServerError(f"{err}\n--- server log ---\n{log}") from None
+        return self.url
+
+    def _log_tail(self, n: int = 30) -> str:
+        try:
+            return redact("\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:]))
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """Stop the server (its whole process group); delete the stores if this object made them."""
+        if self._dir is None:
+            return
+        try:
+            run_script(_SCRIPT, ["stop"], env=self._env())
+        finally:
+            self.url = None
+            if self._owns_dir:
+                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir, self._owns_dir = None, False
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

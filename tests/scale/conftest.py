@@ -1,0 +1,34 @@
+"""Real servers for the scale tests: one PostgreSQL and one MLflow tracking server per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from nacarbon.scale import ServerUnavailable
+from nacarbon.scale.mlflow_server import MlflowServer
+from nacarbon.scale.postgres import PostgresServer
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A started :class:`PostgresServer` (installed with apt-get first if missing).
+
+    Skips only when PostgreSQL is neither installed nor installable here; every other failure
+    is an error.
+    """
+    server = PostgresServer()
+    try:
+        server.start()
+    except ServerUnavailable as err:
+        pytest.skip(f"PostgreSQL is not installed and cannot be installed here: {err}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server():
+    """A started :class:`MlflowServer` on a free port, SQLite behind it, artifacts served."""
+    server = MlflowServer()
+    server.start()
+    yield server
+    server.stop()
