@@ -9,16 +9,56 @@ A space maps a hyperparameter of the estimator to a distribution::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from omegaconf import DictConfig, OmegaConf
+
 from nacarbon.errors import ConfigError
+from nacarbon.models.pipeline import make_regressor
 
 _KEYS = {
     "int": ({"low", "high"}, {"step", "log"}),
     "float": ({"low", "high"}, {"step", "log"}),
     "categorical": ({"choices"}, set()),
 }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_numeric(key: str, kind: str, spec: dict[str, Any]) -> None:
+    """Bounds, step and log of an int or float distribution."""
+    low, high, step = spec["low"], spec["high"], spec.get("step")
+    if not (_is_number(low) and _is_number(high)):
+        raise ConfigError(f"{key}: low and high must be numbers; got low={low!r}, high={high!r}")
+    if kind == "int" and not (float(low).is_integer() and float(high).is_integer()):
+        raise ConfigError(f"{key}: an int distribution needs whole-number bounds; got low={low}, high={high}")
+    if low > high:
+        raise ConfigError(f"{key}: low ({low}) > high ({high})")
+    if "log" in spec and not isinstance(spec["log"], bool):
+        raise ConfigError(f"{key}.log: must be true or false; got {spec['log']!r}")
+    if spec.get("log") and low <= 0:
+        raise ConfigError(f"{key}: a log distribution needs low > 0; got low={low}")
+    if step is not None:
+        if spec.get("log"):
+            raise ConfigError(f"{key}: step and log cannot be combined")
+        if not _is_number(step) or step <= 0 or (kind == "int" and not float(step).is_integer()):
+            raise ConfigError(f"{key}.step: must be a positive {'whole ' if kind == 'int' else ''}number; "
+                              f"got {step!r}")
+
+
+def _check_choices(key: str, choices: Any) -> list[Any]:
+    """Choices must be a non-empty list of scalars (what Optuna can store)."""
+    if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
+        raise ConfigError(f"{key}.choices: must be a list; got {choices!r}")
+    if not choices:
+        raise ConfigError(f"{key}.choices: must not be empty")
+    bad = [c for c in choices if c is not None and not isinstance(c, (bool, int, float, str))]
+    if bad:
+        raise ConfigError(f"{key}.choices: only null, booleans, numbers and strings can be choices; got {bad!r}")
+    return list(choices)
 
 
 def validate_space(space: Mapping[str, Mapping[str, Any]] | None, *, estimator_params: set[str],
@@ -37,13 +77,19 @@ def validate_space(space: Mapping[str, Mapping[str, Any]] | None, *, estimator_p
     Returns
     -------
     dict
+        Name -> ``{"type": ..., **bounds}``.
 
     Raises
     ------
     ConfigError
         Naming the file and key: unknown hyperparameter, unknown distribution type, missing or
-        extra keys, ``low > high``, ``log`` with ``low <= 0``, empty ``choices``.
+        extra keys, non-numeric or fractional int bounds, ``low > high``, ``log`` with
+        ``low <= 0``, a bad ``step``, empty or non-scalar ``choices``.
     """
+    if isinstance(space, DictConfig):
+        space = OmegaConf.to_container(space, resolve=True)
+    if space is not None and not isinstance(space, Mapping):
+        raise ConfigError(f"{where}: search_space must map hyperparameter names to distributions; got {space!r}")
     out: dict[str, dict[str, Any]] = {}
     for name, spec in dict(space or {}).items():
         key = f"{where}: search_space.{name}"
@@ -64,21 +110,30 @@ def validate_space(space: Mapping[str, Mapping[str, Any]] | None, *, estimator_p
         if extra:
             raise ConfigError(f"{key}: unexpected {sorted(extra)} for a {kind} distribution")
         if kind == "categorical":
-            if not list(spec["choices"]):
-                raise ConfigError(f"{key}.choices: must not be empty")
-            spec["choices"] = list(spec["choices"])
+            spec["choices"] = _check_choices(key, spec["choices"])
         else:
-            low, high = spec["low"], spec["high"]
-            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
-                raise ConfigError(f"{key}: low and high must be numbers; got low={low!r}, high={high!r}")
-            if low > high:
-                raise ConfigError(f"{key}: low ({low}) > high ({high})")
-            if spec.get("log") and low <= 0:
-                raise ConfigError(f"{key}: a log distribution needs low > 0; got low={low}")
-            if spec.get("log") and spec.get("step") is not None:
-                raise ConfigError(f"{key}: step and log cannot be combined")
+            _check_numeric(key, kind, spec)
         out[name] = {"type": kind, **spec}
     return out
+
+
+def model_space(model_cfg: DictConfig, *, where: str) -> dict[str, dict[str, Any]]:
+    """Validate a model config's ``search_space`` against the estimator it builds.
+
+    Parameters
+    ----------
+    model_cfg : DictConfig
+        A ``conf/model/*.yaml`` node.
+    where : str
+        The config's file, for error messages.
+
+    Returns
+    -------
+    dict
+        As :func:`validate_space`.
+    """
+    return validate_space(model_cfg.get("search_space"), estimator_params=set(make_regressor(model_cfg).get_params()),
+                          where=where)
 
 
 def suggest(trial, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -87,6 +142,7 @@ def suggest(trial, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     Parameters
     ----------
     trial : optuna.trial.Trial
+        The trial being evaluated.
     space : mapping
         A space returned by :func:`validate_space`.
 
@@ -102,8 +158,10 @@ def suggest(trial, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             params[name] = trial.suggest_int(name, int(spec["low"]), int(spec["high"]),
                                              step=int(spec.get("step") or 1), log=bool(spec.get("log", False)))
         elif kind == "float":
+            step = spec.get("step")
             params[name] = trial.suggest_float(name, float(spec["low"]), float(spec["high"]),
-                                               step=spec.get("step"), log=bool(spec.get("log", False)))
+                                               step=None if step is None else float(step),
+                                               log=bool(spec.get("log", False)))
         else:
             params[name] = trial.suggest_categorical(name, spec["choices"])
     return params

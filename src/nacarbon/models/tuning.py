@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,13 +14,17 @@ import optuna
 import pandas as pd
 from hydra.utils import instantiate
 from omegaconf import DictConfig
+from threadpoolctl import threadpool_limits
 
+from nacarbon.errors import NacarbonError
 from nacarbon.evaluation.metrics import regression_metrics
 from nacarbon.evaluation.splits import make_splitter
 from nacarbon.models.pipeline import build_pipeline
 from nacarbon.models.search_space import suggest
 
 log = logging.getLogger(__name__)
+
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,21 @@ class TuningSettings:
 
 
 def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | None) -> TuningSettings:
-    """Build :class:`TuningSettings` from a ``conf/search/*.yaml`` node."""
+    """Build :class:`TuningSettings` from a ``conf/search/*.yaml`` node.
+
+    Parameters
+    ----------
+    search_cfg : DictConfig
+        The ``search`` node (``n_trials``, ``inner_splits``, ``sampler``, ``pruner`` ...).
+    seed : int
+        The run's seed (inner splits and the sampler's base seed).
+    storage : str or None
+        Optuna storage URL; None keeps the study in memory (no resuming).
+
+    Returns
+    -------
+    TuningSettings
+    """
     return TuningSettings(
         n_trials=int(search_cfg.n_trials),
         timeout=None if search_cfg.get("timeout") is None else float(search_cfg.timeout),
@@ -54,7 +74,27 @@ def inner_cv_rmse(model_cfg: DictConfig, params: Mapping[str, Any], X: pd.DataFr
                   trial: optuna.Trial | None = None) -> float:
     """Mean RMSE of one parameter set over an inner grouped CV of the given rows.
 
-    Each fold's running mean is reported to ``trial`` so a pruner can stop a poor trial early.
+    Parameters
+    ----------
+    model_cfg : DictConfig
+        The model config.
+    params : mapping
+        Hyperparameters to try.
+    X, y, groups
+        The rows to cross-validate (an outer fold's training part).
+    n_splits : int
+        Inner folds (fewer when there are fewer sources).
+    seed : int
+        Seed of the inner split.
+    transform : str
+        Target transform.
+    trial : optuna.Trial, optional
+        Each fold's running mean is reported to it so a pruner can stop a poor trial early.
+
+    Returns
+    -------
+    float
+        Mean inner-fold RMSE, in the target's own units.
     """
     n_groups = len(np.unique(groups))
     splitter = make_splitter("group", n_splits=min(n_splits, n_groups), random_state=seed)
@@ -70,6 +110,40 @@ def inner_cv_rmse(model_cfg: DictConfig, params: Mapping[str, Any], X: pd.DataFr
     return float(np.mean(scores))
 
 
+def study_sampler(settings: TuningSettings, study_name: str, n_existing: int):
+    """The sampler of one study, seeded from the run seed, the study's name and its history.
+
+    Parameters
+    ----------
+    settings : TuningSettings
+        Holds the sampler config (a Hydra ``_target_`` node).
+    study_name : str
+        The study; its name picks its own random stream.
+    n_existing : int
+        Trials already in the storage under this name.
+
+    Returns
+    -------
+    optuna.samplers.BaseSampler
+
+    Notes
+    -----
+    With one seed for every study, the outer folds' studies would all try the same random
+    start-up points, and a resumed study would replay the points it already tried. Adding a
+    hash of the name and the number of stored trials keeps every draw new yet reproducible.
+    """
+    if "seed" not in settings.sampler:
+        return instantiate(settings.sampler)
+    seed = (int(settings.seed) + zlib.crc32(study_name.encode()) + n_existing) % (2**32)
+    return instantiate(settings.sampler, seed=seed)
+
+
+def _prepare_storage(storage: str | None) -> None:
+    # SQLite cannot create the folder holding its file, and tuning runs before MLflow makes it.
+    if storage and storage.startswith("sqlite:///"):
+        Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
 def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.DataFrame, y: np.ndarray,
          groups: np.ndarray, *, settings: TuningSettings, study_name: str, transform: str = "none") -> optuna.Study:
     """Run (or resume) an Optuna study that minimises inner-CV RMSE.
@@ -83,6 +157,7 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     X, y, groups
         The rows tuning may see: an outer fold's training part, never its test part.
     settings : TuningSettings
+        Trials, storage, sampler, pruner and inner folds.
     study_name : str
         Unique per (dataset version, target, model, CV protocol, outer fold); with a storage the
         study resumes where an interrupted run stopped, counting only finished trials.
@@ -93,12 +168,22 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     -------
     optuna.Study
         The study; ``best_params`` holds the winner.
+
+    Raises
+    ------
+    NacarbonError
+        If the study ends without a completed trial (every trial pruned).
+
+    Notes
+    -----
+    Trials run with BLAS/OpenMP pools limited to one thread: fits on a few dozen rows gain
+    nothing from threads, and parallelism belongs to the job level (several studies or runs).
     """
-    sampler = instantiate(settings.sampler)
-    pruner = instantiate(settings.pruner)
-    study = optuna.create_study(study_name=study_name, storage=settings.storage, sampler=sampler,
-                                pruner=pruner, direction="minimize", load_if_exists=True)
-    done = sum(t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED) for t in study.trials)
+    _prepare_storage(settings.storage)
+    study = optuna.create_study(study_name=study_name, storage=settings.storage, direction="minimize",
+                                pruner=instantiate(settings.pruner), load_if_exists=True)
+    study.sampler = study_sampler(settings, study_name, len(study.trials))
+    done = sum(t.state in FINISHED for t in study.trials)
     remaining = max(settings.n_trials - done, 0)
     if done:
         log.info("study %s resumes with %d finished trials, %d to go", study_name, done, remaining)
@@ -111,8 +196,11 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     if remaining:
         # The callback re-counts finished trials in the storage, so several workers sharing one
         # study stop together at n_trials instead of each running its own quota.
-        stop = optuna.study.MaxTrialsCallback(settings.n_trials, states=(optuna.trial.TrialState.COMPLETE,
-                                                                         optuna.trial.TrialState.PRUNED))
-        study.optimize(objective, n_trials=remaining, timeout=settings.timeout, callbacks=[stop],
-                       show_progress_bar=settings.progress, gc_after_trial=False)
+        stop = optuna.study.MaxTrialsCallback(settings.n_trials, states=FINISHED)
+        with threadpool_limits(limits=1):
+            study.optimize(objective, n_trials=remaining, timeout=settings.timeout, callbacks=[stop],
+                           show_progress_bar=settings.progress, gc_after_trial=False)
+    if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
+        raise NacarbonError(f"study {study_name}: no trial completed ({len(study.trials)} pruned or failed); "
+                            f"raise search.n_trials or relax the pruner")
     return study

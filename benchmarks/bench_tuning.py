@@ -1,0 +1,102 @@
+"""Time tuning and a full zoo sweep on the seed database.
+
+    python benchmarks/bench_tuning.py --target capacity --trials 10        # trials/s per family
+    python benchmarks/bench_tuning.py --sweep --store /tmp/bench            # + every family x 4 targets
+
+Prints Markdown tables to paste into benchmarks/README.md. Run with OMP_NUM_THREADS=1 (as
+`make` does): on 2 cores, threaded OpenMP fits of ~50 rows are slower, not faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from collections import defaultdict
+from datetime import date
+
+import optuna
+from omegaconf import OmegaConf
+
+from nacarbon.models.search_space import model_space
+from nacarbon.models.tuning import settings_from_config, tune
+from nacarbon.training import load_for_target
+from nacarbon.zoo import compose_train, model_names, train_zoo
+
+TARGETS = ["capacity", "ice", "rate", "plateau"]
+
+
+def time_tuning(target: str, models: list[str], n_trials: int, inner_splits: int, storage: str | None) -> list[dict]:
+    """Run one study per model on all rows of ``target``; return trials/s per model."""
+    rows = []
+    for model in models:
+        cfg = compose_train([f"target={target}", f"model={model}", "search=optuna",
+                             f"search.n_trials={n_trials}", f"search.inner_splits={inner_splits}"])
+        space = model_space(cfg.model, where=f"conf/model/{model}.yaml")
+        if not space:
+            continue
+        _, design = load_for_target(cfg)
+        settings = settings_from_config(cfg.search, seed=int(cfg.seed), storage=storage)
+        start, cpu = time.perf_counter(), time.process_time()
+        study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings,
+                     study_name=f"bench-{target}-{model}-{time.time_ns()}", transform=str(cfg.target.transform))
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        n = len(study.trials)
+        rows.append({"model": model, "trials": n, "pruned": sum(t.state.name == "PRUNED" for t in study.trials),
+                     "seconds": wall, "cpu": cpu, "trials_per_s": n / wall})
+        print(f"  tuned {model:24s} {n} trials in {wall:6.1f} s", flush=True)
+    return rows
+
+
+def time_sweep(store: str, models: list[str]) -> tuple[float, list]:
+    """Train every model on every target with search=none; return wall time and the runs."""
+    overrides = [f"paths.mlruns_dir={store}/mlruns", f"paths.experiments_dir={store}/experiments",
+                 f"paths.output_dir={store}/outputs", "progress=false", "search=none"]
+    start = time.perf_counter()
+    runs = train_zoo(TARGETS, models, overrides)
+    return time.perf_counter() - start, runs
+
+
+def main() -> None:
+    """Parse arguments, time, print Markdown."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", default="capacity")
+    parser.add_argument("--models", default="", help="comma-separated; default every conf/model/*.yaml")
+    parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--inner-splits", type=int, default=4)
+    parser.add_argument("--sweep", action="store_true", help="also time every family x 4 targets, search=none")
+    parser.add_argument("--store", default=None, help="throwaway folder for MLflow/Optuna (default: a temp dir)")
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    models = [m for m in args.models.split(",") if m] or model_names()
+    store = args.store or tempfile.mkdtemp(prefix="nacarbon-bench-")
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, date {date.today()}, store {store}")
+
+    storage = f"sqlite:///{store}/optuna.db"
+    rows = time_tuning(args.target, models, args.trials, args.inner_splits, storage)
+    print(f"\n### Tuning: {args.trials} trials, {args.inner_splits} inner folds, target {args.target}, SQLite storage\n")
+    print("| model | trials (pruned) | wall s | CPU s | trials/s (wall) |\n|---|---|---|---|---|")
+    for r in sorted(rows, key=lambda r: -r["trials_per_s"]):
+        print(f"| {r['model']} | {r['trials']} ({r['pruned']}) | {r['seconds']:.1f} | {r['cpu']:.1f} "
+              f"| {r['trials_per_s']:.2f} |")
+
+    if args.sweep:
+        wall, runs = time_sweep(store, models)
+        per = defaultdict(dict)
+        for r in runs:
+            per[r.model][r.target] = (r.seconds, r.cpu_seconds)
+        print(f"\n### Sweep: {len(models)} families x {len(TARGETS)} targets, search=none: {wall:.0f} s wall\n")
+        print("| model | " + " | ".join(TARGETS) + " | mean wall s/run | mean CPU s/run |\n|---|"
+              + "---|" * (len(TARGETS) + 2))
+        for model in models:
+            secs = [per[model][t] for t in TARGETS]
+            print(f"| {model} | " + " | ".join(f"{w:.1f}" for w, _ in secs)
+                  + f" | {sum(w for w, _ in secs) / len(secs):.1f} | {sum(c for _, c in secs) / len(secs):.1f} |")
+    print("\nconfig of the search:", OmegaConf.to_yaml(compose_train(["search=optuna"]).search).replace("\n", "; "))
+
+
+if __name__ == "__main__":
+    main()

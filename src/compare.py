@@ -1,0 +1,35 @@
+"""Entry point: ``python -m compare`` (every model family against the mean baseline)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+import nacarbon.config  # noqa: F401  (registers the ${nacarbon.root:} resolver first)
+from nacarbon.comparison.run import format_summary, run
+from nacarbon.errors import NacarbonError
+
+__all__ = ["main", "run"]
+
+# One progress bar per downloaded fold table would drown the summary.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="compare")
+def main(cfg: DictConfig) -> None:
+    """Build, write and log the comparison; print where it went."""
+    try:
+        result = run(cfg)
+    except NacarbonError as err:
+        logging.getLogger("compare").error("%s", err)
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    print(format_summary(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The comparison table as Markdown, with a sentence per target saying who beats the baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from nacarbon.comparison.table import BASELINE
+
+
+def _num(value: float) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.3g}"
+
+
+def _pm(row: pd.Series, metric: str) -> str:
+    return f"{_num(row[f'{metric}_mean'])} ± {_num(row[f'{metric}_std'])}"
+
+
+def markdown_rows(part: pd.DataFrame) -> list[str]:
+    """One target's rows as a Markdown table.
+
+    Parameters
+    ----------
+    part : DataFrame
+        The rows of one target from :func:`nacarbon.comparison.table.comparison_table`.
+
+    Returns
+    -------
+    list of str
+        Header, separator and one line per row.
+    """
+    lines = ["| model | family | search | R² | RMSE | MAE | ΔRMSE | p raw / adj. | beats baseline |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for _, r in part.iterrows():
+        is_base = r["model"] == BASELINE
+        verdict = "—" if is_base else ("**yes**" if r["beats_baseline_significantly"] else "no")
+        p = "—" if is_base else f"{_num(r['p_value'])} / {_num(r['p_adjusted'])}"
+        delta = "—" if is_base else f"{r['delta_rmse']:+.3g}"
+        name = "baseline (training mean)" if is_base else r["model"]
+        lines.append(f"| {name} | {r['family']} | {r['search'] or '—'} | {_pm(r, 'r2')} | {_pm(r, 'rmse')} | "
+                     f"{_pm(r, 'mae')} | {delta} | {p} | {verdict} |")
+    return lines
+
+
+def verdict_sentence(target: str, part: pd.DataFrame, best: Sequence[str], *, alpha: float, correction: str) -> str:
+    """Say in words which models beat the baseline on one target, or that none does.
+
+    Parameters
+    ----------
+    target : str
+        Target name.
+    part : DataFrame
+        That target's rows.
+    best : sequence of str
+        Models that beat the baseline significantly, best first.
+    alpha : float
+        Significance level.
+    correction : str
+        The multiple-comparison correction used.
+
+    Returns
+    -------
+    str
+    """
+    n_models = int((part["model"] != BASELINE).sum())
+    n_folds = int(part["n_folds"].iloc[0])
+    test = (f"one-sided paired t-test on fold RMSE over {n_folds} folds, "
+            f"{'Holm-adjusted ' if correction == 'holm' else ''}alpha = {alpha:g}")
+    if not best:
+        text = f"**No model beats the mean baseline significantly on {target}** ({n_models} models tried; {test})."
+        raw = part[(part["model"] != BASELINE) & (part["p_value"] < alpha) & (part["delta_rmse"] < 0)]
+        if correction != "none" and len(raw):
+            text += (f" Without the correction for {n_models} comparisons, p < {alpha:g} for: "
+                     f"{', '.join(raw['model'])}.")
+        return text
+    return f"Beating the mean baseline significantly on {target} ({test}): {', '.join(best)}."
+
+
+def comparison_markdown(table: pd.DataFrame, best: Mapping[str, Sequence[str]], *, header: Mapping[str, str],
+                        alpha: float, correction: str, missing: Sequence[str] = (),
+                        plots: Mapping[str, str] | None = None) -> str:
+    """The whole comparison as a Markdown document.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`nacarbon.comparison.table.comparison_table`.
+    best : mapping
+        Target -> winning models (:func:`nacarbon.comparison.table.winners`).
+    header : mapping
+        Key -> value lines for the preamble (dataset, data version, cv, ...).
+    alpha : float
+        Significance level.
+    correction : str
+        The multiple-comparison correction used.
+    missing : sequence of str
+        Targets asked for that have no finished runs.
+    plots : mapping, optional
+        Target -> PNG file name, linked under each table.
+
+    Returns
+    -------
+    str
+    """
+    lines = ["# Model comparison against the mean baseline", ""]
+    lines += [f"- {k}: {v}" for k, v in header.items()]
+    lines += ["", "Cells are mean ± standard deviation over the outer folds (every source paper on one side "
+              "of each split). ΔRMSE is the model's mean fold RMSE minus the baseline's on the same folds.", ""]
+    nobody = [t for t, w in best.items() if not w]
+    if nobody:
+        lines += [f"Targets no model beats significantly: {', '.join(nobody)}.", ""]
+    for target, part in table.groupby("target", sort=False):
+        lines += [f"## {target}", "", *markdown_rows(part), "",
+                  verdict_sentence(str(target), part, best.get(str(target), []), alpha=alpha, correction=correction), ""]
+        if plots and target in plots:
+            lines += [f"![{target}]({plots[target]})", ""]
+    for target in missing:
+        lines += [f"## {target}", "", f"No finished training runs for {target} match this selection.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,169 @@
+"""Nested tuning end to end, and Optuna studies that resume after an interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
+
+from nacarbon.errors import NacarbonError
+from nacarbon.evaluation.metrics import regression_metrics
+from nacarbon.evaluation.splits import make_splitter
+from nacarbon.models.pipeline import build_pipeline
+from nacarbon.models.search_space import model_space
+from nacarbon.models.tuning import settings_from_config, study_sampler, tune
+from nacarbon.training import load_for_target, run, study_prefix
+from tests.conftest import compose_config
+from tests.mlflow_template import fresh_store
+
+NESTED = ["target=ice", "model=ridge", "search=optuna", "search.n_trials=3", "search.inner_splits=3"]
+
+
+@pytest.fixture(scope="module")
+def nested(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("nested")
+    fresh_store(tmp / "mlruns", tmp_path_factory)
+    cfg = compose_config("train", [f"paths.mlruns_dir={tmp / 'mlruns'}", "progress=false", *NESTED])
+    return cfg, run(cfg)
+
+
+def test_each_outer_fold_is_tuned_on_its_own_rows(nested):
+    cfg, result = nested
+    prefix = study_prefix(cfg, result.dataset)
+    assert len(result.cv.fold_params) == 5
+    for k, params in enumerate(result.cv.fold_params):
+        study = optuna.load_study(study_name=f"{prefix}-outer{k}", storage=cfg.search.storage)
+        assert len(study.trials) == 3
+        assert params == study.best_params
+        assert 1e-3 <= params["alpha"] <= 1e3
+    # The whole-data (non-nested) study is another study, and the folds need not agree with it.
+    final = optuna.load_study(study_name=f"{prefix}-final", storage=cfg.search.storage)
+    assert result.final_params == final.best_params
+    assert any(p["alpha"] != result.final_params["alpha"] for p in result.cv.fold_params)
+
+
+def test_outer_scores_come_from_the_fold_params(nested):
+    cfg, result = nested
+    d = result.design
+    splitter = make_splitter("group", n_splits=5, random_state=int(cfg.seed))
+    for k, (tr, te) in enumerate(splitter.split(d.X, d.y, d.groups)):
+        model = build_pipeline(cfg.model, params=result.cv.fold_params[k]).fit(d.X.iloc[tr], d.y[tr])
+        expected = regression_metrics(d.y[te], model.predict(d.X.iloc[te]))["rmse"]
+        assert result.cv.per_fold[k]["rmse"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_nested_run_is_logged(nested):
+    cfg, result = nested
+    client = MlflowClient(cfg.tracking.uri)
+    logged = client.get_run(result.run_id)
+    assert logged.data.tags["search"] == "optuna"
+    assert float(logged.data.params["final.alpha"]) == pytest.approx(result.final_params["alpha"])
+    assert logged.data.metrics["rmse_mean"] == pytest.approx(result.metrics["rmse_mean"])
+    fold_params = json.load(open(client.download_artifacts(result.run_id, "data/fold_params.json")))
+    assert fold_params == result.cv.fold_params
+    assert "tuning/trials.csv" in {a.path for a in client.list_artifacts(result.run_id, "tuning")}
+
+
+@pytest.fixture
+def ice_tuning(tmp_path):
+    cfg = compose_config("train", [f"paths.mlruns_dir={tmp_path / 'fresh' / 'dir'}", *NESTED])
+    _, design = load_for_target(cfg)
+    space = model_space(cfg.model, where="conf/model/ridge.yaml")
+    return cfg, design, space
+
+
+def _tune(cfg, design, space, n_trials, name="resume"):
+    settings = settings_from_config(OmegaConf.merge(cfg.search, {"n_trials": n_trials}), seed=int(cfg.seed),
+                                    storage=cfg.search.storage)
+    return tune(cfg.model, space, design.X, design.y, design.groups, settings=settings, study_name=name)
+
+
+def test_study_resumes_from_its_stored_trials(ice_tuning):
+    cfg, design, space = ice_tuning  # the storage folder does not exist yet: tune creates it
+    first = [(t.number, t.params, t.value) for t in _tune(cfg, design, space, 3).trials]
+    study = _tune(cfg, design, space, 5)
+    assert len(study.trials) == 5
+    assert [(t.number, t.params, t.value) for t in study.trials[:3]] == first
+    # A resumed sampler does not replay the points the study already tried.
+    tried = {p["alpha"] for _, p, _ in first}
+    assert all(t.params["alpha"] not in tried for t in study.trials[3:])
+    assert len(_tune(cfg, design, space, 5).trials) == 5  # nothing left to do
+
+
+def test_studies_with_other_names_draw_other_points(ice_tuning):
+    cfg, _, _ = ice_tuning
+    settings = settings_from_config(cfg.search, seed=int(cfg.seed), storage=None)
+    draws = []
+    for name in ("a-outer0", "a-outer1", "a-outer0"):
+        study = optuna.create_study(sampler=study_sampler(settings, name, 0))
+        draws.append(study.ask().suggest_float("x", 0, 1))
+    assert draws[0] != draws[1] and draws[0] == draws[2]
+
+
+def test_study_with_every_trial_pruned_is_an_error(ice_tuning):
+    cfg, design, space = ice_tuning
+    search = OmegaConf.merge(cfg.search, {"n_trials": 2})
+    search.pruner = {"_target_": "optuna.pruners.ThresholdPruner", "upper": 0.0}  # any RMSE > 0 is pruned
+    settings = settings_from_config(search, seed=0, storage=None)
+    with pytest.raises(NacarbonError, match="no trial completed"):
+        tune(cfg.model, space, design.X, design.y, design.groups, settings=settings, study_name="pruned")
+
+
+WORKER = """
+import sys, time
+from omegaconf import OmegaConf
+from nacarbon.models import tuning
+from nacarbon.models.search_space import model_space
+from nacarbon.training import load_for_target
+from tests.conftest import compose_config
+
+cfg = compose_config("train", sys.argv[1:])
+_, d = load_for_target(cfg)
+slow = tuning.inner_cv_rmse
+def inner(*args, **kwargs):
+    time.sleep(0.3)   # long enough trials that the kill lands mid-study
+    return slow(*args, **kwargs)
+tuning.inner_cv_rmse = inner
+settings = tuning.settings_from_config(OmegaConf.merge(cfg.search, {"n_trials": 1000}), seed=0,
+                                       storage=cfg.search.storage)
+tuning.tune(cfg.model, model_space(cfg.model, where="ridge"), d.X, d.y, d.groups, settings=settings,
+            study_name="killed")
+"""
+
+
+@pytest.mark.slow
+def test_killed_study_continues_from_its_trials(ice_tuning):
+    cfg, design, space = ice_tuning
+    storage = cfg.search.storage
+    overrides = [f"paths.mlruns_dir={cfg.paths.mlruns_dir}", *NESTED]
+    Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True)
+    optuna.create_study(study_name="killed", storage=storage, direction="minimize")  # the worker joins it
+    proc = subprocess.Popen([sys.executable, "-c", WORKER, *overrides], cwd=str(cfg.paths.root),
+                            env={**os.environ, "PYTHONPATH": str(cfg.paths.root)})
+    try:
+        done = 0
+        while done < 3:
+            assert proc.poll() is None, "worker died before it was killed"
+            time.sleep(0.5)
+            done = sum(t.state == optuna.trial.TrialState.COMPLETE
+                       for t in optuna.load_study(study_name="killed", storage=storage).trials)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    before = {t.number: (t.params, t.value) for t in optuna.load_study(study_name="killed", storage=storage).trials
+              if t.state == optuna.trial.TrialState.COMPLETE}
+    study = _tune(cfg, design, space, len(before) + 2, name="killed")
+    finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(finished) == len(before) + 2
+    assert {t.number: (t.params, t.value) for t in finished if t.number in before} == before
+    assert np.isfinite(study.best_value)
