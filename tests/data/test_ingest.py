@@ -90,7 +90,7 @@ def test_good_rows_are_appended(data_dir, tmp_path):
     assert after_bytes.startswith(before_bytes)  # an append: existing bytes untouched
     table = read_table(target)
     assert list(table["sample_id"]) == ["C-0001", "C-0002"]
-    assert table.loc[1, "pore_volume_cm3_g"] == "0.02" and pd.isna(table.loc[0, "pore_volume_cm3_g"])
+    assert table.loc[1, "pore_volume_cm3_g"] == 0.02 and pd.isna(table.loc[0, "pore_volume_cm3_g"])
     assert result.sample_ids == ("C-0001", "C-0002") and not result.dry_run
     assert result.table_version == content_hash(table) != result.table_version_before
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class TuningSettings:
     inner_splits: int
     seed: int
     progress: bool = False
+    worker: int = 0            # index of this worker among processes sharing one study
 
 
 def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | None) -> TuningSettings:
@@ -66,6 +68,7 @@ def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | No
         inner_splits=int(search_cfg.inner_splits),
         seed=seed,
         progress=bool(search_cfg.get("progress", False)),
+        worker=int(search_cfg.get("worker", 0)),
     )
 
 
@@ -132,16 +135,40 @@ def study_sampler(settings: TuningSettings, study_name: str, n_existing: int):
     start-up points, and a resumed study would replay the points it already tried. Adding a
     hash of the name and the number of stored trials keeps every draw new yet reproducible.
     """
-    if "seed" not in settings.sampler:
+    # A GridSampler's seed orders the grid: every worker must share it to split one grid.
+    if "seed" not in settings.sampler or str(settings.sampler.get("_target_", "")).endswith("GridSampler"):
         return instantiate(settings.sampler)
-    seed = (int(settings.seed) + zlib.crc32(study_name.encode()) + n_existing) % (2**32)
+    # Workers joining one study at the same moment see the same n_existing: the worker index
+    # keeps their start-up draws apart.
+    seed = (int(settings.seed) + zlib.crc32(study_name.encode()) + n_existing + 7919 * settings.worker) % (2**32)
     return instantiate(settings.sampler, seed=seed)
 
 
-def _prepare_storage(storage: str | None) -> None:
+def _prepare_storage(storage: str | None) -> str | None:
+    """Make a storage URL usable: create a SQLite file's folder, pick the installed PG driver."""
     # SQLite cannot create the folder holding its file, and tuning runs before MLflow makes it.
     if storage and storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the lock file installs psycopg2.
+    if storage and storage.startswith(("postgresql://", "postgres://")):
+        storage = "postgresql+psycopg2://" + storage.split("://", 1)[1]
+    return storage
+
+
+def _create_study(study_name: str, storage: str | None, pruner) -> optuna.Study:
+    """``create_study(load_if_exists=True)``, retried: workers starting together on an empty
+    database race to create Optuna's tables and all but one fail once."""
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+    for attempt in range(5):
+        try:
+            return optuna.create_study(study_name=study_name, storage=storage, direction="minimize",
+                                       pruner=pruner, load_if_exists=True)
+        except (IntegrityError, ProgrammingError, OperationalError):
+            if attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.DataFrame, y: np.ndarray,
@@ -179,9 +206,7 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     Trials run with BLAS/OpenMP pools limited to one thread: fits on a few dozen rows gain
     nothing from threads, and parallelism belongs to the job level (several studies or runs).
     """
-    _prepare_storage(settings.storage)
-    study = optuna.create_study(study_name=study_name, storage=settings.storage, direction="minimize",
-                                pruner=instantiate(settings.pruner), load_if_exists=True)
+    study = _create_study(study_name, _prepare_storage(settings.storage), instantiate(settings.pruner))
     study.sampler = study_sampler(settings, study_name, len(study.trials))
     done = sum(t.state in FINISHED for t in study.trials)
     remaining = max(settings.n_trials - done, 0)
