@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
@@ -17,6 +18,11 @@ from nacarbon.data import columns as C
 from nacarbon.plots.parity import parity_plot
 from nacarbon.tracking.redact import redact
 from nacarbon.tracking.store import connect, ensure_experiment, git_commit
+
+# cloudpickle is chosen knowingly (XGBoost/CatBoost inside a Pipeline are "untrusted types" for
+# skops, and we only load models this project logged); MLflow's warning about it on every run
+# says nothing new.
+logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
 
 # What a logged model needs to load elsewhere; pinned to what trained it.
 _MODEL_REQUIREMENTS = ("scikit-learn", "xgboost", "catboost", "lightgbm", "pandas", "numpy", "scipy", "cloudpickle")
