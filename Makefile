@@ -42,7 +42,7 @@ ui: $(STAMP) ## MLflow UI on 127.0.0.1 for the project store under mlruns/
 
 sweep: $(STAMP) ## every model family x 4 targets (defaults, no tuning), then the comparison table
 	$(BIN)/python -m train -m target=capacity,ice,rate,plateau 'model=glob(*)' search=none progress=false
-	$(BIN)/python -m compare search=none
+	$(BIN)/python -m compare runs_search=none
 
 server: $(STAMP) ## MLflow tracking server on 127.0.0.1:5000 (PORT=... to change; stop with make server-stop)
 	MLFLOW=$(BIN)/mlflow scripts/mlflow_server.sh start

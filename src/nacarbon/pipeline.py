@@ -67,7 +67,7 @@ def step_train(cfg: DictConfig, state: dict) -> None:
     # Create the store and experiment once, before workers race to do it.
     connect(cfg.tracking.uri, cfg.tracking.artifact_root)
     ensure_experiment(experiment_name(cfg), uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
-    jobs = {(t, m): [*shared_overrides(cfg), f"target={t}", f"model={m}", f"search={cfg.search}",
+    jobs = {(t, m): [*shared_overrides(cfg), f"target={t}", f"model={m}", f"search={cfg.search_preset}",
                      *cfg.search_overrides, f"seed={cfg.seed}", "progress=false"]
             for t in cfg.targets for m in cfg.models}
     results = state.setdefault("train", {})

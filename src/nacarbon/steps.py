@@ -17,7 +17,7 @@ def step_compare(cfg: DictConfig, state: dict, compose: Compose, overrides: list
     """The Fig. S5 comparison of every trained family, per target."""
     from nacarbon.comparison.run import run
 
-    ccfg = compose("compare", [*overrides, f"targets=[{','.join(cfg.targets)}]", f"search={cfg.search}",
+    ccfg = compose("compare", [*overrides, f"targets=[{','.join(cfg.targets)}]", f"runs_search={cfg.search_preset}",
                                f"seed={cfg.seed}"])
     state["compare"] = run(ccfg)
     print(f"[compare] tables written under {ccfg.paths.experiments_dir}/compare")

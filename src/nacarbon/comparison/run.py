@@ -80,12 +80,12 @@ def run(cfg: DictConfig) -> ComparisonResult:
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
     exp = client.get_experiment_by_name(experiment_name(cfg))
     selection = (f"dataset {cfg.dataset.name}@{version}, cv={cfg.cv.name}, features={cfg.features.name}, "
-                 f"seed={cfg.seed}, search={cfg.search or 'any'}")
+                 f"seed={cfg.seed}, search={cfg.runs_search or 'any'}")
     parts, missing = [], []
     for target in cfg.targets:
         folds = pd.DataFrame() if exp is None else collect_folds(
             client, [exp.experiment_id], target=target, data_version=version, cv=cfg.cv.name,
-            features=cfg.features.name, seed=cfg.seed, search=cfg.search,
+            features=cfg.features.name, seed=cfg.seed, search=cfg.runs_search,
             exclude_models=tuple(cfg.exclude_models))
         if len(folds):
             parts.append(folds)
@@ -118,7 +118,7 @@ def run(cfg: DictConfig) -> ComparisonResult:
             "features": cfg.features.name, "git_commit": git_commit()}
     with mlflow.start_run(run_name=f"compare-{cfg.dataset.name}-{version}", tags=tags) as active:
         mlflow.log_params({"targets": ",".join(cfg.targets), "alpha": cfg.alpha, "correction": cfg.correction,
-                           "search": cfg.search or "any", "seed": cfg.seed,
+                           "search": cfg.runs_search or "any", "seed": cfg.seed,
                            "exclude_models": ",".join(cfg.exclude_models)})
         mlflow.log_metrics({f"{t}_n_models": float((table["target"] == t).sum() - 1) for t in best}
                            | {f"{t}_n_beating_baseline": float(len(w)) for t, w in best.items()})

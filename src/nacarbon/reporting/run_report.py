@@ -31,7 +31,8 @@ def write_run_report(cfg: DictConfig, state: dict) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"# nacarbon run report ({time.strftime('%Y-%m-%d %H:%M')})", "",
              f"Dataset `{cfg.dataset.name}` at data version `{state.get('data_version', '?')}`, "
-             f"cv `{cfg.cv.name}` (grouped by source paper), features `{cfg.features.name}`, search `{cfg.search}`.", ""]
+             f"cv `{cfg.cv.name}` (grouped by source paper), features `{cfg.features.name}`, "
+             f"search `{cfg.search_preset}`.", ""]
     train = state.get("train", {})
     if train:
         lines += ["## Outer-CV results (mean over folds; baseline = mean predictor on the same folds)", "",
