@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import sys
-
 import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
 from nacarbon.analyzing import format_summary, run
-from nacarbon.errors import NacarbonError
+from nacarbon.cli import run_or_exit
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="analyze")
 def main(cfg: DictConfig) -> None:
     """Correlations, maps, SHAP and the reproduction report, logged as one MLflow run."""
-    try:
-        result = run(cfg)
-    except NacarbonError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    result = run_or_exit(run, cfg)
     print(format_summary(cfg, result))
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 
 import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (registers the ${nacarbon.root:} resolver first)
+from nacarbon.cli import run_or_exit
 from nacarbon.comparison.run import format_summary, run
-from nacarbon.errors import NacarbonError
 
 __all__ = ["main", "run"]
 
@@ -22,12 +20,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 @hydra.main(version_base="1.3", config_path="../conf", config_name="compare")
 def main(cfg: DictConfig) -> None:
     """Build, write and log the comparison; print where it went."""
-    try:
-        result = run(cfg)
-    except NacarbonError as err:
-        logging.getLogger("compare").error("%s", err)
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    result = run_or_exit(run, cfg, logger="compare")
     print(format_summary(result))
 
 

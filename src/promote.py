@@ -8,7 +8,7 @@ import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
-from nacarbon.errors import NacarbonError
+from nacarbon.cli import run_or_exit
 from nacarbon.promoting import format_decision, run
 
 # Friendly flags for the two switches people type most; Hydra sees them as overrides.
@@ -19,11 +19,7 @@ sys.argv = [_FLAGS.get(a, a) for a in sys.argv]
 @hydra.main(version_base="1.3", config_path="../conf", config_name="promote")
 def main(cfg: DictConfig) -> None:
     """Promote (or explain why not) the best model of one target."""
-    try:
-        decision = run(cfg)
-    except NacarbonError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    decision = run_or_exit(run, cfg)
     print(format_decision(cfg, decision))
 
 

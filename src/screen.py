@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import sys
-
 import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
-from nacarbon.errors import NacarbonError
+from nacarbon.cli import run_or_exit
 from nacarbon.screening_run import run
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="screening")
 def main(cfg: DictConfig) -> None:
     """Screen candidates with the registry's champions and write the ranked tables."""
-    try:
-        outcome = run(cfg)
-    except NacarbonError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    outcome = run_or_exit(run, cfg)
     table = "pareto.md" if cfg.screen.get("mode") == "optimize" else "top_table.md"
     print((outcome.out_dir / table).read_text())
     print(f"written to {outcome.out_dir}; MLflow run {outcome.run_id} (experiment nacarbon-screening)")

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.stats import false_discovery_control, spearmanr
 
-from nacarbon.analysis.maps import axis_label, numeric_columns
+from nacarbon.analysis.maps import axis_label, numeric_columns, save_png
 from nacarbon.errors import ConfigError, DataValidationError
 
 ALL = "all"
@@ -210,8 +210,4 @@ def correlation_heatmap(
     fig.text(0.01, 0.005, f"* p<0.05, ** p<0.01 (raw two-tailed p);  † Benjamini-Hochberg "
              f"adjusted p<{alpha:g} within group", fontsize=7, ha="left", va="bottom")
     fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))  # keep the caption clear of the axes
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150, metadata={"Title": title})
-    fig.clear()
-    return path
+    return save_png(fig, path, title)

@@ -9,14 +9,18 @@ postgres
 tuning_workers
     :func:`tune_in_processes`, several worker processes on one Optuna study.
 
-This module holds what they share: the errors and the script runner.
+This module holds what they share: the errors, the script runner and :class:`ScriptServer`, the
+directory and start/stop life cycle both servers follow.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -83,3 +87,76 @@ def run_script(name: str, args: Sequence[str], *, env: Mapping[str, str] | None 
         cls = ServerUnavailable if proc.returncode == unavailable_code else ServerError
         raise cls(f"scripts/{name} {redact(' '.join(args))} failed with exit code {proc.returncode}:\n{tail}")
     return proc.stdout.strip()
+
+
+class ScriptServer(ABC):
+    """A server run by a ``scripts/`` wrapper on a directory of its own; ``with`` yields its URL.
+
+    :meth:`start` picks the directory (``base_dir``, or a new temporary one this object owns)
+    and calls :meth:`_launch`; :meth:`stop` calls :meth:`_halt`, then forgets the URL and deletes
+    an owned directory, even when halting failed. Subclasses implement the two hooks.
+
+    Parameters
+    ----------
+    base_dir : str or Path, optional
+        The server's directory. Default: a new temporary directory, removed on stop.
+    port : int, optional
+        Port on 127.0.0.1; default a free one.
+    """
+
+    _dir_prefix = "nacarbon-server-"
+    #: Mode given to a directory this object creates; None keeps mkdtemp's 0700.
+    _dir_mode: int | None = None
+
+    def __init__(self, base_dir: str | Path | None = None, *, port: int | None = None):
+        self.base_dir = base_dir
+        self.port = port
+        self._dir: Path | None = None
+        self._owns_dir = False
+        self.url: str | None = None
+
+    @abstractmethod
+    def _launch(self) -> str:
+        """Start the server in ``self._dir``; return its URL. On failure, stop and raise."""
+
+    @abstractmethod
+    def _halt(self) -> None:
+        """Stop the server running in ``self._dir`` (which is set)."""
+
+    def start(self) -> str:
+        """Start the server and wait until it answers; return its URL.
+
+        Returns
+        -------
+        str
+            The URL (its form is described on the class). A started server just returns it again.
+        """
+        if self.url is not None:
+            return self.url
+        if self.base_dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix=self._dir_prefix))
+            self._owns_dir = True
+            if self._dir_mode is not None:
+                os.chmod(self._dir, self._dir_mode)
+        else:
+            self._dir = Path(self.base_dir).resolve()
+        self.url = self._launch()
+        return self.url
+
+    def stop(self) -> None:
+        """Stop the server; delete its directory if this object created it."""
+        if self._dir is None:
+            return
+        try:
+            self._halt()
+        finally:
+            self.url = None
+            if self._owns_dir:
+                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir, self._owns_dir = None, False
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

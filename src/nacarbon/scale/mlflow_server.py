@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from nacarbon.scale import ServerError, free_port, run_script
+from nacarbon.scale import ScriptServer, ServerError, free_port, run_script
 from nacarbon.tracking.redact import redact
 
 _SCRIPT = "mlflow_server.sh"
 
 
-class MlflowServer:
+class MlflowServer(ScriptServer):
     """Context manager running ``scripts/mlflow_server.sh`` with its own store and port.
 
     ``with MlflowServer() as uri:`` starts a tracking server on 127.0.0.1 (artifacts served
@@ -36,17 +34,15 @@ class MlflowServer:
         Seconds to wait for ``/health`` before giving up.
     """
 
+    _dir_prefix = "nacarbon-mlflow-"
+
     def __init__(self, base_dir: str | Path | None = None, *, port: int | None = None,
                  backend_store_uri: str | None = None, workers: int = 1, start_timeout: int = 300):
-        self.base_dir = base_dir
-        self.port = port
+        super().__init__(base_dir, port=port)
         self.backend_store_uri = backend_store_uri
         self.workers = workers
         self.start_timeout = start_timeout
-        self._dir: Path | None = None
-        self._owns_dir = False
         self._port: int | None = None
-        self.url: str | None = None
 
     @property
     def log_path(self) -> Path:
@@ -74,29 +70,15 @@ class MlflowServer:
             env["BACKEND_STORE_URI"] = self.backend_store_uri
         return env
 
-    def start(self) -> str:
-        """Start the server and wait until it answers; return its URL.
-
-        Returns
-        -------
-        str
-            ``http://127.0.0.1:<port>``.
-        """
-        if self.url is not None:
-            return self.url
-        if self.base_dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="nacarbon-mlflow-"))
-            self._owns_dir = True
-        else:
-            self._dir = Path(self.base_dir).resolve()
+    def _launch(self) -> str:
+        """Run ``start``; return ``http://127.0.0.1:<port>``, or stop and raise with the log's tail."""
         self._port = self.port or free_port()
         try:
-            self.url = run_script(_SCRIPT, ["start"], env=self._env()).splitlines()[-1]
+            return run_script(_SCRIPT, ["start"], env=self._env()).splitlines()[-1]
         except ServerError as err:
             log = self._log_tail()
             self.stop()
             raise ServerError(f"{err}\n--- server log ---\n{log}") from None
-        return self.url
 
     def _log_tail(self, n: int = 30) -> str:
         try:
@@ -104,20 +86,6 @@ class MlflowServer:
         except OSError:
             return "(no log)"
 
-    def stop(self) -> None:
-        """Stop the server (its whole process group); delete the stores if this object made them."""
-        if self._dir is None:
-            return
-        try:
-            run_script(_SCRIPT, ["stop"], env=self._env())
-        finally:
-            self.url = None
-            if self._owns_dir:
-                shutil.rmtree(self._dir, ignore_errors=True)
-                self._dir, self._owns_dir = None, False
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _halt(self) -> None:
+        """Run ``stop``: the script ends the server's whole process group."""
+        run_script(_SCRIPT, ["stop"], env=self._env())

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from nacarbon.scale import ServerError, free_port, run_script
+from nacarbon.scale import ScriptServer, ServerError, free_port, run_script
 
 _SCRIPT = "postgres.sh"
 _CANNOT_INSTALL = 4  # scripts/postgres.sh: PostgreSQL missing and not installable
 
 
-class PostgresServer:
+class PostgresServer(ScriptServer):
     """Context manager running ``scripts/postgres.sh`` on a directory of its own.
 
     ``with PostgresServer() as url:`` installs PostgreSQL if needed (root and apt-get), creates
@@ -40,15 +37,15 @@ class PostgresServer:
     installable, :class:`nacarbon.scale.ServerError` for any other failure.
     """
 
+    _dir_prefix = "nacarbon-pg-"
+    # mkdtemp makes it 0700; the postgres user must be able to pass through it.
+    _dir_mode = 0o711
+
     def __init__(self, base_dir: str | Path | None = None, *, port: int | None = None,
                  database: str = "optuna", durable: bool = False):
-        self.base_dir = base_dir
-        self.port = port
+        super().__init__(base_dir, port=port)
         self.database = database
         self.durable = durable
-        self._dir: Path | None = None
-        self._owns_dir = False
-        self.url: str | None = None
 
     @property
     def password(self) -> str:
@@ -60,49 +57,19 @@ class PostgresServer:
     def _args(self, command: str) -> list[str]:
         return [command, "--dir", str(self._dir), "--db", self.database]
 
-    def start(self) -> str:
-        """Start the server (installing PostgreSQL first if needed); return the database URL.
-
-        Returns
-        -------
-        str
-            ``postgresql+psycopg2://nacarbon:<password>@127.0.0.1:<port>/<database>``.
-        """
-        if self.url is not None:
-            return self.url
-        if self.base_dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="nacarbon-pg-"))
-            self._owns_dir = True
-            # mkdtemp makes it 0700; the postgres user must be able to pass through it.
-            os.chmod(self._dir, 0o711)
-        else:
-            self._dir = Path(self.base_dir).resolve()
+    def _launch(self) -> str:
+        """Run ``start`` (installing PostgreSQL first if needed); return the database URL."""
         args = [*self._args("start"), "--port", str(self.port or free_port())]
         if not self.durable:
             args.append("--fast")
         try:
-            self.url = run_script(_SCRIPT, args, unavailable_code=_CANNOT_INSTALL).splitlines()[-1]
+            return run_script(_SCRIPT, args, unavailable_code=_CANNOT_INSTALL).splitlines()[-1]
         except ServerError:
             # A start that failed after pg_ctl (say, creating the role) must not leave a server behind.
             self.stop()
             raise
-        return self.url
 
-    def stop(self) -> None:
-        """Stop the server; delete its directory if this object created it."""
-        if self._dir is None:
-            return
-        try:
-            if (self._dir / "data" / "PG_VERSION").is_file():
-                run_script(_SCRIPT, self._args("stop"))
-        finally:
-            self.url = None
-            if self._owns_dir:
-                shutil.rmtree(self._dir, ignore_errors=True)
-                self._dir, self._owns_dir = None, False
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _halt(self) -> None:
+        """Run ``stop`` if a cluster was ever created here."""
+        if (self._dir / "data" / "PG_VERSION").is_file():
+            run_script(_SCRIPT, self._args("stop"))
