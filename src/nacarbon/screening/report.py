@@ -66,6 +66,6 @@ def write_outputs(result, champions: dict, cfg: DictConfig, out_dir: Path, *, ra
             agg = "max" if champions[m.target].higher_is_better else "min"
             path = out_dir / f"map_{m.target}_{m.x}_{m.y}.png"
             prediction_map(frame, m.x, m.y, f"pred_{m.target}", path=path, agg=agg,
-                           title=f"Predicted {m.target} ({agg} over other parameters), feasible candidates")
+                           title=f"{m.target}: {agg} over other parameters, feasible")
             files.append(path)
     return files
