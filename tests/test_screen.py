@@ -106,3 +106,11 @@ def test_inverse_design_mode(store):
     assert run.data.metrics["n_trials"] == 60
     pareto = pd.read_csv(outcome.out_dir / "pareto.csv")
     assert len(pareto) >= 1 and (pareto["d002_nm"] >= 0.3354).all()
+
+
+def test_large_grid_config_is_ten_million():
+    from nacarbon.screening.grid import grid_size
+
+    cfg = compose_config("screening", ["screen=large"])
+    assert grid_size(OmegaConf.to_container(cfg.screen.grid)) == 10_000_000
+    assert cfg.screen.keep_all is False and cfg.screen.chunk_size == 200_000

@@ -106,8 +106,14 @@ class DaskBackend:
             self._client = Client(self.address)
             self._owned = [self._client]
         else:
-            cluster = LocalCluster(n_workers=self.n_workers or os.cpu_count() or 1, processes=True,
-                                   threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
+            import dask
+
+            # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in every worker, which switches off glibc's
+            # dynamic mmap threshold: each forest's per-tree prediction buffer becomes a fresh mmap
+            # and a chunk costs twice the CPU (benchmarks/README.md, "Screening").
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                cluster = LocalCluster(n_workers=self.n_workers or os.cpu_count() or 1, processes=True,
+                                       threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
             self._client = Client(cluster)
             self._owned = [self._client, cluster]
         return self
