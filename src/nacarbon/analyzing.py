@@ -29,7 +29,7 @@ from nacarbon.analysis.importance import Explained
 from nacarbon.analysis.outputs import write_correlations, write_explanations, write_maps
 from nacarbon.analysis.sources import EXPLAINED_ON, ModelSource, SourceRef, find_sources, load_source
 from nacarbon.analysis.targets import TargetSpec, load_targets
-from nacarbon.data.io import Dataset, load_dataset
+from nacarbon.data.io import Dataset, load_configured
 from nacarbon.errors import ConfigError
 from nacarbon.tracking.store import connect, ensure_experiment, git_commit
 from nacarbon.tracking.train_run import experiment_name
@@ -99,7 +99,7 @@ def analyze(cfg: DictConfig) -> Analysis:
         raise ConfigError(f"shap.data={cfg.shap.data!r}: only {SHAP_DATA!r} is possible (the full-data fit "
                           f"explained on its training rows); out-of-fold SHAP needs per-fold models, which "
                           f"training runs do not store")
-    dataset = load_dataset(cfg.dataset.name, list(cfg.dataset.files), merge=bool(cfg.dataset.merge))
+    dataset = load_configured(cfg.dataset)
     targets, notes = load_targets(list(cfg.targets), Path(cfg.paths.root, "conf"), dataset=cfg.dataset.name)
     if not targets:
         raise ConfigError(f"none of targets={list(cfg.targets)} is carried by dataset {cfg.dataset.name!r}")

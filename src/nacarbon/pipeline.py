@@ -45,9 +45,9 @@ def shared_overrides(cfg: DictConfig) -> list[str]:
 
 def step_validate(cfg: DictConfig, state: dict) -> None:
     """Validate every file of the dataset before anything trains."""
-    from nacarbon.data.io import load_dataset
+    from nacarbon.data.io import load_configured
 
-    ds = load_dataset(cfg.dataset.name, list(cfg.dataset.files), merge=bool(cfg.dataset.merge))
+    ds = load_configured(cfg.dataset)
     state["data_version"] = ds.version
     print(f"[validate] {cfg.dataset.name}: {len(ds.frame)} rows valid, data version {ds.version}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig, OmegaConf
 
-from nacarbon.data.io import load_dataset
+from nacarbon.data.io import load_configured
 from nacarbon.registry.promotion import Decision, apply, current_champion, decide, log_decision
 from nacarbon.registry.selection import find_candidates, rank
 from nacarbon.tracking.store import connect, ensure_experiment
@@ -20,7 +20,7 @@ def run(cfg: DictConfig) -> Decision:
         With ``version`` set when a model version was registered or reused.
     """
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
-    version = load_dataset(cfg.dataset.name, list(cfg.dataset.files), merge=bool(cfg.dataset.merge)).version
+    version = load_configured(cfg.dataset).version
     candidates = rank(find_candidates(client, experiment=experiment_name(cfg), target=cfg.target.name,
                                       data_version=version, cv=cfg.cv.name, features=cfg.features.name,
                                       metric=cfg.metric))

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.exceptions import ConvergenceWarning
 
 from nacarbon.data.design import Design, make_design
-from nacarbon.data.io import Dataset, load_dataset
+from nacarbon.data.io import Dataset, load_configured
 from nacarbon.errors import ConfigError
 from nacarbon.evaluation.baseline import beats_baseline, paired_rmse_test
 from nacarbon.evaluation.crossval import CVResult, cross_validate
@@ -43,7 +43,7 @@ def load_for_target(cfg: DictConfig) -> tuple[Dataset, Design]:
     if cfg.dataset.name not in cfg.target.datasets:
         raise ConfigError(f"target '{cfg.target.name}' ({cfg.target.column}) is not carried by dataset "
                           f"'{cfg.dataset.name}'; datasets with it: {list(cfg.target.datasets)}")
-    dataset = load_dataset(cfg.dataset.name, list(cfg.dataset.files), merge=bool(cfg.dataset.merge))
+    dataset = load_configured(cfg.dataset)
     design = make_design(dataset.frame, features=list(cfg.features.columns), target=cfg.target.column)
     if len(design.y) < 10 or len(np.unique(design.groups)) < max(int(cfg.cv.n_splits), 2):
         raise ConfigError(f"target '{cfg.target.name}' on dataset '{cfg.dataset.name}' has {len(design.y)} rows "

@@ -45,9 +45,9 @@ def resolve_data_version(cfg: DictConfig) -> str:
     """
     if str(cfg.data_version) != "current":
         return str(cfg.data_version)
-    from nacarbon.data.io import load_dataset
+    from nacarbon.data.io import load_configured
 
-    return load_dataset(cfg.dataset.name, list(cfg.dataset.files), merge=bool(cfg.dataset.merge)).version
+    return load_configured(cfg.dataset).version
 
 
 def _target_text(cfg: DictConfig, target: str) -> tuple[str, str]:

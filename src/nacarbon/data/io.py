@@ -168,3 +168,8 @@ def load_dataset(name: str, files: Sequence[str | Path], *, merge: bool = False,
     names = [dataset_name(f) for f in files]
     merged, report = merge_datasets(*(table(f, n) for f, n in zip(files, names)), names=names)
     return Dataset(name, merged, content_hash(merged), tuple(str(f) for f in files), report)
+
+
+def load_configured(dataset_cfg) -> Dataset:
+    """Load the dataset a ``conf/dataset/*.yaml`` node describes (``name``, ``files``, ``merge``)."""
+    return load_dataset(dataset_cfg.name, list(dataset_cfg.files), merge=bool(dataset_cfg.merge))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from nacarbon.evaluation.baseline import beats_baseline
+
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
@@ -38,13 +40,13 @@ def write_run_report(cfg: DictConfig, state: dict) -> Path:
         lines += ["## Outer-CV results (mean over folds; baseline = mean predictor on the same folds)", "",
                   "| target | model | R² | RMSE | MAE | baseline RMSE | beats baseline |", "|---|---|---|---|---|---|---|"]
         for (target, model), m in sorted(train.items(), key=lambda kv: (kv[0][0], kv[1]["rmse_mean"])):
-            beats = m["rmse_mean"] < m["baseline_rmse_mean"] and m["r2_pooled"] > 0
+            beats = beats_baseline(m)
             lines.append(f"| {target} | {model} | {_fmt(m['r2_mean'])} ± {_fmt(m['r2_std'])} | {_fmt(m['rmse_mean'])} "
                          f"| {_fmt(m['mae_mean'])} | {_fmt(m['baseline_rmse_mean'])} | {'yes' if beats else 'no'} |")
         lines.append("")
         for target in cfg.targets:
             rows = [m for (t, _), m in train.items() if t == target]
-            if rows and not any(m["rmse_mean"] < m["baseline_rmse_mean"] and m["r2_pooled"] > 0 for m in rows):
+            if rows and not any(beats_baseline(m) for m in rows):
                 lines.append(f"- **{target}: no model predicts better than the mean baseline.**")
         lines.append("")
     promote = state.get("promote", {})

@@ -10,16 +10,7 @@ import pyarrow.parquet as pq
 from omegaconf import DictConfig
 
 from nacarbon.analysis.grids import prediction_map
-
-
-def _markdown(table: pd.DataFrame) -> str:
-    """A plain Markdown table (no extra dependency)."""
-    def fmt(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-    head = "| " + " | ".join(table.columns) + " |"
-    rule = "|" + "---|" * len(table.columns)
-    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join([head, rule, *body])
+from nacarbon.screening.optimize_report import markdown_table
 
 
 def write_outputs(result, champions: dict, cfg: DictConfig, out_dir: Path, *, ranked: list[str],
@@ -46,7 +37,7 @@ def write_outputs(result, champions: dict, cfg: DictConfig, out_dir: Path, *, ra
               "training structures in standardized feature space; candidates beyond the 95th percentile of the "
               "training rows' own distances are out of domain" + (" and removed." if cfg.screen.require_in_domain
                                                                    else " (kept, flagged)."),
-              "", f"## Top {len(table)} by weighted score", "", _markdown(table), "",
+              "", f"## Top {len(table)} by weighted score", "", markdown_table(table), "",
               f"Pareto front over {', '.join(ranked)}: {len(result.pareto)} candidates (pareto.csv).", "",
               "Rule failures: " + ", ".join(f"{k} {v:,}" for k, v in result.summary.get("rule_failures", {}).items())]
     (out_dir / "top_table.md").write_text("\n".join(lines) + "\n")
