@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from nacarbon.training import run
+from nacarbon.commands.train import run
 
 
 @pytest.fixture(scope="module")
