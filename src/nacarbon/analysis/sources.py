@@ -7,9 +7,11 @@ one training run id).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # annotations only: ``analyze --help`` must not pay for pandas
+    import numpy as np
+    import pandas as pd
 
 # What the explanations of a loaded model describe (stated in every output that shows them).
 EXPLAINED_ON = "full-data fit, explained on its own training rows (in-sample)"

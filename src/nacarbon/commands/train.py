@@ -14,7 +14,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from nacarbon.commands.compose import compose_config
 from nacarbon.errors import ConfigError
-from nacarbon.evaluation.baseline import beats_baseline
 
 if TYPE_CHECKING:  # the heavy modules (sklearn, optuna) load when a run starts, not for --help
     from nacarbon.data.design import Design
@@ -82,7 +81,7 @@ def run(cfg: DictConfig) -> TrainResult:
     import optuna
     from sklearn.exceptions import ConvergenceWarning
 
-    from nacarbon.evaluation.baseline import paired_rmse_test
+    from nacarbon.evaluation.baseline import beats_baseline, paired_rmse_test
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.pipeline import build_pipeline, make_regressor
@@ -140,6 +139,8 @@ def run(cfg: DictConfig) -> TrainResult:
 
 def format_summary(cfg: DictConfig, result: TrainResult) -> str:
     """The short table ``python -m train`` prints."""
+    from nacarbon.evaluation.baseline import beats_baseline
+
     m = result.metrics
     lines = [f"{cfg.target.name} ({cfg.target.column}, {cfg.target.unit}) | model={cfg.model.name} "
              f"cv={cfg.cv.name} search={cfg.search.name} dataset={cfg.dataset.name}@{result.dataset.version}",

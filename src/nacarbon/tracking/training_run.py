@@ -14,7 +14,6 @@ import pandas as pd
 from mlflow.models import infer_signature
 from omegaconf import DictConfig, OmegaConf
 
-from nacarbon.config import to_yaml
 from nacarbon.data import columns as C
 from nacarbon.plots.parity import parity_plot
 from nacarbon.tracking import tags as T
@@ -28,6 +27,11 @@ logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
 
 # What a logged model needs to load elsewhere; pinned to what trained it.
 _MODEL_REQUIREMENTS = ("scikit-learn", "xgboost", "catboost", "lightgbm", "pandas", "numpy", "scipy", "cloudpickle")
+
+
+def to_yaml(cfg: DictConfig) -> str:
+    """Resolved config as YAML, with connection-string passwords redacted."""
+    return redact(OmegaConf.to_yaml(cfg, resolve=True))
 
 
 def model_requirements() -> list[str]:
