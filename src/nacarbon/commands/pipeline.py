@@ -16,7 +16,6 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections.abc import Callable
-from pathlib import Path
 
 from omegaconf import DictConfig
 from tqdm.auto import tqdm

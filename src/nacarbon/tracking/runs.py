@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
-from mlflow.tracking import MlflowClient
 
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.store import connect, ensure_experiment, git_commit
