@@ -46,11 +46,31 @@ def prepare_experiment(name: str, *, uri: str, artifact_root: str | Path) -> str
     str
         The experiment id.
     """
-    client = connect(uri, artifact_root)
-    exp_id = ensure_experiment(name, uri=uri, artifact_root=artifact_root)
-    if T.DESCRIPTION not in client.get_experiment(exp_id).tags:
-        client.set_experiment_tag(exp_id, T.DESCRIPTION, experiment_description(name))
+    with _schema_lock(uri):
+        client = connect(uri, artifact_root)
+        exp_id = ensure_experiment(name, uri=uri, artifact_root=artifact_root)
+        if T.DESCRIPTION not in client.get_experiment(exp_id).tags:
+            client.set_experiment_tag(exp_id, T.DESCRIPTION, experiment_description(name))
     return exp_id
+
+
+@contextmanager
+def _schema_lock(uri: str) -> Iterator[None]:
+    """Serialise first contact with a SQLite store across processes.
+
+    Two processes opening a fresh ``mlflow.db`` at once (a parallel Hydra multirun) both run
+    MLflow's schema migrations and one fails; holding a lock file beside the database while the
+    store is opened and the experiment created lets the second find the schema in place.
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    from nacarbon.data.ingest import exclusive_lock
+
+    db = Path(uri.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(db.with_name(db.name + ".lock")):
+        yield
 
 
 @contextmanager
