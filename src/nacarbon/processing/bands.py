@@ -129,6 +129,11 @@ def fit_bands(x: np.ndarray, y: np.ndarray, specs: list[BandSpec], *, model_name
         area = result.params[p + "amplitude"].value if spec.shape != "bwf" else np.trapezoid(comps[p], x)
         bands[spec.name] = Band(spec.name, spec.shape, float(fine[np.argmax(prof)]), float(fwhm), height,
                                 float(area))
+    noise = float(np.std(result.residual))
+    for name in ("D1", "G"):  # the two bands every model reports must stand out of the noise
+        if name in bands and bands[name].height < 3.0 * noise:
+            raise ProcessingError(f"band {name} of the {model_name} fit is not resolved: height "
+                                  f"{bands[name].height:.3g} is under 3x the residual noise ({noise:.3g})")
     ss_tot = float(np.sum((yc - yc.mean()) ** 2))
     r2 = 1.0 - float(np.sum(result.residual**2)) / ss_tot if ss_tot > 0 else float("nan")
     return BandFit(bands, r2, model_name)
