@@ -21,7 +21,7 @@ def run_or_exit(fn: Callable[[_Cfg], _Result], cfg: _Cfg, *, logger: str | None 
     Parameters
     ----------
     fn : callable
-        The command's library function, e.g. ``nacarbon.commands.train.run``.
+        The command's library function, e.g. ``nacarbon.training.run``.
     cfg : object
         Its single argument (the composed Hydra config).
     logger : str, optional
