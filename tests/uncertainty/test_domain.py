@@ -56,3 +56,11 @@ def test_missing_features_are_scored_not_dropped(fitted):
 def test_needs_groups():
     with pytest.raises(ValueError, match="groups"):
         PaperDomain().fit(np.random.default_rng(0).random((20, 3)))
+
+
+def test_flags_are_not_log_scaled():
+    from nacarbon.uncertainty.space import LogStandardScaler
+
+    flag = np.r_[np.zeros(90), np.ones(10)]          # skew ~2.7, but a 0/1 flag
+    ssa = np.random.default_rng(0).lognormal(3, 1.5, 100)
+    assert LogStandardScaler().fit(np.c_[flag, ssa]).log_.tolist() == [False, True]

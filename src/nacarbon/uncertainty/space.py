@@ -21,7 +21,7 @@ class LogStandardScaler(TransformerMixin, BaseEstimator):
     ----------
     skew_threshold : float, default=1.0
         A feature is log-scaled when its sample skewness on the training rows (NaN ignored)
-        is above this and its minimum is >= 0.
+        is above this, its minimum is >= 0 and it takes more than two values (not a flag).
 
     Attributes
     ----------
@@ -59,7 +59,9 @@ class LogStandardScaler(TransformerMixin, BaseEstimator):
         with np.errstate(all="ignore"):
             self.skew_ = np.array([skew(c[~np.isnan(c)]) if (~np.isnan(c)).sum() > 2 else 0.0 for c in X.T])
             mins = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0)
-        self.log_ = (np.nan_to_num(self.skew_) > self.skew_threshold) & (mins >= 0)
+        # A flag (0/1, e.g. is_ether) is skewed when one value is rare, but there is no scale to fix.
+        many = np.array([len(np.unique(c[~np.isnan(c)])) > 2 for c in X.T])
+        self.log_ = (np.nan_to_num(self.skew_) > self.skew_threshold) & (mins >= 0) & many
         Z = self._log(X)
         with np.errstate(all="ignore"):
             self.mean_ = np.nan_to_num(np.nanmean(Z, axis=0))
