@@ -4,25 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import mlflow
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from nacarbon.comparison.collect import collect_folds
-from nacarbon.comparison.markdown import comparison_markdown
-from nacarbon.comparison.plots import comparison_plot
-from nacarbon.comparison.table import comparison_table, winners
 from nacarbon.errors import ConfigError
-from nacarbon.tracking.store import connect, ensure_experiment, git_commit
-from nacarbon.tracking.train_run import experiment_name
+from nacarbon.tracking import tags as T
+
+if TYPE_CHECKING:  # pandas and MLflow load when the command runs, not for --help
+    import pandas as pd
 
 
 @dataclass
 class ComparisonResult:
     """What one comparison produced."""
 
-    table: pd.DataFrame
+    table: "pd.DataFrame"
     winners: dict[str, list[str]]
     missing: list[str]
     data_version: str
@@ -75,18 +72,26 @@ def run(cfg: DictConfig) -> ComparisonResult:
     ConfigError
         If an asked-for target is unknown or no target has a matching finished run.
     """
+    import pandas as pd
+
+    from nacarbon.comparison.markdown import comparison_markdown
+    from nacarbon.comparison.plots import comparison_plot
+    from nacarbon.comparison.table import comparison_table, winners
+    from nacarbon.tracking.folds import experiment_folds
+    from nacarbon.tracking.runs import record_run
+    from nacarbon.tracking.store import connect, git_commit
+
     texts = {t: _target_text(cfg, t) for t in cfg.targets}
     version = resolve_data_version(cfg)
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
-    exp = client.get_experiment_by_name(experiment_name(cfg))
+    experiment = T.experiment_name(cfg.dataset.name)
     selection = (f"dataset {cfg.dataset.name}@{version}, cv={cfg.cv.name}, features={cfg.features.name}, "
                  f"seed={cfg.seed}, search={cfg.runs_search or 'any'}")
     parts, missing = [], []
     for target in cfg.targets:
-        folds = pd.DataFrame() if exp is None else collect_folds(
-            client, [exp.experiment_id], target=target, data_version=version, cv=cfg.cv.name,
-            features=cfg.features.name, seed=cfg.seed, search=cfg.runs_search,
-            exclude_models=tuple(cfg.exclude_models))
+        folds = experiment_folds(client, experiment, target=target, data_version=version, cv=cfg.cv.name,
+                                 features=cfg.features.name, seed=cfg.seed, search=cfg.runs_search,
+                                 exclude_models=tuple(cfg.exclude_models))
         if len(folds):
             parts.append(folds)
         else:
@@ -113,20 +118,18 @@ def run(cfg: DictConfig) -> ComparisonResult:
     table.to_csv(out_dir / "table.csv", index=False)
     (out_dir / "table.md").write_text(markdown)
 
-    ensure_experiment(experiment_name(cfg), uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
-    tags = {"nacarbon.kind": "compare", "dataset": cfg.dataset.name, "data_version": version, "cv": cfg.cv.name,
-            "features": cfg.features.name, "git_commit": git_commit()}
-    with mlflow.start_run(run_name=f"compare-{cfg.dataset.name}-{version}", tags=tags) as active:
-        mlflow.log_params({"targets": ",".join(cfg.targets), "alpha": cfg.alpha, "correction": cfg.correction,
-                           "search": cfg.runs_search or "any", "seed": cfg.seed,
-                           "exclude_models": ",".join(cfg.exclude_models)})
-        mlflow.log_metrics({f"{t}_n_models": float((table["target"] == t).sum() - 1) for t in best}
-                           | {f"{t}_n_beating_baseline": float(len(w)) for t, w in best.items()})
-        mlflow.log_artifact(str(out_dir / "table.csv"))
-        mlflow.log_artifact(str(out_dir / "table.md"))
-        for name in plots.values():
-            mlflow.log_artifact(str(out_dir / name), artifact_path="plots")
-        run_id = active.info.run_id
+    tags = {T.DATASET: cfg.dataset.name, T.DATA_VERSION: version, T.CV: cfg.cv.name, T.FEATURES: cfg.features.name}
+    description = (f"Every model family against the mean baseline on {cfg.dataset.name}@{version} (cv={cfg.cv.name}): "
+                   + "; ".join(f"{t}: {', '.join(w) if w else 'none beats the baseline'}" for t, w in best.items()))
+    run_id = record_run(
+        experiment, T.COMPARE, description, uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root,
+        run_name=f"compare-{cfg.dataset.name}-{version}", tags=tags,
+        params={"targets": ",".join(cfg.targets), "alpha": cfg.alpha, "correction": cfg.correction,
+                "search": cfg.runs_search or "any", "seed": cfg.seed, "exclude_models": ",".join(cfg.exclude_models)},
+        metrics={f"{t}_n_models": float((table["target"] == t).sum() - 1) for t in best}
+        | {f"{t}_n_beating_baseline": float(len(w)) for t, w in best.items()},
+        files=[(out_dir / "table.csv", None), (out_dir / "table.md", None),
+               *((out_dir / name, "plots") for name in plots.values())])
     return ComparisonResult(table, best, missing, version, out_dir, run_id, markdown)
 
 

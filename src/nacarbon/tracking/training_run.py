@@ -9,15 +9,16 @@ from importlib.metadata import version
 from pathlib import Path
 
 import mlflow
+import mlflow.data
 import pandas as pd
 from mlflow.models import infer_signature
 from omegaconf import DictConfig, OmegaConf
 
-from nacarbon.config import to_yaml
 from nacarbon.data import columns as C
 from nacarbon.plots.parity import parity_plot
+from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
-from nacarbon.tracking.store import connect, ensure_experiment, git_commit
+from nacarbon.tracking.runs import open_run
 
 # cloudpickle is chosen knowingly (XGBoost/CatBoost inside a Pipeline are "untrusted types" for
 # skops, and we only load models this project logged); MLflow's warning about it on every run
@@ -28,9 +29,9 @@ logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
 _MODEL_REQUIREMENTS = ("scikit-learn", "xgboost", "catboost", "lightgbm", "pandas", "numpy", "scipy", "cloudpickle")
 
 
-def experiment_name(cfg: DictConfig) -> str:
-    """One experiment per dataset: ``nacarbon-<dataset>``."""
-    return f"nacarbon-{cfg.dataset.name}"
+def to_yaml(cfg: DictConfig) -> str:
+    """Resolved config as YAML, with connection-string passwords redacted."""
+    return redact(OmegaConf.to_yaml(cfg, resolve=True))
 
 
 def model_requirements() -> list[str]:
@@ -39,24 +40,24 @@ def model_requirements() -> list[str]:
 
 
 def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str, float], beats: bool, model,
-                     final_params: dict, final_study=None) -> str:
+                     final_params: dict, final_study=None, run_name: str) -> str:
     """Log everything about one training run; return the run id.
 
     The run carries the tags promotion and screening select on: ``nacarbon.kind=train``,
     ``target``, ``model``, ``cv``, ``features``, ``data_version``, ``beats_baseline``.
     """
-    from nacarbon.training import default_run_name
-
-    connect(cfg.tracking.uri, cfg.tracking.artifact_root)
-    ensure_experiment(experiment_name(cfg), uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
     tags = {
-        "nacarbon.kind": "train", "target": cfg.target.name, "target_column": cfg.target.column,
-        "model": cfg.model.name, "model_family": cfg.model.get("family", ""),
-        "model_complexity": str(cfg.model.get("complexity", 99)), "cv": cfg.cv.name,
-        "features": cfg.features.name, "search": cfg.search.name, "dataset": cfg.dataset.name,
-        "data_version": dataset.version, "git_commit": git_commit(), "beats_baseline": str(beats).lower(),
-        "higher_is_better": str(bool(cfg.target.higher_is_better)).lower(),
+        T.TARGET: cfg.target.name, T.TARGET_COLUMN: cfg.target.column,
+        T.MODEL: cfg.model.name, T.MODEL_FAMILY: cfg.model.get("family", ""),
+        T.MODEL_COMPLEXITY: str(cfg.model.get("complexity", 99)), T.CV: cfg.cv.name,
+        T.FEATURES: cfg.features.name, T.SEARCH: cfg.search.name, T.DATASET: cfg.dataset.name,
+        T.DATA_VERSION: dataset.version, T.BEATS_BASELINE: str(beats).lower(),
+        T.HIGHER_IS_BETTER: str(bool(cfg.target.higher_is_better)).lower(),
     }
+    verdict = "beats" if beats else "does not beat"
+    description = (f"{cfg.model.name} on {cfg.target.name} ({cfg.target.column}), {cfg.dataset.name}@{dataset.version}, "
+                   f"cv={cfg.cv.name}, search={cfg.search.name}: outer-CV RMSE {metrics['rmse_mean']:.4g} vs mean "
+                   f"baseline {metrics['baseline_rmse_mean']:.4g} ({verdict} it).")
     params = {
         "target": cfg.target.name, "model": cfg.model.name, "dataset": cfg.dataset.name,
         "data_version": dataset.version, "cv": cfg.cv.name, "cv_n_splits": cfg.cv.n_splits,
@@ -71,7 +72,8 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
     params["estimator"] = estimator["_target_"]
     params.update({f"final.{k}": v for k, v in final_params.items()})
 
-    with mlflow.start_run(run_name=cfg.get("run_name") or default_run_name(cfg), tags=tags) as run, \
+    with open_run(T.experiment_name(cfg.dataset.name), T.TRAIN, description, uri=cfg.tracking.uri,
+                  artifact_root=cfg.tracking.artifact_root, run_name=run_name, tags=tags) as run, \
             tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
@@ -83,6 +85,10 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
         oof = cv.oof.merge(design.meta, left_on="row", right_index=True, how="left")
         oof.to_csv(tmp / "oof_predictions.csv", index=False)
         train_table = pd.concat([design.meta, design.X, pd.Series(design.y, name=cfg.target.column)], axis=1)
+        # The UI's Datasets column: the training table, named and digested by the data version.
+        mlflow.log_input(mlflow.data.from_pandas(train_table, name=f"{cfg.dataset.name}@{dataset.version}",
+                                                 targets=cfg.target.column, digest=dataset.version),
+                         context="training")
         train_table.to_csv(tmp / "training_data.csv", index=False)
         folds = pd.DataFrame(cv.per_fold).add_prefix("model_").join(pd.DataFrame(cv.baseline_per_fold)
                                                                     .add_prefix("baseline_"))
@@ -104,5 +110,5 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
         info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=design.X.head(3),
                                         serialization_format="cloudpickle", pip_requirements=model_requirements())
         # MLflow 3 stores the model as a LoggedModel (models:/m-...); registration uses this URI.
-        mlflow.set_tag("model_uri", info.model_uri)
+        mlflow.set_tag(T.MODEL_URI, info.model_uri)
         return run.info.run_id

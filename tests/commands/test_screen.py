@@ -8,9 +8,9 @@ from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf, open_dict
 
 from nacarbon.errors import NacarbonError
-from nacarbon.promoting import run as promote
-from nacarbon.screening_run import run as screen
-from nacarbon.training import run as train
+from nacarbon.commands.promote import run as promote
+from nacarbon.commands.screen import run as screen
+from nacarbon.commands.train import run as train
 from tests.conftest import compose_config
 
 SMALL_GRID = {"d002_nm": {"values": [0.335, 0.365, 0.38, 0.395]},

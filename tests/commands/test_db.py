@@ -10,7 +10,7 @@ import pytest
 
 from nacarbon.data.ingest import exclusive_lock
 from nacarbon.data.io import read_table
-from nacarbon.db import LOCK_NAME, main, merged_files
+from nacarbon.commands.db import LOCK_NAME, main, merged_files
 from tests.data.test_ingest import GOOD_ROWS, TABLES, copy_data, copy_of_seed_row, snapshot, write_rows
 
 

@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 
 from nacarbon.analysis.outputs import write_maps
 from nacarbon.analysis.targets import TargetSpec, load_targets
-from nacarbon.analyzing import run
+from nacarbon.commands.analyze import run
 from nacarbon.errors import ConfigError
 from tests.conftest import CONF, compose_config
 
@@ -41,8 +41,8 @@ def no_champion(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def with_champion(tmp_path_factory):
-    from nacarbon.promoting import run as promote
-    from nacarbon.training import run as train
+    from nacarbon.commands.promote import run as promote
+    from nacarbon.commands.train import run as train
 
     store = _store(tmp_path_factory.mktemp("champ"))
     trained = train(compose_config("train", [*store, "target=ice", "model=ridge", "progress=false"]))
@@ -187,10 +187,10 @@ def test_maps_that_cannot_be_drawn_are_listed_with_the_reason(tmp_path):
                    grid=10, smoothing=0.0, min_rows=4)
 
 
-def test_pipeline_step_composes_the_analysis_and_keeps_its_result(tmp_path, capsys):
+def test_pipeline_step_composes_the_analysis_and_keeps_its_result(tmp_path, capsys, monkeypatch):
     from omegaconf import OmegaConf
 
-    from nacarbon.analyzing import step_analyze
+    from nacarbon.commands import pipeline
 
     asked = []
 
@@ -198,9 +198,11 @@ def test_pipeline_step_composes_the_analysis_and_keeps_its_result(tmp_path, caps
         asked.append((name, overrides))
         return compose_config(name, [*overrides, *FAST, "map_pairs={}", "report=false"])
 
+    monkeypatch.setattr(pipeline, "compose_config", compose)
+    monkeypatch.setattr(pipeline, "shared_overrides", lambda cfg: _store(tmp_path))
     state: dict = {}
     pipeline_cfg = OmegaConf.create({"targets": ["ice", "rate"], "seed": 3})
-    step_analyze(pipeline_cfg, state, compose, _store(tmp_path))
+    pipeline.step_analyze(pipeline_cfg, state)
     name, overrides = asked[0]
     assert name == "analyze" and {"targets=[ice,rate]", "seed=3", "report=true"} <= set(overrides)
     assert state["analyze"]["run_id"] and "[analyze]" in capsys.readouterr().out

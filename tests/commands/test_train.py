@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from nacarbon.training import run
+from nacarbon.commands.train import run
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,19 @@ def test_run_logs_metrics_and_tags(trained):
     assert run_.data.params["model"] == "random_forest"
     history = client.get_metric_history(result.run_id, "fold_rmse")
     assert len(history) == 5
+
+
+def test_run_is_described_and_lists_its_training_table_as_input(trained):
+    cfg, result = trained
+    client = MlflowClient(cfg.tracking.uri)
+    run_ = client.get_run(result.run_id)
+    assert run_.data.tags["nacarbon.kind"] == "train"
+    assert "random_forest on ice" in run_.data.tags["mlflow.note.content"]
+    assert "beat" in run_.data.tags["mlflow.note.content"]
+    [inp] = run_.inputs.dataset_inputs
+    assert inp.dataset.name == f"seed@{result.dataset.version}" and inp.dataset.digest == result.dataset.version
+    assert [t.value for t in inp.tags if t.key == "mlflow.data.context"] == ["training"]
+    assert "seed" in client.get_experiment(run_.info.experiment_id).tags["mlflow.note.content"]
 
 
 def test_run_logs_artifacts(trained):
@@ -82,3 +95,30 @@ def test_same_command_same_metrics(trained, make_cfg):
     again = run(make_cfg("target=ice", "model=random_forest", "model.estimator.n_estimators=30"))
     for k in ("r2_mean", "rmse_mean", "mae_pooled", "baseline_rmse_mean"):
         assert again.metrics[k] == pytest.approx(result.metrics[k], rel=0, abs=1e-12)
+
+
+@pytest.mark.slow
+def test_parallel_multirun_shares_a_fresh_sqlite_store(tmp_path):
+    """Two joblib jobs open the same new mlflow.db at once; both runs must land (README: parallel sweeps)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "train", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                           "target=ice", "model=dummy,ridge", "progress=false", f"paths.mlruns_dir={tmp_path / 'mlruns'}",
+                           f"paths.output_dir={tmp_path / 'out'}", f"paths.experiments_dir={tmp_path / 'exp'}",
+                           f"hydra.sweep.dir={tmp_path / 'multirun'}"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Joblib.Parallel(n_jobs=2" in proc.stdout + proc.stderr
+    with sqlite3.connect(tmp_path / "mlruns" / "mlflow.db") as db:
+        assert db.execute("select status, count(*) from runs group by status").fetchall() == [("FINISHED", 2)]
+        assert db.execute("select name from datasets").fetchall() == [(f"seed@{_seed_version()}",)]
+
+
+def _seed_version() -> str:
+    from nacarbon.data.io import load_configured
+    from tests.conftest import compose_config
+
+    return load_configured(compose_config("train").dataset).version

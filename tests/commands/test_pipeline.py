@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from nacarbon.pipeline import compose_config, run
+from nacarbon.commands.pipeline import compose_config, run
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Find the training runs a comparison covers and read their per-fold metrics from MLflow."""
+"""Find the training runs a comparison covers and read their per-fold metrics from the store."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from nacarbon.errors import NacarbonError
+from nacarbon.tracking import tags as T
 
 FOLD_ARTIFACT = "data/fold_metrics.csv"
-
-
-def _quote(value: str) -> str:
-    return "'" + str(value).replace("'", "\\'") + "'"
 
 
 def selection_filter(*, target: str, data_version: str, cv: str, features: str, seed: int | None = None,
@@ -24,7 +21,7 @@ def selection_filter(*, target: str, data_version: str, cv: str, features: str, 
     Parameters
     ----------
     target, data_version, cv, features : str
-        Tags written by ``nacarbon.tracking.train_run``.
+        Tags written by :mod:`nacarbon.tracking.training_run`.
     seed : int, optional
         The run's ``seed`` parameter; runs with one seed share their outer folds.
     search : str, optional
@@ -34,13 +31,12 @@ def selection_filter(*, target: str, data_version: str, cv: str, features: str, 
     -------
     str
     """
-    clauses = ["tags.`nacarbon.kind` = 'train'", "attributes.status = 'FINISHED'",
-               f"tags.target = {_quote(target)}", f"tags.data_version = {_quote(data_version)}",
-               f"tags.cv = {_quote(cv)}", f"tags.features = {_quote(features)}"]
+    clauses = [T.kind_filter(T.TRAIN), "attributes.status = 'FINISHED'",
+               T.tag_filter(target=target, data_version=data_version, cv=cv, features=features)]
     if seed is not None:
-        clauses.append(f"params.seed = {_quote(str(seed))}")
+        clauses.append(f"params.seed = {T.quote(str(seed))}")
     if search is not None:
-        clauses.append(f"tags.search = {_quote(search)}")
+        clauses.append(T.tag_filter(search=search))
     return " and ".join(clauses)
 
 
@@ -70,9 +66,9 @@ def latest_runs(client: MlflowClient, experiment_ids: list[str], filter_string: 
                                   max_results=1000, page_token=token)
         for r in page:
             tags = r.data.tags
-            rows.append({"run_id": r.info.run_id, "model": tags.get("model", ""),
-                         "family": tags.get("model_family", ""), "complexity": int(tags.get("model_complexity", 99)),
-                         "search": tags.get("search", ""), "start_time": r.info.start_time})
+            rows.append({"run_id": r.info.run_id, "model": tags.get(T.MODEL, ""),
+                         "family": tags.get(T.MODEL_FAMILY, ""), "complexity": int(tags.get(T.MODEL_COMPLEXITY, 99)),
+                         "search": tags.get(T.SEARCH, ""), "start_time": r.info.start_time})
         token = page.token
         if not token:
             break
@@ -144,3 +140,23 @@ def collect_folds(client: MlflowClient, experiment_ids: list[str], *, target: st
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True)
+
+
+def experiment_folds(client: MlflowClient, experiment: str, **selection) -> pd.DataFrame:
+    """:func:`collect_folds` over the experiment named ``experiment`` (empty if it does not exist).
+
+    Parameters
+    ----------
+    client : MlflowClient
+        Connected to the tracking store.
+    experiment : str
+        Experiment name (``nacarbon-<dataset>``).
+    **selection
+        Keyword arguments of :func:`collect_folds`.
+
+    Returns
+    -------
+    DataFrame
+    """
+    exp = client.get_experiment_by_name(experiment)
+    return pd.DataFrame() if exp is None else collect_folds(client, [exp.experiment_id], **selection)

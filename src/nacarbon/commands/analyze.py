@@ -17,22 +17,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import mlflow
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from nacarbon.analysis.importance import Explained
-from nacarbon.analysis.outputs import write_correlations, write_explanations, write_maps
-from nacarbon.analysis.sources import EXPLAINED_ON, ModelSource, SourceRef, find_sources, load_source
-from nacarbon.analysis.targets import TargetSpec, load_targets
-from nacarbon.data.io import Dataset, load_configured
+from nacarbon.analysis.sources import EXPLAINED_ON
 from nacarbon.errors import ConfigError
-from nacarbon.tracking.store import connect, ensure_experiment, git_commit
-from nacarbon.tracking.train_run import experiment_name
+from nacarbon.tracking import tags as T
+
+if TYPE_CHECKING:  # SHAP, MLflow and pandas load when the command runs, not for --help
+    import pandas as pd
+
+    from nacarbon.analysis.importance import Explained
+    from nacarbon.analysis.sources import ModelSource, SourceRef
+    from nacarbon.analysis.targets import TargetSpec
+    from nacarbon.data.io import Dataset
 
 SHAP_DATA = "full"
 
@@ -60,7 +61,7 @@ def output_dir(cfg: DictConfig, data_version: str) -> Path:
     return Path(cfg.paths.experiments_dir, "analysis", f"{cfg.dataset.name}-{data_version}")
 
 
-def _metrics(spearman: pd.DataFrame, explained: dict[str, Explained]) -> dict[str, float]:
+def _metrics(spearman: "pd.DataFrame", explained: dict[str, Explained]) -> dict[str, float]:
     out = {}
     for r in spearman.dropna(subset=["rho"]).itertuples():
         key = f"{r.group}_{r.target_name}_{r.feature}"
@@ -72,8 +73,11 @@ def _metrics(spearman: pd.DataFrame, explained: dict[str, Explained]) -> dict[st
     return out
 
 
-def _explain(cfg: DictConfig, client, refs: list[SourceRef], notes: list[str],
-             out: Path) -> tuple[dict[str, Explained], dict[str, ModelSource], list[str]]:
+def _explain(cfg: DictConfig, client, refs: list["SourceRef"], notes: list[str],
+             out: Path) -> tuple[dict[str, "Explained"], dict[str, "ModelSource"], list[str]]:
+    from nacarbon.analysis.outputs import write_explanations
+    from nacarbon.registry.sources import load_source
+
     sources = [load_source(client, ref) for ref in refs]
     explained, _ = write_explanations(sources, out, top_k=int(cfg.shap.top_k),
                                       max_background=int(cfg.shap.max_background),
@@ -95,6 +99,12 @@ def analyze(cfg: DictConfig) -> Analysis:
     -------
     Analysis
     """
+    from nacarbon.analysis.outputs import write_correlations, write_maps
+    from nacarbon.analysis.targets import load_targets
+    from nacarbon.data.io import load_configured
+    from nacarbon.registry.sources import find_sources
+    from nacarbon.tracking.store import connect
+
     if str(cfg.shap.data) != SHAP_DATA:
         raise ConfigError(f"shap.data={cfg.shap.data!r}: only {SHAP_DATA!r} is possible (the full-data fit "
                           f"explained on its training rows); out-of-fold SHAP needs per-fold models, which "
@@ -132,24 +142,26 @@ def analyze(cfg: DictConfig) -> Analysis:
 
 
 def _log(cfg: DictConfig, analysis: Analysis) -> str:
-    ensure_experiment(experiment_name(cfg), uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
-    tags = {"nacarbon.kind": "analyze", "dataset": cfg.dataset.name, "data_version": analysis.dataset.version,
-            "features": cfg.features.name, "git_commit": git_commit(), "shap_source": str(cfg.shap.source),
-            "shap_data": EXPLAINED_ON}
+    from nacarbon.tracking.runs import record_run
+
+    tags = {T.DATASET: cfg.dataset.name, T.DATA_VERSION: analysis.dataset.version, T.FEATURES: cfg.features.name,
+            "shap_source": str(cfg.shap.source), "shap_data": EXPLAINED_ON}
+    tags |= {f"explained.{t}": f"{s.ref.run_id} ({s.model_family}, v{s.ref.version or '-'})"
+             for t, s in analysis.sources.items()}
     params = {"targets": ",".join(t.name for t in analysis.targets), "features": ",".join(analysis.features),
               "group_col": str(cfg.get("group_col")), "alpha": cfg.alpha, "map_method": cfg.map.method,
               "map_min_rows": cfg.map.min_rows, "shap_source": cfg.shap.source, "shap_data": cfg.shap.data,
               "shap_max_background": cfg.shap.max_background, "permutation_repeats": cfg.shap.permutation_repeats,
               "seed": cfg.seed}
-    with mlflow.start_run(run_name=f"analyze-{cfg.dataset.name}", tags=tags) as run:
-        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-        mlflow.log_metrics(analysis.metrics)
-        mlflow.log_artifacts(str(analysis.out_dir))
-        if analysis.report is not None:
-            mlflow.log_artifacts(str(analysis.report.parent), artifact_path="reproduction")
-        for t, s in analysis.sources.items():
-            mlflow.set_tag(f"explained.{t}", f"{s.ref.run_id} ({s.model_family}, v{s.ref.version or '-'})")
-        return run.info.run_id
+    description = (f"Spearman correlations, two-parameter maps and SHAP of {cfg.dataset.name}@"
+                   f"{analysis.dataset.version} ({len(analysis.sources)} model(s) explained, {EXPLAINED_ON})"
+                   + ("; the reproduction report is under reproduction/." if analysis.report is not None else "."))
+    folders = [(analysis.out_dir, None)]
+    if analysis.report is not None:
+        folders.append((analysis.report.parent, "reproduction"))
+    return record_run(T.experiment_name(cfg.dataset.name), T.ANALYZE, description, uri=cfg.tracking.uri,
+                      artifact_root=cfg.tracking.artifact_root, run_name=f"analyze-{cfg.dataset.name}", tags=tags,
+                      params=params, metrics=analysis.metrics, folders=folders)
 
 
 def run(cfg: DictConfig) -> dict:
@@ -194,24 +206,3 @@ def format_summary(cfg: DictConfig, result: dict) -> str:
     lines.append(f"MLflow run {result['run_id']} (nacarbon.kind=analyze): browse with `make ui`")
     return "\n".join(lines)
 
-
-def step_analyze(cfg: DictConfig, state: dict, compose_config: Callable[[str, list[str]], DictConfig],
-                 overrides: list[str]) -> None:
-    """Pipeline step: analyse the pipeline's dataset and targets, report included.
-
-    Parameters
-    ----------
-    cfg : DictConfig
-        The pipeline config (``targets``, ``seed``).
-    state : dict
-        Shared pipeline state; ``state["analyze"]`` receives :func:`run`'s result.
-    compose_config : callable
-        ``(config_name, overrides) -> DictConfig``.
-    overrides : list of str
-        Overrides every step inherits (store, dataset, cv, features).
-    """
-    acfg = compose_config("analyze", [*overrides, f"targets=[{','.join(cfg.targets)}]", f"seed={cfg.seed}",
-                                      "report=true"])
-    result = run(acfg)
-    state["analyze"] = result
-    print("[analyze] " + format_summary(acfg, result).replace("\n", "\n          "))

@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 from compare import run as compare_run
 from nacarbon.comparison.table import holm
 from nacarbon.errors import ConfigError
-from nacarbon.training import run as train_run
+from nacarbon.commands.train import run as train_run
 from tests.conftest import compose_config
 
 RUNS = [("ice", "ridge"), ("ice", "knn"), ("rate", "ridge")]

@@ -6,20 +6,19 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import mlflow
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from nacarbon.data.columns import STRUCTURE
 from nacarbon.errors import ConfigError, NacarbonError
-from nacarbon.registry.champions import ChampionModel, load_champion
-from nacarbon.screening.domain import ApplicabilityDomain
-from nacarbon.screening.engine import ScreenResult, screen
-from nacarbon.screening.intervals import ConformalInterval
-from nacarbon.tracking.store import connect, ensure_experiment, git_commit
+from nacarbon.tracking import tags as T
 
-EXPERIMENT = "nacarbon-screening"
+if TYPE_CHECKING:  # MLflow and the model libraries load when the command runs, not for --help
+    import pandas as pd
+
+    from nacarbon.registry.champions import ChampionModel
+    from nacarbon.screening.engine import ScreenResult
 
 
 @dataclass
@@ -37,6 +36,9 @@ class ScreenOutcome:
 
 def load_champions(cfg: DictConfig) -> tuple[dict[str, ChampionModel], list[str]]:
     """Champions of the configured targets, and the targets that have none."""
+    from nacarbon.registry.champions import load_champion
+    from nacarbon.tracking.store import connect
+
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
     found = {t: load_champion(client, t) for t in cfg.targets}
     champions = {t: c for t, c in found.items() if c is not None}
@@ -83,6 +85,12 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     -------
     ScreenOutcome
     """
+    import pandas as pd
+
+    from nacarbon.screening.domain import ApplicabilityDomain
+    from nacarbon.screening.engine import screen
+    from nacarbon.screening.intervals import ConformalInterval
+
     sc = cfg.screen
     champions, missing = load_champions(cfg)
     if not champions:
@@ -143,7 +151,7 @@ def _optimize(cfg: DictConfig, spec: dict, champions: dict[str, ChampionModel], 
                          require_in_domain=bool(sc.require_in_domain), n_trials=int(sc.optimize.n_trials),
                          population_size=int(sc.optimize.population_size), seed=int(cfg.seed),
                          progress=bool(cfg.progress))
-    header = ["Models (registry champions): " + ", ".join(f"`{t}` nacarbon-{t} v{c.version}" + (
+    header = ["Models (registry champions): " + ", ".join(f"`{t}` {T.model_name(t)} v{c.version}" + (
         "" if t in ranked else " (predicted, not an objective)") for t, c in champions.items()), ""]
     header += [f"No champion (not predicted): {', '.join(missing)}", ""] if missing else []
     header += [f"Rules not applied: {', '.join(skipped)}", ""] if skipped else []
@@ -160,16 +168,18 @@ def _optimize(cfg: DictConfig, spec: dict, champions: dict[str, ChampionModel], 
 def _log(cfg: DictConfig, champions: dict[str, ChampionModel], ranked: list[str], files: list[Path], *,
          mode: str, params: dict, metrics: dict) -> str:
     """One MLflow run per screen, naming the model versions it used."""
-    ensure_experiment(EXPERIMENT, uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
-    tags = {"nacarbon.kind": "screen", "screen.mode": mode, "git_commit": git_commit(),
-            "ranked_targets": ",".join(ranked)}
-    tags |= {f"model_version.{t}": f"nacarbon-{t}/{c.version}" for t, c in champions.items()}
+    from nacarbon.tracking.runs import record_run
+
+    tags = {"screen.mode": mode, "ranked_targets": ",".join(ranked)}
+    tags |= {f"model_version.{t}": f"{T.model_name(t)}/{c.version}" for t, c in champions.items()}
     tags |= {f"model_run.{t}": c.run_id for t, c in champions.items()}
-    with mlflow.start_run(run_name=f"screen-{cfg.screen.name}", tags=tags) as run:
-        mlflow.log_params({"grid": cfg.screen.name, "mode": mode, "require_in_domain": cfg.screen.require_in_domain,
-                           "interval_alpha": cfg.screen.interval_alpha, **params})
-        mlflow.log_metrics(metrics)
-        for f in files:
-            if f.suffix != ".parquet" or f.stat().st_size < 200 * 2**20:
-                mlflow.log_artifact(str(f), artifact_path="plots" if f.suffix == ".png" else None)
-        return run.info.run_id
+    description = (f"Screen '{cfg.screen.name}' ({mode}) with " + ", ".join(
+        f"{T.model_name(t)} v{c.version}" for t, c in champions.items()) + f"; ranked on {', '.join(ranked)}.")
+    # A huge candidates.parquet stays on disk only: the store is not a bulk-data archive.
+    kept = [(f, "plots" if f.suffix == ".png" else None) for f in files
+            if f.suffix != ".parquet" or f.stat().st_size < 200 * 2**20]
+    return record_run(T.SCREENING_EXPERIMENT, T.SCREEN, description, uri=cfg.tracking.uri,
+                      artifact_root=cfg.tracking.artifact_root, run_name=f"screen-{cfg.screen.name}", tags=tags,
+                      params={"grid": cfg.screen.name, "mode": mode, "require_in_domain": cfg.screen.require_in_domain,
+                              "interval_alpha": cfg.screen.interval_alpha, **params},
+                      metrics=metrics, files=kept)

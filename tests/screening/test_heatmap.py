@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from nacarbon.analysis.grids import aggregate_grid, prediction_map
+from nacarbon.screening.heatmap import aggregate_grid, prediction_map
 from nacarbon.errors import ConfigError, DataValidationError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

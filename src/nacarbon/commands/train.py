@@ -4,23 +4,21 @@ fit the final model on every row, and record it all in one MLflow run."""
 from __future__ import annotations
 
 import logging
+import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import optuna
 from omegaconf import DictConfig, OmegaConf
-from sklearn.exceptions import ConvergenceWarning
 
-from nacarbon.data.design import Design, make_design
-from nacarbon.data.io import Dataset, load_configured
+from nacarbon.commands.compose import compose_config
 from nacarbon.errors import ConfigError
-from nacarbon.evaluation.baseline import beats_baseline, paired_rmse_test
-from nacarbon.evaluation.crossval import CVResult, cross_validate
-from nacarbon.evaluation.splits import make_splitter
-from nacarbon.models.pipeline import build_pipeline, make_regressor
-from nacarbon.models.search_space import validate_space
-from nacarbon.models.tuning import settings_from_config, tune
+
+if TYPE_CHECKING:  # the heavy modules (sklearn, optuna) load when a run starts, not for --help
+    from nacarbon.data.design import Design
+    from nacarbon.data.io import Dataset
+    from nacarbon.models.crossval import CVResult
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +29,20 @@ class TrainResult:
 
     run_id: str
     metrics: dict[str, float]
-    cv: CVResult
-    design: Design
-    dataset: Dataset
+    cv: "CVResult"
+    design: "Design"
+    dataset: "Dataset"
     final_params: dict
     model: object
 
 
-def load_for_target(cfg: DictConfig) -> tuple[Dataset, Design]:
+def load_for_target(cfg: DictConfig) -> tuple["Dataset", "Design"]:
     """Load the configured dataset and build the design matrix for the configured target."""
+    import numpy as np
+
+    from nacarbon.data.design import make_design
+    from nacarbon.data.io import load_configured
+
     if cfg.dataset.name not in cfg.target.datasets:
         raise ConfigError(f"target '{cfg.target.name}' ({cfg.target.column}) is not carried by dataset "
                           f"'{cfg.dataset.name}'; datasets with it: {list(cfg.target.datasets)}")
@@ -56,7 +59,7 @@ def model_source(cfg: DictConfig) -> str:
     return f"conf/model/{cfg.model.name}.yaml"
 
 
-def study_prefix(cfg: DictConfig, dataset: Dataset) -> str:
+def study_prefix(cfg: DictConfig, dataset: "Dataset") -> str:
     """Study names are unique per data version, target, model, features and CV protocol."""
     return (f"{cfg.dataset.name}-{dataset.version}-{cfg.target.name}-{cfg.model.name}-"
             f"{cfg.features.name}-{cfg.cv.name}-s{cfg.seed}")
@@ -74,7 +77,17 @@ def run(cfg: DictConfig) -> TrainResult:
     -------
     TrainResult
     """
-    from nacarbon.tracking.train_run import log_training_run
+    import numpy as np
+    import optuna
+    from sklearn.exceptions import ConvergenceWarning
+
+    from nacarbon.evaluation.baseline import beats_baseline, paired_rmse_test
+    from nacarbon.evaluation.splits import make_splitter
+    from nacarbon.models.crossval import cross_validate
+    from nacarbon.models.pipeline import build_pipeline, make_regressor
+    from nacarbon.models.search_space import validate_space
+    from nacarbon.models.tuning import settings_from_config, tune
+    from nacarbon.tracking.training_run import log_training_run
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dataset, design = load_for_target(cfg)
@@ -119,12 +132,15 @@ def run(cfg: DictConfig) -> TrainResult:
     metrics["n_sources"] = float(len(np.unique(design.groups)))
     beats = beats_baseline(metrics)
     run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=beats,
-                              model=model, final_params=final_params, final_study=final_study)
+                              model=model, final_params=final_params, final_study=final_study,
+                              run_name=cfg.get("run_name") or default_run_name(cfg))
     return TrainResult(run_id, metrics, cv, design, dataset, final_params, model)
 
 
 def format_summary(cfg: DictConfig, result: TrainResult) -> str:
     """The short table ``python -m train`` prints."""
+    from nacarbon.evaluation.baseline import beats_baseline
+
     m = result.metrics
     lines = [f"{cfg.target.name} ({cfg.target.column}, {cfg.target.unit}) | model={cfg.model.name} "
              f"cv={cfg.cv.name} search={cfg.search.name} dataset={cfg.dataset.name}@{result.dataset.version}",
@@ -147,4 +163,51 @@ def default_run_name(cfg: DictConfig) -> str:
     return name if not cfg.search.enabled else f"{name}-{cfg.search.name}"
 
 
+@dataclass(frozen=True)
+class ZooRun:
+    """One trained (target, model) pair and how long it took (wall clock and this process's CPU)."""
 
+    target: str
+    model: str
+    seconds: float
+    cpu_seconds: float
+    result: TrainResult
+
+
+def train_zoo(targets: Sequence[str], models: Sequence[str] | None = None, overrides: Sequence[str] = (), *,
+              threads: int | None = 1) -> list[ZooRun]:
+    """Train every model on every target, each as its own MLflow run.
+
+    Parameters
+    ----------
+    targets : sequence of str
+        Target config names (``capacity``, ``ice``, ``rate``, ``plateau``).
+    models : sequence of str, optional
+        Model config names; default every ``conf/model/*.yaml``.
+    overrides : sequence of str
+        Extra overrides for every run (store paths, ``search=optuna``, ``dataset=...``).
+    threads : int or None, default=1
+        BLAS/OpenMP threads per fit; None leaves the libraries' defaults. On a few dozen rows
+        threads only add overhead (HistGradientBoosting is ~10x slower with two).
+
+    Returns
+    -------
+    list of ZooRun
+        In the order trained: targets outer, models inner.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from nacarbon.models.catalog import model_names
+
+    runs = []
+    for target in targets:
+        for model in models or model_names():
+            cfg = compose_config("train", [*overrides, f"target={target}", f"model={model}"])
+            start, cpu = time.perf_counter(), time.process_time()
+            if threads is None:
+                result = run(cfg)
+            else:
+                with threadpool_limits(limits=threads):
+                    result = run(cfg)
+            runs.append(ZooRun(target, model, time.perf_counter() - start, time.process_time() - cpu, result))
+    return runs

@@ -6,7 +6,9 @@ import pytest
 from omegaconf import OmegaConf
 
 from nacarbon.errors import ConfigError
-from nacarbon.zoo import compose_train, model_names, train_zoo
+from nacarbon.commands.compose import compose_config
+from nacarbon.commands.train import train_zoo
+from nacarbon.models.catalog import model_names
 from tests.conftest import CONF
 from tests.mlflow_template import fresh_store
 
@@ -30,4 +32,4 @@ def test_train_zoo_runs_each_pair(tmp_store, tmp_path, tmp_path_factory):
     assert [(r.target, r.model) for r in runs] == [("ice", "dummy")]
     assert runs[0].seconds > 0 and runs[0].cpu_seconds > 0
     assert runs[0].result.metrics["rmse_mean"] == pytest.approx(runs[0].result.metrics["baseline_rmse_mean"])
-    assert compose_train([*tmp_store, "model=svr"]).model.scale_target is True
+    assert compose_config("train", [*tmp_store, "model=svr"]).model.scale_target is True

@@ -8,7 +8,7 @@ import mlflow
 import pandas as pd
 import pytest
 
-from nacarbon.comparison.collect import collect_folds, selection_filter
+from nacarbon.tracking.folds import collect_folds, selection_filter
 from nacarbon.errors import NacarbonError
 from nacarbon.tracking.store import connect, ensure_experiment
 
