@@ -9,10 +9,16 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.papers import with_paper_ids
 from nacarbon.errors import ConfigError
 
 # Columns built from others, so configs can ask for them by name.
-DERIVED = {"is_soft": lambda df: (df[C.MATERIAL_CLASS] == "soft").astype(float)}
+# ``is_ether``: 1 ether, 0 ester, NaN unknown (imputed inside the CV pipeline, per fold).
+DERIVED = {
+    "is_soft": lambda df: (df[C.MATERIAL_CLASS] == "soft").astype(float),
+    "is_ether": lambda df: df[C.ELECTROLYTE].map({"ether": 1.0, "ester": 0.0}).astype(float)
+    if C.ELECTROLYTE in df else pd.Series(np.nan, index=df.index),
+}
 
 
 @dataclass(frozen=True)
@@ -21,8 +27,8 @@ class Design:
 
     X: pd.DataFrame
     y: np.ndarray
-    groups: np.ndarray
-    meta: pd.DataFrame          # sample_id, material_class, dataset, source of each row
+    groups: np.ndarray          # paper_id of each row: the CV group
+    meta: pd.DataFrame          # sample_id, material_class, dataset, paper_id, source of each row
     n_dropped: int              # rows dropped because the target is missing
 
 
@@ -57,11 +63,14 @@ def make_design(frame: pd.DataFrame, *, features: Sequence[str], target: str) ->
         raise ConfigError(f"columns {unknown} are not in the dataset; it has {sorted(frame.columns)}")
     keep = frame[target].notna()
     rows = frame.loc[keep].reset_index(drop=True)
-    meta_cols = [c for c in (C.SAMPLE_ID, C.MATERIAL_CLASS, C.DATASET, C.SOURCE) if c in rows]
+    if C.PAPER_ID not in rows:
+        # a table not loaded through nacarbon.data.io: identify its papers the same way
+        rows = with_paper_ids(rows, dataset=None, label="<design table>")
+    meta_cols = [c for c in (C.SAMPLE_ID, C.MATERIAL_CLASS, C.DATASET, C.PAPER_ID, C.SOURCE) if c in rows]
     return Design(
         X=rows[list(features)].astype(float),
         y=rows[target].to_numpy(dtype=float),
-        groups=rows[C.SOURCE].to_numpy(dtype=object),
+        groups=rows[C.PAPER_ID].to_numpy(dtype=object),
         meta=rows[meta_cols],
         n_dropped=int((~keep).sum()),
     )
