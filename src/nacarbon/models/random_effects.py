@@ -48,7 +48,8 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
     def _split(self, X) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] < 2:
-            raise ValueError(f"PaperRandomEffectBoosting needs >= 2 columns (features + {GROUP_FEATURE}); "
+            raise ValueError(f"PaperRandomEffectBoosting needs >= 2 columns (features + the group column "
+                             f"{GROUP_FEATURE}); "
                              f"got shape {X.shape}")
         col = self.group_column % X.shape[1]
         return np.delete(X, col, axis=1), X[:, col]
@@ -59,6 +60,10 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
 
         feats, groups = self._split(X)
         y = np.asarray(y, dtype=float)
+        # GPBoost's gradient is Sigma^-1 (y - F): in raw units (ICE variance ~200) each step is
+        # ~1/sigma^2 too small and the trees barely move; on a standardized target they do.
+        self.y_mean_, self.y_scale_ = float(y.mean()), float(y.std()) or 1.0
+        y = (y - self.y_mean_) / self.y_scale_
         params = {"objective": "regression_l2", "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
                   "max_depth": self.max_depth, "min_data_in_leaf": self.min_data_in_leaf, "verbose": -1,
                   "seed": self.random_state, "num_threads": 1}
@@ -70,20 +75,36 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
         gp_model = gpb.GPModel(group_data=groups.astype(str), likelihood="gaussian")
         gp_model.set_optim_params(params={"trace": False})
         data = gpb.Dataset(feats, y)
-        self.booster_ = gpb.train(params=params, train_set=data, gp_model=gp_model,
-                                  num_boost_round=int(self.n_estimators))
-        self.gp_model_ = gp_model
+        booster = gpb.train(params=params, train_set=data, gp_model=gp_model, num_boost_round=int(self.n_estimators))
+        # keep plain data only: GPBoost objects hold C pointers that neither pickle (process
+        # pools, MLflow) nor outlive the library handle; the trees reload from their text form
+        self.booster_ = booster.model_to_string()
+        self.cov_pars_ = np.asarray(gp_model.get_cov_pars(), dtype=float).ravel() * self.y_scale_ ** 2
         self.n_features_in_ = feats.shape[1] + 1
         return self
+
+    def _booster(self):
+        import gpboost as gpb
+
+        if getattr(self, "_loaded", None) is None:
+            self._loaded = gpb.Booster(model_str=self.booster_)
+        return self._loaded
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_loaded", None)
+        return state
 
     def predict(self, X) -> np.ndarray:
         """Predict for papers not seen in training: the tree part (random intercept at zero)."""
         check_is_fitted(self, "booster_")
         feats, _ = self._split(X)
-        # ignore_gp_model: the fixed (tree) part only, i.e. a new paper with its intercept at 0
-        return np.asarray(self.booster_.predict(data=feats, ignore_gp_model=True), dtype=float).ravel()
+        # ignore_gp_model: the fixed (tree) part only,
+        # i.e. a new paper with its intercept at 0
+        fixed = np.asarray(self._booster().predict(feats, ignore_gp_model=True), dtype=float).ravel()
+        return self.y_mean_ + self.y_scale_ * fixed
 
     def random_effects(self) -> np.ndarray:
-        """Estimated variance of the paper intercept and of the residual ``[sigma2, sigma2_paper]``."""
-        check_is_fitted(self, "gp_model_")
-        return np.asarray(self.gp_model_.get_cov_pars()).ravel()
+        """Estimated ``[residual variance, paper-intercept variance]`` in target units squared."""
+        check_is_fitted(self, "cov_pars_")
+        return self.cov_pars_.copy()
