@@ -1,6 +1,6 @@
 """Per target, the main plan's data and families under the one significance rule.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_targets.py --quick     # 100 trees, families as in the plan
+    OMP_NUM_THREADS=1 python benchmarks/bench_targets.py --quick     # 100 trees per forest, families as in the plan
 
 For each target of ``conf/plan/main.yaml``: dataset, rows, papers, every family on the same
 5 x 5 repeated paper-grouped splits, pooled out-of-fold R² (mean over repeats), ΔRMSE against
@@ -48,7 +48,7 @@ def bench_target(target: str, spec, *, seed: int, quick: bool, families: list[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="100 trees per ensemble")
+    parser.add_argument("--quick", action="store_true", help="100 trees per bagged ensemble")
     parser.add_argument("--plan", default="main")
     parser.add_argument("--targets", nargs="*", default=None)
     parser.add_argument("--families", nargs="*", default=None, help="override the plan's families")

@@ -107,3 +107,14 @@ def seed_design():
     frame = load_dataset("seed", [project_root() / "data" / "liu2022_tables.csv"]).frame
     d = make_design(frame, features=["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g"], target="ice_pct")
     return d.X, d.y, d.groups
+
+
+def test_per_split_from_logged_folds_matches_per_split_table():
+    from nacarbon.evaluation.significance import per_split_from_folds
+
+    table = _per_split({"a": -1.0, "b": 0.0})
+    logged = table.rename(columns={"family": "model", "split": "fold", "rmse": "model_rmse"})
+    back = per_split_from_folds(logged)
+    pd.testing.assert_frame_equal(compare_with_baseline(back), compare_with_baseline(table))
+    with pytest.raises(ValueError, match="retrain"):
+        per_split_from_folds(logged.drop(columns=["n_test"]))

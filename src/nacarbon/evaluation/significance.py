@@ -164,3 +164,33 @@ def per_split_table(results: Mapping[str, object], n_rows: int) -> pd.DataFrame:
             "rmse": [f["rmse"] for f in cv.per_fold], "baseline_rmse": [f["rmse"] for f in cv.baseline_per_fold],
             "n_train": n_rows - n_test, "n_test": n_test}))
     return pd.concat(parts, ignore_index=True)
+
+
+def per_split_from_folds(folds: pd.DataFrame, *, family_column: str = "model") -> pd.DataFrame:
+    """The input of :func:`compare_with_baseline` from logged ``fold_metrics.csv`` tables.
+
+    Parameters
+    ----------
+    folds : pandas.DataFrame
+        Long per-fold metrics of several runs of one target (as ``nacarbon.comparison.collect``
+        reads them): ``fold``, ``model_rmse``, ``baseline_rmse``, ``n_train``, ``n_test`` and
+        ``family_column``.
+    family_column : str, default="model"
+        The column naming what is compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``family, split, rmse, baseline_rmse, n_train, n_test``.
+
+    Raises
+    ------
+    ValueError
+        If the runs were logged without split sizes (trained before they were recorded).
+    """
+    missing = {"fold", "model_rmse", "baseline_rmse", "n_train", "n_test", family_column} - set(folds.columns)
+    if missing:
+        raise ValueError(f"fold metrics lack {sorted(missing)}: retrain the runs to record split sizes")
+    return pd.DataFrame({"family": folds[family_column].to_numpy(), "split": folds["fold"].to_numpy(),
+                         "rmse": folds["model_rmse"].to_numpy(), "baseline_rmse": folds["baseline_rmse"].to_numpy(),
+                         "n_train": folds["n_train"].to_numpy(), "n_test": folds["n_test"].to_numpy()})

@@ -87,7 +87,7 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
         import gpboost as gpb
 
         if getattr(self, "_loaded", None) is None:
-            self._loaded = gpb.Booster(model_str=self.booster_)
+            self._loaded = gpb.Booster(model_str=self.booster_, silent=True)
         return self._loaded
 
     def __getstate__(self) -> dict:
