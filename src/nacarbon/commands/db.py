@@ -4,6 +4,7 @@
     python -m nacarbon.db version  [FILE ...]            # data version of each table (and of merged)
     python -m nacarbon.db add FILE.csv [--into TABLE] [--dry-run]
                                                          # append checked rows (default data/contributed.csv)
+    python -m nacarbon.db export DATASET FILE.csv        # the table training sees (merged, deduplicated, paper_id)
 
 Every subcommand takes ``--data-dir DIR`` (default: the repository's ``data/``).
 Exit codes: 0 success, 2 the data or the write was refused (one message on stderr).
@@ -89,6 +90,21 @@ def cmd_add(file: str, into: str | None, data_dir: Path, dry_run: bool) -> int:
     return 0
 
 
+def cmd_export(dataset: str, file: str, data_dir: Path) -> int:
+    """Write ``conf/dataset/DATASET.yaml``'s table as training loads it (see nacarbon.data.export)."""
+    from nacarbon.data.export import export_dataset
+    from nacarbon.errors import ConfigError
+
+    spec_path = project_root() / "conf" / "dataset" / f"{dataset}.yaml"
+    if not spec_path.is_file():
+        known = sorted(p.stem for p in spec_path.parent.glob("*.yaml"))
+        raise ConfigError(f"dataset={dataset!r}: no conf/dataset/{dataset}.yaml; known: {known}")
+    cfg = OmegaConf.create({"paths": {"data_dir": str(data_dir)}, "dataset": OmegaConf.load(spec_path)})
+    table = export_dataset(cfg.dataset, file)
+    print(f"wrote {file}: {len(table)} rows, {table['paper_id'].nunique()} papers (dataset={dataset})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry; returns the exit code."""
     common = argparse.ArgumentParser(add_help=False)
@@ -105,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_add.add_argument("file", help="CSV of new rows, with a header of table columns; source is required")
     p_add.add_argument("--into", default=None, help=f"table to grow (default: DATA_DIR/{CONTRIBUTED})")
     p_add.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    p_exp = sub.add_parser("export", parents=[common], help="write a dataset as training sees it")
+    p_exp.add_argument("dataset", help="a conf/dataset/ name: seed, literature, merged, ...")
+    p_exp.add_argument("file", help="CSV to write")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or default_data_dir()
     try:
@@ -112,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_validate(args.files, data_dir)
         if args.command == "version":
             return cmd_version(args.files, data_dir)
+        if args.command == "export":
+            return cmd_export(args.dataset, args.file, data_dir)
         if args.command == "add":
             return cmd_add(args.file, args.into, data_dir, args.dry_run)
     except NacarbonError as err:

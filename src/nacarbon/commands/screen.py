@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from omegaconf import DictConfig, OmegaConf
 
 from nacarbon.data.columns import STRUCTURE
+from nacarbon.screening.grid import condition_axes
 from nacarbon.errors import ConfigError, NacarbonError
 from nacarbon.tracking import tags as T
 
@@ -97,6 +98,7 @@ def run(cfg: DictConfig) -> ScreenOutcome:
         raise NacarbonError(f"no target among {list(cfg.targets)} has a champion in the registry at "
                             f"{cfg.tracking.uri}; train and promote first (make run, or python -m promote)")
     spec = OmegaConf.to_container(sc.grid, resolve=True)
+    spec |= condition_axes(OmegaConf.to_container(sc.conditions) if sc.get("conditions") else None)
     check_features(champions, list(spec))
     ranked = [t for t, c in champions.items() if c.beats_baseline or sc.rank_below_baseline]
     shown_only = [t for t in champions if t not in ranked]
@@ -106,7 +108,9 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     rules, skipped = active_rules(sc.constraints, set(champions))
     intervals = {t: ConformalInterval(alpha=float(sc.interval_alpha)).fit(c.oof["y_true"], c.oof["y_pred"])
                  for t, c in champions.items()}
-    train_X = pd.concat([c.training[list(spec)] for c in champions.values()]).drop_duplicates()
+    # the domain spans the designed axes every champion was trained on (conditions are fixed)
+    axes = [a for a in sc.grid if all(a in c.training for c in champions.values())]
+    train_X = pd.concat([c.training[axes] for c in champions.values()]).drop_duplicates()
     domain = ApplicabilityDomain(**OmegaConf.to_container(sc.domain)).fit(train_X)
     ranges = {t: (float(c.training[c.target_column].min()), float(c.training[c.target_column].max()))
               for t, c in champions.items()}

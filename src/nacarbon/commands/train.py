@@ -47,7 +47,8 @@ def load_for_target(cfg: DictConfig) -> tuple["Dataset", "Design"]:
         raise ConfigError(f"target '{cfg.target.name}' ({cfg.target.column}) is not carried by dataset "
                           f"'{cfg.dataset.name}'; datasets with it: {list(cfg.target.datasets)}")
     dataset = load_configured(cfg.dataset)
-    design = make_design(dataset.frame, features=list(cfg.features.columns), target=cfg.target.column)
+    design = make_design(dataset.frame, target=cfg.target.column, filters=cfg.target.get("filter"),
+                         features=[*cfg.features.columns, *((cfg.get("model") or {}).get("extra_features") or [])])
     if len(design.y) < 10 or len(np.unique(design.groups)) < max(int(cfg.cv.n_splits), 2):
         raise ConfigError(f"target '{cfg.target.name}' on dataset '{cfg.dataset.name}' has {len(design.y)} rows "
                           f"from {len(np.unique(design.groups))} sources: too few for cv={cfg.cv.name}")

@@ -110,6 +110,9 @@ def version_tags(c: Candidate, *, data_version: str, config: dict) -> dict[str, 
                  "cv": c.tags.get("cv", ""), "features": c.tags.get("features", ""),
                  "target_column": c.tags.get("target_column", ""), "higher_is_better": c.tags.get("higher_is_better", ""),
                  "beats_baseline": str(c.beats_baseline).lower(),
+                 # the one rule (nacarbon.evaluation.significance), when promote applied it
+                 "beats_baseline_p": f"{c.metrics['beats_baseline_p']:.6g}" if "beats_baseline_p" in c.metrics else "",
+                 "beats_baseline_test": c.tags.get("beats_baseline_test", ""),
                  "status": "ok" if c.beats_baseline else "below-baseline",
                  "config": json.dumps(config, sort_keys=True)[:4900]})
     return tags

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
@@ -54,3 +54,33 @@ def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_
 def rank(candidates: list[Candidate]) -> list[Candidate]:
     """Best first: lowest outer-CV RMSE; ties go to the simpler model, then the newer run."""
     return sorted(candidates, key=lambda c: (round(c.rmse, 12), c.complexity, -c.start_time))
+
+
+def with_significance(candidates: list[Candidate], table) -> list[Candidate]:
+    """Candidates whose verdict is the one significance rule's.
+
+    Parameters
+    ----------
+    candidates : list of Candidate
+    table : pandas.DataFrame
+        From :func:`nacarbon.evaluation.significance.compare_with_baseline` with ``family`` =
+        run id (``per_split_from_folds(folds, family_column="run_id")``).
+
+    Returns
+    -------
+    list of Candidate
+        ``beats_baseline`` = ``significant``; ``metrics["beats_baseline_p"]`` = the adjusted p and
+        ``tags["beats_baseline_test"]`` = the test's name. A run absent from the table was not
+        tested and does not beat the baseline.
+    """
+    by_run = table.set_index("family")
+    out = []
+    for c in candidates:
+        if c.run_id in by_run.index:
+            row = by_run.loc[c.run_id]
+            out.append(replace(c, beats_baseline=bool(row["significant"]),
+                               metrics={**c.metrics, "beats_baseline_p": float(row["p_adjusted"])},
+                               tags={**c.tags, "beats_baseline_test": str(row["test"])}))
+        else:
+            out.append(replace(c, beats_baseline=False, tags={**c.tags, "beats_baseline_test": "not tested"}))
+    return out

@@ -93,6 +93,9 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
         folds = pd.DataFrame(cv.per_fold).add_prefix("model_").join(pd.DataFrame(cv.baseline_per_fold)
                                                                     .add_prefix("baseline_"))
         folds.insert(0, "fold", range(len(folds)))
+        # split sizes: the corrected test of nacarbon.evaluation.significance needs n_test/n_train
+        folds["n_test"] = cv.oof.groupby("fold").size().reindex(folds["fold"]).to_numpy()
+        folds["n_train"] = len(design.y) - folds["n_test"]
         folds.to_csv(tmp / "fold_metrics.csv", index=False)
         (tmp / "fold_params.json").write_text(json.dumps(cv.fold_params, indent=1, default=str))
         first = oof[oof["repeat"] == 0]
