@@ -8,6 +8,7 @@ import functools
 import inspect
 import io
 import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -110,9 +111,24 @@ class _GuardedStderr(io.TextIOBase):
         return self.real.isatty()
 
 
+_EXCEPTION_LINE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*(?:Error|Exception))(?::\s*(?P<rest>.*))?$")
+
+
 def composition_message(text: str) -> str:
-    """Hydra's composition error without its HYDRA_FULL_ERROR hint, passwords masked."""
+    """Hydra's composition error without its HYDRA_FULL_ERROR hint, passwords masked.
+
+    Hydra prints a full traceback for errors it does not expect while composing (a YAML syntax
+    error in a config file); only the exception's own lines, which name the file, line and
+    column, are kept.
+    """
     lines = [ln for ln in redact(text).splitlines() if ln.strip() and _HYDRA_HINT not in ln]
+    if any(ln.startswith("Traceback (most recent call last)") for ln in lines):
+        starts = [k for k, ln in enumerate(lines) if _EXCEPTION_LINE.match(ln)]
+        if starts:
+            match = _EXCEPTION_LINE.match(lines[starts[-1]])
+            name = match.group("name").rsplit(".", 1)[-1]
+            kind = "YAML syntax error" if match.group("name").startswith("yaml.") else name
+            lines = [f"{kind}: {match.group('rest') or ''}".rstrip(), *lines[starts[-1] + 1:]]
     return "\n".join(lines) or "the configuration does not compose"
 
 
