@@ -132,6 +132,22 @@ def composition_message(text: str) -> str:
     return "\n".join(lines) or "the configuration does not compose"
 
 
+def unparsable_override(args: list[str]) -> str | None:
+    """The first command-line argument Hydra's override grammar rejects, or None."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    for arg in args:
+        if arg.startswith("-"):
+            continue
+        try:
+            parser.parse_override(arg)
+        except HydraException:
+            return arg
+    return None
+
+
 def hydra_entry(config_name: str) -> Callable[[Callable], Callable[[], object]]:
     """``@hydra.main`` for the project's commands, with failures kept to one clean message.
 
@@ -181,7 +197,9 @@ def hydra_entry(config_name: str) -> Callable[[Callable], Callable[[], object]]:
                 stream.held.clear()
                 sys.stderr = real
                 if composing and done.code not in (0, None) and held.strip():
-                    fail(composition_message(held))
+                    bad = unparsable_override(sys.argv[1:])
+                    prefix = f"override {bad!r}: " if bad else ""
+                    fail(prefix + composition_message(held))
                 real.write(redact(held))
                 raise
             finally:
