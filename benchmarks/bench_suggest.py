@@ -47,8 +47,10 @@ from nacarbon.suggest.space import numeric_view  # noqa: E402
 FEATURES = [C.HTT_C, C.ELECTROLYTE, C.CURRENT_MA_G, C.D002_NM, C.LA_NM, C.LC_NM, C.ID_IG, C.SSA_M2_G]
 OBJECTIVES = {"ice": [Objective(C.ICE_PCT)],
               "composite": [Objective(C.ICE_PCT), Objective(C.PLATEAU_CAPACITY_MAH_G)]}
-GUIDED = SuggestConfig(n=8, method="ucb", kappa=0.5, min_distance=0.5, max_per_group=None,
-                       group_column=C.SOURCE, n_nearest=3)
+# Chosen among ~15 variants (kappa 0-0.5, min_distance 0-0.5, at most 1-2 picks per paper, EI,
+# probability of improvement, with and without paper offsets) on literature/ice seeds 0-9; the
+# reported figures use other seeds (--first-seed, default 100) so the choice does not flatter them.
+GUIDED = SuggestConfig(n=8, method="ucb", kappa=0.25, min_distance=0.25, group_column=C.SOURCE, n_nearest=3)
 TREES = 100
 
 
@@ -285,12 +287,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="literature set only")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=100, help="seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--engine", choices=["light", "baybe"], default="light",
                         help="baybe: also run BayBE (needs a venv with baybe installed)")
     parser.add_argument("--methods", default=None, help="comma-separated subset of random,greedy,ucb,guided,baybe")
     parser.add_argument("--tasks", default=None, help="comma-separated subset, e.g. literature/ice")
     parser.add_argument("--plot", type=Path, default=ROOT / "benchmarks" / "suggest_curves.png")
+    parser.add_argument("--no-plot", action="store_true")
     args = parser.parse_args(argv)
     from tqdm import tqdm
 
@@ -307,13 +311,13 @@ def main(argv: list[str] | None = None) -> int:
         curves[name] = {}
         for method in methods:
             t0 = time.perf_counter()
-            runs = [run(task, method, s, args.rounds, top) for s in tqdm(range(args.seeds), desc=f"{name} {method}", leave=False)]
+            runs = [run(task, method, s, args.rounds, top) for s in tqdm(range(args.first_seed, args.first_seed + args.seeds), desc=f"{name} {method}", leave=False)]
             cum = np.stack([r[0] for r in runs])
             results[(name, method)] = (cum[:, -1].mean(), cum[:, -1].std(), np.mean([r[1] for r in runs]),
                                        (time.perf_counter() - t0) / (args.seeds * args.rounds))
             curves[name][method] = (cum.mean(0), np.percentile(cum, 25, axis=0), np.percentile(cum, 75, axis=0))
     n_picks = 8 * args.rounds
-    print(f"\n{args.seeds} seeds, {args.rounds} rounds of 8 ({n_picks} picks); found = top-5 % samples among the picks "
+    print(f"\n{args.seeds} seeds ({args.first_seed}..{args.first_seed + args.seeds - 1}), {args.rounds} rounds of 8 ({n_picks} picks); found = top-5 % samples among the picks "
           "(mean ± sd over seeds); T = top-5 % samples in the pool (mean)")
     print("| task | method | found | T | × random | s/round |")
     print("|---|---|---|---|---|---|")
@@ -325,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     if "guided" in methods:
         print(f"one guided batch of 8 on {names[0]} (train + grouped OOF + select + explain): "
               f"{time_batch(load_task(*names[0].split('/'))):.2f} s")
-    if args.plot:
+    if not args.no_plot:
         plot(curves, args.plot)
         print(f"curves: {args.plot}")
     head = names[0]
