@@ -30,7 +30,7 @@ def measure(storage: str, *, model: str, n_trials: int, workers: list[int], targ
     from nacarbon.models.tuning import settings_from_config
     from nacarbon.paths import project_root
     from nacarbon.scale.tuning_workers import tune_in_processes
-    from nacarbon.training import load_for_target
+    from nacarbon.commands.train import load_for_target
 
     overrides = [f"target={target}", f"model={model}", "search=optuna", f"search.n_trials={n_trials}"]
     with initialize_config_dir(config_dir=str(project_root() / "conf"), version_base="1.3"):

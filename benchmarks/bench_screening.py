@@ -92,7 +92,7 @@ def train_models(n_estimators: int | None, seed: int) -> dict:
     from nacarbon.models.pipeline import build_pipeline
     from nacarbon.screening.domain import ApplicabilityDomain
     from nacarbon.screening.intervals import ConformalInterval
-    from nacarbon.screening_run import active_rules
+    from nacarbon.commands.screen import active_rules
 
     sc = screen_config("grid")
     model_cfg = OmegaConf.merge({"seed": seed}, {"model": OmegaConf.load(ROOT / "conf/model/random_forest.yaml")})

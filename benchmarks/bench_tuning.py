@@ -22,8 +22,10 @@ from omegaconf import OmegaConf
 
 from nacarbon.models.search_space import model_space
 from nacarbon.models.tuning import settings_from_config, tune
-from nacarbon.training import load_for_target
-from nacarbon.zoo import compose_train, model_names, train_zoo
+from nacarbon.commands.train import load_for_target
+from nacarbon.commands.compose import compose_config
+from nacarbon.commands.train import train_zoo
+from nacarbon.models.catalog import model_names
 
 TARGETS = ["capacity", "ice", "rate", "plateau"]
 
@@ -32,7 +34,7 @@ def time_tuning(target: str, models: list[str], n_trials: int, inner_splits: int
     """Run one study per model on all rows of ``target``; return trials/s per model."""
     rows = []
     for model in models:
-        cfg = compose_train([f"target={target}", f"model={model}", "search=optuna",
+        cfg = compose_config("train", [f"target={target}", f"model={model}", "search=optuna",
                              f"search.n_trials={n_trials}", f"search.inner_splits={inner_splits}"])
         space = model_space(cfg.model, where=f"conf/model/{model}.yaml")
         if not space:
@@ -95,7 +97,7 @@ def main() -> None:
             secs = [per[model][t] for t in TARGETS]
             print(f"| {model} | " + " | ".join(f"{w:.1f}" for w, _ in secs)
                   + f" | {sum(w for w, _ in secs) / len(secs):.1f} | {sum(c for _, c in secs) / len(secs):.1f} |")
-    print("\nconfig of the search:", OmegaConf.to_yaml(compose_train(["search=optuna"]).search).replace("\n", "; "))
+    print("\nconfig of the search:", OmegaConf.to_yaml(compose_config("train", ["search=optuna"]).search).replace("\n", "; "))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
-from nacarbon.analyzing import format_summary, run
+from nacarbon.commands.analyze import format_summary, run
 from nacarbon.cli import run_or_exit
 
 

@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (registers the ${nacarbon.root:} resolver first)
 from nacarbon.cli import run_or_exit
-from nacarbon.comparison.run import format_summary, run
+from nacarbon.commands.compare import format_summary, run
 
 __all__ = ["main", "run"]
 

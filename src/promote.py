@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
 from nacarbon.cli import run_or_exit
-from nacarbon.promoting import format_decision, run
+from nacarbon.commands.promote import format_decision, run
 
 # Friendly flags for the two switches people type most; Hydra sees them as overrides.
 _FLAGS = {"--dry-run": "dry_run=true", "--force": "force=true"}

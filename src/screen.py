@@ -7,7 +7,7 @@ from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
 from nacarbon.cli import run_or_exit
-from nacarbon.screening_run import run
+from nacarbon.commands.screen import run
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="screening")

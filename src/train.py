@@ -7,7 +7,7 @@ from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (registers the ${nacarbon.root:} resolver first)
 from nacarbon.cli import run_or_exit
-from nacarbon.training import format_summary, run
+from nacarbon.commands.train import format_summary, run
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")

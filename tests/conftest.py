@@ -37,3 +37,16 @@ def make_cfg(tmp_store):
         return compose_config(name, [*tmp_store, *overrides])
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def compare_store(tmp_path_factory):
+    """One throwaway MLflow store for the comparison tests (building its SQLite schema is the slow part).
+
+    The folder's ``mlruns/`` holds the store; each test module uses its own experiments.
+    """
+    from tests.mlflow_template import fresh_store
+
+    folder = tmp_path_factory.mktemp("compare-store")
+    fresh_store(folder / "mlruns", tmp_path_factory)
+    return folder

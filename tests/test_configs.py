@@ -23,6 +23,35 @@ def test_every_config_composes_and_resolves(group, choice):
         assert cfg[group].name == choice
 
 
+def _top_level_cases() -> list[tuple[str, str, str]]:
+    """(top-level config, group, option) for every option of every group each top config uses."""
+    from hydra import compose, initialize_config_dir
+
+    cases = []
+    for top in sorted(p.stem for p in CONF.glob("*.yaml")):
+        with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+            choices = compose(config_name=top, return_hydra_config=True).hydra.runtime.choices
+        for group in sorted(g for g in choices if not g.startswith("hydra")):
+            cases += [(top, group, p.stem) for p in sorted((CONF / group).glob("*.yaml"))]
+    return cases
+
+
+TOP_CASES = _top_level_cases()
+
+
+@pytest.mark.parametrize("top, group, choice", TOP_CASES, ids=[f"{t}:{g}={c}" for t, g, c in TOP_CASES])
+def test_every_option_composes_in_every_top_level_config(top, group, choice):
+    cfg = compose_config(top, [f"{group}={choice}"])
+    OmegaConf.to_container(cfg, resolve=True)  # interpolations resolve too, not only the merge
+    node = OmegaConf.select(cfg, group.replace("/", "."))
+    assert node is not None
+
+
+def test_every_top_level_config_is_covered():
+    assert {t for t, _, _ in TOP_CASES} == {p.stem for p in CONF.glob("*.yaml")}
+    assert ("screening", "screen", "large") in TOP_CASES
+
+
 def test_every_group_has_configs():
     for g in GROUPS:
         assert list((CONF / g).glob("*.yaml")), g

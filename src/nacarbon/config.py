@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from nacarbon.paths import project_root
 
@@ -20,13 +20,6 @@ def quiet_environment() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-
-
-def to_yaml(cfg: DictConfig) -> str:
-    """Resolved config as YAML, with connection-string passwords redacted."""
-    from nacarbon.tracking.redact import redact
-
-    return redact(OmegaConf.to_yaml(cfg, resolve=True))
 
 
 register_resolvers()

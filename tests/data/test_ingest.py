@@ -13,6 +13,7 @@ import pytest
 import nacarbon.data.ingest as ingest
 from nacarbon.data.dedup import merge_datasets
 from nacarbon.data.ingest import add_rows, appended_bytes, exclusive_lock
+from nacarbon.data.prepare import prepare_table
 from nacarbon.data.io import content_hash, dataset_name, load_dataset, read_table
 from nacarbon.errors import DataValidationError, NacarbonError
 from nacarbon.paths import project_root
@@ -74,8 +75,9 @@ def test_shipped_contributed_table_is_empty_and_valid():
 
 
 def test_empty_contributed_table_leaves_merged_dataset_unchanged():
-    seed = read_table(REPO_DATA / TABLES[0], dataset="seed")
-    two, _ = merge_datasets(seed, read_table(REPO_DATA / TABLES[1]))
+    seed = prepare_table(read_table(REPO_DATA / TABLES[0], dataset="seed"), dataset="seed", label=TABLES[0])
+    lit = prepare_table(read_table(REPO_DATA / TABLES[1]), dataset="literature", label=TABLES[1])
+    two, _ = merge_datasets(seed, lit)
     three = load_dataset("merged", [REPO_DATA / t for t in TABLES], merge=True)
     assert three.version == content_hash(two) and len(three.frame) == len(two)
 

@@ -14,9 +14,9 @@ from sklearn.preprocessing import StandardScaler
 from nacarbon.models.pipeline import build_pipeline, final_estimator, make_regressor
 from nacarbon.models.search_space import model_space
 from nacarbon.tracking.store import connect, ensure_experiment
-from nacarbon.tracking.train_run import model_requirements
-from nacarbon.training import load_for_target
-from nacarbon.zoo import model_names
+from nacarbon.tracking.training_run import model_requirements
+from nacarbon.commands.train import load_for_target
+from nacarbon.models.catalog import model_names
 from tests.conftest import CONF, compose_config
 from tests.mlflow_template import fresh_store
 

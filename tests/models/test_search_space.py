@@ -7,7 +7,7 @@ import pytest
 
 from nacarbon.errors import ConfigError
 from nacarbon.models.search_space import suggest, validate_space
-from nacarbon.training import run
+from nacarbon.commands.train import run
 
 WHERE = "conf/model/xgboost.yaml"
 PARAMS = {"max_depth", "learning_rate", "n_estimators", "booster"}

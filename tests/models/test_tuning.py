@@ -22,7 +22,7 @@ from nacarbon.evaluation.splits import make_splitter
 from nacarbon.models.pipeline import build_pipeline
 from nacarbon.models.search_space import model_space
 from nacarbon.models.tuning import settings_from_config, study_sampler, tune
-from nacarbon.training import load_for_target, run, study_prefix
+from nacarbon.commands.train import load_for_target, run, study_prefix
 from tests.conftest import compose_config
 from tests.mlflow_template import fresh_store
 
@@ -124,7 +124,7 @@ import sys, time
 from omegaconf import OmegaConf
 from nacarbon.models import tuning
 from nacarbon.models.search_space import model_space
-from nacarbon.training import load_for_target
+from nacarbon.commands.train import load_for_target
 from tests.conftest import compose_config
 
 cfg = compose_config("train", sys.argv[1:])

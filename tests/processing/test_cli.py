@@ -59,13 +59,13 @@ def test_raman_area_ratio_json(tmp_path, capsys):
     intensity = 50.0 + pseudo_voigt(shift, 1000.0, 1350.0, 180.0, 1.0) + pseudo_voigt(shift, 1100.0, 1590.0, 90.0, 1.0)
     path = tmp_path / "raman.txt"
     np.savetxt(path, np.column_stack([shift, intensity]))
-    assert main(["raman", str(path), "--ratio", "area", "--json"]) == 0
+    assert main(["raman", str(path), "--ratio", "area", "--model", "two-band", "--json"]) == 0
     values = json.loads(capsys.readouterr().out)["values"]
     # (1000 * 180) / (1100 * 90) = 1.818
     assert values["id_ig"] == pytest.approx(1.818, rel=0.01)
 
 
-@pytest.mark.parametrize(("options", "expected"), [([], 0.0095), (["--per", "mA/g"], 9.5)])
+@pytest.mark.parametrize(("options", "expected"), [([], 0.095), (["--per", "A/g"], 0.0095), (["--per", "mA/g"], 9.5)])
 def test_rate_units(rate_file, capsys, options, expected):
     assert main(["rate", str(rate_file), "--json", *options]) == 0
     assert json.loads(capsys.readouterr().out)["values"]["rate_factor"] == pytest.approx(expected)
@@ -75,7 +75,7 @@ def test_rate_file_in_a_per_g(tmp_path, capsys):
     path = tmp_path / "rate_A.csv"
     path.write_text("0.1 300\n1.05 200\n2.0 100\n", encoding="utf-8")
     assert main(["rate", str(path), "--file-current-unit", "A/g", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["values"]["rate_factor"] == pytest.approx(0.0095)
+    assert json.loads(capsys.readouterr().out)["values"]["rate_factor"] == pytest.approx(0.095)
 
 
 def test_plateau_window(tmp_path, capsys):
@@ -118,4 +118,4 @@ def test_real_subprocess(rate_file):
         capture_output=True, text=True, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["values"]["rate_factor"] == pytest.approx(0.0095)
+    assert json.loads(done.stdout)["values"]["rate_factor"] == pytest.approx(0.095)

@@ -129,3 +129,28 @@ def test_stale_champion_is_not_replaced_by_a_model_below_baseline(stale):
     decision = decide([cand("new", 16.0, beats=False)], champ("old", 10.0, **stale), **CURRENT)
     assert decision.action == "register-only"
 
+
+
+def test_a_champion_needs_the_significance_rule_and_carries_its_tags():
+    import numpy as np
+    import pandas as pd
+
+    from nacarbon.evaluation.significance import compare_with_baseline
+    from nacarbon.registry.promotion import version_tags
+    from nacarbon.registry.selection import with_significance
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(9, 11, 25)
+    # "lucky" has the lower mean RMSE but noisy gains: not significant after correction and Holm
+    folds = pd.concat([pd.DataFrame({"family": f, "split": np.arange(25), "baseline_rmse": base, "n_train": 80,
+                                     "n_test": 20, "rmse": base + e + rng.normal(0, s, 25)})
+                       for f, e, s in [("lucky", -0.6, 4.0), ("steady", -0.5, 0.2)]], ignore_index=True)
+    table = compare_with_baseline(folds)
+    ranked = rank(with_significance([cand("lucky", 9.4), cand("steady", 9.5), cand("untested", 9.0)], table))
+    by = {c.run_id: c for c in ranked}
+    assert not by["lucky"].beats_baseline and by["steady"].beats_baseline and not by["untested"].beats_baseline
+    assert decide(ranked, None, data_version="d", cv="repeated", features="rich").action == "register-only"
+    assert decide([by["steady"]], None, data_version="d", cv="repeated", features="rich").action == "promote"
+    tags = version_tags(by["lucky"], data_version="d", config={})
+    assert float(tags["beats_baseline_p"]) >= 0.05 and "nadeau-bengio" in tags["beats_baseline_test"]
+    assert tags["status"] == "below-baseline"

@@ -23,10 +23,11 @@ from mlflow.tracking import MlflowClient
 
 from nacarbon.errors import RegistryError
 from nacarbon.evaluation.baseline import beats_baseline
-from nacarbon.promoting import run as promote
-from nacarbon.registry.promotion import ALIAS, Decision
+from nacarbon.commands.promote import run as promote
+from nacarbon.registry.promotion import Decision
+from nacarbon.tracking.tags import CHAMPION_ALIAS as ALIAS
 from nacarbon.registry.selection import find_candidates
-from nacarbon.training import TrainResult, run as train
+from nacarbon.commands.train import TrainResult, run as train
 from tests.conftest import ROOT, compose_config
 
 ICE, CAPACITY = "nacarbon-ice", "nacarbon-capacity"

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 
 from nacarbon.models.tuning import TuningSettings, tune
 from nacarbon.scale.tuning_workers import tune_in_processes
-from nacarbon.training import load_for_target
+from nacarbon.commands.train import load_for_target
 
 pytestmark = pytest.mark.server
 

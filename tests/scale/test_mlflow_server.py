@@ -1,4 +1,4 @@
-"""``nacarbon.training.run`` against a real MLflow tracking server (tracking.uri=http://...)."""
+"""``nacarbon.commands.train.run`` against a real MLflow tracking server (tracking.uri=http://...)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from nacarbon.scale import script_path
-from nacarbon.training import run
+from nacarbon.commands.train import run
 
 pytestmark = pytest.mark.server
 

@@ -14,7 +14,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from nacarbon.paths import project_root
-from nacarbon.training import run
+from nacarbon.commands.train import run
 
 pytestmark = pytest.mark.server
 

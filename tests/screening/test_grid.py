@@ -116,3 +116,23 @@ def test_bad_spec_is_rejected_before_iteration():
         grid_values({CANDIDATE_ID: {"values": [1]}})
     with pytest.raises(ConfigError, match="step"):
         iter_grid_chunks({"x": {"start": 0, "stop": 1, "step": 0}}, 10)  # raises without next()
+
+
+def test_condition_axes_encode_categories_and_hold_numbers():
+    from nacarbon.screening.grid import condition_axes
+
+    axes = condition_axes({"electrolyte": "ester", "current_ma_g": 100, "material_class": "hard"})
+    assert axes == {"is_ether": {"values": [0.0]}, "current_ma_g": {"values": [100.0]}, "is_soft": {"values": [0.0]}}
+    spec = {"d002_nm": {"values": [0.37, 0.38]}, **condition_axes({"electrolyte": "ether", "current_ma_g": 30})}
+    assert grid_size(spec) == 2
+    chunk = grid_chunk(grid_values(spec), 0, 2)
+    assert (chunk["is_ether"] == 1.0).all() and (chunk["current_ma_g"] == 30.0).all()
+
+
+def test_condition_axes_refuse_unknown_category():
+    from nacarbon.screening.grid import condition_axes
+
+    with pytest.raises(ConfigError, match=r"electrolyte='carbonate'.*allowed \['ester', 'ether'\]"):
+        condition_axes({"electrolyte": "carbonate"})
+    with pytest.raises(ConfigError, match="current_ma_g"):
+        condition_axes({"current_ma_g": "fast"})

@@ -2,7 +2,7 @@
 
 Measured data are drawn as an interpolated surface restricted to the convex hull of the points,
 so the reader never mistakes extrapolation for data. Screening predictions (Fig. 4f-h) are drawn
-by :mod:`nacarbon.analysis.grids`.
+by :mod:`nacarbon.screening.heatmap`.
 """
 
 from __future__ import annotations

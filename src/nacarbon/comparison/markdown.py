@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.comparison.table import BASELINE
+from nacarbon.reporting.md_html import md_table
 
 
 def _num(value: float) -> str:
@@ -31,17 +32,17 @@ def markdown_rows(part: pd.DataFrame) -> list[str]:
     list of str
         Header, separator and one line per row.
     """
-    lines = ["| model | family | search | R² | RMSE | MAE | ΔRMSE | p raw / adj. | beats baseline |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    rows = []
     for _, r in part.iterrows():
         is_base = r["model"] == BASELINE
         verdict = "—" if is_base else ("**yes**" if r["beats_baseline_significantly"] else "no")
         p = "—" if is_base else f"{_num(r['p_value'])} / {_num(r['p_adjusted'])}"
         delta = "—" if is_base else f"{r['delta_rmse']:+.3g}"
         name = "baseline (training mean)" if is_base else r["model"]
-        lines.append(f"| {name} | {r['family']} | {r['search'] or '—'} | {_pm(r, 'r2')} | {_pm(r, 'rmse')} | "
-                     f"{_pm(r, 'mae')} | {delta} | {p} | {verdict} |")
-    return lines
+        rows.append([name, r["family"], r["search"] or "—", _pm(r, "r2"), _pm(r, "rmse"), _pm(r, "mae"), delta, p,
+                     verdict])
+    return md_table(["model", "family", "search", "R²", "RMSE", "MAE", "ΔRMSE", "p raw / adj.", "beats baseline"],
+                    rows)[:-1]
 
 
 def verdict_sentence(target: str, part: pd.DataFrame, best: Sequence[str], *, alpha: float, correction: str) -> str:

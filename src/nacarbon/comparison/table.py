@@ -44,7 +44,7 @@ def check_common_folds(folds: pd.DataFrame) -> None:
     Parameters
     ----------
     folds : DataFrame
-        Long per-fold metrics from :func:`nacarbon.comparison.collect.collect_folds`.
+        Long per-fold metrics from :func:`nacarbon.tracking.folds.collect_folds`.
 
     Raises
     ------

@@ -9,11 +9,13 @@ from __future__ import annotations
 SAMPLE_ID = "sample_id"          # unique within a dataset, e.g. "T1-07" (Table 1, row 7)
 DATASET = "dataset"              # which database a row came from: "seed" or "literature"
 SOURCE = "source"                # citation (or paper title) of the paper reporting the row: the CV group
+PAPER_ID = "paper_id"            # canonical paper key (doi:/title:/cite:, nacarbon.data.papers): THE CV group
 REF_NO = "ref_no"                # reference number in Liu et al. 2022 (seed rows only)
 MATERIAL_CLASS = "material_class"  # "hard" or "soft"
 PRECURSOR = "precursor"
 HTT_C = "htt_c"                  # heat-treatment (carbonization) temperature, °C
 ELECTROLYTE = "electrolyte"      # "ester" or "ether"
+IDIG_CONVENTION = "idig_convention"  # how ID/IG was read: "peak_intensity", "area", ... or "unknown"
 
 # Structure (features)
 D002_NM = "d002_nm"              # interlayer spacing from the (002) peak, Bragg's law

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.papers import with_paper_ids
 from nacarbon.errors import ConfigError
 
 # Columns built from others, so configs can ask for them by name.
-DERIVED = {"is_soft": lambda df: (df[C.MATERIAL_CLASS] == "soft").astype(float)}
+# ``is_ether``: 1 ether, 0 ester, NaN unknown (imputed inside the CV pipeline, per fold).
+DERIVED = {
+    "is_soft": lambda df: (df[C.MATERIAL_CLASS] == "soft").astype(float),
+    "is_ether": lambda df: df[C.ELECTROLYTE].map({"ether": 1.0, "ester": 0.0}).astype(float)
+    if C.ELECTROLYTE in df else pd.Series(np.nan, index=df.index),
+    # the paper as a number (stable CRC-32 of paper_id): only for models with a paper random
+    # effect, which take it as their group column and never as a tree feature
+    "paper_code": lambda df: df[C.PAPER_ID].map(lambda p: float(zlib.crc32(str(p).encode()))),
+}
 
 
 @dataclass(frozen=True)
@@ -21,9 +31,9 @@ class Design:
 
     X: pd.DataFrame
     y: np.ndarray
-    groups: np.ndarray
-    meta: pd.DataFrame          # sample_id, material_class, dataset, source of each row
-    n_dropped: int              # rows dropped because the target is missing
+    groups: np.ndarray          # paper_id of each row: the CV group
+    meta: pd.DataFrame          # sample_id, material_class, dataset, paper_id, source of each row
+    n_dropped: int              # rows dropped: target missing or condition filtered out
 
 
 def add_derived(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -35,7 +45,8 @@ def add_derived(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def make_design(frame: pd.DataFrame, *, features: Sequence[str], target: str) -> Design:
+def make_design(frame: pd.DataFrame, *, features: Sequence[str], target: str,
+                filters: Mapping[str, Sequence[str]] | None = None) -> Design:
     """Select the rows with a measured target and split them into X, y and groups.
 
     Parameters
@@ -46,22 +57,31 @@ def make_design(frame: pd.DataFrame, *, features: Sequence[str], target: str) ->
         Feature columns (database columns or names in ``DERIVED``).
     target : str
         Target column; rows where it is missing are dropped (and counted), never imputed.
+    filters : mapping of column -> allowed values, optional
+        Rows whose value is not allowed (or missing) are dropped and counted too, e.g.
+        ``{"electrolyte": ["ester"]}`` where a target is defined for one condition only.
 
     Returns
     -------
     Design
     """
+    if C.PAPER_ID not in frame:
+        # a table not loaded through nacarbon.data.io: identify its papers the same way
+        frame = with_paper_ids(frame, dataset=None, label="<design table>")
     frame = add_derived(frame, features)
-    unknown = [c for c in [*features, target] if c not in frame]
+    filters = dict(filters or {})
+    unknown = [c for c in [*features, target, *filters] if c not in frame]
     if unknown:
         raise ConfigError(f"columns {unknown} are not in the dataset; it has {sorted(frame.columns)}")
     keep = frame[target].notna()
+    for col, allowed in filters.items():
+        keep &= frame[col].isin(list(allowed))
     rows = frame.loc[keep].reset_index(drop=True)
-    meta_cols = [c for c in (C.SAMPLE_ID, C.MATERIAL_CLASS, C.DATASET, C.SOURCE) if c in rows]
+    meta_cols = [c for c in (C.SAMPLE_ID, C.MATERIAL_CLASS, C.DATASET, C.PAPER_ID, C.SOURCE) if c in rows]
     return Design(
         X=rows[list(features)].astype(float),
         y=rows[target].to_numpy(dtype=float),
-        groups=rows[C.SOURCE].to_numpy(dtype=object),
+        groups=rows[C.PAPER_ID].to_numpy(dtype=object),
         meta=rows[meta_cols],
         n_dropped=int((~keep).sum()),
     )

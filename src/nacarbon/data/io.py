@@ -11,6 +11,7 @@ from typing import IO
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.prepare import prepare_table
 from nacarbon.data.schema import validate
 from nacarbon.errors import DataValidationError
 
@@ -147,11 +148,11 @@ def load_dataset(name: str, files: Sequence[str | Path], *, merge: bool = False,
     def table(path: Path, label: str) -> pd.DataFrame:
         frame = given.get(path.resolve())
         if frame is None:
-            return read_table(path, dataset=label)
-        if C.DATASET not in frame:
+            frame = read_table(path, dataset=label)
+        elif C.DATASET not in frame:
             frame = frame.copy()
             frame.insert(1, C.DATASET, label)
-        return frame
+        return prepare_table(frame, dataset=label, label=str(path))  # paper_id: the one CV group key
 
     if not merge:
         if len(files) != 1:

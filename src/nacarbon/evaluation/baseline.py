@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 
 def paired_rmse_test(model_rmse: list[float], baseline_rmse: list[float]) -> float:
@@ -12,6 +11,8 @@ def paired_rmse_test(model_rmse: list[float], baseline_rmse: list[float]) -> flo
     Folds share their test rows, so the comparison is paired. NaN when fewer than two folds
     or when every difference is zero.
     """
+    from scipy import stats  # scipy.stats costs ~0.5 s to import: only when a test is run
+
     diff = np.asarray(baseline_rmse, float) - np.asarray(model_rmse, float)
     if len(diff) < 2 or np.allclose(diff, diff[0]):
         return float("nan") if len(diff) < 2 or diff[0] == 0 else (0.0 if diff[0] > 0 else 1.0)

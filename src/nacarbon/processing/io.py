@@ -1,7 +1,9 @@
 """Read two-column measurement files: an x column and a y column of numbers.
 
-Accepted layout: fields separated by commas, semicolons, tabs or spaces; blank lines
-and everything after a ``#`` are ignored; the first non-blank line may be a header
+Accepted layout: fields separated by commas, semicolons, tabs or spaces (a line split by
+semicolons or tabs, or by spaces with no comma between fields, may use decimal commas, as
+European instrument exports do: ``1234,5;87,2``); blank lines and everything after a ``#``
+are ignored; the first non-blank line may be a header
 (it is recognised by holding no number at all). Every other line must hold exactly
 two finite numbers, otherwise a :class:`~nacarbon.errors.ProcessingError` names the
 file and the line.
@@ -20,6 +22,32 @@ from nacarbon.errors import ProcessingError
 XOrder = Literal["any", "monotonic", "nondecreasing"]
 
 _SEPARATORS = re.compile(r"[,;\s]+")
+_STRONG_SEPARATORS = re.compile(r"[;\t]+")
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
+
+
+def split_fields(content: str) -> list[str]:
+    """Split one data line into fields, turning decimal commas into points.
+
+    Parameters
+    ----------
+    content : str
+        A line without its comment.
+
+    Returns
+    -------
+    list of str
+        The fields. Semicolons and tabs, when present, are the separators and commas in a
+        field are decimal commas; a line of space-separated tokens that each look like
+        ``12,5`` is read the same way; otherwise commas separate fields.
+    """
+    if _STRONG_SEPARATORS.search(content):
+        fields = [f.strip() for f in _STRONG_SEPARATORS.split(content) if f.strip()]
+        return [f.replace(",", ".") if _DECIMAL_COMMA.match(f) else f for f in fields]
+    tokens = content.split()
+    if len(tokens) >= 2 and all(_DECIMAL_COMMA.match(t) for t in tokens):
+        return [t.replace(",", ".") for t in tokens]
+    return [f for f in _SEPARATORS.split(content) if f]
 
 
 def _as_number(token: str) -> float | None:
@@ -78,7 +106,7 @@ def read_two_column(
         content = raw.split("#", 1)[0].strip()
         if not content:
             continue
-        fields = [f for f in _SEPARATORS.split(content) if f]
+        fields = split_fields(content)
         values = [_as_number(f) for f in fields]
         is_header = not first_content_seen and all(v is None for v in values)
         first_content_seen = True

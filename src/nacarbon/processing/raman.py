@@ -1,4 +1,12 @@
-"""Raman of carbons: fit the D (~1350 cm^-1) and G (~1590 cm^-1) bands and report ID/IG."""
+"""Raman of carbons: fit the first-order bands and report ID/IG (D1/G) by height and by area.
+
+Models (all Lorentzian unless stated, lmfit on a pybaselines baseline, see :mod:`.bands`):
+
+- ``"sadezky"`` (default): D4 (~1200), D1 (~1350), D3 (~1500, Gaussian), G (~1585) and D2
+  (~1620 cm^-1), Sadezky et al., Carbon 43 (2005) 1731, for disordered carbon;
+- ``"bwf"``: D1 Lorentzian and a Breit-Wigner-Fano G band (Ferrari & Robertson 2000);
+- ``"two-band"``: D and G only, the fit before this one (it merges D2 into G).
+"""
 
 from __future__ import annotations
 
@@ -9,40 +17,68 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nacarbon.data import columns as col
-from nacarbon.processing.peaks import FittedPeak, PeakWindow, Profile, fit_peaks
+from nacarbon.processing.bands import Band, BandSpec, fit_bands
+
+RamanModel = Literal["sadezky", "bwf", "two-band"]
+MODELS: dict[str, list[BandSpec]] = {
+    "sadezky": [
+        BandSpec("D4", "lorentzian", 1150.0, 1250.0, 200.0, 400.0),
+        BandSpec("D1", "lorentzian", 1320.0, 1380.0, 150.0, 400.0),
+        BandSpec("D3", "gaussian", 1460.0, 1540.0, 150.0, 300.0),
+        BandSpec("G", "lorentzian", 1560.0, 1605.0, 60.0, 160.0),
+        BandSpec("D2", "lorentzian", 1606.0, 1635.0, 40.0, 80.0),
+    ],
+    "bwf": [BandSpec("D1", "lorentzian", 1300.0, 1400.0, 150.0, 400.0),
+            BandSpec("G", "bwf", 1540.0, 1620.0, 80.0, 250.0)],
+    "two-band": [BandSpec("D1", "lorentzian", 1250.0, 1450.0, 150.0, 500.0),
+                 BandSpec("G", "lorentzian", 1500.0, 1650.0, 80.0, 500.0)],
+}
 
 
 @dataclass(frozen=True)
 class RamanResult:
-    """D and G band parameters (positions and widths in cm^-1) and the ID/IG ratio."""
+    """Fitted bands, ID/IG by the chosen ratio, the model and the laser wavelength."""
 
-    d_band: FittedPeak
-    g_band: FittedPeak
+    bands: dict[str, Band]
     id_ig: float
     ratio: str
+    model: str
+    laser_nm: float | None
     r2: float
 
     @property
+    def d_band(self) -> Band:
+        """The D1 band."""
+        return self.bands["D1"]
+
+    @property
+    def g_band(self) -> Band:
+        """The G band."""
+        return self.bands["G"]
+
+    @property
     def id_ig_height(self) -> float:
-        """Ratio of the fitted band heights."""
+        """D1/G ratio of fitted band heights (the paper's intensity ratio)."""
         return self.d_band.height / self.g_band.height
 
     @property
     def id_ig_area(self) -> float:
-        """Ratio of the fitted band areas."""
+        """D1/G ratio of integrated band areas."""
         return self.d_band.area / self.g_band.area
 
-    def rows(self) -> list[tuple[str, float | str, str]]:
+    def rows(self) -> list[tuple[str, float | str | None, str]]:
         """Return ``(name, value, unit)`` rows; the database field uses its column name."""
-        rows: list[tuple[str, float | str, str]] = [(col.ID_IG, self.id_ig, f"{self.ratio} ratio")]
-        for tag, band in (("d", self.d_band), ("g", self.g_band)):
-            rows += [
-                (f"{tag}_center_cm1", band.center, "cm^-1"),
-                (f"{tag}_fwhm_cm1", band.fwhm, "cm^-1"),
-                (f"{tag}_height", band.height, "counts"),
-                (f"{tag}_area", band.area, "counts cm^-1"),
-            ]
-        rows += [("id_ig_height", self.id_ig_height, ""), ("id_ig_area", self.id_ig_area, "")]
+        rows: list[tuple[str, float | str | None, str]] = [
+            (col.ID_IG, self.id_ig, f"D1/G {self.ratio} ratio"),
+            ("id_ig_height", self.id_ig_height, ""),
+            ("id_ig_area", self.id_ig_area, ""),
+            ("model", self.model, ""),
+            ("laser_nm", self.laser_nm, "nm"),
+        ]
+        for name, band in self.bands.items():
+            tag = name.lower()
+            rows += [(f"{tag}_center_cm1", band.center, "cm^-1"), (f"{tag}_fwhm_cm1", band.fwhm, "cm^-1"),
+                     (f"{tag}_height", band.height, "counts"), (f"{tag}_area", band.area, "counts cm^-1")]
         return rows + [("fit_r2", self.r2, "")]
 
 
@@ -51,66 +87,41 @@ def analyze_raman(
     intensity: ArrayLike,
     ratio: Literal["height", "area"] = "height",
     *,
-    profile: Profile = "lorentzian",
-    background_order: int = 1,
-    fit_range_cm1: tuple[float, float] | None = (1000.0, 1800.0),
-    window_d_cm1: tuple[float, float] = (1250.0, 1450.0),
-    window_g_cm1: tuple[float, float] = (1500.0, 1650.0),
-    max_fwhm_cm1: float = 500.0,
+    model: RamanModel = "sadezky",
+    laser_nm: float | None = None,
+    fit_range_cm1: tuple[float, float] = (800.0, 2000.0),
 ) -> RamanResult:
-    """Fit the D and G bands of a carbon Raman spectrum and compute ID/IG.
+    """Fit the first-order bands of a carbon Raman spectrum and compute ID/IG.
 
     Parameters
     ----------
-    shift_cm1 : array-like
-        Raman shift in cm^-1 (any order).
-    intensity : array-like
-        Measured intensity.
+    shift_cm1, intensity : array-like
+        Raman shift (cm^-1, any order) and intensity.
     ratio : {"height", "area"}, default="height"
-        ``"height"``: ratio of fitted band heights, the paper's peak-intensity ratio;
-        ``"area"``: ratio of integrated band areas.
-    profile : {"lorentzian", "pseudo-voigt", "gaussian"}, default="lorentzian"
-        Band shape.
-    background_order : int, default=1
-        Degree of the polynomial background (1 = linear).
-    fit_range_cm1 : (float, float) or None, default=(1000, 1800)
-        Shift range that is fitted; None fits the whole spectrum.
-    window_d_cm1, window_g_cm1 : (float, float)
-        Ranges that must contain the D and G band centres.
-    max_fwhm_cm1 : float, default=500
-        Widest band FWHM accepted.
+        Which ratio ``id_ig`` holds; both are always reported.
+    model : {"sadezky", "bwf", "two-band"}, default="sadezky"
+        Band model (see the module docstring).
+    laser_nm : float, optional
+        Excitation wavelength, recorded with the result (ID/IG depends on it).
+    fit_range_cm1 : (float, float), default=(800, 2000)
 
     Returns
     -------
     RamanResult
-        Both bands (centre, FWHM, height, area), ``id_ig`` by the chosen ratio (both
-        ratios are also available), and the fit's R^2.
 
     Raises
     ------
     ProcessingError
-        If a band cannot be located or resolved, or the fit does not converge.
-
-    Notes
-    -----
-    Heights are those of the fitted bands above the background, not the raw maxima:
-    where the broad D and G bands of a hard carbon overlap, the raw maximum at G also
-    holds the tail of D.
+        If the fit fails or a band has no height.
     """
     if ratio not in ("height", "area"):
         raise ValueError(f"ratio must be 'height' or 'area', got {ratio!r}")
-    windows = [
-        PeakWindow("D", *window_d_cm1, max_fwhm=max_fwhm_cm1),
-        PeakWindow("G", *window_g_cm1, max_fwhm=max_fwhm_cm1),
-    ]
-    fit = fit_peaks(
-        np.asarray(shift_cm1, dtype=float),
-        intensity,
-        windows,
-        background_order=background_order,
-        profile=profile,
-        fit_range=fit_range_cm1,
-    )
-    d_band, g_band = fit.peaks["D"], fit.peaks["G"]
-    value = d_band.height / g_band.height if ratio == "height" else d_band.area / g_band.area
-    return RamanResult(d_band=d_band, g_band=g_band, id_ig=value, ratio=ratio, r2=fit.r2)
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {sorted(MODELS)}, got {model!r}")
+    x = np.asarray(shift_cm1, dtype=float)
+    y = np.asarray(intensity, dtype=float)
+    order = np.argsort(x)
+    fit = fit_bands(x[order], y[order], MODELS[model], model_name=model, fit_range=fit_range_cm1)
+    d, g = fit.bands["D1"], fit.bands["G"]
+    value = d.height / g.height if ratio == "height" else d.area / g.area
+    return RamanResult(fit.bands, value, ratio, model, laser_nm, fit.r2)

@@ -1,15 +1,22 @@
-"""Load what screening needs from the registry: each target's champion and its evidence."""
+"""The one champion loader: resolve ``nacarbon-<target>@champion`` to a version, then load that
+version's model and its run's evidence (OOF predictions, training rows), so they cannot diverge."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 
 import mlflow
 import pandas as pd
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from nacarbon.registry.promotion import ALIAS, model_name
+from nacarbon.errors import RegistryError
+from nacarbon.tracking import tags as T
+
+OOF_ARTIFACT = "data/oof_predictions.csv"
+TRAINING_ARTIFACT = "data/training_data.csv"
 
 
 @dataclass
@@ -28,22 +35,68 @@ class ChampionModel:
     tags: dict
 
 
-def load_champion(client: MlflowClient, target: str) -> ChampionModel | None:
-    """The ``champion`` of ``nacarbon-<target>`` from the registry, or None if it has none.
-
-    The model is loaded through ``models:/nacarbon-<target>@champion``, never from a path.
-    """
-    name = model_name(target)
+def champion_version(client: MlflowClient, target: str) -> ModelVersion | None:
+    """The model version holding ``champion`` for a target, or None if there is none."""
     try:
-        mv = client.get_model_version_by_alias(name, ALIAS)
+        return client.get_model_version_by_alias(T.model_name(target), T.CHAMPION_ALIAS)
     except MlflowException:
         return None
-    model = mlflow.sklearn.load_model(f"models:/{name}@{ALIAS}")
-    oof = pd.read_csv(client.download_artifacts(mv.run_id, "data/oof_predictions.csv"))
-    training = pd.read_csv(client.download_artifacts(mv.run_id, "data/training_data.csv"))
+
+
+def why_no_champion(client: MlflowClient, target: str) -> str:
+    """One sentence on why a target has no champion and what to do about it."""
+    try:
+        client.get_registered_model(T.model_name(target))
+    except MlflowException:
+        return "train and promote first (`make run`, or `python -m train` + `python -m promote`)"
+    return "versions are registered but none was promoted (promotion needs a model that beats the mean baseline)"
+
+
+def load_model(target: str, version: str | None = None, run_id: str | None = None) -> object:
+    """The fitted estimator of registry version ``version`` (or, without one, of training run ``run_id``).
+
+    Raises
+    ------
+    RegistryError
+        If the model cannot be loaded.
+    """
+    uri = T.model_version_uri(target, version) if version else f"runs:/{run_id}/model"
+    try:
+        return mlflow.sklearn.load_model(uri)
+    except (MlflowException, OSError) as err:
+        raise RegistryError(f"{target}: cannot load the model {uri}: {err}") from err
+
+
+def load_run_table(client: MlflowClient, run_id: str, artifact: str) -> pd.DataFrame:
+    """A CSV artifact of a run (``data/oof_predictions.csv``, ``data/training_data.csv`` ...).
+
+    Raises
+    ------
+    RegistryError
+        If the run lacks the artifact.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            return pd.read_csv(client.download_artifacts(run_id, artifact, tmp))
+        except (MlflowException, OSError) as err:
+            raise RegistryError(f"run {run_id}: cannot read {artifact}: {err}") from err
+
+
+def load_champion(client: MlflowClient, target: str) -> ChampionModel | None:
+    """The champion of ``nacarbon-<target>``, or None if it has none.
+
+    The alias is resolved once; the model is then loaded as ``models:/nacarbon-<target>/<version>``
+    and the OOF predictions and training rows from that version's own run.
+    """
+    mv = champion_version(client, target)
+    if mv is None:
+        return None
+    model = load_model(target, str(mv.version))
+    oof = load_run_table(client, mv.run_id, OOF_ARTIFACT)
+    training = load_run_table(client, mv.run_id, TRAINING_ARTIFACT)
     tags = dict(mv.tags)
     return ChampionModel(target=target, version=str(mv.version), run_id=mv.run_id, model=model,
                          oof=oof[oof["repeat"] == 0], training=training,
-                         target_column=tags.get("target_column", ""),
-                         beats_baseline=tags.get("beats_baseline") == "true",
-                         higher_is_better=tags.get("higher_is_better", "true") == "true", tags=tags)
+                         target_column=tags.get(T.TARGET_COLUMN, ""),
+                         beats_baseline=tags.get(T.BEATS_BASELINE) == "true",
+                         higher_is_better=tags.get(T.HIGHER_IS_BETTER, "true") == "true", tags=tags)

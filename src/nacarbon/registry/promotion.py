@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import mlflow
 from mlflow.exceptions import MlflowException
@@ -19,13 +20,9 @@ from mlflow.tracking import MlflowClient
 
 from nacarbon.errors import RegistryError
 from nacarbon.registry.selection import Candidate
+from nacarbon.tracking import tags as T
+from nacarbon.tracking.runs import open_run
 
-ALIAS = "champion"
-
-
-def model_name(target: str) -> str:
-    """Registered-model name of a target."""
-    return f"nacarbon-{target}"
 
 
 @dataclass
@@ -60,7 +57,7 @@ def current_champion(client: MlflowClient, target: str, metric: str = "rmse_mean
     and in the same metric the candidates are ranked by.
     """
     try:
-        mv = client.get_model_version_by_alias(model_name(target), ALIAS)
+        mv = client.get_model_version_by_alias(T.model_name(target), T.CHAMPION_ALIAS)
     except MlflowException:
         return None
     t = mv.tags
@@ -113,6 +110,9 @@ def version_tags(c: Candidate, *, data_version: str, config: dict) -> dict[str, 
                  "cv": c.tags.get("cv", ""), "features": c.tags.get("features", ""),
                  "target_column": c.tags.get("target_column", ""), "higher_is_better": c.tags.get("higher_is_better", ""),
                  "beats_baseline": str(c.beats_baseline).lower(),
+                 # the one rule (nacarbon.evaluation.significance), when promote applied it
+                 "beats_baseline_p": f"{c.metrics['beats_baseline_p']:.6g}" if "beats_baseline_p" in c.metrics else "",
+                 "beats_baseline_test": c.tags.get("beats_baseline_test", ""),
                  "status": "ok" if c.beats_baseline else "below-baseline",
                  "config": json.dumps(config, sort_keys=True)[:4900]})
     return tags
@@ -143,20 +143,20 @@ def apply(client: MlflowClient, target: str, decision: Decision, *, data_version
     if decision.action in ("nothing", "keep"):
         return decision
     c = decision.candidate
-    name = model_name(target)
+    name = T.model_name(target)
     created = None
     had_model = _registered(client, name)
     try:
         mv = _existing_version(client, name, c.run_id)
         if mv is None:
-            source = c.tags.get("model_uri") or f"runs:/{c.run_id}/model"
+            source = c.tags.get(T.MODEL_URI) or f"runs:/{c.run_id}/model"
             mv = mlflow.register_model(source, name, await_registration_for=60)
             created = mv
         for key, value in version_tags(c, data_version=data_version, config=config).items():
             client.set_model_version_tag(name, mv.version, key, value)
         client.set_model_version_tag(name, mv.version, "forced", str(decision.forced).lower())
         if decision.action == "promote":
-            client.set_registered_model_alias(name, ALIAS, mv.version)
+            client.set_registered_model_alias(name, T.CHAMPION_ALIAS, mv.version)
         decision.version = str(mv.version)
     except Exception as err:
         try:
@@ -170,11 +170,12 @@ def apply(client: MlflowClient, target: str, decision: Decision, *, data_version
     return decision
 
 
-def log_decision(target: str, decision: Decision, *, experiment_id: str) -> None:
-    """Record a promotion (forced ones included) as a run of its own."""
-    tags = {"nacarbon.kind": "promote", "target": target, "action": decision.action,
-            "forced": str(decision.forced).lower()}
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"promote-{target}-{int(time.time())}", tags=tags):
+def log_decision(target: str, decision: Decision, *, uri: str, artifact_root: str | Path) -> None:
+    """Record a promotion (forced ones included) as a run of its own in ``nacarbon-registry``."""
+    tags = {T.TARGET: target, "action": decision.action, "forced": str(decision.forced).lower()}
+    description = f"{decision.action} for {T.model_name(target)}: {decision.reason}"
+    with open_run(T.REGISTRY_EXPERIMENT, T.PROMOTE, description[:4900], uri=uri, artifact_root=artifact_root,
+                  run_name=f"promote-{target}-{int(time.time())}", tags=tags):
         mlflow.log_params({"candidate_run": decision.candidate.run_id if decision.candidate else "",
                            "candidate_model": decision.candidate.model if decision.candidate else "",
                            "version": decision.version or "",

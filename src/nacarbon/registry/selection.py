@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
+
+from nacarbon.tracking import tags as T
 
 
 @dataclass(frozen=True)
@@ -25,11 +27,11 @@ class Candidate:
 
     @classmethod
     def from_run(cls, run: Run, metric: str) -> "Candidate":
-        """Build from an MLflow run logged by :mod:`nacarbon.tracking.train_run`."""
+        """Build from an MLflow run logged by :mod:`nacarbon.tracking.training_run`."""
         m, t = run.data.metrics, run.data.tags
-        return cls(run_id=run.info.run_id, model=t.get("model", "?"), rmse=float(m[metric]),
+        return cls(run_id=run.info.run_id, model=t.get(T.MODEL, "?"), rmse=float(m[metric]),
                    baseline_rmse=float(m[f"baseline_{metric}"]), r2_pooled=float(m.get("r2_pooled", float("nan"))),
-                   complexity=int(t.get("model_complexity", 99)), beats_baseline=t.get("beats_baseline") == "true",
+                   complexity=int(t.get(T.MODEL_COMPLEXITY, 99)), beats_baseline=t.get(T.BEATS_BASELINE) == "true",
                    start_time=int(run.info.start_time or 0), tags=dict(t), metrics=dict(m))
 
 
@@ -42,8 +44,9 @@ def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         return []
-    filt = (f"tags.`nacarbon.kind` = 'train' and tags.target = '{target}' and tags.data_version = '{data_version}' "
-            f"and tags.cv = '{cv}' and tags.features = '{features}' and attributes.status = 'FINISHED'")
+    filt = (T.kind_filter(T.TRAIN) + " and " + T.tag_filter(target=target, data_version=data_version, cv=cv,
+                                                           features=features)
+            + " and attributes.status = 'FINISHED'")
     runs = client.search_runs([exp.experiment_id], filter_string=filt, max_results=5000)
     return [Candidate.from_run(r, metric) for r in runs if metric in r.data.metrics]
 
@@ -51,3 +54,33 @@ def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_
 def rank(candidates: list[Candidate]) -> list[Candidate]:
     """Best first: lowest outer-CV RMSE; ties go to the simpler model, then the newer run."""
     return sorted(candidates, key=lambda c: (round(c.rmse, 12), c.complexity, -c.start_time))
+
+
+def with_significance(candidates: list[Candidate], table) -> list[Candidate]:
+    """Candidates whose verdict is the one significance rule's.
+
+    Parameters
+    ----------
+    candidates : list of Candidate
+    table : pandas.DataFrame
+        From :func:`nacarbon.evaluation.significance.compare_with_baseline` with ``family`` =
+        run id (``per_split_from_folds(folds, family_column="run_id")``).
+
+    Returns
+    -------
+    list of Candidate
+        ``beats_baseline`` = ``significant``; ``metrics["beats_baseline_p"]`` = the adjusted p and
+        ``tags["beats_baseline_test"]`` = the test's name. A run absent from the table was not
+        tested and does not beat the baseline.
+    """
+    by_run = table.set_index("family")
+    out = []
+    for c in candidates:
+        if c.run_id in by_run.index:
+            row = by_run.loc[c.run_id]
+            out.append(replace(c, beats_baseline=bool(row["significant"]),
+                               metrics={**c.metrics, "beats_baseline_p": float(row["p_adjusted"])},
+                               tags={**c.tags, "beats_baseline_test": str(row["test"])}))
+        else:
+            out.append(replace(c, beats_baseline=False, tags={**c.tags, "beats_baseline_test": "not tested"}))
+    return out

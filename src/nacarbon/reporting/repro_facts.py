@@ -33,7 +33,7 @@ class ReportInputs:
     importance: dict[str, pd.DataFrame] = field(default_factory=dict)
     shap_figures: dict[str, list[str]] = field(default_factory=dict)
     models: dict[str, tuple[object, pd.DataFrame]] = field(default_factory=dict)  # target -> (model, X)
-    runs: pd.DataFrame | None = None            # nacarbon.reporting.training_runs.model_table
+    runs: pd.DataFrame | None = None            # nacarbon.registry.leaderboard.model_table
     heatmaps: dict[str, str] = field(default_factory=dict)   # group -> PNG
     notes: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)

@@ -165,13 +165,13 @@ def _short_commit(commit: str) -> str:
 
 
 def write_from_analysis(cfg: DictConfig, analysis, out_dir: str | Path) -> Path:
-    """Build the report's inputs from an :class:`nacarbon.analyzing.Analysis` and the store, and write it.
+    """Build the report's inputs from an :class:`nacarbon.commands.analyze.Analysis` and the store, and write it.
 
     Parameters
     ----------
     cfg : DictConfig
         The composed ``conf/analyze.yaml`` (store, dataset, cv, features).
-    analysis : nacarbon.analyzing.Analysis
+    analysis : nacarbon.commands.analyze.Analysis
         What the analysis computed.
     out_dir : str or Path
         The report's folder, normally :func:`report_dir`.
@@ -181,13 +181,13 @@ def write_from_analysis(cfg: DictConfig, analysis, out_dir: str | Path) -> Path:
     Path
         ``README.md``.
     """
-    from nacarbon.reporting.training_runs import model_table
+    from nacarbon.registry.leaderboard import model_table
     from nacarbon.tracking.store import connect, git_commit
-    from nacarbon.tracking.train_run import experiment_name
+    from nacarbon.tracking.tags import experiment_name
 
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
     command = "python -m analyze" + ("" if cfg.dataset.name == "seed" else f" dataset={cfg.dataset.name}")
-    runs = model_table(client, experiment=experiment_name(cfg), targets=[t.name for t in analysis.targets],
+    runs = model_table(client, experiment=experiment_name(cfg.dataset.name), targets=[t.name for t in analysis.targets],
                        data_version=analysis.dataset.version, cv=cfg.cv.name, features=cfg.features.name)
     shap_figs = {t: sorted((str(f) for f in e.files if f.suffix == ".png"), key=lambda f: ("bar" not in f, f))
                  for t, e in analysis.explained.items()}

@@ -8,6 +8,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from nacarbon.evaluation.baseline import beats_baseline
+from nacarbon.reporting.md_html import md_table
 
 
 def _fmt(x: float) -> str:
@@ -37,13 +38,11 @@ def write_run_report(cfg: DictConfig, state: dict) -> Path:
              f"search `{cfg.search_preset}`.", ""]
     train = state.get("train", {})
     if train:
-        lines += ["## Outer-CV results (mean over folds; baseline = mean predictor on the same folds)", "",
-                  "| target | model | R² | RMSE | MAE | baseline RMSE | beats baseline |", "|---|---|---|---|---|---|---|"]
-        for (target, model), m in sorted(train.items(), key=lambda kv: (kv[0][0], kv[1]["rmse_mean"])):
-            beats = beats_baseline(m)
-            lines.append(f"| {target} | {model} | {_fmt(m['r2_mean'])} ± {_fmt(m['r2_std'])} | {_fmt(m['rmse_mean'])} "
-                         f"| {_fmt(m['mae_mean'])} | {_fmt(m['baseline_rmse_mean'])} | {'yes' if beats else 'no'} |")
-        lines.append("")
+        lines += ["## Outer-CV results (mean over folds; baseline = mean predictor on the same folds)", ""]
+        rows = [[target, model, f"{_fmt(m['r2_mean'])} ± {_fmt(m['r2_std'])}", _fmt(m["rmse_mean"]), _fmt(m["mae_mean"]),
+                 _fmt(m["baseline_rmse_mean"]), "yes" if beats_baseline(m) else "no"]
+                for (target, model), m in sorted(train.items(), key=lambda kv: (kv[0][0], kv[1]["rmse_mean"]))]
+        lines += md_table(["target", "model", "R²", "RMSE", "MAE", "baseline RMSE", "beats baseline"], rows)
         for target in cfg.targets:
             rows = [m for (t, _), m in train.items() if t == target]
             if rows and not any(beats_baseline(m) for m in rows):

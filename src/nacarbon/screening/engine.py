@@ -14,17 +14,13 @@ from sklearn.utils.validation import check_is_fitted
 from nacarbon.data.columns import STRUCTURE
 from nacarbon.errors import ConfigError
 from nacarbon.screening.backends import make_backend, run_chunks
-from nacarbon.screening.constraints import Rule, apply_constraints, check_rule_columns, parse_rules
+from nacarbon.screening.constraints import Rule, check_rule_columns, parse_rules
+from nacarbon.screening.evaluate import (DOMAIN_RULE, DOMAIN_SCORE, FINITE_RULE, IN_DOMAIN, evaluate_rows,
+                                         pred_col)
 from nacarbon.screening.grid import CANDIDATE_ID, chunk_bounds, grid_chunk, grid_values
 from nacarbon.screening.ranking import ParetoAccumulator, TopK, check_ranking, weighted_score
 
-DOMAIN_SCORE, IN_DOMAIN, PASSED, SCORE = "domain_score", "in_domain", "passed", "score"
-FINITE_RULE, DOMAIN_RULE = "finite_predictions", "applicability_domain"
-
-
-def pred_col(target: str) -> str:
-    """Column holding a target's point prediction."""
-    return f"pred_{target}"
+PASSED, SCORE = "passed", "score"
 
 
 @dataclass
@@ -106,12 +102,6 @@ class Partial:
         return self
 
 
-def _model_frame(obj: Any, chunk: pd.DataFrame, features: list[str]) -> pd.DataFrame:
-    # Models fitted on DataFrames check column names *and order*: follow theirs when known.
-    names = getattr(obj, "feature_names_in_", None)
-    return chunk[list(names) if names is not None else features]
-
-
 def score_chunk(models: Models, plan: Plan, start: int, stop: int) -> tuple[pd.DataFrame, dict[str, int]]:
     """Build, predict, filter and score candidates ``start`` to ``stop - 1``.
 
@@ -129,19 +119,9 @@ def score_chunk(models: Models, plan: Plan, start: int, stop: int) -> tuple[pd.D
         (NaN unless passed and ``plan.ranges`` is set); and per-rule failure counts.
     """
     chunk = grid_chunk(plan.values, start, stop)
-    for target, predictor in models.predictors.items():
-        pred = np.asarray(predictor.predict(_model_frame(predictor, chunk, models.features)), dtype=np.float64)
-        if pred.shape not in ((len(chunk),), (len(chunk), 1)):
-            raise ConfigError(f"predictor for '{target}' returned shape {pred.shape} for {len(chunk)} rows")
-        chunk[pred_col(target)] = pred.reshape(-1)
-        if target in models.intervals:
-            chunk[f"lo_{target}"], chunk[f"hi_{target}"] = models.intervals[target].interval(pred.reshape(-1))
-    if models.domain is not None:
-        chunk[DOMAIN_SCORE] = models.domain.score(_model_frame(models.domain, chunk, models.features))
-        chunk[IN_DOMAIN] = chunk[DOMAIN_SCORE].to_numpy() <= models.domain.threshold_
-    checked = apply_constraints(chunk, plan.rules)
+    checked, finite = evaluate_rows(chunk, models.predictors, features=models.features, intervals=models.intervals,
+                                    domain=models.domain, rules=plan.rules)
     failures = dict(checked.failures)
-    finite = np.isfinite(chunk[[pred_col(t) for t in models.predictors]].to_numpy()).all(axis=1)
     failures[FINITE_RULE] = int(np.count_nonzero(~finite))
     passed = checked.mask & finite
     if plan.require_in_domain:

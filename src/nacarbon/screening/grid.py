@@ -103,6 +103,47 @@ def grid_values(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, np.ndarray]:
     return {str(feature): _axis_values(str(feature), axis) for feature, axis in spec.items()}
 
 
+# How a stated test condition becomes the model's input column (the encodings of
+# nacarbon.data.design.DERIVED): electrolyte -> is_ether, material_class -> is_soft.
+CONDITION_CODES: dict[str, tuple[str, dict[str, float]]] = {
+    "electrolyte": ("is_ether", {"ester": 0.0, "ether": 1.0}),
+    "material_class": ("is_soft", {"hard": 0.0, "soft": 1.0}),
+}
+
+
+def condition_axes(conditions: Mapping[str, Any] | None) -> dict[str, dict[str, list[float]]]:
+    """Constant grid axes for standard test conditions (``screen.conditions``).
+
+    Parameters
+    ----------
+    conditions : mapping or None
+        Condition -> value, e.g. ``{"electrolyte": "ester", "current_ma_g": 100}``. Named
+        categories (``electrolyte``, ``material_class``) become their numeric model column;
+        any other key is a numeric column held at that value.
+
+    Returns
+    -------
+    dict
+        Column -> ``{"values": [v]}``, ready to join a grid spec (one value: the grid size is
+        unchanged).
+
+    Raises
+    ------
+    ConfigError
+        On an unknown category (the message lists the allowed ones) or a non-numeric value.
+    """
+    axes: dict[str, dict[str, list[float]]] = {}
+    for key, value in (conditions or {}).items():
+        if key in CONDITION_CODES:
+            column, codes = CONDITION_CODES[key]
+            if value not in codes:
+                raise ConfigError(f"screen.conditions.{key}={value!r}: allowed {sorted(codes)}")
+            axes[column] = {"values": [codes[value]]}
+        else:
+            axes[str(key)] = {"values": [_number(f"conditions.{key}", "value", value)]}
+    return axes
+
+
 def grid_size(spec: Mapping[str, Mapping[str, Any]]) -> int:
     """Number of candidates in the grid (product of the axis lengths).
 

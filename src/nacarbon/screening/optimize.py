@@ -20,13 +20,11 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from nacarbon.errors import ConfigError
-from nacarbon.screening.constraints import Rule, apply_constraints, check_rule_columns, parse_rules
+from nacarbon.screening.constraints import Rule, check_rule_columns, parse_rules
+from nacarbon.screening.evaluate import DOMAIN_RULE, DOMAIN_SCORE, FINITE_RULE, IN_DOMAIN, evaluate_rows, pred_col
 from nacarbon.screening.grid import grid_values
 from nacarbon.screening.optimize_report import OptimizeResult, study_result
 from nacarbon.screening.ranking import DIRECTIONS
-
-DOMAIN_SCORE, IN_DOMAIN = "domain_score", "in_domain"
-FINITE_RULE, DOMAIN_RULE = "finite_predictions", "applicability_domain"
 
 
 def bounds_from_spec(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
@@ -43,12 +41,6 @@ def bounds_from_spec(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[f
         Feature -> ``(min, max)`` of its expanded axis, in spec order.
     """
     return {f: (float(v.min()), float(v.max())) for f, v in grid_values(spec).items()}
-
-
-def _model_frame(obj: Any, row: pd.DataFrame) -> pd.DataFrame:
-    # Estimators fitted on DataFrames check column names and their order.
-    names = getattr(obj, "feature_names_in_", None)
-    return row[[str(c) for c in names]] if names is not None else row
 
 
 def _validate(predictors: Mapping[str, Any], bounds: Mapping[str, tuple[float, float]],
@@ -107,20 +99,10 @@ def evaluate_designs(designs: pd.DataFrame, predictors: Mapping[str, Any], rules
     out-of-domain structures by how far out they are and walks them back towards the data.
     """
     rows = designs.reset_index(drop=True).astype(np.float64)
-    for target, predictor in predictors.items():
-        pred = np.asarray(predictor.predict(_model_frame(predictor, rows)), dtype=np.float64)
-        if pred.shape not in ((len(rows),), (len(rows), 1)):
-            raise ConfigError(f"predictor for '{target}' returned shape {pred.shape} for {len(rows)} rows")
-        rows[f"pred_{target}"] = pred.reshape(-1)
-        if target in intervals:
-            rows[f"lo_{target}"], rows[f"hi_{target}"] = intervals[target].interval(pred.reshape(-1))
-    if domain is not None:
-        rows[DOMAIN_SCORE] = domain.score(_model_frame(domain, rows))
-        rows[IN_DOMAIN] = rows[DOMAIN_SCORE].to_numpy() <= domain.threshold_
-    checked = apply_constraints(rows, rules)
+    checked, finite = evaluate_rows(rows, predictors, features=list(designs.columns), intervals=intervals,
+                                    domain=domain, rules=rules)
     violations = pd.DataFrame({name: np.where(ok, 0.0, 1.0) for name, ok in checked.passed.items()},
                               index=rows.index)
-    finite = np.isfinite(rows[[f"pred_{t}" for t in predictors]].to_numpy()).all(axis=1)
     violations[FINITE_RULE] = np.where(finite, 0.0, 1.0)
     if require_in_domain:
         excess = rows[DOMAIN_SCORE].to_numpy() - domain.threshold_
@@ -206,7 +188,7 @@ def inverse_design(predictors: Mapping[str, Any], *, bounds: Mapping[str, tuple[
     intervals = dict(intervals or {})
     _validate(predictors, bounds, directions, domain, intervals, require_in_domain, n_trials, population_size)
     rules = parse_rules(constraints)
-    columns = [*bounds, *(f"pred_{t}" for t in predictors),
+    columns = [*bounds, *(pred_col(t) for t in predictors),
                *(f"{side}_{t}" for t in intervals for side in ("lo", "hi")),
                *((DOMAIN_SCORE, IN_DOMAIN) if domain is not None else ())]
     check_rule_columns(rules, columns)
@@ -260,7 +242,7 @@ def _run_batch(study: optuna.study.Study, size: int, bounds: Mapping[str, tuple[
             trial.set_user_attr(key, value.item() if hasattr(value, "item") else value)
         for name in violations.columns:
             trial.set_constraint(name, float(violations[name].iloc[i]))
-        values = [float(rows[f"pred_{t}"].iloc[i]) for t in objectives]
+        values = [float(rows[pred_col(t)].iloc[i]) for t in objectives]
         # A NaN objective cannot be ranked: the trial is FAIL and never enters a population.
         state = optuna.trial.TrialState.FAIL if np.isnan(values).any() else None
         study.tell(trial, None if state else values, state=state)

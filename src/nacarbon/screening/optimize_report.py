@@ -12,6 +12,8 @@ import optuna
 import pandas as pd
 from matplotlib.figure import Figure
 
+from nacarbon.reporting.md_html import md_table
+
 FEASIBLE, TRIAL = "feasible", "trial"
 
 
@@ -122,10 +124,8 @@ def markdown_table(table: pd.DataFrame) -> str:
     """
     def fmt(v) -> str:
         return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
-    head = "| " + " | ".join(map(str, table.columns)) + " |"
-    rule = "|" + "---|" * len(table.columns)
-    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join([head, rule, *body])
+    rows = [[fmt(v) for v in row] for row in table.itertuples(index=False)]
+    return "\n".join(md_table([str(c) for c in table.columns], rows)[:-1])
 
 
 def plot_front(result: OptimizeResult, path: Path) -> Path:

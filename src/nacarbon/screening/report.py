@@ -9,7 +9,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from omegaconf import DictConfig
 
-from nacarbon.analysis.grids import prediction_map
+from nacarbon.screening.heatmap import prediction_map
+from nacarbon.tracking import tags as T
 from nacarbon.screening.optimize_report import markdown_table
 
 
@@ -25,7 +26,7 @@ def write_outputs(result, champions: dict, cfg: DictConfig, out_dir: Path, *, ra
              "", "Models (registry champions):", ""]
     for t, c in champions.items():
         verdict = "ranked" if t in ranked else "shown, not ranked (does not beat the mean baseline)"
-        lines.append(f"- `{t}`: nacarbon-{t} v{c.version} ({c.tags.get('model', '?')}, outer-CV R² "
+        lines.append(f"- `{t}`: {T.model_name(t)} v{c.version} ({c.tags.get('model', '?')}, outer-CV R² "
                      f"{float(c.tags.get('r2_mean', 'nan')):.3f}, RMSE {float(c.tags.get('rmse_mean', 'nan')):.4g}"
                      f" vs baseline {float(c.tags.get('baseline_rmse_mean', 'nan')):.4g}): {verdict}")
     for t in missing:

@@ -1,0 +1,55 @@
+"""``python -m promote``: register the best run of a target and move ``champion`` when earned."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from omegaconf import DictConfig, OmegaConf
+
+from nacarbon.tracking import tags as T
+
+if TYPE_CHECKING:  # MLflow loads when the command runs, not for --help
+    from nacarbon.registry.promotion import Decision
+
+
+def run(cfg: DictConfig) -> "Decision":
+    """Decide and (unless ``dry_run``) carry out the promotion for ``cfg.target``.
+
+    Returns
+    -------
+    Decision
+        With ``version`` set when a model version was registered or reused.
+    """
+    from nacarbon.data.io import load_configured
+    from nacarbon.registry.promotion import apply, current_champion, decide, log_decision
+    from nacarbon.registry.selection import find_candidates, rank
+    from nacarbon.tracking.store import connect
+
+    client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
+    version = load_configured(cfg.dataset).version
+    candidates = rank(find_candidates(client, experiment=T.experiment_name(cfg.dataset.name), target=cfg.target.name,
+                                      data_version=version, cv=cfg.cv.name, features=cfg.features.name,
+                                      metric=cfg.metric))
+    champion = current_champion(client, cfg.target.name, metric=cfg.metric)
+    decision = decide(candidates, champion, data_version=version, cv=cfg.cv.name, features=cfg.features.name,
+                      force=bool(cfg.force))
+    if cfg.dry_run:
+        return decision
+    config = {"dataset": cfg.dataset.name, "cv": OmegaConf.to_container(cfg.cv), "features": list(cfg.features.columns),
+              "target": cfg.target.name, "metric": cfg.metric}
+    decision = apply(client, cfg.target.name, decision, data_version=version, config=config)
+    log_decision(cfg.target.name, decision, uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
+    return decision
+
+
+def format_decision(cfg: DictConfig, decision: "Decision") -> str:
+    """One short paragraph for the terminal."""
+    head = "DRY RUN: would " if cfg.dry_run else ""
+    what = {"promote": "promote", "keep": "keep the current champion", "register-only": "register without promoting",
+            "nothing": "do nothing"}[decision.action]
+    lines = [f"{head}{what} for target '{cfg.target.name}': {decision.reason}"]
+    if decision.version:
+        lines.append(f"model: {T.model_version_uri(cfg.target.name, decision.version)}"
+                     + ("  (alias champion)" if decision.action == "promote" else ""))
+    lines += [f"note: {n}" for n in decision.notes]
+    return "\n".join(lines)

@@ -1,0 +1,102 @@
+"""Find the trained models ``analyze`` explains and load them with the rows they were fitted on.
+
+A model is named either by the registry (each target's ``champion``, resolved to one version by
+:mod:`nacarbon.registry.champions`) or by one training run id. Everything else comes from that
+run: the table ``data/training_data.csv`` (meta columns, features, target) it was fitted on.
+"""
+
+from __future__ import annotations
+
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from nacarbon.analysis.sources import ModelSource, SourceRef
+from nacarbon.errors import ConfigError, RegistryError
+from nacarbon.registry.champions import (TRAINING_ARTIFACT, champion_version, load_model, load_run_table,
+                                         why_no_champion)
+from nacarbon.tracking import tags as T
+
+CHAMPION = T.CHAMPION_ALIAS
+
+
+def find_sources(client: MlflowClient, source: str, targets: list[str]) -> tuple[list[SourceRef], list[str]]:
+    """Resolve ``shap.source`` into the runs to explain.
+
+    Parameters
+    ----------
+    client : MlflowClient
+        Client on the tracking and registry store.
+    source : str
+        ``"champion"`` (each target's model holding the alias) or a training run id.
+    targets : list of str
+        Target names considered (``conf/target/*.yaml`` names).
+
+    Returns
+    -------
+    refs : list of SourceRef
+        One per target that has a model to explain.
+    notes : list of str
+        Why a target has none (no champion registered yet).
+
+    Raises
+    ------
+    ConfigError
+        If ``source`` is a run id that does not exist or is not a training run.
+    """
+    refs, notes = [], []
+    if source == CHAMPION:
+        for target in targets:
+            mv = champion_version(client, target)
+            if mv is None:
+                notes.append(f"{target}: no champion ({T.model_name(target)}@{T.CHAMPION_ALIAS}); "
+                             + why_no_champion(client, target))
+                continue
+            refs.append(SourceRef(target, mv.run_id, str(mv.version)))
+        return refs, notes
+    try:
+        run = client.get_run(source)
+    except MlflowException as err:
+        raise ConfigError(f"shap.source={source!r}: not '{CHAMPION}' and no such run in the store: {err}") from err
+    if run.data.tags.get(T.KIND) != T.TRAIN:
+        raise ConfigError(f"shap.source={source!r} is not a training run ({T.KIND}="
+                          f"{run.data.tags.get(T.KIND)!r})")
+    target = run.data.tags.get(T.TARGET, "")
+    if target not in targets:
+        notes.append(f"run {source} is for target {target!r}, which is not among targets={targets}; "
+                     f"explained anyway")
+    return [SourceRef(target, source, None)], notes
+
+
+def load_source(client: MlflowClient, ref: SourceRef) -> ModelSource:
+    """Load a run's fitted model and its training rows.
+
+    Parameters
+    ----------
+    client : MlflowClient
+        Client on the store holding the run.
+    ref : SourceRef
+        The run (and registry version, if any).
+
+    Returns
+    -------
+    ModelSource
+
+    Raises
+    ------
+    RegistryError
+        If the run lacks its model, its training table, or the table lacks the run's columns.
+    """
+    run = client.get_run(ref.run_id)
+    tags, params = run.data.tags, run.data.params
+    features = [f for f in params.get("features", "").split(",") if f]
+    target_column = tags.get(T.TARGET_COLUMN, "")
+    table = load_run_table(client, ref.run_id, TRAINING_ARTIFACT)
+    estimator = load_model(ref.target, ref.version, ref.run_id)
+    missing = [c for c in [*features, target_column] if c not in table.columns]
+    if not features or missing:
+        raise RegistryError(f"run {ref.run_id}: training_data.csv lacks columns {missing or 'features'}")
+    return ModelSource(ref=ref, model_family=tags.get(T.MODEL, "?"), dataset=tags.get(T.DATASET, "?"),
+                       data_version=tags.get(T.DATA_VERSION, "?"), target_column=target_column,
+                       features=features, estimator=estimator, X=table[features].astype(float),
+                       y=table[target_column].to_numpy(float),
+                       meta=table.drop(columns=[*features, target_column]), tags=dict(tags))

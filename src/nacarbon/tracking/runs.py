@@ -1,0 +1,147 @@
+"""Open MLflow runs the one way every command does: a described experiment, the run's kind tag,
+the git commit, and a description the UI shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import mlflow
+
+from nacarbon.tracking import tags as T
+from nacarbon.tracking.store import connect, ensure_experiment, git_commit
+
+_EXPERIMENTS = {
+    T.SCREENING_EXPERIMENT: "Screening of candidate carbons with the registry's champions "
+                            "(python -m screen): ranked tables, Pareto fronts and heatmaps.",
+    T.REGISTRY_EXPERIMENT: "Promotion decisions (python -m promote): which run became nacarbon-<target>@champion "
+                           "and why.",
+}
+
+
+def experiment_description(name: str) -> str:
+    """What an experiment holds, for the MLflow UI's description field."""
+    if name in _EXPERIMENTS:
+        return _EXPERIMENTS[name]
+    dataset = name.removeprefix(T.MODEL_PREFIX)
+    return (f"Runs on dataset '{dataset}': training (nacarbon.kind=train, one per target x model, outer-CV "
+            f"metrics, OOF predictions, the fitted model), model comparisons (compare) and analyses (analyze).")
+
+
+def prepare_experiment(name: str, *, uri: str, artifact_root: str | Path) -> str:
+    """Connect, create the experiment if needed (with its description) and make it active.
+
+    Parameters
+    ----------
+    name : str
+        Experiment name (see :mod:`nacarbon.tracking.tags`).
+    uri : str
+        Tracking URI.
+    artifact_root : str or Path
+        Where an embedded store keeps artifacts.
+
+    Returns
+    -------
+    str
+        The experiment id.
+    """
+    with _schema_lock(uri):
+        client = connect(uri, artifact_root)
+        exp_id = ensure_experiment(name, uri=uri, artifact_root=artifact_root)
+        if T.DESCRIPTION not in client.get_experiment(exp_id).tags:
+            client.set_experiment_tag(exp_id, T.DESCRIPTION, experiment_description(name))
+    return exp_id
+
+
+@contextmanager
+def _schema_lock(uri: str) -> Iterator[None]:
+    """Serialise first contact with a SQLite store across processes.
+
+    Two processes opening a fresh ``mlflow.db`` at once (a parallel Hydra multirun) both run
+    MLflow's schema migrations and one fails; holding a lock file beside the database while the
+    store is opened and the experiment created lets the second find the schema in place.
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    from nacarbon.data.ingest import exclusive_lock
+
+    db = Path(uri.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(db.with_name(db.name + ".lock")):
+        yield
+
+
+@contextmanager
+def open_run(experiment: str, kind: str, description: str, *, uri: str, artifact_root: str | Path,
+             run_name: str, tags: Mapping[str, str] | None = None) -> Iterator[mlflow.ActiveRun]:
+    """Start a run of one kind in ``experiment``, tagged and described.
+
+    Parameters
+    ----------
+    experiment : str
+        Experiment name; created (with a description) if missing.
+    kind : str
+        One of :data:`nacarbon.tracking.tags.KINDS`, written as the ``nacarbon.kind`` tag.
+    description : str
+        The run's description (``mlflow.note.content``), shown in the MLflow UI.
+    uri, artifact_root
+        The tracking store.
+    run_name : str
+        The run's name.
+    tags : mapping, optional
+        Further tags; ``nacarbon.kind`` and ``git_commit`` are set here.
+
+    Yields
+    ------
+    mlflow.ActiveRun
+    """
+    if kind not in T.KINDS:
+        raise ValueError(f"unknown run kind {kind!r}; known: {T.KINDS}")
+    exp_id = prepare_experiment(experiment, uri=uri, artifact_root=artifact_root)
+    all_tags = {T.KIND: kind, T.GIT_COMMIT: git_commit(), **(tags or {})}
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags, description=description) as run:
+        yield run
+
+
+def log_params(params: Mapping[str, object]) -> None:
+    """Log parameters of the active run, each cut to MLflow's 500-character limit."""
+    mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+
+
+def record_run(experiment: str, kind: str, description: str, *, uri: str, artifact_root: str | Path, run_name: str,
+               tags: Mapping[str, str] | None = None, params: Mapping[str, object] | None = None,
+               metrics: Mapping[str, float] | None = None,
+               files: Iterable[tuple[Path, str | None]] = (),
+               folders: Iterable[tuple[Path, str | None]] = ()) -> str:
+    """One finished run: tags, params, metrics, files and folders as artifacts; return its id.
+
+    Parameters
+    ----------
+    experiment, kind, description, uri, artifact_root, run_name, tags
+        As in :func:`open_run`.
+    params : mapping, optional
+        Logged as strings.
+    metrics : mapping, optional
+        Logged as floats.
+    files : iterable of (path, artifact folder or None)
+        Single files to log.
+    folders : iterable of (path, artifact folder or None)
+        Folders logged whole.
+
+    Returns
+    -------
+    str
+        The run id.
+    """
+    with open_run(experiment, kind, description, uri=uri, artifact_root=artifact_root, run_name=run_name,
+                  tags=tags) as run:
+        log_params(params or {})
+        mlflow.log_metrics({k: float(v) for k, v in (metrics or {}).items()})
+        for path, folder in files:
+            mlflow.log_artifact(str(path), artifact_path=folder)
+        for path, folder in folders:
+            mlflow.log_artifacts(str(path), artifact_path=folder)
+        return run.info.run_id
+

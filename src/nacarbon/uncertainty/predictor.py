@@ -1,0 +1,180 @@
+"""The whole predictor for one target as one picklable object: model, intervals, domain, schema check."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from nacarbon.data import columns as C
+from nacarbon.data.design import add_derived
+from nacarbon.data.schema import RULES, validate
+from nacarbon.errors import DataValidationError
+from nacarbon.uncertainty.conformal import GroupConformalRegressor
+from nacarbon.uncertainty.domain import PaperDomain
+
+# Derived inputs beyond data.design.DERIVED (which has is_soft).
+EXTRA_DERIVED = {"is_ether": lambda df: (df[C.ELECTROLYTE] == "ether").astype(float)}
+
+
+def physical_bounds(column: str) -> tuple[float, float]:
+    """The physical range of a database column from the schema's rules ((-inf, inf) if none)."""
+    for rule in RULES:
+        if rule.column == column:
+            return rule.low, rule.high
+    return -math.inf, math.inf
+
+
+def build_features(frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+    """The model's feature columns of ``frame``, derived ones (``is_soft``, ``is_ether``) computed."""
+    out = add_derived(frame, features)
+    for name in features:
+        if name in EXTRA_DERIVED and name not in out:
+            out[name] = EXTRA_DERIVED[name](out)
+    return out
+
+
+def check_input(frame: pd.DataFrame, features: Sequence[str], source: str = "<input>") -> pd.DataFrame:
+    """Validate user rows with the database schema and return them typed.
+
+    Identity columns a user may not have (``sample_id``, ``source``) are filled in for the check
+    (``row-<n>``, ``user``); repeating the same material twice is allowed (the database's
+    duplicate rule is about stored rows). Every feature the model needs must be a column.
+
+    Raises
+    ------
+    DataValidationError
+        Naming row, field, value and rule, as for a database file.
+    """
+    raw = frame.copy()
+    if C.SAMPLE_ID not in raw:
+        raw[C.SAMPLE_ID] = [f"row-{i + 1}" for i in range(len(raw))]
+    if C.SOURCE not in raw:
+        raw[C.SOURCE] = "user"
+    if len(raw) == 0:
+        raise DataValidationError(source, [{"row": None, "field": None, "value": None, "rule": "no rows"}])
+    problems = [{"row": None, "field": f, "value": None, "rule": "required column is missing (a model feature)"}
+                for f in features if f not in raw and f not in ("is_soft", "is_ether")]
+    typed = None
+    try:
+        typed = validate(raw.astype(object).where(raw.notna(), None), source)
+    except DataValidationError as err:
+        problems += [p for p in err.problems if not str(p.get("rule", "")).startswith("duplicate_row")
+                     and not (p.get("field") == C.SAMPLE_ID and p.get("rule") == "must be unique")]
+        if not problems:
+            typed = None
+    if problems:
+        raise DataValidationError(source, problems)
+    if typed is None:  # only duplicate-row findings: type the numbers ourselves
+        from nacarbon.data.schema import NUMERIC
+
+        typed = raw.copy()
+        for col in NUMERIC:
+            if col in typed:
+                typed[col] = pd.to_numeric(typed[col], errors="coerce").astype(float)
+    return typed
+
+
+class SamplePredictor:
+    """One target's predictor: point, 1 - alpha interval, domain score and flag, nearest samples.
+
+    Parameters
+    ----------
+    target : str
+        Short name used in output columns (``ice`` -> ``pred_ice``).
+    target_column : str
+        Database column of the target (gives the physical bounds).
+    features : sequence of str
+        Model inputs (database columns or derived names).
+    regressor : GroupConformalRegressor
+        Unfitted or fitted; fitted in :meth:`fit`.
+    domain : PaperDomain, optional
+        Default ``PaperDomain()``.
+    n_nearest : int, default=3
+        Nearest training samples reported per row.
+    """
+
+    def __init__(self, target: str, target_column: str, features: Sequence[str],
+                 regressor: GroupConformalRegressor | None = None, domain: PaperDomain | None = None,
+                 n_nearest: int = 3):
+        self.target = target
+        self.target_column = target_column
+        self.features = list(features)
+        self.bounds = physical_bounds(target_column)
+        self.regressor = regressor if regressor is not None else GroupConformalRegressor(bounds=self.bounds)
+        self.domain = domain if domain is not None else PaperDomain()
+        self.n_nearest = n_nearest
+
+    def fit(self, frame: pd.DataFrame, group_column: str = C.SOURCE) -> SamplePredictor:
+        """Fit model, calibration and domain on the rows of ``frame`` with a measured target.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            A validated database table.
+        group_column : str, default="source"
+            The column naming each row's paper (switch to ``paper_id`` once it exists).
+
+        Returns
+        -------
+        SamplePredictor
+        """
+        rows = build_features(frame[frame[self.target_column].notna()], self.features).reset_index(drop=True)
+        X = rows[self.features].to_numpy(dtype=float)
+        groups = rows[group_column].astype(str).to_numpy()
+        self.regressor.set_params(bounds=self.bounds)
+        self.regressor.fit(X, rows[self.target_column].to_numpy(dtype=float), groups)
+        self.domain.fit(X, groups=groups)
+        self.train_ids_ = rows[C.SAMPLE_ID].astype(str).to_numpy()
+        self.train_groups_ = groups
+        self.group_column_ = group_column
+        return self
+
+    def describe(self) -> str:
+        """What the columns of :meth:`predict_frame` mean."""
+        a = self.regressor.alpha
+        return (f"pred_{self.target}: point prediction; lo_/hi_{self.target}: {1 - a:.0%} conformal interval "
+                f"calibrated over held-out papers (normalized CV+, difficulty={self.regressor.difficulty}), "
+                f"clipped to {self.bounds}. " + self.domain.describe(self.features))
+
+    def predict_frame(self, frame: pd.DataFrame, source: str = "<input>") -> pd.DataFrame:
+        """Predict for user rows after validating them with the schema.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            Rows with the database's column names (extra columns are kept).
+        source : str, default="<input>"
+            Name used in error messages (a file name).
+
+        Returns
+        -------
+        DataFrame
+            The input columns plus ``pred_<t>``, ``lo_<t>``, ``hi_<t>``, ``domain_score``,
+            ``domain_percentile``, ``in_domain`` and, for i = 1..n_nearest, ``nearest<i>_sample_id``,
+            ``nearest<i>_<group column>``, ``nearest<i>_distance``.
+
+        Raises
+        ------
+        DataValidationError
+            If a row breaks the schema (d002 in Angstrom, negative SSA, text in a number ...).
+        """
+        typed = check_input(frame, self.features, source)
+        X = build_features(typed, self.features)[self.features].to_numpy(dtype=float)
+        out = frame.reset_index(drop=True).copy()
+        t = self.target
+        out[f"pred_{t}"] = self.regressor.predict(X)
+        out[f"lo_{t}"], out[f"hi_{t}"] = self.regressor.predict_interval(X)
+        dist, idx = self.domain.kneighbors(X, max(self.n_nearest, self.domain.n_neighbors))
+        mean_d = dist[:, :self.domain.n_neighbors].mean(axis=1)
+        out["domain_score"] = mean_d / self.domain.threshold_
+        ref = np.sort(self.domain.lpo_distances_)
+        out["domain_percentile"] = np.searchsorted(ref, mean_d, side="right") / len(ref)
+        out["in_domain"] = out["domain_score"] <= 1.0
+        for i in range(self.n_nearest):
+            out[f"nearest{i + 1}_sample_id"] = self.train_ids_[idx[:, i]]
+            out[f"nearest{i + 1}_{self.group_column_}"] = self.train_groups_[idx[:, i]]
+            out[f"nearest{i + 1}_distance"] = dist[:, i]
+        return out

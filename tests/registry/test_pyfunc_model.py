@@ -1,0 +1,112 @@
+"""The registered pyfunc is the whole predictor: served by MLflow, it answers intervals and refuses bad rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from nacarbon.data.io import read_table
+from nacarbon.paths import project_root
+from nacarbon.uncertainty.conformal import GroupConformalRegressor
+from nacarbon.uncertainty.predictor import SamplePredictor
+
+FEATURES = ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g", "htt_c"]
+GOOD = {"d002_nm": 0.38, "la_nm": 2.5, "lc_nm": 1.1, "id_ig": 1.0, "ssa_m2_g": 40.0, "htt_c": 1300.0,
+        "material_class": "hard"}
+
+
+@pytest.fixture(scope="module")
+def predictor() -> SamplePredictor:
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    seed = read_table(project_root() / "data" / "liu2022_tables.csv")
+    reg = GroupConformalRegressor(ExtraTreesRegressor(n_estimators=30, random_state=0))
+    return SamplePredictor("ice", "ice_pct", FEATURES, regressor=reg).fit(seed)
+
+
+def test_pyfunc_refuses_bad_rows_in_process(predictor):
+    from mlflow.exceptions import MlflowException
+    import pandas as pd
+
+    from nacarbon.registry.pyfunc_model import SamplePredictorModel
+
+    model = SamplePredictorModel(predictor)
+    out = model.predict(None, pd.DataFrame([GOOD]))
+    assert {"pred_ice", "lo_ice", "hi_ice", "in_domain", "domain_score"} <= set(out.columns)
+    with pytest.raises(MlflowException, match="d002_nm.*Angstrom"):
+        model.predict(None, pd.DataFrame([{**GOOD, "d002_nm": 3.8}]))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _post(url: str, rows: list[dict]) -> tuple[int, dict]:
+    body = {"dataframe_split": {"columns": list(rows[0]), "data": [list(r.values()) for r in rows]}}
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_served_champion_answers_intervals_and_refuses_bad_rows(predictor, tmp_path: Path):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from nacarbon.registry.pyfunc_model import log_sample_predictor
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(uri, uri)
+    exp = client.create_experiment("t", artifact_location=(tmp_path / "artifacts").as_uri())
+    with mlflow.start_run(experiment_id=exp):
+        info = log_sample_predictor(predictor, registered_model_name="nacarbon-ice")
+    client.set_registered_model_alias("nacarbon-ice", "champion", info.registered_model_version)
+
+    port = _free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri,
+           "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "models", "serve", "-m",
+                               "models:/nacarbon-ice@champion", "--env-manager", "local", "-p", str(port),
+                               "-h", "127.0.0.1"], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise AssertionError(f"server did not start: {server.stdout.read().decode()[-2000:]}")
+                time.sleep(1)
+        url = f"http://127.0.0.1:{port}/invocations"
+        status, good = _post(url, [GOOD, {**GOOD, "ssa_m2_g": 900.0}])
+        assert status == 200, good
+        rows = good["predictions"]
+        assert len(rows) == 2
+        for row in rows:
+            assert row["lo_ice"] <= row["pred_ice"] <= row["hi_ice"] <= 100
+            assert isinstance(row["in_domain"], bool)
+        status, bad = _post(url, [GOOD, {**GOOD, "d002_nm": 3.8, "ssa_m2_g": -20.0}])
+        assert status == 400
+        assert "d002_nm" in bad["message"] and "ssa_m2_g" in bad["message"]
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)

@@ -1,0 +1,31 @@
+"""conf/plan/*.yaml: every target names a dataset that carries it, and existing configs."""
+
+from __future__ import annotations
+
+import pytest
+from omegaconf import OmegaConf
+
+from nacarbon.paths import project_root
+
+CONF = project_root() / "conf"
+PLANS = sorted((CONF / "plan").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", PLANS, ids=[p.stem for p in PLANS])
+def test_plan_names_existing_configs(path):
+    plan = OmegaConf.load(path)
+    assert (CONF / "cv" / f"{plan.cv}.yaml").is_file()
+    for target, spec in plan.targets.items():
+        tcfg = OmegaConf.load(CONF / "target" / f"{target}.yaml")
+        assert spec.dataset in tcfg.datasets, (target, spec.dataset)
+        assert (CONF / "features" / f"{spec.features}.yaml").is_file()
+        for family in spec.families:
+            assert (CONF / "model" / f"{family}.yaml").is_file(), family
+
+
+def test_main_plan_uses_the_widest_data():
+    plan = OmegaConf.load(CONF / "plan" / "main.yaml")
+    assert plan.targets.ice.dataset == plan.targets.capacity.dataset == "merged"
+    assert plan.targets.plateau_capacity.dataset == "literature_contributed"
+    assert plan.targets.rate.dataset == plan.targets.plateau.dataset == "seed_contributed"
+    assert OmegaConf.load(CONF / "cv" / f"{plan.cv}.yaml").n_repeats >= 5
