@@ -1,4 +1,4 @@
-"""The shared lmfit layer: pseudo-Voigt parameters recovered, refusals, Raman using the same fit."""
+"""The lmfit pseudo-Voigt fit: parameters recovered exactly, standard errors, refusals."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 from nacarbon.errors import ProcessingError
-from nacarbon.processing.peaks import PeakWindow, component, fit_peaks, prefix_of, pseudo_voigt, pseudo_voigt_area
-from nacarbon.processing.raman import analyze_raman
-from nacarbon.processing.synthetic import raman_spectrum
+from nacarbon.processing.peaks import PeakWindow, fit_peaks, pseudo_voigt, pseudo_voigt_area
 
 WINDOW = [PeakWindow("(002)", 20.0, 30.0, max_fwhm=20.0)]
 
@@ -52,17 +50,3 @@ def test_flat_noise_has_no_resolved_peak():
     y = 100.0 + np.random.default_rng(2).normal(0.0, 5.0, x.size)
     with pytest.raises(ProcessingError, match=r"the \(002\) peak"):
         fit_peaks(x, y, WINDOW)
-
-
-def test_unknown_shape_and_prefixes():
-    with pytest.raises(ValueError, match="shape"):
-        component("D1", "voigt")
-    assert prefix_of("(002)") == "p002_"
-    assert prefix_of("D1") == "D1_"
-
-
-def test_raman_fit_that_does_not_converge_is_refused(monkeypatch):
-    monkeypatch.setattr("nacarbon.processing.bands._MAX_NFEV", 3)
-    shift, intensity, _ = raman_spectrum()
-    with pytest.raises(ProcessingError, match="sadezky fit did not converge"):
-        analyze_raman(shift, intensity)

@@ -3,7 +3,7 @@
 The baseline is estimated first (pybaselines' iterative modified polynomial, degree 1, on
 the fit window), subtracted, and a straight line is refined with the bands so that a
 baseline that sits slightly off does not bias them. The lmfit layer (components, the fit
-and its convergence refusal, R^2) is shared with XRD in :mod:`.peaks`.
+and its convergence refusal, R^2) is shared with XRD in :mod:`.fitting`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nacarbon.errors import ProcessingError
-from nacarbon.processing.peaks import SIGMA_PER_FWHM, component, prefix_of, r_squared, run_fit
+from nacarbon.processing.fitting import SIGMA_PER_FWHM, component, prefix_of, r_squared, run_fit
 
 # Five bands with a BWF or D2 on G's shoulder can take a few hundred evaluations; 4000 is ample.
 _MAX_NFEV = 4000

@@ -1,10 +1,8 @@
-"""Peak fits with lmfit, shared by XRD (pseudo-Voigts) and Raman (:mod:`.bands`).
+"""Pseudo-Voigt peaks and their fit with lmfit on a polynomial background (XRD).
 
-The lmfit layer both use lives here: one component per peak (:func:`component`), a fit that
-refuses to report when it did not converge (:func:`run_fit`), and R^2. :func:`fit_peaks` fits
-one pseudo-Voigt (lmfit's ``PseudoVoigtModel``) per window plus a polynomial background
-(lmfit's ``PolynomialModel``) refined together with the peaks; its initial guesses come from
-the data: a straight background through the two ends, then, window by window, the highest
+:func:`fit_peaks` fits one pseudo-Voigt (lmfit's ``PseudoVoigtModel``) per window plus a
+polynomial background (lmfit's ``PolynomialModel``) refined together with the peaks, through
+the lmfit layer shared with Raman (:mod:`.fitting`). Its initial guesses come from the data: a straight background through the two ends, then, window by window, the highest
 point left after subtracting the peaks already guessed. ``profile="lorentzian"`` or
 ``"gaussian"`` fixes the mixing at 1 or 0.
 """
@@ -18,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nacarbon.errors import ProcessingError
+from nacarbon.processing.fitting import component, prefix_of, r_squared, run_fit, stderr_of
 
 Profile = Literal["pseudo-voigt", "lorentzian", "gaussian"]
 _FIXED_FRACTION = {"lorentzian": 1.0, "gaussian": 0.0}
@@ -25,9 +24,6 @@ _LN2 = np.log(2.0)
 # Clean patterns converge in under 50 evaluations; a fit still wandering after this many
 # is chasing a peak that is not there, and would otherwise run for seconds.
 _MAX_NFEV = 400
-# lmfit's sigma per FWHM of each band shape (a BWF's sigma is its half width only for large |q|).
-SIGMA_PER_FWHM = {"lorentzian": 0.5, "gaussian": 1.0 / (2.0 * np.sqrt(2.0 * _LN2)), "bwf": 1.0,
-                  "pseudo-voigt": 0.5}
 
 
 def pseudo_voigt(x: ArrayLike, height: float, center: float, fwhm: float, eta: float) -> np.ndarray:
@@ -79,73 +75,6 @@ def _height_fraction(fraction: float) -> float:
     """Inverse of :func:`_area_fraction`: the ``eta`` of :func:`pseudo_voigt`."""
     lorentz, gauss = fraction / np.pi, (1.0 - fraction) * np.sqrt(_LN2 / np.pi)
     return float(lorentz / (lorentz + gauss))
-
-
-def component(name: str, shape: str) -> Any:
-    """The lmfit model of one peak or band, its parameters prefixed ``"<name>_"``.
-
-    Parameters
-    ----------
-    name : str
-        Prefix of the parameters (any characters lmfit cannot use become ``_``).
-    shape : {"pseudo-voigt", "lorentzian", "gaussian", "bwf"}
-
-    Returns
-    -------
-    lmfit.Model
-    """
-    from lmfit.models import BreitWignerModel, GaussianModel, LorentzianModel, PseudoVoigtModel
-
-    classes = {"pseudo-voigt": PseudoVoigtModel, "lorentzian": LorentzianModel, "gaussian": GaussianModel,
-               "bwf": BreitWignerModel}
-    if shape not in classes:
-        raise ValueError(f"shape must be one of {sorted(classes)}, got {shape!r}")
-    return classes[shape](prefix=prefix_of(name))
-
-
-def prefix_of(name: str) -> str:
-    """lmfit parameter prefix of a peak name, e.g. ``"(002)"`` -> ``"p002_"``."""
-    clean = "".join(ch if ch.isalnum() else "" for ch in name)
-    return f"{clean}_" if clean[:1].isalpha() else f"p{clean}_"
-
-
-def run_fit(model: Any, params: Any, x: np.ndarray, y: np.ndarray, *, what: str, max_nfev: int,
-            **fit_kws: Any) -> Any:
-    """Least-squares fit of an lmfit model; refuse a fit that failed or ran out of evaluations.
-
-    Parameters
-    ----------
-    model, params : lmfit.Model, lmfit.Parameters
-    x, y : numpy.ndarray
-    what : str
-        Names the fit in error messages.
-    max_nfev : int
-        Most model evaluations allowed.
-    **fit_kws
-        Passed to ``scipy.optimize.least_squares`` (e.g. ``x_scale="jac"``).
-
-    Returns
-    -------
-    lmfit.model.ModelResult
-
-    Raises
-    ------
-    ProcessingError
-        If lmfit raises (e.g. the model turns NaN) or the fit did not converge.
-    """
-    try:
-        result = model.fit(y, params, x=x, method="least_squares", max_nfev=max_nfev, fit_kws=fit_kws)
-    except (ValueError, TypeError) as exc:
-        raise ProcessingError(f"the {what} fit failed ({exc})") from None
-    if result.aborted or not result.success:
-        raise ProcessingError(f"the {what} fit did not converge in {max_nfev} evaluations")
-    return result
-
-
-def r_squared(y: np.ndarray, residual: np.ndarray) -> float:
-    """Coefficient of determination of a fit from its data and residuals."""
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    return 1.0 - float(np.sum(residual**2)) / ss_tot if ss_tot > 0 else float("nan")
 
 
 @dataclass(frozen=True)
@@ -302,19 +231,14 @@ def fit_peaks(
             fwhm=float(p[pre + "fwhm"].value),
             height=float(p[pre + "height"].value),
             eta=_height_fraction(p[pre + "fraction"].value),
-            height_err=_stderr(p[pre + "height"]),
-            center_err=_stderr(p[pre + "center"]),
-            fwhm_err=_stderr(p[pre + "fwhm"]),
+            height_err=stderr_of(p[pre + "height"]),
+            center_err=stderr_of(p[pre + "center"]),
+            fwhm_err=stderr_of(p[pre + "fwhm"]),
         )
         _check_resolved(peak, w)
         peaks[w.name] = peak
     resid = -result.residual  # lmfit's residual is model - data
     return PeakFit(peaks=peaks, r2=r_squared(y, resid), residual_std=float(np.std(resid, ddof=result.nvarys)))
-
-
-def _stderr(param: Any) -> float:
-    # lmfit leaves stderr None when the covariance matrix cannot be inverted: undetermined.
-    return float("inf") if param.stderr is None or not np.isfinite(param.stderr) else float(param.stderr)
 
 
 def _initial_guess(params: Any, x: np.ndarray, y: np.ndarray, windows: list[PeakWindow], order: int,
