@@ -199,10 +199,12 @@ def test_pipeline_step_composes_the_analysis_and_keeps_its_result(tmp_path, caps
         return compose_config(name, [*overrides, *FAST, "map_pairs={}", "report=false"])
 
     monkeypatch.setattr(pipeline, "compose_config", compose)
-    monkeypatch.setattr(pipeline, "shared_overrides", lambda cfg: _store(tmp_path))
+    monkeypatch.setattr(pipeline, "store_overrides", lambda cfg: _store(tmp_path))
     state: dict = {}
-    pipeline_cfg = OmegaConf.create({"targets": ["ice", "rate"], "seed": 3})
+    pipeline_cfg = OmegaConf.create({"analyze_targets": ["ice", "rate"], "seed": 3, "dataset": {"name": "seed"},
+                                     "features": {"name": "default"}, "cv": {"name": "repeated"}})
     pipeline.step_analyze(pipeline_cfg, state)
     name, overrides = asked[0]
-    assert name == "analyze" and {"targets=[ice,rate]", "seed=3", "report=true"} <= set(overrides)
+    assert name == "analyze" and {"targets=[ice,rate]", "seed=3", "report=true", "dataset=seed",
+                                  "cv=repeated"} <= set(overrides)
     assert state["analyze"]["run_id"] and "[analyze]" in capsys.readouterr().out
