@@ -22,12 +22,12 @@ SMALL_GRID = {"d002_nm": {"values": [0.335, 0.365, 0.38, 0.395]},
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """A tmp store where ice has a champion (ridge beats the baseline) and capacity does not."""
+    """A tmp store where ice has a champion (knn beats the baseline significantly) and capacity does not."""
     tmp = tmp_path_factory.mktemp("screen")
     base = [f"paths.mlruns_dir={tmp / 'mlruns'}", f"paths.experiments_dir={tmp / 'experiments'}"]
-    for target in ("ice", "capacity"):
-        train(compose_config("train", [*base, f"target={target}", "model=ridge", "progress=false"]))
-        promote(compose_config("promote", [*base, f"target={target}"]))
+    for target, model in (("ice", "knn"), ("capacity", "ridge")):  # 5 x 5 splits: the significance rule's
+        train(compose_config("train", [*base, f"target={target}", f"model={model}", "cv=repeated", "progress=false"]))
+        promote(compose_config("promote", [*base, f"target={target}", "cv=repeated"]))
     return [*base, "progress=false"]
 
 
@@ -41,7 +41,7 @@ def screen_cfg(store, *extra):
 def test_screen_uses_only_champions(store):
     outcome = screen(screen_cfg(store))
     assert set(outcome.champions) == {"ice"}
-    assert set(outcome.missing) == {"capacity", "rate", "plateau"}
+    assert set(outcome.missing) == {"capacity", "rate", "plateau", "plateau_capacity"}
     assert outcome.ranked == ["ice"]
     assert outcome.result.n_candidates == 4 * 8 * 4 * 4 * 3
     run = MlflowClient(compose_config("screening", store).tracking.uri).get_run(outcome.run_id)
@@ -82,7 +82,8 @@ def test_chunking_does_not_change_the_result(store):
 
 
 def test_below_baseline_champion_is_shown_not_ranked(store):
-    promote(compose_config("promote", [*store[:-1], "target=capacity", "force=true"]))
+    # Forced: the version is champion but tagged beats_baseline=false by the significance rule.
+    promote(compose_config("promote", [*store[:-1], "target=capacity", "cv=repeated", "force=true"]))
     outcome = screen(screen_cfg(store))
     assert "capacity" in outcome.champions and outcome.shown_only == ["capacity"]
     assert outcome.ranked == ["ice"]
