@@ -30,6 +30,8 @@ KINDS = (TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE)
 # Registry: one registered model per target, the best version aliased champion.
 MODEL_PREFIX = "nacarbon-"
 CHAMPION_ALIAS = "champion"
+# Models a training run logs: the whole predictor (registered) and the bare estimator (explained).
+RUN_MODEL, RUN_ESTIMATOR = "model", "estimator"
 SCREENING_EXPERIMENT = "nacarbon-screening"
 REGISTRY_EXPERIMENT = "nacarbon-registry"
 
