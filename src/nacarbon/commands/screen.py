@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from omegaconf import DictConfig, OmegaConf
 
 from nacarbon.data.columns import STRUCTURE
-from nacarbon.screening.grid import condition_axes
 from nacarbon.errors import ConfigError, NacarbonError
 from nacarbon.tracking import tags as T
 
@@ -87,6 +86,7 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     ScreenOutcome
     """
     from nacarbon.screening.engine import screen
+    from nacarbon.screening.grid import condition_axes
 
     sc = cfg.screen
     champions, missing = load_champions(cfg)
