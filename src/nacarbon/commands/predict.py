@@ -217,7 +217,7 @@ def summary_markdown(src: Path, out_path: Path, table: "pd.DataFrame", checks: l
     for c in checks:
         tags = c.champion.tags
         lines.append(f"- `{c.target}` ({c.label}, {c.unit}): {T.model_name(c.target)} v{c.champion.version} "
-                     f"({tags.get('model', '?')}, trained on {tags.get('dataset', '?')}@{tags.get('data_version', '?')}, "
+                     f"({tags.get('model', '?')}, data version {tags.get('data_version', '?')}, "
                      f"run {c.champion.run_id}); {int(table[f'in_domain_{c.target}'].sum())} of {len(table)} "
                      f"samples in its domain")
     lines += ["", "## What the columns mean", ""]
@@ -261,5 +261,6 @@ def summary_markdown(src: Path, out_path: Path, table: "pd.DataFrame", checks: l
     show = [c for c in table.columns if c in ("sample_id",)]
     for c in checks:
         show += [f"pred_{c.target}", f"lo_{c.target}", f"hi_{c.target}", f"domain_score_{c.target}"]
-    lines += ["", "## Predictions (first 20 rows)", "", markdown_table(table[show].head(20).round(3)), ""]
+    lines += ["", "## Predictions (first 20 rows" + (", after the lab offset)" if any(c.offset for c in checks) else ")"),
+              "", markdown_table(table[show].head(20).round(3)), ""]
     return "\n".join(lines)
