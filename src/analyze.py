@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
 from nacarbon.commands.analyze import format_summary, run
-from nacarbon.cli import run_or_exit
+from nacarbon.cli import hydra_entry, run_or_exit
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="analyze")
+@hydra_entry("analyze")
 def main(cfg: DictConfig) -> None:
     """Correlations, maps, SHAP and the reproduction report, logged as one MLflow run."""
     result = run_or_exit(run, cfg)

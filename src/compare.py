@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 
-import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (registers the ${nacarbon.root:} resolver first)
-from nacarbon.cli import run_or_exit
+from nacarbon.cli import hydra_entry, run_or_exit
 from nacarbon.commands.compare import format_summary, run
 
 __all__ = ["main", "run"]
@@ -17,7 +16,7 @@ __all__ = ["main", "run"]
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="compare")
+@hydra_entry("compare")
 def main(cfg: DictConfig) -> None:
     """Build, write and log the comparison; print where it went."""
     result = run_or_exit(run, cfg, logger="compare")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
-from nacarbon.cli import run_or_exit
+from nacarbon.cli import hydra_entry, run_or_exit
 from nacarbon.commands.screen import run
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="screening")
+@hydra_entry("screening")
 def main(cfg: DictConfig) -> None:
     """Screen candidates with the registry's champions and write the ranked tables."""
     outcome = run_or_exit(run, cfg)

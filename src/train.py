@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (registers the ${nacarbon.root:} resolver first)
-from nacarbon.cli import run_or_exit
+from nacarbon.cli import hydra_entry, run_or_exit
 from nacarbon.commands.train import format_summary, run
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+@hydra_entry("train")
 def main(cfg: DictConfig) -> float:
     """Train one configuration; return its outer-CV RMSE (for Hydra sweepers)."""
     result = run_or_exit(run, cfg, logger="train")

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 
 class NacarbonError(Exception):
-    """Base class of every error nacarbon raises on purpose."""
+    """Base class of every error nacarbon raises on purpose.
+
+    Every subclass must survive pickling (an error raised in a process-pool worker is pickled
+    back to the parent): ``__reduce__`` rebuilds it from the arguments its constructor took.
+    """
+
+    def __reduce__(self):
+        return (type(self), tuple(getattr(self, "_init_args", self.args)))
 
 
 class DataValidationError(NacarbonError):
@@ -24,6 +31,7 @@ class DataValidationError(NacarbonError):
     """
 
     def __init__(self, path: str, problems: list[dict]):
+        self._init_args = (path, problems)
         self.path = str(path)
         self.problems = problems
         lines = [f"{self.path}: {len(problems)} problem(s) found"]
@@ -45,3 +53,7 @@ class ProcessingError(NacarbonError):
 
 class RegistryError(NacarbonError):
     """A model registry operation cannot be carried out."""
+
+
+class StoreError(NacarbonError):
+    """A tracking server, database or folder that holds runs or studies cannot be used."""

@@ -26,6 +26,13 @@ from nacarbon.commands.train import load_for_target, run, study_prefix
 from tests.conftest import compose_config
 from tests.mlflow_template import fresh_store
 
+def stored_name(prefix: str, storage: str) -> str:
+    """The one stored study whose name is ``prefix`` plus its settings identity."""
+    names = [n for n in optuna.get_all_study_names(storage) if n.rsplit("-", 1)[0] == prefix]
+    assert len(names) == 1, names
+    return names[0]
+
+
 NESTED = ["target=ice", "model=ridge", "search=optuna", "search.n_trials=3", "search.inner_splits=3"]
 
 
@@ -42,12 +49,14 @@ def test_each_outer_fold_is_tuned_on_its_own_rows(nested):
     prefix = study_prefix(cfg, result.dataset)
     assert len(result.cv.fold_params) == 5
     for k, params in enumerate(result.cv.fold_params):
-        study = optuna.load_study(study_name=f"{prefix}-outer{k}", storage=cfg.search.storage)
+        study = optuna.load_study(study_name=stored_name(f"{prefix}-outer{k}", cfg.search.storage),
+                                  storage=cfg.search.storage)
         assert len(study.trials) == 3
         assert params == study.best_params
         assert 1e-3 <= params["alpha"] <= 1e3
     # The whole-data (non-nested) study is another study, and the folds need not agree with it.
-    final = optuna.load_study(study_name=f"{prefix}-final", storage=cfg.search.storage)
+    final = optuna.load_study(study_name=stored_name(f"{prefix}-final", cfg.search.storage),
+                              storage=cfg.search.storage)
     assert result.final_params == final.best_params
     assert any(p["alpha"] != result.final_params["alpha"] for p in result.cv.fold_params)
 
@@ -134,7 +143,7 @@ def inner(*args, **kwargs):
     time.sleep(0.3)   # long enough trials that the kill lands mid-study
     return slow(*args, **kwargs)
 tuning.inner_cv_rmse = inner
-settings = tuning.settings_from_config(OmegaConf.merge(cfg.search, {"n_trials": 1000}), seed=0,
+settings = tuning.settings_from_config(OmegaConf.merge(cfg.search, {"n_trials": 1000}), seed=int(cfg.seed),
                                        storage=cfg.search.storage)
 tuning.tune(cfg.model, model_space(cfg.model, where="ridge"), d.X, d.y, d.groups, settings=settings,
             study_name="killed")
@@ -147,7 +156,6 @@ def test_killed_study_continues_from_its_trials(ice_tuning):
     storage = cfg.search.storage
     overrides = [f"paths.mlruns_dir={cfg.paths.mlruns_dir}", *NESTED]
     Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True)
-    optuna.create_study(study_name="killed", storage=storage, direction="minimize")  # the worker joins it
     proc = subprocess.Popen([sys.executable, "-c", WORKER, *overrides], cwd=str(cfg.paths.root),
                             env={**os.environ, "PYTHONPATH": str(cfg.paths.root)})
     try:
@@ -155,15 +163,82 @@ def test_killed_study_continues_from_its_trials(ice_tuning):
         while done < 3:
             assert proc.poll() is None, "worker died before it was killed"
             time.sleep(0.5)
+            names = [n for n in optuna.get_all_study_names(storage) if n.startswith("killed-")]
             done = sum(t.state == optuna.trial.TrialState.COMPLETE
-                       for t in optuna.load_study(study_name="killed", storage=storage).trials)
+                       for n in names for t in optuna.load_study(study_name=n, storage=storage).trials)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    before = {t.number: (t.params, t.value) for t in optuna.load_study(study_name="killed", storage=storage).trials
+    killed = stored_name("killed", storage)
+    before = {t.number: (t.params, t.value) for t in optuna.load_study(study_name=killed, storage=storage).trials
               if t.state == optuna.trial.TrialState.COMPLETE}
     study = _tune(cfg, design, space, len(before) + 2, name="killed")
     finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(finished) == len(before) + 2
     assert {t.number: (t.params, t.value) for t in finished if t.number in before} == before
     assert np.isfinite(study.best_value)
+
+
+@pytest.mark.parametrize("change", [{"inner_splits": 4}, {"sampler": {"n_startup_trials": 3}}, {"seed": 7},
+                                    {"pruner": {"n_startup_trials": 2}}, {"transform": "log"}, {"rows": 40},
+                                    {"alpha_high": 10.0}])
+def test_every_scoring_setting_is_in_the_study_identity(ice_tuning, change):
+    cfg, design, space = ice_tuning
+    from nacarbon.models.tuning import study_identity
+
+    def identity(search, seed=int(cfg.seed), transform="none", X=design.X, y=design.y, g=design.groups, sp=space):
+        settings = settings_from_config(search, seed=seed, storage=None)
+        return study_identity(cfg.model, sp, X, y, g, settings, transform)
+
+    base = identity(cfg.search)
+    assert identity(OmegaConf.merge(cfg.search, {"n_trials": 50, "worker": 3, "timeout": 9})) == base
+    if "seed" in change:
+        other = identity(cfg.search, seed=change["seed"])
+    elif "transform" in change:
+        other = identity(cfg.search, transform=change["transform"])
+    elif "rows" in change:
+        n = change["rows"]
+        other = identity(cfg.search, X=design.X.iloc[:n], y=design.y[:n], g=design.groups[:n])
+    elif "alpha_high" in change:
+        other = identity(cfg.search, sp={**space, "alpha": {**space["alpha"], "high": change["alpha_high"]}})
+    else:
+        other = identity(OmegaConf.merge(cfg.search, change))
+    assert other != base
+
+
+def test_rerun_with_other_inner_folds_starts_a_new_study(ice_tuning):
+    cfg, design, space = ice_tuning
+    _tune(cfg, design, space, 2, name="same")
+    settings = settings_from_config(OmegaConf.merge(cfg.search, {"n_trials": 2, "inner_splits": 2}),
+                                    seed=int(cfg.seed), storage=cfg.search.storage)
+    study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings, study_name="same")
+    assert len(study.trials) == 2    # not resumed from the 2 trials scored on 3 inner folds
+    assert len([n for n in optuna.get_all_study_names(cfg.search.storage) if n.startswith("same-")]) == 2
+
+
+def test_unreachable_postgres_is_a_store_error_without_password(ice_tuning):
+    cfg, design, space = ice_tuning
+    from nacarbon.errors import StoreError
+
+    settings = settings_from_config(cfg.search, seed=0, storage="postgresql://me:s3cret@127.0.0.1:9/optuna")
+    with pytest.raises(StoreError, match=r"127\.0\.0\.1:9") as caught:
+        tune(cfg.model, space, design.X, design.y, design.groups, settings=settings, study_name="pg")
+    assert "s3cret" not in str(caught.value)
+
+
+def test_stale_running_trial_is_marked_failed(ice_tuning, tmp_path, monkeypatch):
+    cfg, design, space = ice_tuning
+    from nacarbon.models import tuning
+
+    storage = f"sqlite:///{tmp_path / 'stale.db'}"
+    settings = settings_from_config(OmegaConf.merge(cfg.search, {"n_trials": 1}), seed=0, storage=storage)
+    name = f"stale-{tuning.study_identity(cfg.model, space, design.X, design.y, design.groups, settings, 'none')}"
+    # A trial whose process died after its last heartbeat (as kill -9 leaves it).
+    dead = optuna.create_study(study_name=name, storage=optuna.storages.RDBStorage(storage, heartbeat_interval=1))
+    trial = dead.ask()
+    dead._storage.record_heartbeat(trial._trial_id)
+    monkeypatch.setattr(tuning, "GRACE_SECONDS", 1)
+    time.sleep(1.5)
+    study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings, study_name="stale")
+    states = [t.state for t in study.trials]
+    assert states[0] == optuna.trial.TrialState.FAIL and optuna.trial.TrialState.RUNNING not in states

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from nacarbon.paths import project_root
-from nacarbon.process import main
+from nacarbon.commands.process import main
 from nacarbon.processing.synthetic import raman_spectrum, xrd_pattern
 from tests.processing.test_readers import write_arbin_csv
 

@@ -93,6 +93,8 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     if not champions:
         raise NacarbonError(f"no target among {list(cfg.targets)} has a champion in the registry at "
                             f"{cfg.tracking.uri}; train and promote first (make run, or python -m promote)")
+    from nacarbon.screening.grid import condition_axes
+
     spec = OmegaConf.to_container(sc.grid, resolve=True)
     spec |= condition_axes(OmegaConf.to_container(sc.conditions) if sc.get("conditions") else None)
     check_features(champions, list(spec))

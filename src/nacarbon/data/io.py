@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,13 +59,53 @@ def read_raw(source: str | Path | IO[bytes], label: str | None = None) -> pd.Dat
         If the file is missing or not a readable CSV.
     """
     label = str(source) if label is None else label
-    if isinstance(source, (str, Path)) and not Path(source).is_file():
-        raise DataValidationError(label, _file_problem("file does not exist"))
+    if isinstance(source, (str, Path)):
+        if not Path(source).is_file():
+            raise DataValidationError(label, _file_problem("file does not exist"))
+        raw = Path(source).read_bytes()
+    else:
+        raw = source.read()
     try:
         # utf-8-sig: spreadsheet exports start with a byte-order mark that would rename the first column
-        return pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        check_header(raw.decode("utf-8-sig").splitlines()[:1], label)
+        return pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DataValidationError(label, _file_problem(f"not a readable CSV: {err}")) from err
+
+
+def check_header(first_line: list[str], label: str) -> None:
+    """Refuse a header pandas would silently repair: a repeated column, a foreign delimiter.
+
+    Parameters
+    ----------
+    first_line : list of str
+        The file's first line (empty list for an empty file).
+    label : str
+        Name used in the error.
+
+    Raises
+    ------
+    DataValidationError
+        If a column name appears twice (pandas would rename the second ``d002_nm.1``), or the
+        header holds no comma but semicolons or tabs (a spreadsheet's "CSV" in another locale).
+    """
+    if not first_line:
+        return
+    line = first_line[0]
+    if "," not in line:
+        for sep, name in ((";", "semicolon ';'"), ("\t", "tab")):
+            if sep in line:
+                raise DataValidationError(label, [{"row": None, "field": "header", "value": line[:80],
+                                                   "rule": f"columns are separated by a {name}, not a comma: "
+                                                           f"save the file as comma-separated CSV"}])
+    names = next(csv.reader([line]))
+    seen: set[str] = set()
+    for name in names:
+        key = name.strip()
+        if key in seen:
+            raise DataValidationError(label, [{"row": None, "field": key, "value": names.count(name),
+                                               "rule": "each column appears once in the header (this one repeats)"}])
+        seen.add(key)
 
 
 def read_table(path: str | Path, *, dataset: str | None = None) -> pd.DataFrame:

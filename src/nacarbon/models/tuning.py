@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
+import warnings
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,10 +17,10 @@ import numpy as np
 import optuna
 import pandas as pd
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
-from nacarbon.errors import NacarbonError
+from nacarbon.errors import NacarbonError, StoreError
 from nacarbon.evaluation.metrics import regression_metrics
 from nacarbon.evaluation.splits import make_splitter
 from nacarbon.models.pipeline import build_pipeline
@@ -26,6 +29,10 @@ from nacarbon.models.search_space import suggest
 log = logging.getLogger(__name__)
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+# A trial whose process died (kill -9, power loss) stops beating; after GRACE_SECONDS without a
+# heartbeat the next process that opens the study marks it FAIL instead of leaving it RUNNING.
+HEARTBEAT_SECONDS = 15
+GRACE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,45 @@ def inner_cv_rmse(model_cfg: DictConfig, params: Mapping[str, Any], X: pd.DataFr
     return float(np.mean(scores))
 
 
+def _plain(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+
+
+def study_identity(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.DataFrame,
+                   y: np.ndarray, groups: np.ndarray, settings: TuningSettings, transform: str) -> str:
+    """A short hash of everything that decides a study's trials and their scores.
+
+    Parameters
+    ----------
+    model_cfg, space, X, y, groups, settings, transform
+        As for :func:`tune`.
+
+    Returns
+    -------
+    str
+        10 hex digits, appended to the study name by :func:`tune`.
+
+    Notes
+    -----
+    The rows themselves (features, target, sources) stand for the dataset version, the feature
+    set and the outer fold; the model config, search space, trial budget, inner folds, seed,
+    sampler, pruner and target transform complete it. A re-run that changes any of them starts
+    a new study instead of resuming trials scored under other settings. Where the study is kept
+    (storage), the time limit, the worker index and the trial budget ``n_trials`` are left out:
+    they change no trial's score, and a larger budget extends a stored study (a smaller one
+    is logged as a warning).
+    """
+    digest = hashlib.sha256()
+    spec = {"model": _plain(model_cfg), "space": _plain(dict(space)),
+            "inner_splits": settings.inner_splits, "seed": settings.seed, "sampler": _plain(settings.sampler),
+            "pruner": _plain(settings.pruner), "transform": transform, "columns": list(map(str, X.columns))}
+    digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
+    digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
+    digest.update(np.asarray(y, dtype=float).tobytes())
+    digest.update("\x1f".join(map(str, groups)).encode())
+    return digest.hexdigest()[:10]
+
+
 def study_sampler(settings: TuningSettings, study_name: str, n_existing: int):
     """The sampler of one study, seeded from the run seed, the study's name and its history.
 
@@ -155,18 +201,59 @@ def _prepare_storage(storage: str | None) -> str | None:
     return storage
 
 
+def open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
+    """An Optuna storage with heartbeats, or None (in memory) without a URL.
+
+    Raises
+    ------
+    StoreError
+        Naming the storage (password masked) when it cannot be reached or written.
+    """
+    if not url:
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS)
+    except (SQLAlchemyError, OSError, ImportError, ValueError) as err:
+        raise _storage_error(url, err) from None
+
+
+def _storage_error(url: str, err: BaseException) -> StoreError:
+    from nacarbon.tracking.redact import redact
+
+    cause = getattr(err, "orig", None) or err
+    reason = " ".join(str(cause).split())[:300]
+    return StoreError(f"Optuna storage {redact(url)} cannot be used: {redact(reason)} "
+                      f"(check search.storage or NACARBON_OPTUNA_STORAGE; is the server running, the folder writable?)")
+
+
+def _transient(err: BaseException) -> bool:
+    """A create-table race between workers, not a server that is down or a file that is read-only."""
+    text = str(err).lower()
+    return not any(s in text for s in ("could not connect", "connection refused", "readonly", "read-only",
+                                       "unable to open", "password authentication", "does not exist",
+                                       "could not translate host", "timeout expired"))
+
+
 def _create_study(study_name: str, storage: str | None, pruner) -> optuna.Study:
     """``create_study(load_if_exists=True)``, retried: workers starting together on an empty
-    database race to create Optuna's tables and all but one fail once."""
+    database race to create Optuna's tables and all but one fail once. A storage that cannot
+    be reached fails at once with a :class:`StoreError`; stale trials are marked FAIL."""
     from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
     for attempt in range(5):
         try:
-            return optuna.create_study(study_name=study_name, storage=storage, direction="minimize",
-                                       pruner=pruner, load_if_exists=True)
-        except (IntegrityError, ProgrammingError, OperationalError):
-            if attempt == 4:
-                raise
+            study = optuna.create_study(study_name=study_name, storage=open_storage(storage),
+                                        direction="minimize", pruner=pruner, load_if_exists=True)
+            if storage:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    optuna.storages.fail_stale_trials(study)
+            return study
+        except (IntegrityError, ProgrammingError, OperationalError) as err:
+            if attempt == 4 or not _transient(err):
+                raise _storage_error(storage or "", err) from None
             time.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")
 
@@ -186,8 +273,9 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     settings : TuningSettings
         Trials, storage, sampler, pruner and inner folds.
     study_name : str
-        Unique per (dataset version, target, model, CV protocol, outer fold); with a storage the
-        study resumes where an interrupted run stopped, counting only finished trials.
+        A readable prefix; :func:`study_identity` is appended so the stored study is unique per
+        everything that scores its trials. With a storage, re-running the same settings resumes
+        where an interrupted run stopped, counting only finished trials.
     transform : str
         Target transform, as in :func:`nacarbon.models.pipeline.build_pipeline`.
 
@@ -206,12 +294,16 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     Trials run with BLAS/OpenMP pools limited to one thread: fits on a few dozen rows gain
     nothing from threads, and parallelism belongs to the job level (several studies or runs).
     """
+    study_name = f"{study_name}-{study_identity(model_cfg, space, X, y, groups, settings, transform)}"
     study = _create_study(study_name, _prepare_storage(settings.storage), instantiate(settings.pruner))
     study.sampler = study_sampler(settings, study_name, len(study.trials))
     done = sum(t.state in FINISHED for t in study.trials)
     remaining = max(settings.n_trials - done, 0)
     if done:
         log.info("study %s resumes with %d finished trials, %d to go", study_name, done, remaining)
+    if done > settings.n_trials:
+        log.warning("study %s already holds %d finished trials, more than search.n_trials=%d: its best over "
+                    "all of them is used", study_name, done, settings.n_trials)
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest(trial, space)

@@ -17,7 +17,7 @@ from omegaconf import DictConfig
 from threadpoolctl import threadpool_limits
 
 from nacarbon.errors import ConfigError
-from nacarbon.models.tuning import TuningSettings, tune
+from nacarbon.models.tuning import TuningSettings, study_identity, tune
 from nacarbon.scale import ServerError
 
 
@@ -104,4 +104,5 @@ def tune_in_processes(n_workers: int, *, model_cfg: DictConfig, space: Mapping[s
     if failed:
         raise ServerError(f"{len(failed)} of {n_workers} tuning workers failed "
                           f"(exit codes {[w.exitcode for w in failed]})")
-    return WorkersResult(optuna.load_study(study_name=study_name, storage=settings.storage), seconds, n_workers)
+    stored = f"{study_name}-{study_identity(model_cfg, space, X, y, groups, settings, transform)}"
+    return WorkersResult(optuna.load_study(study_name=stored, storage=settings.storage), seconds, n_workers)

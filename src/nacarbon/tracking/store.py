@@ -1,15 +1,34 @@
-"""MLflow set-up: one tracking URI for every entry point, artifacts inside the project."""
+"""MLflow set-up: one tracking URI for every entry point, artifacts inside the project.
+
+:func:`connect` is where every command opens the store, so it is also where a store that cannot
+be used is refused (a server that does not answer, a read-only folder), a copied or moved
+``mlruns/`` is re-pointed at its own artifacts, and runs left RUNNING by a killed process are
+marked FAILED.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import sqlite3
 import subprocess
+import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import mlflow
+from mlflow.entities import RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from nacarbon.errors import StoreError
 from nacarbon.paths import project_root
+from nacarbon.tracking.redact import redact
+
+PROBE_TIMEOUT_S = 5.0
+HOST_TAG, PID_TAG, STALE_TAG = "nacarbon.host", "nacarbon.pid", "nacarbon.failed_because"
 
 
 def is_local(uri: str) -> bool:
@@ -17,17 +36,186 @@ def is_local(uri: str) -> bool:
     return not uri.startswith(("http://", "https://", "databricks"))
 
 
-def connect(uri: str, artifact_root: str | Path) -> MlflowClient:
-    """Point MLflow at ``uri`` and return a client.
+def probe_server(uri: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Raise :class:`StoreError` unless the tracking server at ``uri`` answers its health check."""
+    url = uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            if reply.status == 200:
+                return
+            reason = f"HTTP {reply.status}"
+    except urllib.error.HTTPError as err:
+        reason = f"HTTP {err.code}"
+    except (urllib.error.URLError, OSError, socket.timeout) as err:
+        reason = str(getattr(err, "reason", err))
+    raise StoreError(f"MLflow tracking server {redact(uri)} cannot be reached ({reason}); start it "
+                     f"(make server) or set tracking.uri to a running server or to the local store")
 
-    For a SQLite store the database's folder is created first, so a fresh clone works.
+
+def check_writable(folder: str | Path) -> None:
+    """Create ``folder`` if needed and prove a file can be written in it, else raise StoreError."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-probe-"):
+            pass
+    except OSError as err:
+        raise StoreError(f"cannot write to {folder}: {err.strerror or err}; runs need a writable folder "
+                         f"(check its permissions, or set paths.mlruns_dir)") from None
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def _mark_owner() -> None:
+    """Tag every run this process opens with its host and pid (MLflow's MLFLOW_RUN_CONTEXT tags)."""
+    tags = json.loads(os.environ.get("MLFLOW_RUN_CONTEXT") or "{}")
+    tags.update({HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
+    os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps(tags)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_stale_runs(client: MlflowClient) -> list[str]:
+    """Mark FAILED every RUNNING run whose process, on this host, is gone (e.g. killed with -9).
+
+    Parameters
+    ----------
+    client : MlflowClient
+        The store to clean.
+
+    Returns
+    -------
+    list of str
+        The run ids marked; each gets the tag ``nacarbon.failed_because``.
+
+    Notes
+    -----
+    A run's owner is known from the ``nacarbon.host``/``nacarbon.pid`` tags :func:`connect`
+    arranges; runs of other hosts, and runs without those tags, are left alone.
     """
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        Path(artifact_root).mkdir(parents=True, exist_ok=True)
+    host, marked = socket.gethostname(), []
+    exp_ids = [e.experiment_id for e in client.search_experiments()]
+    if not exp_ids:
+        return marked
+    running = client.search_runs(exp_ids, filter_string="attributes.status = 'RUNNING'", max_results=1000)
+    for run in running:
+        tags = run.data.tags
+        if tags.get(HOST_TAG) != host or not str(tags.get(PID_TAG, "")).isdigit():
+            continue
+        pid = int(tags[PID_TAG])
+        if pid == os.getpid() or _alive(pid):
+            continue
+        client.set_tag(run.info.run_id, STALE_TAG, f"process {pid} on {host} ended without closing the run")
+        client.set_terminated(run.info.run_id, status=RunStatus.to_string(RunStatus.FAILED))
+        marked.append(run.info.run_id)
+    return marked
+
+
+def relocate_store(db_path: str | Path, artifact_root: str | Path) -> dict[str, str]:
+    """Point a copied or moved SQLite store at the artifacts beside it.
+
+    Parameters
+    ----------
+    db_path : path
+        The ``mlflow.db``.
+    artifact_root : path
+        Where this store's experiment folders are (``<mlruns>/artifacts``).
+
+    Returns
+    -------
+    dict
+        Old ``file://`` prefix -> new one, per experiment rewritten (empty when nothing moved).
+
+    Raises
+    ------
+    StoreError
+        If an experiment keeps its artifacts outside ``artifact_root`` and no copy of them is
+        there: writing on would put this store's runs into another tree.
+
+    Notes
+    -----
+    Experiments are created at ``<artifact_root>/<name>``; a copy of ``mlruns/`` keeps the
+    absolute ``file://`` paths of the original. When the experiment's folder exists under the
+    new root, every stored path under the old prefix (experiments, runs, logged models, model
+    versions) is rewritten in one transaction; the original tree is never opened.
+    """
+    root = Path(artifact_root).resolve()
+    if not Path(db_path).is_file():
+        return {}
+    moved: dict[str, str] = {}
+    with sqlite3.connect(db_path) as con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "experiments" not in tables:
+            return {}
+        for name, location in con.execute("SELECT name, artifact_location FROM experiments").fetchall():
+            if not str(location).startswith("file://"):
+                continue
+            old = Path(location.removeprefix("file://"))
+            new = root / old.name
+            if old == new or old.name != name:
+                continue     # in place, or not a folder this project laid out
+            if not new.is_dir() and old.is_dir():
+                # Only the database was copied: its runs' files are in another tree.
+                raise StoreError(
+                    f"{db_path}: experiment '{name}' keeps its artifacts in {old}, outside this store's "
+                    f"{root}; copy {old} to {new} (or set tracking.artifact_root={old.parent})")
+            moved[old.as_uri()] = new.as_uri()
+        if not moved:
+            return {}
+        columns = [("experiments", "artifact_location"), ("runs", "artifact_uri"),
+                   ("logged_models", "artifact_location"), ("model_versions", "source"),
+                   ("model_versions", "storage_location")]
+        for old, new in moved.items():
+            for table, column in columns:
+                if table in tables:
+                    con.execute(f"UPDATE {table} SET {column} = ? || substr({column}, ?) "  # noqa: S608 (fixed names)
+                                f"WHERE {column} = ? OR {column} LIKE ? ESCAPE '\\'",
+                                (new, len(old) + 1, old, old.replace("%", "\\%").replace("_", "\\_") + "/%"))
+    return moved
+
+
+def connect(uri: str, artifact_root: str | Path) -> MlflowClient:
+    """Point MLflow at ``uri`` and return a client, after checking the store can be used.
+
+    For a SQLite store the database's folder is created first, so a fresh clone works; a copied
+    or moved store is re-pointed at its own artifacts (:func:`relocate_store`), and runs left
+    RUNNING by a killed process are marked FAILED (:func:`fail_stale_runs`). A tracking server
+    must answer within a few seconds.
+
+    Raises
+    ------
+    StoreError
+        If the server does not answer, or the store's folder cannot be written.
+    """
+    db = _sqlite_path(uri)
+    if db is not None:
+        check_writable(db.parent)
+        check_writable(artifact_root)
+        if db.exists() and not os.access(db, os.W_OK):
+            raise StoreError(f"cannot write to {db}: the MLflow database is read-only")
+        relocate_store(db, artifact_root)
+    elif uri.startswith(("http://", "https://")):
+        probe_server(uri)
+    _mark_owner()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    if db is not None and db.exists():
+        try:
+            fail_stale_runs(client)
+        except MlflowException as err:
+            raise StoreError(f"MLflow store {redact(uri)} cannot be used: {redact(err.message)}") from None
+    return client
 
 
 def ensure_experiment(name: str, *, uri: str, artifact_root: str | Path) -> str:

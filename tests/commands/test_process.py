@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from nacarbon.process import main
+from nacarbon.commands.process import main
 from nacarbon.processing.peaks import pseudo_voigt
 
 

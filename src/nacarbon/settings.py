@@ -1,0 +1,148 @@
+"""One validation path for the plain scalar settings of every command.
+
+Hydra composes whatever the command line says (``cv.n_splits=abc`` is a string, ``seed=foo``
+too); before a command acts on the composed config, :func:`validate_settings` checks each
+scalar it knows against one table of rules and raises one :class:`ConfigError` naming the key,
+the value and what is allowed. Keys a command's config does not carry are skipped, so one
+table serves train, promote, screen, analyze, compare and pipeline. Library classes keep their
+own argument checks for callers outside Hydra; this table is what the command line meets first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from nacarbon.errors import ConfigError
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A typed scalar setting: its dotted key, type, an allowed range and how to say it."""
+
+    key: str
+    kind: type                       # int, float, bool or str
+    check: Callable[[Any, DictConfig], bool] = lambda v, cfg: True
+    allowed: str = ""
+    nullable: bool = False
+
+
+def _gt(low: float) -> Callable[[Any, DictConfig], bool]:
+    return lambda v, cfg: v > low
+
+
+def _ge(low: float) -> Callable[[Any, DictConfig], bool]:
+    return lambda v, cfg: v >= low
+
+
+def _open_unit(v: float, cfg: DictConfig) -> bool:
+    return 0 < v < 1
+
+
+def _n_splits_ok(v: int, cfg: DictConfig) -> bool:
+    # The holdout protocol is one 8:2 split; every k-fold protocol needs two folds at least.
+    return v >= 1 if OmegaConf.select(cfg, "cv.name") == "holdout" else v >= 2
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("seed", int, _ge(0), "an integer >= 0"),
+    Setting("progress", bool, allowed="true or false"),
+    Setting("cv.n_splits", int, _n_splits_ok, "an integer >= 2 (1 only with cv=holdout)"),
+    Setting("cv.n_repeats", int, _ge(1), "an integer >= 1"),
+    Setting("cv.test_size", float, _open_unit, "a fraction in (0, 1)", nullable=True),
+    Setting("search.n_trials", int, _ge(1), "an integer >= 1"),
+    Setting("search.inner_splits", int, _ge(2), "an integer >= 2"),
+    Setting("search.timeout", float, _gt(0), "seconds > 0, or null", nullable=True),
+    Setting("search.worker", int, _ge(0), "an integer >= 0"),
+    Setting("search.sampler.n_startup_trials", int, _ge(0), "an integer >= 0"),
+    Setting("screen.chunk_size", int, _ge(1), "an integer >= 1"),
+    Setting("screen.top_k", int, _ge(1), "an integer >= 1"),
+    Setting("screen.table_rows", int, _ge(1), "an integer >= 1"),
+    Setting("screen.interval_alpha", float, _open_unit, "a miscoverage in (0, 1), e.g. 0.1"),
+    Setting("screen.domain.n_neighbors", int, _ge(1), "an integer >= 1"),
+    Setting("screen.domain.quantile", float, lambda v, cfg: 0 < v <= 1, "a quantile in (0, 1]"),
+    Setting("screen.require_in_domain", bool, allowed="true or false"),
+    Setting("screen.optimize.n_trials", int, _ge(1), "an integer >= 1"),
+    Setting("screen.optimize.population_size", int, _ge(2), "an integer >= 2"),
+    Setting("alpha", float, _open_unit, "a significance level in (0, 1), e.g. 0.05"),
+    Setting("shap.top_k", int, _ge(1), "an integer >= 1"),
+    Setting("shap.max_background", int, _ge(1), "an integer >= 1"),
+    Setting("shap.permutation_repeats", int, _ge(1), "an integer >= 1"),
+    Setting("map.grid", int, _ge(2), "an integer >= 2"),
+    Setting("map.min_rows", int, _ge(3), "an integer >= 3"),
+    Setting("n_jobs", int, _ge(1), "an integer >= 1"),
+)
+
+
+def _coerce(value: Any, kind: type) -> Any:
+    """``value`` as ``kind``, accepting what YAML/the command line may give; raise ValueError if not."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise ValueError
+    if isinstance(value, bool):        # True is an int to Python, never a count here
+        raise ValueError
+    if kind is int:
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ValueError
+    if kind is float:
+        if isinstance(value, (int, float)) and math.isfinite(float(value)):
+            return float(value)
+        raise ValueError
+    return kind(value)
+
+
+def _select(cfg: DictConfig, key: str) -> Any:
+    try:
+        return OmegaConf.select(cfg, key, default=_MISSING, throw_on_missing=True)
+    except OmegaConfBaseException as err:      # an interpolation that does not resolve
+        raise ConfigError(f"{key}: cannot be resolved: {err}".splitlines()[0]) from None
+
+
+def validate_settings(cfg: DictConfig, settings: tuple[Setting, ...] = SETTINGS) -> dict[str, Any]:
+    """Check every known scalar setting the composed ``cfg`` carries.
+
+    Parameters
+    ----------
+    cfg : DictConfig
+        A composed command config (train, promote, screening, analyze, compare, pipeline).
+    settings : tuple of Setting
+        The rules; default :data:`SETTINGS`.
+
+    Returns
+    -------
+    dict
+        The checked values by dotted key, converted to their types.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first bad key, its value and what is allowed.
+    """
+    checked: dict[str, Any] = {}
+    for s in settings:
+        raw = _select(cfg, s.key)
+        if raw is _MISSING:
+            continue
+        if raw is None and s.nullable:
+            checked[s.key] = None
+            continue
+        try:
+            value = _coerce(raw, s.kind)
+            ok = s.check(value, cfg)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(f"{s.key}={raw!r} is not allowed: expected {s.allowed or s.kind.__name__}")
+        checked[s.key] = value
+    return checked

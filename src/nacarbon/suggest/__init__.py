@@ -1,0 +1,1 @@
+"""Suggest the next experiments: acquisition on the models' predictions, diverse batches, templates."""

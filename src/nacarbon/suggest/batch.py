@@ -1,0 +1,69 @@
+"""Choosing a batch: the best candidates that are not near-copies of each other.
+
+A lab measuring eight samples learns little from eight neighbours of one optimum. The batch is
+built greedily in acquisition order, skipping a candidate closer than ``min_distance`` (in the
+standardized space of :class:`nacarbon.suggest.space.DistanceSpace`) to one already taken, and,
+when candidates carry a group (the paper or lab that would make them), more than
+``max_per_group`` of one group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from nacarbon.errors import ConfigError
+from nacarbon.suggest.space import pairwise_distance
+
+
+def greedy_diverse(values: np.ndarray, points: np.ndarray, n: int, *, min_distance: float = 0.0,
+                   groups: Sequence | None = None, max_per_group: int | None = None) -> np.ndarray:
+    """Indices of up to ``n`` candidates, best first, pairwise at least ``min_distance`` apart.
+
+    Parameters
+    ----------
+    values : array of shape (m,)
+        Acquisition values (higher is better; NaN never chosen).
+    points : array of shape (m, d)
+        Candidates in the distance space.
+    n : int
+        Batch size (> 0).
+    min_distance : float, default=0
+        No two picks closer than this.
+    groups : sequence, optional
+        Group of each candidate, for ``max_per_group``.
+    max_per_group : int, optional
+        At most this many picks from one group.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Chosen indices; shorter than ``n`` only when the rules leave fewer candidates.
+    """
+    check_n(n)
+    if min_distance < 0:
+        raise ConfigError(f"min_distance={min_distance!r} must be >= 0")
+    values = np.asarray(values, float)
+    order = np.argsort(np.where(np.isfinite(values), -values, np.inf), kind="stable")
+    order = order[np.isfinite(values[order])]
+    chosen: list[int] = []
+    counts: dict = {}
+    for i in order:
+        if len(chosen) == n:
+            break
+        if groups is not None and max_per_group is not None and counts.get(groups[i], 0) >= max_per_group:
+            continue
+        if chosen and min_distance > 0 and pairwise_distance(points[i], points[chosen]).min() < min_distance:
+            continue
+        chosen.append(int(i))
+        if groups is not None:
+            counts[groups[i]] = counts.get(groups[i], 0) + 1
+    return np.asarray(chosen, dtype=int)
+
+
+def check_n(n: object) -> int:
+    """Return ``n`` if it is a positive integer, else raise ConfigError."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        raise ConfigError(f"n={n!r}: the batch size must be a positive integer")
+    return int(n)

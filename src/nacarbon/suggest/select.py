@@ -1,0 +1,159 @@
+"""``suggest_batch``: from a candidate pool and the models' predictions to an explained batch.
+
+The function takes plain inputs so any model can drive it: a ``predict`` callable returning,
+per target, ``(mean, lo, hi)`` (an interval) or ``(mean, spread)`` (a standard deviation), a
+``domain`` callable returning ``(score, in_domain)``, and the known training table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from nacarbon.data import columns as C
+from nacarbon.errors import ConfigError
+from nacarbon.suggest.acquisition import Objective, acquire, check_objectives, combine_targets, sigma_from_interval
+from nacarbon.suggest.batch import check_n, greedy_diverse
+from nacarbon.suggest.explain import nearest_distance, nearest_known
+from nacarbon.suggest.space import DistanceSpace
+
+Prediction = tuple  # (mean, lo, hi) or (mean, spread)
+DEFAULT_SPACE = (C.D002_NM, C.LA_NM, C.LC_NM, C.ID_IG, C.SSA_M2_G, C.HTT_C, C.ELECTROLYTE)
+
+
+@dataclass(frozen=True)
+class SuggestConfig:
+    """How a batch is chosen (the ``conf/suggest.yaml`` keys).
+
+    Parameters
+    ----------
+    n : int
+        Batch size.
+    method : {"ucb", "ei", "mean"}
+    kappa : float
+        UCB's weight on sigma.
+    xi : float
+        EI's margin (in score units).
+    combine : {"weighted", "desirability"}
+    min_distance : float
+        No two picks closer than this in the standardized space.
+    max_per_group : int or None
+        At most this many picks per value of ``group_column``.
+    group_column : str or None
+        Column of the pool naming who would make the candidate (paper, lab).
+    interval_alpha : float
+        Miscoverage of the intervals ``predict`` returns (to read a sigma from them).
+    space : sequence of str
+        Columns of the distance space.
+    n_nearest : int
+        Known materials listed per pick.
+    """
+
+    n: int = 8
+    method: str = "ucb"
+    kappa: float = 1.0
+    xi: float = 0.0
+    combine: str = "weighted"
+    min_distance: float = 0.5
+    max_per_group: int | None = None
+    group_column: str | None = None
+    interval_alpha: float = 0.1
+    space: Sequence[str] = field(default_factory=lambda: list(DEFAULT_SPACE))
+    n_nearest: int = 3
+
+
+def _unpack(target: str, pred: Prediction, n_rows: int, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, sigma, lo, hi) from ``(mean, lo, hi)`` or ``(mean, spread)``."""
+    if not isinstance(pred, (tuple, list)) or len(pred) not in (2, 3):
+        raise ConfigError(f"predictions of '{target}' must be (mean, lo, hi) or (mean, spread), got {type(pred).__name__}")
+    arrays = [np.asarray(a, float).reshape(-1) for a in pred]
+    if any(len(a) != n_rows for a in arrays):
+        raise ConfigError(f"predictions of '{target}' have {[len(a) for a in arrays]} values for {n_rows} candidates")
+    z = norm.ppf(1 - alpha / 2)
+    if len(arrays) == 3:
+        mean, lo, hi = arrays
+        return mean, sigma_from_interval(lo, hi, alpha), lo, hi
+    mean, sigma = arrays
+    return mean, sigma, mean - z * sigma, mean + z * sigma
+
+
+def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[str, Prediction]],
+                  objectives: Sequence[Objective], known: pd.DataFrame, cfg: SuggestConfig = SuggestConfig(), *,
+                  domain: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]] | None = None) -> pd.DataFrame:
+    """Propose ``cfg.n`` diverse candidates ranked by an acquisition, each explained.
+
+    Parameters
+    ----------
+    pool : pandas.DataFrame
+        Candidates (already inside the physical rules, e.g. :func:`~nacarbon.suggest.space.candidate_pool`).
+    predict : callable
+        ``predict(pool) -> {target: (mean, lo, hi) | (mean, spread)}``.
+    objectives : sequence of Objective
+        What to improve; each names a predicted target.
+    known : pandas.DataFrame
+        The measured materials (training table): scales, the best value, nearest neighbours.
+    cfg : SuggestConfig
+    domain : callable, optional
+        ``domain(pool) -> (score, in_domain)``; out-of-domain candidates are never picked.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The picks, best first: the pool's columns, ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target,
+        ``score``/``score_sigma`` (the combined objective), ``acquisition``, ``exploit``,
+        ``explore``, ``mode``, ``domain_score``, ``nearest_distance``, ``nearest_known``, ``rank``.
+
+    Raises
+    ------
+    ConfigError
+        ``n <= 0``, an empty pool, an objective on a target without predictions, no candidate in
+        the domain, malformed predictions.
+    """
+    n = check_n(cfg.n)
+    if pool.empty:
+        raise ConfigError("the candidate pool is empty: the constraints leave no candidate")
+    preds = predict(pool)
+    check_objectives(objectives, list(preds))
+    cols: dict[str, np.ndarray] = {}
+    means, sigmas = {}, {}
+    for target, pred in preds.items():
+        mean, sigma, lo, hi = _unpack(target, pred, len(pool), cfg.interval_alpha)
+        means[target], sigmas[target] = mean, sigma
+        cols.update({f"pred_{target}": mean, f"lo_{target}": lo, f"hi_{target}": hi})
+    known_values = {o.target: pd.to_numeric(known[o.target], errors="coerce").to_numpy(float)
+                    for o in objectives if o.target in known}
+    score, score_sigma = combine_targets(means, sigmas, objectives, known_values, combine=cfg.combine)
+    best = None
+    if cfg.method == "ei":
+        if not all(o.target in known for o in objectives):
+            raise ConfigError("acquisition 'ei' needs every objective's target measured in the known table")
+        known_score, _ = combine_targets(known_values, {t: np.zeros(len(v)) for t, v in known_values.items()},
+                                         objectives, known_values, combine=cfg.combine)
+        best = float(np.nanmax(known_score))
+    acq = acquire(score, score_sigma, method=cfg.method, kappa=cfg.kappa, best=best, xi=cfg.xi)
+    value = acq.value.copy()
+    dscore = np.full(len(pool), np.nan)
+    if domain is not None:
+        dscore, inside = (np.asarray(a) for a in domain(pool))
+        if not inside.any():
+            raise ConfigError(f"no candidate of {len(pool):,} is inside the applicability domain")
+        value = np.where(inside.astype(bool), value, np.nan)
+    space = DistanceSpace([c for c in cfg.space if c in pool.columns]).fit(known)
+    groups = pool[cfg.group_column].to_numpy() if cfg.group_column else None
+    picked = greedy_diverse(value, space.transform(pool), n, min_distance=cfg.min_distance,
+                            groups=groups, max_per_group=cfg.max_per_group)
+    out = pool.iloc[picked].reset_index(drop=True)
+    for name, arr in cols.items():
+        out[name] = arr[picked]
+    out["score"], out["score_sigma"] = score[picked], score_sigma[picked]
+    out["acquisition"], out["exploit"], out["explore"] = acq.value[picked], acq.exploit[picked], acq.explore[picked]
+    out["mode"] = acq.mode[picked]
+    out["domain_score"] = dscore[picked]
+    out["nearest_distance"] = nearest_distance(out, known, space)
+    out["nearest_known"] = nearest_known(out, known, space, cfg.n_nearest)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
