@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hydra
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
-from nacarbon.cli import run_or_exit
+from nacarbon.cli import hydra_entry, run_or_exit
 from nacarbon.commands.predict import run
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
+@hydra_entry("predict")
 def main(cfg: DictConfig) -> None:
     """Predict for your samples with every champion: intervals, domain, nearest samples, lab check."""
     outcome = run_or_exit(run, cfg)

@@ -86,7 +86,6 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     ScreenOutcome
     """
     from nacarbon.screening.engine import screen
-    from nacarbon.screening.grid import condition_axes
 
     sc = cfg.screen
     champions, missing = load_champions(cfg)
