@@ -74,6 +74,34 @@ def test_outputs_written(store):
     assert (outcome.out_dir / "map_ice_ssa_m2_g_id_ig.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_intervals_and_domain_are_the_champions_own(store):
+    """Screening answers with the registered SamplePredictor: the same numbers as asking it directly."""
+    outcome = screen(screen_cfg(store))
+    top = outcome.result.top.head(10).reset_index(drop=True)
+    own = outcome.champions["ice"].predictor.predict_features(top)
+    for col in ("pred_ice", "lo_ice", "hi_ice", "domain_score"):
+        assert top[col].to_numpy() == pytest.approx(own[col].to_numpy())
+    widths = top["hi_ice"] - top["lo_ice"]
+    assert widths.nunique() > 1            # locally adaptive, not one width everywhere
+    md = (outcome.out_dir / "top_table.md").read_text()
+    assert "Winner's curse" in md and "held-out *papers*" in md and "90%" in md
+
+
+def test_rank_by_lower_confidence_bound(store):
+    outcome = screen(screen_cfg(store, "screen.rank_by=lcb"))
+    top = outcome.result.top
+    assert top["lo_ice"].is_monotonic_decreasing           # ice is maximised: ranked on its lower bound
+    assert outcome.result.summary["rank_by"] == "lcb"
+    assert "Ranked on the conservative interval bound" in (outcome.out_dir / "top_table.md").read_text()
+
+
+def test_unknown_rank_by_is_a_config_error(store):
+    from nacarbon.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="rank_by='best'.*allowed"):
+        screen(screen_cfg(store, "screen.rank_by=best"))
+
+
 def test_chunking_does_not_change_the_result(store):
     whole = screen(screen_cfg(store, "screen.chunk_size=100000", "progress=false"))
     chunked = screen(screen_cfg(store, "screen.chunk_size=37", "progress=false"))
