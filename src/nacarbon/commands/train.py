@@ -83,7 +83,7 @@ def run(cfg: DictConfig) -> TrainResult:
     import optuna
     from sklearn.exceptions import ConvergenceWarning
 
-    from nacarbon.evaluation.baseline import beats_baseline, paired_rmse_test
+    from nacarbon.evaluation.significance import MIN_SPLITS, compare_with_baseline, per_split_table
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.pipeline import build_pipeline, make_regressor
@@ -128,12 +128,16 @@ def run(cfg: DictConfig) -> TrainResult:
         predictor = fit_predictor(cfg, design, build_pipeline(cfg.model, params=final_params, transform=transform))
 
     metrics = cv.summary()
-    metrics["baseline_paired_p"] = paired_rmse_test([f["rmse"] for f in cv.per_fold],
-                                                    [f["rmse"] for f in cv.baseline_per_fold])
+    # The one significance rule, for this family alone (promotion adds Holm across the families of
+    # a target): a p for every run, a verdict only on >= MIN_SPLITS repeated grouped splits.
+    test = compare_with_baseline(per_split_table({cfg.model.name: cv}, len(design.y)), min_splits=2).iloc[0]
+    metrics["baseline_paired_p"] = float(test["p_raw"])
+    metrics["delta_rmse"], metrics["delta_rmse_ci_low"], metrics["delta_rmse_ci_high"] = (
+        float(test["delta_rmse"]), float(test["ci_low"]), float(test["ci_high"]))
     metrics["n_rows"] = float(len(design.y))
     metrics["n_dropped_missing_target"] = float(design.n_dropped)
     metrics["n_sources"] = float(len(np.unique(design.groups)))
-    beats = beats_baseline(metrics)
+    beats = bool(test["significant"]) and len(cv.per_fold) >= MIN_SPLITS
     run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=beats,
                               model=model, predictor=predictor, final_params=final_params,
                               final_study=final_study, run_name=cfg.get("run_name") or default_run_name(cfg))
@@ -179,7 +183,7 @@ def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
 
 def format_summary(cfg: DictConfig, result: TrainResult) -> str:
     """The short table ``python -m train`` prints."""
-    from nacarbon.evaluation.baseline import beats_baseline
+    from nacarbon.evaluation.significance import MIN_SPLITS
 
     m = result.metrics
     lines = [f"{cfg.target.name} ({cfg.target.column}, {cfg.target.unit}) | model={cfg.model.name} "
@@ -190,9 +194,16 @@ def format_summary(cfg: DictConfig, result: TrainResult) -> str:
     for who, pre in (("model", ""), ("baseline", "baseline_")):
         cells = [f"{m[pre + k + '_mean']:8.3f} ± {m[pre + k + '_std']:5.3f}" for k in ("r2", "rmse", "mae")]
         lines.append(f"{who:10s}" + "".join(f"{c:>18s}" for c in cells))
-    verdict = "beats" if beats_baseline(m) else "does NOT beat"
-    lines.append(f"pooled out-of-fold R2={m['r2_pooled']:.3f} RMSE={m['rmse_pooled']:.3g}; the model {verdict} "
-                 f"the mean baseline (paired one-sided p={m['baseline_paired_p']:.3g})")
+    n_splits = len(result.cv.per_fold)
+    if n_splits < MIN_SPLITS:
+        verdict = f"not tested against the mean baseline: {n_splits} splits < {MIN_SPLITS} (use cv=repeated)"
+    else:
+        verdict = ("beats" if m["baseline_paired_p"] < 0.05 and m["delta_rmse"] < 0 else "does NOT beat") + \
+            " the mean baseline (this family alone; promotion adjusts across families)"
+    lines.append(f"pooled out-of-fold R2={m['r2_pooled']:.3f} RMSE={m['rmse_pooled']:.3g}; "
+                 f"ΔRMSE vs baseline {m['delta_rmse']:.3g} [95 % CI {m['delta_rmse_ci_low']:.3g}, "
+                 f"{m['delta_rmse_ci_high']:.3g}], Nadeau–Bengio p={m['baseline_paired_p']:.3g}")
+    lines.append(f"the model {verdict}")
     lines.append(f"MLflow run {result.run_id}: browse with `make ui` (http://127.0.0.1:5000)")
     return "\n".join(lines)
 
