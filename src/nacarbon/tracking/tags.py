@@ -25,13 +25,15 @@ HIGHER_IS_BETTER = "higher_is_better"
 
 # Values of the KIND tag: which command wrote the run.
 TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE = "train", "promote", "screen", "analyze", "compare"
-KINDS = (TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE)
+SUGGEST = "suggest"
+KINDS = (TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE, SUGGEST)
 
 # Registry: one registered model per target, the best version aliased champion.
 MODEL_PREFIX = "nacarbon-"
 CHAMPION_ALIAS = "champion"
 SCREENING_EXPERIMENT = "nacarbon-screening"
 REGISTRY_EXPERIMENT = "nacarbon-registry"
+SUGGEST_EXPERIMENT = "nacarbon-suggest"
 
 
 def model_name(target: str) -> str:
