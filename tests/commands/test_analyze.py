@@ -45,10 +45,11 @@ def with_champion(tmp_path_factory):
     from nacarbon.commands.train import run as train
 
     store = _store(tmp_path_factory.mktemp("champ"))
-    trained = train(compose_config("train", [*store, "target=ice", "model=ridge", "progress=false"]))
-    decision = promote(compose_config("promote", [*store, "target=ice"]))
+    # 5 x 5 repeated splits: a champion needs the significance rule (knn beats the mean on seed ICE).
+    trained = train(compose_config("train", [*store, "target=ice", "model=knn", "cv=repeated", "progress=false"]))
+    decision = promote(compose_config("promote", [*store, "target=ice", "cv=repeated"]))
     assert decision.action == "promote"
-    cfg = compose_config("analyze", [*store, *FAST, "targets=[ice]"])
+    cfg = compose_config("analyze", [*store, *FAST, "targets=[ice]", "cv=repeated"])
     return cfg, run(cfg), trained, store
 
 
@@ -138,7 +139,7 @@ def test_shap_values_add_up_to_the_champions_predictions(with_champion):
 def test_report_with_a_champion_reads_the_runs(with_champion):
     _, result, _, _ = with_champion
     text = result["report"].read_text()
-    assert "| ice | 1 | ridge | none |" in text
+    assert "| ice | 1 | knn | none |" in text
     assert "Champion predicts the ranges better (ice)" in text
     assert "![SHAP ice](figures/ice_shap_bar.png)" in text
 
@@ -199,10 +200,12 @@ def test_pipeline_step_composes_the_analysis_and_keeps_its_result(tmp_path, caps
         return compose_config(name, [*overrides, *FAST, "map_pairs={}", "report=false"])
 
     monkeypatch.setattr(pipeline, "compose_config", compose)
-    monkeypatch.setattr(pipeline, "shared_overrides", lambda cfg: _store(tmp_path))
+    monkeypatch.setattr(pipeline, "store_overrides", lambda cfg: _store(tmp_path))
     state: dict = {}
-    pipeline_cfg = OmegaConf.create({"targets": ["ice", "rate"], "seed": 3})
+    pipeline_cfg = OmegaConf.create({"analyze_targets": ["ice", "rate"], "seed": 3, "dataset": {"name": "seed"},
+                                     "features": {"name": "default"}, "cv": {"name": "repeated"}})
     pipeline.step_analyze(pipeline_cfg, state)
     name, overrides = asked[0]
-    assert name == "analyze" and {"targets=[ice,rate]", "seed=3", "report=true"} <= set(overrides)
+    assert name == "analyze" and {"targets=[ice,rate]", "seed=3", "report=true", "dataset=seed",
+                                  "cv=repeated"} <= set(overrides)
     assert state["analyze"]["run_id"] and "[analyze]" in capsys.readouterr().out

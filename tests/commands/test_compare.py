@@ -10,7 +10,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from compare import run as compare_run
-from nacarbon.comparison.table import holm
+from nacarbon.evaluation.significance import TEST_NAME, holm
 from nacarbon.errors import ConfigError
 from nacarbon.commands.train import run as train_run
 from tests.conftest import compose_config
@@ -23,9 +23,11 @@ def compared(compare_store):
     tmp = compare_store
     store = [f"paths.mlruns_dir={tmp / 'mlruns'}", f"paths.experiments_dir={tmp / 'experiments'}",
              f"paths.output_dir={tmp / 'outputs'}"]
-    trained = {(t, m): train_run(compose_config("train", [*store, "progress=false", f"target={t}", f"model={m}"]))
+    # cv=repeated (5 x 5 grouped): the significance rule needs >= 25 splits.
+    trained = {(t, m): train_run(compose_config("train", [*store, "progress=false", f"target={t}", f"model={m}",
+                                                          "cv=repeated"]))
                for t, m in RUNS}
-    cfg = compose_config("compare", [*store, "targets=[ice,rate,plateau]"])
+    cfg = compose_config("compare", [*store, "targets=[ice,rate,plateau]", "cv=repeated"])
     return cfg, trained, compare_run(cfg)
 
 
@@ -40,7 +42,8 @@ def test_table_matches_the_training_runs(compared):
         for m in ("r2", "rmse", "mae"):
             assert row[f"{m}_mean"] == pytest.approx(res.metrics[f"{m}_mean"], rel=1e-12)
             assert row[f"{m}_std"] == pytest.approx(res.metrics[f"{m}_std"], rel=1e-12)
-        assert row["p_value"] == pytest.approx(res.metrics["baseline_paired_p"], rel=1e-12, nan_ok=True)
+        assert row["n_folds"] == 25 and row["test"] == TEST_NAME
+        assert row["ci_low"] <= row["delta_rmse"] <= row["ci_high"]
         assert row["run_id"] == res.run_id
         base = table[(table["target"] == target) & (table["model"] == "baseline")].iloc[0]
         assert base["rmse_mean"] == pytest.approx(res.metrics["baseline_rmse_mean"], rel=1e-12)

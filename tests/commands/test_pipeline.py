@@ -1,8 +1,14 @@
-"""``make run``'s pipeline, end to end on a small slice: every step but analyze (tested on its own)."""
+"""``make run``'s pipeline, end to end on a small slice: every step but analyze (tested on its own).
+
+Both plans (main: widest data, rich features; paper: seed, five features) on ICE and the rate
+factor, ridge and knn untuned, on the plans' 5 x 5 repeated grouped splits (the significance rule
+refuses fewer than 25).
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
+
 import pytest
 
 from nacarbon.commands.pipeline import compose_config, run
@@ -12,35 +18,52 @@ from nacarbon.commands.pipeline import compose_config, run
 def state(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pipeline")
     cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp / 'mlruns'}", f"paths.output_dir={tmp / 'out'}",
-                                      f"paths.experiments_dir={tmp / 'exp'}", "targets=[ice,capacity]",
+                                      f"paths.experiments_dir={tmp / 'exp'}", "targets=[ice,rate]",
                                       "models=[ridge,knn]", "search_preset=none", "search_overrides=[]", "n_jobs=1",
                                       "progress=false", "steps=[validate,train,compare,promote,screen,report]"])
     return cfg, run(cfg)
 
 
-def test_every_step_ran(state):
+def test_every_step_ran_on_both_plans(state):
     _, st = state
     assert list(st["timings"]) == ["validate", "train", "compare", "promote", "screen", "report"]
-    assert set(st["train"]) == {("ice", "ridge"), ("ice", "knn"), ("capacity", "ridge"), ("capacity", "knn")}
+    assert set(st["train"]) == {(p, t, m) for p in ("main", "paper") for t in ("ice", "rate") for m in ("ridge", "knn")}
+    assert set(st["data_version"]) == {"merged", "seed_contributed", "seed"}
+    assert st["train"][("main", "ice", "ridge")]["n_rows"] > 500        # merged, not the 67 seed rows
+    assert st["train"][("paper", "ice", "ridge")]["n_rows"] < 100
+    assert len(st["compare"]["main"]) == 2 and len(st["compare"]["paper"]) == 1  # merged, seed_contributed | seed
+    for results in st["compare"].values():
+        for r in results:
+            assert (r.table.loc[r.table["model"] != "baseline", "n_folds"] == 25).all()
 
 
-def test_promotion_follows_the_baseline(state):
+def test_only_the_main_plan_is_promoted_and_by_the_rule(state):
     _, st = state
-    assert st["promote"]["ice"].action == "promote"
-    assert st["promote"]["capacity"].action == "register-only"  # nothing beats the mean for capacity
+    assert set(st["promote"]) == {"ice", "rate"}
+    ice, rate = st["promote"]["ice"], st["promote"]["rate"]
+    assert ice.action == "promote" and ice.candidate.tags["dataset"] == "merged"
+    assert rate.action == "register-only"            # nothing beats the mean for the rate factor
+    winners = {t: w for r in st["compare"]["main"] for t, w in r.winners.items()}
+    assert ice.candidate.model == winners["ice"][0] and winners["rate"] == []
 
 
 def test_screen_used_the_champion_and_report_says_so(state):
     cfg, st = state
-    assert st["screen"].ranked == ["ice"] and "capacity" in st["screen"].missing
-    report = (pd.io.common.Path(cfg.paths.experiments_dir) / "run_report.md").read_text()
-    assert "capacity: no model predicts better than the mean baseline" in report
-    assert "| ice |" in report and "## Screening" in report
+    assert st["screen"].ranked == ["ice"] and "rate" in st["screen"].missing
+    report = (Path(cfg.paths.experiments_dir) / "run_report.md").read_text()
+    assert "rate: no model predicts better than the mean baseline" in report
+    assert "## Main job" in report and "## Reproduction of Liu et al. 2022" in report
+    assert "| ice | merged / rich |" in report and "| ice | seed / default |" in report
+    assert "n/a (reproduction)" in report and "protocols.md" in report
+    assert "ΔRMSE [95 % CI]" in report and "## Screening" in report
 
 
-def test_unknown_step_is_a_clear_error(tmp_path):
-    from nacarbon.errors import NacarbonError
+def test_unknown_step_or_plan_is_a_clear_error(tmp_path):
+    from nacarbon.errors import ConfigError, NacarbonError
 
     cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "steps=[validate,fly]"])
     with pytest.raises(NacarbonError, match=r"unknown steps \['fly'\]"):
+        run(cfg)
+    cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "plans=[main,fancy]", "steps=[validate]"])
+    with pytest.raises(ConfigError, match="unknown plan 'fancy'"):
         run(cfg)

@@ -119,3 +119,17 @@ def test_real_subprocess(rate_file):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["values"]["rate_factor"] == pytest.approx(0.095)
+
+
+def test_xrd_without_a_100_peak_exits_2_naming_the_file(tmp_path, capsys):
+    two_theta = np.arange(5.0, 80.0, 0.05)
+    intensity = 100.0 + pseudo_voigt(two_theta, 1000.0, 23.0, 8.0, 0.4)
+    intensity = intensity + np.random.default_rng(1).normal(0.0, 10.0, two_theta.size)
+    path = tmp_path / "no_100.xy"
+    np.savetxt(path, np.column_stack([two_theta, intensity]))
+    assert main(["xrd", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no_100.xy" in captured.err
+    assert "the (100) peak is not resolved" in captured.err
+    assert "3 standard errors" in captured.err

@@ -22,12 +22,12 @@ SMALL_GRID = {"d002_nm": {"values": [0.335, 0.365, 0.38, 0.395]},
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """A tmp store where ice has a champion (ridge beats the baseline) and capacity does not."""
+    """A tmp store where ice has a champion (knn beats the baseline significantly) and capacity does not."""
     tmp = tmp_path_factory.mktemp("screen")
     base = [f"paths.mlruns_dir={tmp / 'mlruns'}", f"paths.experiments_dir={tmp / 'experiments'}"]
-    for target in ("ice", "capacity"):
-        train(compose_config("train", [*base, f"target={target}", "model=ridge", "progress=false"]))
-        promote(compose_config("promote", [*base, f"target={target}"]))
+    for target, model in (("ice", "knn"), ("capacity", "ridge")):  # 5 x 5 splits: the significance rule's
+        train(compose_config("train", [*base, f"target={target}", f"model={model}", "cv=repeated", "progress=false"]))
+        promote(compose_config("promote", [*base, f"target={target}", "cv=repeated"]))
     return [*base, "progress=false"]
 
 
@@ -41,7 +41,7 @@ def screen_cfg(store, *extra):
 def test_screen_uses_only_champions(store):
     outcome = screen(screen_cfg(store))
     assert set(outcome.champions) == {"ice"}
-    assert set(outcome.missing) == {"capacity", "rate", "plateau"}
+    assert set(outcome.missing) == {"capacity", "rate", "plateau", "plateau_capacity"}
     assert outcome.ranked == ["ice"]
     assert outcome.result.n_candidates == 4 * 8 * 4 * 4 * 3
     run = MlflowClient(compose_config("screening", store).tracking.uri).get_run(outcome.run_id)
@@ -74,6 +74,34 @@ def test_outputs_written(store):
     assert (outcome.out_dir / "map_ice_ssa_m2_g_id_ig.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_intervals_and_domain_are_the_champions_own(store):
+    """Screening answers with the registered SamplePredictor: the same numbers as asking it directly."""
+    outcome = screen(screen_cfg(store))
+    top = outcome.result.top.head(10).reset_index(drop=True)
+    own = outcome.champions["ice"].predictor.predict_features(top)
+    for col in ("pred_ice", "lo_ice", "hi_ice", "domain_score"):
+        assert top[col].to_numpy() == pytest.approx(own[col].to_numpy())
+    widths = top["hi_ice"] - top["lo_ice"]
+    assert widths.nunique() > 1            # locally adaptive, not one width everywhere
+    md = (outcome.out_dir / "top_table.md").read_text()
+    assert "Winner's curse" in md and "held-out *papers*" in md and "90%" in md
+
+
+def test_rank_by_lower_confidence_bound(store):
+    outcome = screen(screen_cfg(store, "screen.rank_by=lcb"))
+    top = outcome.result.top
+    assert top["lo_ice"].is_monotonic_decreasing           # ice is maximised: ranked on its lower bound
+    assert outcome.result.summary["rank_by"] == "lcb"
+    assert "Ranked on the conservative interval bound" in (outcome.out_dir / "top_table.md").read_text()
+
+
+def test_unknown_rank_by_is_a_config_error(store):
+    from nacarbon.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="rank_by='best'.*allowed"):
+        screen(screen_cfg(store, "screen.rank_by=best"))
+
+
 def test_chunking_does_not_change_the_result(store):
     whole = screen(screen_cfg(store, "screen.chunk_size=100000", "progress=false"))
     chunked = screen(screen_cfg(store, "screen.chunk_size=37", "progress=false"))
@@ -82,7 +110,8 @@ def test_chunking_does_not_change_the_result(store):
 
 
 def test_below_baseline_champion_is_shown_not_ranked(store):
-    promote(compose_config("promote", [*store[:-1], "target=capacity", "force=true"]))
+    # Forced: the version is champion but tagged beats_baseline=false by the significance rule.
+    promote(compose_config("promote", [*store[:-1], "target=capacity", "cv=repeated", "force=true"]))
     outcome = screen(screen_cfg(store))
     assert "capacity" in outcome.champions and outcome.shown_only == ["capacity"]
     assert outcome.ranked == ["ice"]

@@ -77,9 +77,26 @@ def test_artifacts_stay_in_project_store(trained):
 def test_logged_model_loads_and_predicts(trained):
     cfg, result = trained
     mlflow.set_tracking_uri(cfg.tracking.uri)
-    model = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
+    estimator = mlflow.sklearn.load_model(f"runs:/{result.run_id}/estimator")
     X = result.design.X.head(5)
-    np.testing.assert_allclose(model.predict(X), result.model.predict(X))
+    np.testing.assert_allclose(estimator.predict(X), result.model.predict(X))
+
+
+def test_logged_model_is_the_whole_predictor(trained):
+    """``model`` (what promotion registers) answers interval, domain and neighbours, same point as the estimator."""
+    from nacarbon.data.io import load_configured
+
+    cfg, result = trained
+    mlflow.set_tracking_uri(cfg.tracking.uri)
+    model = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
+    rows = load_configured(cfg.dataset).frame.dropna(subset=["ice_pct"]).head(5)
+    out = model.predict(rows)
+    assert {"pred_ice", "lo_ice", "hi_ice", "domain_score", "in_domain", "nearest1_paper_id"} <= set(out.columns)
+    assert ((out["lo_ice"] <= out["pred_ice"]) & (out["pred_ice"] <= out["hi_ice"])).all()
+    assert out["hi_ice"].max() <= 100
+    np.testing.assert_allclose(out["pred_ice"], result.model.predict(result.design.X.head(5)))
+    run_ = MlflowClient(cfg.tracking.uri).get_run(result.run_id)
+    assert run_.data.params["predictor.difficulty"] == "knn"
 
 
 def test_oof_never_mixes_sources(trained):

@@ -84,21 +84,23 @@ def test_analyze_xrd_recovers_synthetic_peaks_from_a_file(tmp_path, truth):
 
     result = analyze_xrd(two_theta, intensity)
 
-    assert result.two_theta_002_deg == pytest.approx(c002, abs=0.1)
-    assert result.two_theta_100_deg == pytest.approx(c100, abs=0.1)
-    assert result.fwhm_002_deg == pytest.approx(w002, rel=0.03)
-    assert result.fwhm_100_deg == pytest.approx(w100, rel=0.04)
-    assert result.d002_nm == pytest.approx(d_spacing(c002), abs=0.002)
-    assert result.lc_nm == pytest.approx(scherrer_size(w002, c002, 0.90), rel=0.04)
-    assert result.la_nm == pytest.approx(scherrer_size(w100, c100, 1.84), rel=0.05)
+    # the lmfit fit lands within 0.011 deg of each centre, 0.4 % of the (002) FWHM and 2.1 % of
+    # the (100) FWHM on these patterns (1 % noise); the bounds leave about 2x that margin
+    assert result.two_theta_002_deg == pytest.approx(c002, abs=0.03)
+    assert result.two_theta_100_deg == pytest.approx(c100, abs=0.03)
+    assert result.fwhm_002_deg == pytest.approx(w002, rel=0.01)
+    assert result.fwhm_100_deg == pytest.approx(w100, rel=0.03)
+    assert result.d002_nm == pytest.approx(d_spacing(c002), abs=5e-4)
+    assert result.lc_nm == pytest.approx(scherrer_size(w002, c002, 0.90), rel=0.01)
+    assert result.la_nm == pytest.approx(scherrer_size(w100, c100, 1.84), rel=0.03)
     assert result.r2 > 0.99
 
 
 def test_linear_background_with_first_order_fit():
     two_theta, intensity = _pattern(*TRUTHS[0], quadratic=False, seed=3)
     result = analyze_xrd(two_theta, intensity, background_order=1)
-    assert result.fwhm_002_deg == pytest.approx(8.0, rel=0.03)
-    assert result.two_theta_100_deg == pytest.approx(43.5, abs=0.1)
+    assert result.fwhm_002_deg == pytest.approx(8.0, rel=0.01)
+    assert result.two_theta_100_deg == pytest.approx(43.5, abs=0.03)
 
 
 def test_radians_input_is_converted_only_when_declared():

@@ -55,7 +55,8 @@ def study_names(url: str) -> list[str]:
 
 def test_every_nested_study_has_n_trials_none_lost_or_duplicated(cli_runs, postgres):
     names = study_names(postgres.url)
-    assert sorted(n.rsplit("-", 1)[1] for n in names) == ["final"] + [f"outer{k}" for k in range(N_OUTER)]
+    # <prefix>-<stage>-<identity hash>: one study per outer fold and one final study.
+    assert sorted(n.rsplit("-", 2)[1] for n in names) == ["final"] + [f"outer{k}" for k in range(N_OUTER)]
     for name in names:
         trials = optuna.load_study(study_name=name, storage=postgres.url).trials
         assert sorted(t.number for t in trials) == list(range(len(trials))), name

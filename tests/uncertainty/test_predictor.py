@@ -30,7 +30,7 @@ def test_answers_interval_domain_and_neighbours(predictor, seed):
     assert (out["lo_ice"] <= out["hi_ice"]).all() and out["hi_ice"].max() <= 100
     assert out["note"].tolist() == ["kept", "kept"]          # extra columns pass through
     assert out["nearest1_sample_id"].isin(seed["sample_id"]).all()
-    assert out["nearest1_source"].isin(seed["source"]).all()
+    assert out["nearest1_paper_id"].str.len().gt(0).all()
     assert (out["nearest1_distance"] <= out["nearest2_distance"]).all()
     assert out["in_domain"].dtype == bool and "in_domain = score <= 1" in predictor.describe()
 
@@ -49,3 +49,21 @@ def test_refuses_impossible_rows_with_the_schema_message(predictor, field, value
 def test_missing_feature_column_is_named(predictor):
     with pytest.raises(DataValidationError, match="htt_c.*required column is missing"):
         predictor.predict_frame(pd.DataFrame([ROW]).drop(columns="htt_c"))
+
+
+def test_intervals_widen_with_domain_distance_and_stay_clipped(predictor):
+    """Samples further from the training data (higher domain score) get wider intervals, never beyond 0-100 %."""
+    near = dict(ROW)
+    mid = {**ROW, "ssa_m2_g": 400.0, "la_nm": 4.5}
+    far = {**ROW, "ssa_m2_g": 2500.0, "la_nm": 9.0, "lc_nm": 4.0, "id_ig": 2.5}
+    out = predictor.predict_frame(pd.DataFrame([near, mid, far]))
+    width = (out["hi_ice"] - out["lo_ice"]).to_numpy()
+    score = out["domain_score"].to_numpy()
+    assert score[0] < score[1] < score[2] and not out["in_domain"].iloc[2]
+    assert width[0] < width[1] < width[2]
+    assert out["lo_ice"].min() >= 0 and out["hi_ice"].max() <= 100
+
+
+def test_fit_groups_by_paper_id(predictor, seed):
+    assert predictor.group_column_ == "paper_id"
+    assert len(set(predictor.train_groups_)) < len(predictor.train_groups_)

@@ -77,6 +77,7 @@ def run(cfg: DictConfig) -> ComparisonResult:
     from nacarbon.comparison.markdown import comparison_markdown
     from nacarbon.comparison.plots import comparison_plot
     from nacarbon.comparison.table import comparison_table, winners
+    from nacarbon.evaluation.significance import TEST_NAME
     from nacarbon.tracking.folds import experiment_folds
     from nacarbon.tracking.runs import record_run
     from nacarbon.tracking.store import connect, git_commit
@@ -100,7 +101,7 @@ def run(cfg: DictConfig) -> ComparisonResult:
         raise ConfigError(f"no finished training runs in {cfg.tracking.uri} for {list(cfg.targets)} ({selection}); "
                           f"train first, e.g. `python -m train -m target=ice model=ridge,xgboost`")
     folds = pd.concat(parts, ignore_index=True)
-    table = comparison_table(folds, alpha=float(cfg.alpha), correction=str(cfg.correction))
+    table = comparison_table(folds, alpha=float(cfg.alpha))
     best = winners(table)
 
     out_dir = Path(cfg.paths.experiments_dir, "compare", f"{cfg.dataset.name}-{version}")
@@ -113,8 +114,8 @@ def run(cfg: DictConfig) -> ComparisonResult:
         plots[target] = f"{target}.png"
     header = {"dataset": f"{cfg.dataset.name}, data version {version}", "selection": selection,
               "runs": "the latest finished run of each model", "git commit": git_commit()}
-    markdown = comparison_markdown(table, best, header=header, alpha=float(cfg.alpha),
-                                   correction=str(cfg.correction), missing=missing, plots=plots)
+    markdown = comparison_markdown(table, best, header=header, alpha=float(cfg.alpha), missing=missing,
+                                   plots=plots)
     table.to_csv(out_dir / "table.csv", index=False)
     (out_dir / "table.md").write_text(markdown)
 
@@ -124,7 +125,7 @@ def run(cfg: DictConfig) -> ComparisonResult:
     run_id = record_run(
         experiment, T.COMPARE, description, uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root,
         run_name=f"compare-{cfg.dataset.name}-{version}", tags=tags,
-        params={"targets": ",".join(cfg.targets), "alpha": cfg.alpha, "correction": cfg.correction,
+        params={"targets": ",".join(cfg.targets), "alpha": cfg.alpha, "test": TEST_NAME,
                 "search": cfg.runs_search or "any", "seed": cfg.seed, "exclude_models": ",".join(cfg.exclude_models)},
         metrics={f"{t}_n_models": float((table["target"] == t).sum() - 1) for t in best}
         | {f"{t}_n_beating_baseline": float(len(w)) for t, w in best.items()},

@@ -1,10 +1,13 @@
 """``make run``: the whole job, step by step, from configs.
 
-    python -m nacarbon.pipeline [targets=[ice,rate]] [models=[ridge,xgboost]] [steps=[validate,train]]
+    python -m nacarbon.pipeline [plans=[main]] [targets=[ice,rate]] [models=[ridge,xgboost]] [steps=[validate,train]]
 
-Each step calls the same library function as its own command (``python -m train``,
-``python -m promote`` ...), with configs composed the same way, so the pipeline is nothing
-but those commands in order.
+The work is a list of plans (``conf/plan/<name>.yaml``): per target a dataset, a feature set and
+model families, all on the plan's repeated grouped splits. ``main`` (the widest data, rich
+features) is what gets promoted and screened; ``paper`` (seed only, five structure features) is
+the reproduction of Liu et al. 2022, trained and compared beside it, never promoted. Each step
+calls the same library function as its own command (``python -m train``, ``python -m promote``
+...), with configs composed the same way, so the pipeline is nothing but those commands in order.
 """
 
 from __future__ import annotations
@@ -16,32 +19,76 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections.abc import Callable
+from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from nacarbon.commands import analyze, compare, promote, screen, train
 from nacarbon.commands.compose import compose_config
-from nacarbon.errors import NacarbonError
+from nacarbon.errors import ConfigError, NacarbonError
 
 log = logging.getLogger("nacarbon.pipeline")
 
 
-def shared_overrides(cfg: DictConfig) -> list[str]:
-    """Overrides every step inherits from the pipeline config (store, dataset, protocol)."""
+def store_overrides(cfg: DictConfig) -> list[str]:
+    """Overrides every step inherits from the pipeline config (where things are stored)."""
     return [f"paths.root={cfg.paths.root}", f"paths.mlruns_dir={cfg.paths.mlruns_dir}",
             f"paths.output_dir={cfg.paths.output_dir}", f"paths.experiments_dir={cfg.paths.experiments_dir}",
-            f"tracking.uri={cfg.tracking.uri}", f"dataset={cfg.dataset.name}", f"cv={cfg.cv.name}",
-            f"features={cfg.features.name}"]
+            f"tracking.uri={cfg.tracking.uri}"]
+
+
+def load_plan(cfg: DictConfig, name: str) -> DictConfig:
+    """``conf/plan/<name>.yaml``, restricted to the pipeline's ``targets`` (null = all of the plan).
+
+    Raises
+    ------
+    ConfigError
+        If the plan does not exist.
+    """
+    path = Path(cfg.paths.root, "conf", "plan", f"{name}.yaml")
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise ConfigError(f"conf/pipeline.yaml: plans: unknown plan '{name}'; known: {known}")
+    plan = OmegaConf.load(path)
+    if cfg.targets is not None:
+        plan.targets = {t: s for t, s in plan.targets.items() if t in set(cfg.targets)}
+    return plan
+
+
+def plans(cfg: DictConfig) -> dict[str, DictConfig]:
+    """Every plan of the run, by name (the promoted plan first)."""
+    names = list(dict.fromkeys([cfg.promote_plan, *cfg.plans])) if cfg.promote_plan in cfg.plans else list(cfg.plans)
+    return {name: load_plan(cfg, name) for name in names}
+
+
+def families(cfg: DictConfig, spec: DictConfig) -> list[str]:
+    """The families of one target: the plan's, or the pipeline's ``models`` override."""
+    return list(cfg.models) if cfg.models is not None else list(spec.families)
+
+
+def target_overrides(cfg: DictConfig, plan: DictConfig, target: str) -> list[str]:
+    """Store, dataset, features and splits of one target of a plan (train, compare and promote alike)."""
+    spec = plan.targets[target]
+    return [*store_overrides(cfg), f"dataset={spec.dataset}", f"features={spec.features}", f"cv={plan.cv}"]
+
+
+def groups(plan: DictConfig) -> dict[tuple[str, str], list[str]]:
+    """A plan's targets grouped by (dataset, features): one comparison per group."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for target, spec in plan.targets.items():
+        out.setdefault((str(spec.dataset), str(spec.features)), []).append(str(target))
+    return out
 
 
 def step_validate(cfg: DictConfig, state: dict) -> None:
-    """Validate every file of the dataset before anything trains."""
+    """Validate every dataset the plans use before anything trains."""
     from nacarbon.data.io import load_configured
 
-    ds = load_configured(cfg.dataset)
-    state["data_version"] = ds.version
-    print(f"[validate] {cfg.dataset.name}: {len(ds.frame)} rows valid, data version {ds.version}")
+    for name in sorted({str(s.dataset) for p in plans(cfg).values() for s in p.targets.values()}):
+        ds = load_configured(compose_config("train", [*store_overrides(cfg), f"dataset={name}"]).dataset)
+        state.setdefault("data_version", {})[name] = ds.version
+        print(f"[validate] {name}: {len(ds.frame)} rows valid, data version {ds.version}")
 
 
 def _train_one(overrides: list[str]) -> dict:
@@ -50,61 +97,80 @@ def _train_one(overrides: list[str]) -> dict:
 
 
 def step_train(cfg: DictConfig, state: dict) -> None:
-    """Train (tuned, nested CV) every target x model, ``n_jobs`` at a time."""
+    """Train (tuned, nested CV) every plan x target x family, ``n_jobs`` at a time."""
     from nacarbon.tracking.runs import prepare_experiment
     from nacarbon.tracking.tags import experiment_name
 
-    # Create the store and experiment once, before workers race to do it.
-    prepare_experiment(experiment_name(cfg.dataset.name), uri=cfg.tracking.uri,
-                       artifact_root=cfg.tracking.artifact_root)
-    jobs = {(t, m): [*shared_overrides(cfg), f"target={t}", f"model={m}", f"search={cfg.search_preset}",
-                     *cfg.search_overrides, f"seed={cfg.seed}", "progress=false"]
-            for t in cfg.targets for m in cfg.models}
+    jobs = {}
+    for name, plan in plans(cfg).items():
+        for target, spec in plan.targets.items():
+            for family in families(cfg, spec):
+                jobs[(name, str(target), family)] = [
+                    *target_overrides(cfg, plan, target), f"target={target}", f"model={family}",
+                    f"search={cfg.search_preset}", *cfg.search_overrides, f"seed={cfg.seed}", "progress=false"]
+    # Create the store and experiments once, before workers race to do it.
+    for dataset in sorted({o.split("=", 1)[1] for over in jobs.values() for o in over if o.startswith("dataset=")}):
+        prepare_experiment(experiment_name(dataset), uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
     results = state.setdefault("train", {})
     bar = tqdm(total=len(jobs), desc="train", disable=not cfg.progress)
 
-    def done(key: tuple[str, str], metrics: dict) -> None:
+    def done(key: tuple[str, str, str], metrics: dict) -> None:
         results[key] = metrics
         bar.update()
-        tqdm.write(f"[train] {key[0]:9s} {key[1]:18s} RMSE {metrics['rmse_mean']:.4g} "
+        tqdm.write(f"[train] {key[0]:5s} {key[1]:16s} {key[2]:18s} RMSE {metrics['rmse_mean']:.4g} "
                    f"(baseline {metrics['baseline_rmse_mean']:.4g})")
 
+    # The ~600-row datasets first, the ~60-row seed ones last, so the last jobs to finish are short.
+    order = sorted(jobs, key=lambda k: any(o.startswith("dataset=seed") for o in jobs[k]))
     if int(cfg.n_jobs) <= 1:
-        for key, over in jobs.items():
-            done(key, _train_one(over))
+        for key in order:
+            done(key, _train_one(jobs[key]))
     else:
         # One BLAS/OpenMP thread per worker: the parallelism is across jobs.
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=int(cfg.n_jobs), mp_context=ctx) as pool:
-            futures = {pool.submit(_train_one, over): key for key, over in jobs.items()}
+            futures = {pool.submit(_train_one, jobs[key]): key for key in order}
             for fut in as_completed(futures):
                 done(futures[fut], fut.result())
     bar.close()
 
 
+def step_compare(cfg: DictConfig, state: dict) -> None:
+    """Every trained family against the baseline under the one rule, per plan and target."""
+    out = state.setdefault("compare", {})
+    for name, plan in plans(cfg).items():
+        for (dataset, features), targets in groups(plan).items():
+            ccfg = compose_config("compare", [*target_overrides(cfg, plan, targets[0]), f"targets=[{','.join(targets)}]",
+                                              f"runs_search={cfg.search_preset}", f"seed={cfg.seed}",
+                                              f"alpha={plan.significance.alpha}"])
+            out.setdefault(name, []).append(compare.run(ccfg))
+            print(f"[compare] {name}: {', '.join(targets)} on {dataset} ({features}): "
+                  f"{out[name][-1].out_dir / 'table.md'}")
+
+
 def step_promote(cfg: DictConfig, state: dict) -> None:
-    """Promote the best run of every target (or say why not)."""
-    for target in cfg.targets:
-        pcfg = compose_config("promote", [*shared_overrides(cfg), f"target={target}"])
+    """Promote the best significant run of every target of the promoted plan (or say why not)."""
+    plan = plans(cfg).get(cfg.promote_plan)
+    if plan is None:
+        print(f"[promote] plan {cfg.promote_plan} is not run: nothing to promote")
+        return
+    for target in plan.targets:
+        pcfg = compose_config("promote", [*target_overrides(cfg, plan, target), f"target={target}",
+                                          f"runs_search={cfg.search_preset}", f"seed={cfg.seed}",
+                                          f"alpha={plan.significance.alpha}"])
         decision = promote.run(pcfg)
-        state.setdefault("promote", {})[target] = decision
+        state.setdefault("promote", {})[str(target)] = decision
         print("[promote] " + promote.format_decision(pcfg, decision).replace("\n", "\n          "))
 
 
-def step_compare(cfg: DictConfig, state: dict) -> None:
-    """The Fig. S5 comparison of every trained family, per target."""
-    ccfg = compose_config("compare", [*shared_overrides(cfg), f"targets=[{','.join(cfg.targets)}]",
-                                      f"runs_search={cfg.search_preset}", f"seed={cfg.seed}"])
-    state["compare"] = compare.run(ccfg)
-    print(f"[compare] tables written under {ccfg.paths.experiments_dir}/compare")
-
-
 def step_screen(cfg: DictConfig, state: dict) -> None:
-    """Screen the default grid with whatever champions exist."""
-    keep = [o for o in shared_overrides(cfg) if o.startswith(("paths.", "tracking."))]
-    scfg = compose_config("screening", [*keep, f"targets=[{','.join(cfg.targets)}]", f"progress={cfg.progress}"])
+    """Screen the default grid with the champions of the promoted plan's targets."""
+    plan = plans(cfg).get(cfg.promote_plan)
+    targets = list(plan.targets) if plan is not None else []
+    scfg = compose_config("screening", [*store_overrides(cfg), f"targets=[{','.join(targets)}]",
+                                        f"progress={cfg.progress}"])
     outcome = screen.run(scfg)
     state["screen"] = outcome
     print(f"[screen] {outcome.result.n_candidates:,} candidates, {outcome.result.n_passed:,} feasible; "
@@ -112,9 +178,10 @@ def step_screen(cfg: DictConfig, state: dict) -> None:
 
 
 def step_analyze(cfg: DictConfig, state: dict) -> None:
-    """Spearman, maps and SHAP of the pipeline's dataset and targets, reproduction report included."""
-    acfg = compose_config("analyze", [*shared_overrides(cfg), f"targets=[{','.join(cfg.targets)}]",
-                                      f"seed={cfg.seed}", "report=true"])
+    """Spearman, maps and SHAP of the reproduction (the pipeline's ``dataset``), reproduction report included."""
+    acfg = compose_config("analyze", [*store_overrides(cfg), f"dataset={cfg.dataset.name}",
+                                      f"features={cfg.features.name}", f"cv={cfg.cv.name}",
+                                      f"targets=[{','.join(cfg.analyze_targets)}]", f"seed={cfg.seed}", "report=true"])
     result = analyze.run(acfg)
     state["analyze"] = result
     print("[analyze] " + analyze.format_summary(acfg, result).replace("\n", "\n          "))
@@ -124,7 +191,7 @@ def step_report(cfg: DictConfig, state: dict) -> None:
     """A one-page summary of the whole run under ``experiments/``."""
     from nacarbon.reporting.run_report import write_run_report
 
-    path = write_run_report(cfg, state)
+    path = write_run_report(cfg, state, plans(cfg))
     print(f"[report] {path}")
 
 

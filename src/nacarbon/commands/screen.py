@@ -48,7 +48,7 @@ def load_champions(cfg: DictConfig) -> tuple[dict[str, ChampionModel], list[str]
 def check_features(champions: dict[str, ChampionModel], grid: list[str]) -> None:
     """Every champion must be able to read the grid's columns."""
     for t, c in champions.items():
-        names = list(getattr(c.model, "feature_names_in_", []))
+        names = list(c.predictor.features)
         extra = sorted(set(names) - set(grid))
         if extra:
             raise ConfigError(f"champion of '{t}' (v{c.version}) needs features {extra} that the screening grid "
@@ -69,9 +69,9 @@ def active_rules(constraints, predicted: set[str]) -> tuple[list[dict], list[str
 
 
 def top_table(result: ScreenResult, champions: dict[str, ChampionModel], n: int) -> pd.DataFrame:
-    """The paper's Table 3 layout: structure, then each prediction with its interval."""
+    """The paper's Table 3 layout: structure (and process), then each prediction with its interval."""
     top = result.top.head(n)
-    cols = ["rank", *STRUCTURE]
+    cols = ["rank", *STRUCTURE, *(c for c in ("htt_c",) if c in top)]
     for t in champions:
         cols += [c for c in (f"pred_{t}", f"lo_{t}", f"hi_{t}") if c in top]
     cols += [c for c in ("score", "domain_score") if c in top]
@@ -85,11 +85,7 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     -------
     ScreenOutcome
     """
-    import pandas as pd
-
-    from nacarbon.screening.domain import ApplicabilityDomain
     from nacarbon.screening.engine import screen
-    from nacarbon.screening.intervals import ConformalInterval
 
     sc = cfg.screen
     champions, missing = load_champions(cfg)
@@ -107,12 +103,9 @@ def run(cfg: DictConfig) -> ScreenOutcome:
         raise NacarbonError(f"no champion among {list(champions)} beats the mean baseline: there is nothing "
                             f"trustworthy to rank (set screen.rank_below_baseline=true to rank anyway)")
     rules, skipped = active_rules(sc.constraints, set(champions))
-    intervals = {t: ConformalInterval(alpha=float(sc.interval_alpha)).fit(c.oof["y_true"], c.oof["y_pred"])
-                 for t, c in champions.items()}
-    # the domain spans the designed axes every champion was trained on (conditions are fixed)
-    axes = [a for a in sc.grid if all(a in c.training for c in champions.values())]
-    train_X = pd.concat([c.training[axes] for c in champions.values()]).drop_duplicates()
-    domain = ApplicabilityDomain(**OmegaConf.to_container(sc.domain)).fit(train_X)
+    # Each champion is the whole registered predictor: its own interval and domain, as `predict` gives.
+    predictors = {t: c.predictor for t, c in champions.items()}
+    intervals, domain = {}, None
     ranges = {t: (float(c.training[c.target_column].min()), float(c.training[c.target_column].max()))
               for t, c in champions.items()}
     out_dir = Path(cfg.paths.experiments_dir) / "screening" / time.strftime("%Y%m%d-%H%M%S")
@@ -120,15 +113,16 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     if sc.get("mode", "grid") == "optimize":
         return _optimize(cfg, spec, champions, ranked, shown_only, missing, skipped, rules, domain, intervals,
                          out_dir)
+    rank_by = str(sc.get("rank_by", "mean"))
     keep = str(out_dir / "candidates.parquet") if sc.keep_all else None
-    result = screen(spec, {t: c.model for t, c in champions.items()}, constraints=rules,
+    result = screen(spec, predictors, constraints=rules,
                     weights={t: float(sc.weights[t]) for t in ranked},
                     directions={t: "max" if champions[t].higher_is_better else "min" for t in ranked},
                     ranking_targets=ranked, domain=domain, intervals=intervals,
                     require_in_domain=bool(sc.require_in_domain), score_ranges=ranges,
                     chunk_size=int(sc.chunk_size), top_k=int(sc.top_k), keep_all_path=keep,
                     progress=bool(cfg.progress), backend=sc.backend,
-                    backend_options=OmegaConf.to_container(sc.backend_options))
+                    backend_options=OmegaConf.to_container(sc.backend_options), rank_by=rank_by)
     from nacarbon.screening.report import write_outputs
 
     files = write_outputs(result, champions, cfg, out_dir, ranked=ranked, shown_only=shown_only,
@@ -136,6 +130,7 @@ def run(cfg: DictConfig) -> ScreenOutcome:
                                                                                  int(sc.table_rows)))
     run_id = _log(cfg, champions, ranked, files, mode="grid",
                   params={"n_candidates": result.n_candidates, "chunk_size": sc.chunk_size, "backend": sc.backend,
+                          "rank_by": rank_by,
                           "weights": json.dumps(OmegaConf.to_container(sc.weights))},
                   metrics={"n_candidates": result.n_candidates, "n_passed": result.n_passed,
                            "pass_fraction": result.n_passed / max(result.n_candidates, 1)})
@@ -150,7 +145,7 @@ def _optimize(cfg: DictConfig, spec: dict, champions: dict[str, ChampionModel], 
     from nacarbon.screening.optimize_report import write_optimize_outputs
 
     sc = cfg.screen
-    opt = inverse_design({t: c.model for t, c in champions.items()}, bounds=bounds_from_spec(spec),
+    opt = inverse_design({t: c.predictor for t, c in champions.items()}, bounds=bounds_from_spec(spec),
                          directions={t: "max" if champions[t].higher_is_better else "min" for t in ranked},
                          constraints=rules, domain=domain, intervals=intervals,
                          require_in_domain=bool(sc.require_in_domain), n_trials=int(sc.optimize.n_trials),
@@ -160,6 +155,9 @@ def _optimize(cfg: DictConfig, spec: dict, champions: dict[str, ChampionModel], 
         "" if t in ranked else " (predicted, not an objective)") for t, c in champions.items()), ""]
     header += [f"No champion (not predicted): {', '.join(missing)}", ""] if missing else []
     header += [f"Rules not applied: {', '.join(skipped)}", ""] if skipped else []
+    from nacarbon.screening.report import interval_note, winners_curse_note
+
+    header += [*interval_note(champions), "", winners_curse_note("mean", int(sc.table_rows)), ""]
     files = write_optimize_outputs(opt, out_dir, header=header, table_rows=int(sc.table_rows))
     s = opt.summary
     run_id = _log(cfg, champions, ranked, files, mode="optimize",
@@ -186,5 +184,6 @@ def _log(cfg: DictConfig, champions: dict[str, ChampionModel], ranked: list[str]
     return record_run(T.SCREENING_EXPERIMENT, T.SCREEN, description, uri=cfg.tracking.uri,
                       artifact_root=cfg.tracking.artifact_root, run_name=f"screen-{cfg.screen.name}", tags=tags,
                       params={"grid": cfg.screen.name, "mode": mode, "require_in_domain": cfg.screen.require_in_domain,
-                              "interval_alpha": cfg.screen.interval_alpha, **params},
+                              **{f"interval_alpha.{t}": c.predictor.regressor.alpha for t, c in champions.items()},
+                              **params},
                       metrics=metrics, files=kept)

@@ -34,6 +34,7 @@ class TrainResult:
     dataset: "Dataset"
     final_params: dict
     model: object
+    predictor: object = None    # the SamplePredictor logged as the run's model
 
 
 def load_for_target(cfg: DictConfig) -> tuple["Dataset", "Design"]:
@@ -124,6 +125,7 @@ def run(cfg: DictConfig) -> TrainResult:
                                study_name=f"{study_prefix(cfg, dataset)}-final", transform=transform)
             final_params = dict(final_study.best_params)
         model = build_pipeline(cfg.model, params=final_params, transform=transform).fit(design.X, design.y)
+        predictor = fit_predictor(cfg, design, build_pipeline(cfg.model, params=final_params, transform=transform))
 
     metrics = cv.summary()
     metrics["baseline_paired_p"] = paired_rmse_test([f["rmse"] for f in cv.per_fold],
@@ -133,9 +135,46 @@ def run(cfg: DictConfig) -> TrainResult:
     metrics["n_sources"] = float(len(np.unique(design.groups)))
     beats = beats_baseline(metrics)
     run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=beats,
-                              model=model, final_params=final_params, final_study=final_study,
-                              run_name=cfg.get("run_name") or default_run_name(cfg))
-    return TrainResult(run_id, metrics, cv, design, dataset, final_params, model)
+                              model=model, predictor=predictor, final_params=final_params,
+                              final_study=final_study, run_name=cfg.get("run_name") or default_run_name(cfg))
+    return TrainResult(run_id, metrics, cv, design, dataset, final_params, model, predictor)
+
+
+def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
+    """The whole predictor of a run: ``estimator`` with paper-grouped CV+ intervals and a domain.
+
+    Parameters
+    ----------
+    cfg : DictConfig
+        The composed ``conf/train.yaml`` (``predictor`` block, target, seed).
+    design : Design
+        The run's training rows (features, target, paper ids).
+    estimator : sklearn estimator
+        Unfitted, with the run's final (tuned) hyperparameters; fitted once per CV+ fold and
+        once on all rows (``n_splits + 1`` fits).
+
+    Returns
+    -------
+    nacarbon.uncertainty.predictor.SamplePredictor
+        Fitted on the run's training table, grouped by ``paper_id``.
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.model_selection import GroupKFold
+
+    from nacarbon.uncertainty.conformal import GroupConformalRegressor
+    from nacarbon.uncertainty.domain import PaperDomain
+    from nacarbon.uncertainty.predictor import SamplePredictor
+
+    p = cfg.predictor
+    n_papers = len(np.unique(design.groups))
+    cv = GroupKFold(n_splits=min(int(p.n_splits), n_papers), shuffle=True, random_state=int(cfg.seed))
+    regressor = GroupConformalRegressor(estimator, difficulty=str(p.difficulty), alpha=float(p.alpha), cv=cv,
+                                        random_state=int(cfg.seed))
+    domain = PaperDomain(n_neighbors=int(p.domain_neighbors), quantile=float(p.domain_quantile))
+    table = pd.concat([design.meta, design.X, pd.Series(design.y, name=cfg.target.column)], axis=1)
+    return SamplePredictor(cfg.target.name, cfg.target.column, list(design.X.columns), regressor=regressor,
+                           domain=domain, n_nearest=int(p.n_nearest)).fit(table)
 
 
 def format_summary(cfg: DictConfig, result: TrainResult) -> str:

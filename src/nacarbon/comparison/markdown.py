@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.comparison.table import BASELINE
+from nacarbon.evaluation.significance import TEST_NAME
 from nacarbon.reporting.md_html import md_table
 
 
@@ -37,15 +38,15 @@ def markdown_rows(part: pd.DataFrame) -> list[str]:
         is_base = r["model"] == BASELINE
         verdict = "—" if is_base else ("**yes**" if r["beats_baseline_significantly"] else "no")
         p = "—" if is_base else f"{_num(r['p_value'])} / {_num(r['p_adjusted'])}"
-        delta = "—" if is_base else f"{r['delta_rmse']:+.3g}"
+        delta = "—" if is_base else f"{r['delta_rmse']:+.3g} [{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
         name = "baseline (training mean)" if is_base else r["model"]
         rows.append([name, r["family"], r["search"] or "—", _pm(r, "r2"), _pm(r, "rmse"), _pm(r, "mae"), delta, p,
                      verdict])
-    return md_table(["model", "family", "search", "R²", "RMSE", "MAE", "ΔRMSE", "p raw / adj.", "beats baseline"],
-                    rows)[:-1]
+    return md_table(["model", "family", "search", "R²", "RMSE", "MAE", "ΔRMSE [95 % CI]", "p raw / Holm-adj.",
+                     "beats baseline"], rows)[:-1]
 
 
-def verdict_sentence(target: str, part: pd.DataFrame, best: Sequence[str], *, alpha: float, correction: str) -> str:
+def verdict_sentence(target: str, part: pd.DataFrame, best: Sequence[str], *, alpha: float) -> str:
     """Say in words which models beat the baseline on one target, or that none does.
 
     Parameters
@@ -57,22 +58,22 @@ def verdict_sentence(target: str, part: pd.DataFrame, best: Sequence[str], *, al
     best : sequence of str
         Models that beat the baseline significantly, best first.
     alpha : float
-        Significance level.
-    correction : str
-        The multiple-comparison correction used.
+        Significance level (for the Holm-adjusted p).
 
     Returns
     -------
     str
     """
-    n_models = int((part["model"] != BASELINE).sum())
-    n_folds = int(part["n_folds"].iloc[0])
-    test = (f"one-sided paired t-test on fold RMSE over {n_folds} folds, "
-            f"{'Holm-adjusted ' if correction == 'holm' else ''}alpha = {alpha:g}")
+    models = part[part["model"] != BASELINE]
+    n_models, n_folds = len(models), int(part["n_folds"].iloc[0])
+    if len(models) and models["p_adjusted"].isna().all():
+        return (f"**Not tested on {target}**: {models['test'].iloc[0]}; no model can beat the baseline "
+                f"({n_models} models, {n_folds} splits).")
+    test = f"{TEST_NAME}, {n_folds} splits, alpha = {alpha:g}"
     if not best:
         text = f"**No model beats the mean baseline significantly on {target}** ({n_models} models tried; {test})."
-        raw = part[(part["model"] != BASELINE) & (part["p_value"] < alpha) & (part["delta_rmse"] < 0)]
-        if correction != "none" and len(raw):
+        raw = models[(models["p_value"] < alpha) & (models["delta_rmse"] < 0)]
+        if len(raw):
             text += (f" Without the correction for {n_models} comparisons, p < {alpha:g} for: "
                      f"{', '.join(raw['model'])}.")
         return text
@@ -80,7 +81,7 @@ def verdict_sentence(target: str, part: pd.DataFrame, best: Sequence[str], *, al
 
 
 def comparison_markdown(table: pd.DataFrame, best: Mapping[str, Sequence[str]], *, header: Mapping[str, str],
-                        alpha: float, correction: str, missing: Sequence[str] = (),
+                        alpha: float, missing: Sequence[str] = (),
                         plots: Mapping[str, str] | None = None) -> str:
     """The whole comparison as a Markdown document.
 
@@ -94,8 +95,6 @@ def comparison_markdown(table: pd.DataFrame, best: Mapping[str, Sequence[str]], 
         Key -> value lines for the preamble (dataset, data version, cv, ...).
     alpha : float
         Significance level.
-    correction : str
-        The multiple-comparison correction used.
     missing : sequence of str
         Targets asked for that have no finished runs.
     plots : mapping, optional
@@ -108,13 +107,15 @@ def comparison_markdown(table: pd.DataFrame, best: Mapping[str, Sequence[str]], 
     lines = ["# Model comparison against the mean baseline", ""]
     lines += [f"- {k}: {v}" for k, v in header.items()]
     lines += ["", "Cells are mean ± standard deviation over the outer folds (every source paper on one side "
-              "of each split). ΔRMSE is the model's mean fold RMSE minus the baseline's on the same folds.", ""]
+              "of each split). ΔRMSE is the model's mean fold RMSE minus the baseline's on the same folds, with "
+              "its 95 % interval; p is the one-sided corrected resampled t-test (Nadeau–Bengio), adjusted by "
+              "Holm across the models of the target.", ""]
     nobody = [t for t, w in best.items() if not w]
     if nobody:
         lines += [f"Targets no model beats significantly: {', '.join(nobody)}.", ""]
     for target, part in table.groupby("target", sort=False):
         lines += [f"## {target}", "", *markdown_rows(part), "",
-                  verdict_sentence(str(target), part, best.get(str(target), []), alpha=alpha, correction=correction), ""]
+                  verdict_sentence(str(target), part, best.get(str(target), []), alpha=alpha), ""]
         if plots and target in plots:
             lines += [f"![{target}]({plots[target]})", ""]
     for target in missing:

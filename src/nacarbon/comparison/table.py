@@ -1,4 +1,9 @@
-"""The comparison table: fold mean ± std per model, the baseline row, and a paired test."""
+"""The comparison table: fold mean ± std per model, the baseline row, and the one significance rule.
+
+Significance is :func:`nacarbon.evaluation.significance.compare_with_baseline` (Nadeau–Bengio
+corrected resampled t-test on the per-split RMSE differences, Holm across the models of a
+target): the same function promotion applies (:func:`significance_by_run`), on the same table.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +11,19 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.errors import ConfigError, NacarbonError
-from nacarbon.evaluation.baseline import paired_rmse_test
 from nacarbon.evaluation.metrics import METRICS, summarize_folds
+from nacarbon.evaluation.significance import MIN_SPLITS, compare_with_baseline, per_split_from_folds
 
 BASELINE = "baseline"
-CORRECTIONS = ("holm", "none")
 COLUMNS = ["target", "model", "family", "complexity", "search", "n_folds",
            *[f"{m}_{s}" for m in METRICS for s in ("mean", "std")],
-           "delta_rmse", "p_value", "p_adjusted", "beats_baseline_significantly", "run_id"]
+           "delta_rmse", "ci_low", "ci_high", "p_value", "p_adjusted", "test", "beats_baseline_significantly",
+           "run_id"]
 
 
-def holm(pvalues: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values (family-wise error control, no independence needed).
-
-    Parameters
-    ----------
-    pvalues : array
-        Raw p-values; NaN (an undefined test) counts as 1 so it never becomes significant.
-
-    Returns
-    -------
-    ndarray
-        Adjusted p-values in the input order, each in [0, 1].
-    """
-    p = np.where(np.isnan(pvalues), 1.0, np.asarray(pvalues, float))
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(stepped, 1.0)
-    return out
+def not_tested(n_folds: int, min_splits: int = MIN_SPLITS) -> str:
+    """The ``test`` cell of a model the rule cannot judge (too few splits)."""
+    return f"not tested: {n_folds} splits < {min_splits} (use cv=repeated)"
 
 
 def check_common_folds(folds: pd.DataFrame) -> None:
@@ -70,34 +58,43 @@ def _summary(part: pd.DataFrame, prefix: str) -> dict[str, float]:
     return summarize_folds(per_fold)
 
 
-def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, correction: str = "holm") -> pd.DataFrame:
+def _significance(part: pd.DataFrame, alpha: float, min_splits: int) -> pd.DataFrame:
+    """The rule's verdict per run of one target (index run_id); NaN p when too few splits."""
+    n = part.groupby("run_id")["fold"].nunique()
+    if len(n) == 0 or int(n.min()) < min_splits:
+        return pd.DataFrame({"delta_rmse": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_raw": np.nan,
+                             "p_adjusted": np.nan, "test": [not_tested(int(k), min_splits) for k in n],
+                             "significant": False}, index=n.index)
+    try:
+        sig = compare_with_baseline(per_split_from_folds(part, family_column="run_id"), alpha=alpha,
+                                    min_splits=min_splits)
+    except ValueError as err:
+        raise NacarbonError(f"target '{part['target'].iloc[0]}': {err}") from err
+    return sig.set_index("family")
+
+
+def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: int = MIN_SPLITS) -> pd.DataFrame:
     """One row per (target, model) plus each target's baseline row.
 
     Parameters
     ----------
     folds : DataFrame
-        Long per-fold metrics (``model_*`` and ``baseline_*`` columns, one row per run and fold).
+        Long per-fold metrics (``model_*`` and ``baseline_*`` columns, ``n_train``, ``n_test``,
+        one row per run and fold).
     alpha : float
-        Significance level.
-    correction : {"holm", "none"}
-        Multiple-comparison correction across the models of one target.
+        A model beats the baseline significantly when its Holm-adjusted p < alpha (and ΔRMSE < 0).
+    min_splits : int
+        Fewer splits than this and no model is tested (the rule asks for >= 5 x 5 repeated folds).
 
     Returns
     -------
     DataFrame
         Columns :data:`COLUMNS`; per target the baseline first, then models by mean RMSE.
-
-    Notes
-    -----
-    ``p_value`` is the one-sided paired t-test that the model's fold RMSE is below the
-    baseline's on the same folds (:func:`nacarbon.evaluation.baseline.paired_rmse_test`).
-    With ~15 models per target, some raw p-values fall below 0.05 by chance alone; Holm's
-    correction keeps the chance of any false "beats the baseline" at ``alpha``. A model beats
-    the baseline significantly when its adjusted p-value is below ``alpha`` and its mean RMSE
-    is lower.
+        ``delta_rmse`` (mean over splits of RMSE(model) − RMSE(baseline)) with its 95 % interval
+        ``ci_low``/``ci_high``, the raw one-sided corrected-test ``p_value`` and the Holm-adjusted
+        ``p_adjusted`` across the models of the target, all from
+        :func:`nacarbon.evaluation.significance.compare_with_baseline`.
     """
-    if correction not in CORRECTIONS:
-        raise ConfigError(f"correction must be one of {list(CORRECTIONS)}; got {correction!r}")
     if not 0 < alpha < 1:
         raise ConfigError(f"alpha must lie in (0, 1); got {alpha}")
     check_common_folds(folds)
@@ -106,26 +103,44 @@ def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, correction: st
         first = part[part["run_id"] == part["run_id"].iloc[0]].sort_values("fold")
         base = _summary(first, "baseline")
         rows.append({"target": target, "model": BASELINE, "family": "baseline", "complexity": -1, "search": "",
-                     "n_folds": len(first), **base, "delta_rmse": 0.0, "p_value": np.nan, "p_adjusted": np.nan,
-                     "beats_baseline_significantly": False, "run_id": ""})
+                     "n_folds": len(first), **base, "delta_rmse": 0.0, "ci_low": np.nan, "ci_high": np.nan,
+                     "p_value": np.nan, "p_adjusted": np.nan, "test": "", "beats_baseline_significantly": False,
+                     "run_id": ""})
+        sig = _significance(part, alpha, min_splits)
         models = []
         for run_id, run in part.groupby("run_id", sort=False):
             run = run.sort_values("fold")
             stats = _summary(run, "model")
-            p = paired_rmse_test(run["model_rmse"].tolist(), run["baseline_rmse"].tolist())
-            info = run.iloc[0]
+            s, info = sig.loc[run_id], run.iloc[0]
             models.append({"target": target, "model": info["model"], "family": info["family"],
                            "complexity": int(info["complexity"]), "search": info["search"], "n_folds": len(run),
-                           **stats, "delta_rmse": stats["rmse_mean"] - base["rmse_mean"], "p_value": p,
-                           "run_id": run_id})
-        p_raw = np.array([m["p_value"] for m in models], float)
-        p_adj = holm(p_raw) if correction == "holm" else np.where(np.isnan(p_raw), 1.0, p_raw)
-        for m, pa in zip(models, p_adj):
-            m["p_adjusted"] = float(pa)
-            m["beats_baseline_significantly"] = bool(pa < alpha and m["delta_rmse"] < 0)
+                           **stats, "delta_rmse": stats["rmse_mean"] - base["rmse_mean"],
+                           "ci_low": float(s["ci_low"]), "ci_high": float(s["ci_high"]), "p_value": float(s["p_raw"]),
+                           "p_adjusted": float(s["p_adjusted"]), "test": str(s["test"]),
+                           "beats_baseline_significantly": bool(s["significant"]), "run_id": run_id})
         models.sort(key=lambda m: (m["rmse_mean"], m["complexity"], m["model"]))
         rows.extend(models)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def significance_by_run(table: pd.DataFrame) -> pd.DataFrame:
+    """The rule's verdicts of a comparison table, as promotion reads them.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`comparison_table`.
+
+    Returns
+    -------
+    DataFrame
+        One row per model run: ``family`` (= run id), ``p_adjusted``, ``significant``, ``test``
+        (the input of :func:`nacarbon.registry.selection.with_significance`).
+    """
+    models = table[table["model"] != BASELINE]
+    return pd.DataFrame({"family": models["run_id"].to_numpy(), "p_adjusted": models["p_adjusted"].to_numpy(),
+                         "significant": models["beats_baseline_significantly"].to_numpy(bool),
+                         "test": models["test"].to_numpy()})
 
 
 def winners(table: pd.DataFrame) -> dict[str, list[str]]:

@@ -1,4 +1,11 @@
-"""Is a model better than predicting the training mean? Decided one way everywhere."""
+"""Per-run baseline figures a training run logs (``baseline_paired_p``, the ``beats_baseline`` run tag).
+
+These are descriptive numbers of one run. Whether a model beats the mean baseline, for
+comparison, promotion, the run report and screening, is decided by the one rule in
+:mod:`nacarbon.evaluation.significance` on repeated grouped splits across the families of a
+target; a registered version's ``beats_baseline`` tag is that rule's verdict. (Still used by
+``commands/train``'s summary and run tags; retire once that module moves to the rule.)
+"""
 
 from __future__ import annotations
 
@@ -20,6 +27,6 @@ def paired_rmse_test(model_rmse: list[float], baseline_rmse: list[float]) -> flo
 
 
 def beats_baseline(summary: dict[str, float]) -> bool:
-    """The rule: lower mean fold RMSE than the mean baseline on the same folds, and pooled
-    out-of-fold R² above zero (better than the global mean of the measured values)."""
+    """One run's descriptive check: lower mean fold RMSE than the mean baseline on the same folds,
+    and pooled out-of-fold R² above zero. Not the significance rule (see the module docstring)."""
     return bool(summary["rmse_mean"] < summary["baseline_rmse_mean"] and summary["r2_pooled"] > 0)

@@ -2,7 +2,8 @@
 
 The baseline is estimated first (pybaselines' iterative modified polynomial, degree 1, on
 the fit window), subtracted, and a straight line is refined with the bands so that a
-baseline that sits slightly off does not bias them.
+baseline that sits slightly off does not bias them. The lmfit layer (components, the fit
+and its convergence refusal, R^2) is shared with XRD in :mod:`.fitting`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from nacarbon.errors import ProcessingError
+from nacarbon.processing.fitting import SIGMA_PER_FWHM, component, prefix_of, r_squared, run_fit
+
+# Five bands with a BWF or D2 on G's shoulder can take a few hundred evaluations; 4000 is ample.
+_MAX_NFEV = 4000
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,6 @@ class BandFit:
     bands: dict[str, Band]
     r2: float
     model: str
-
-
-_SIGMA_PER_FWHM = {"lorentzian": 0.5, "gaussian": 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0))), "bwf": 1.0}
-
-
-def _component(spec: BandSpec):
-    from lmfit.models import BreitWignerModel, GaussianModel, LorentzianModel
-
-    cls = {"lorentzian": LorentzianModel, "gaussian": GaussianModel, "bwf": BreitWignerModel}[spec.shape]
-    return cls(prefix=f"{spec.name}_")
 
 
 def fit_bands(x: np.ndarray, y: np.ndarray, specs: list[BandSpec], *, model_name: str,
@@ -91,16 +86,16 @@ def fit_bands(x: np.ndarray, y: np.ndarray, specs: list[BandSpec], *, model_name
     yc = y - base
     model = LinearModel(prefix="bg_")
     for spec in specs:
-        model = model + _component(spec)
+        model = model + component(spec.name, spec.shape)
     params = model.make_params(bg_slope=0.0, bg_intercept=0.0)
     for spec in specs:
-        p = f"{spec.name}_"
+        p = prefix_of(spec.name)
         c0 = 0.5 * (spec.low + spec.high)
         h0 = max(float(np.interp(c0, x, yc)), 1e-6 * float(np.ptp(yc)) + 1e-12)
-        sig = spec.fwhm * _SIGMA_PER_FWHM[spec.shape]
+        sig = spec.fwhm * SIGMA_PER_FWHM[spec.shape]
         params[p + "center"].set(value=c0, min=spec.low, max=spec.high)
-        params[p + "sigma"].set(value=sig, min=2.0 * np.median(np.diff(x)) * _SIGMA_PER_FWHM[spec.shape],
-                                max=spec.max_fwhm * _SIGMA_PER_FWHM[spec.shape])
+        params[p + "sigma"].set(value=sig, min=2.0 * np.median(np.diff(x)) * SIGMA_PER_FWHM[spec.shape],
+                                max=spec.max_fwhm * SIGMA_PER_FWHM[spec.shape])
         if spec.shape == "lorentzian":
             params[p + "amplitude"].set(value=h0 * np.pi * sig, min=0.0)
         elif spec.shape == "gaussian":
@@ -108,22 +103,19 @@ def fit_bands(x: np.ndarray, y: np.ndarray, specs: list[BandSpec], *, model_name
         else:  # BWF: amplitude is the far-wing level, q the asymmetry (negative: tail to low shift)
             params[p + "amplitude"].set(value=h0 / 100.0, min=0.0)
             params[p + "q"].set(value=-10.0, max=-1.0, min=-200.0)
-    try:
-        result = model.fit(yc, params, x=x, method="least_squares", max_nfev=4000)
-    except (ValueError, TypeError) as exc:
-        raise ProcessingError(f"the {model_name} fit failed ({exc})") from None
+    result = run_fit(model, params, x, yc, what=model_name, max_nfev=_MAX_NFEV)
     comps = result.eval_components(x=x)
     fine = np.linspace(x[0], x[-1], 20 * x.size)
     fine_comps = result.eval_components(x=fine)
     bands = {}
     for spec in specs:
-        p = f"{spec.name}_"
+        p = prefix_of(spec.name)
         prof = fine_comps[p]
         height = float(prof.max())
         if not height > 0:
             raise ProcessingError(f"band {spec.name} of the {model_name} fit has no height: is it in the spectrum?")
         sigma = result.params[p + "sigma"].value
-        fwhm = sigma / _SIGMA_PER_FWHM[spec.shape] if spec.shape != "bwf" else _numeric_fwhm(fine, prof)
+        fwhm = sigma / SIGMA_PER_FWHM[spec.shape] if spec.shape != "bwf" else _numeric_fwhm(fine, prof)
         # Lorentzian and Gaussian areas are their amplitudes (whole line); a BWF's wing never
         # returns to zero, so its area is taken over the fit window.
         area = result.params[p + "amplitude"].value if spec.shape != "bwf" else np.trapezoid(comps[p], x)
@@ -134,9 +126,7 @@ def fit_bands(x: np.ndarray, y: np.ndarray, specs: list[BandSpec], *, model_name
         if name in bands and bands[name].height < 3.0 * noise:
             raise ProcessingError(f"band {name} of the {model_name} fit is not resolved: height "
                                   f"{bands[name].height:.3g} is under 3x the residual noise ({noise:.3g})")
-    ss_tot = float(np.sum((yc - yc.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(result.residual**2)) / ss_tot if ss_tot > 0 else float("nan")
-    return BandFit(bands, r2, model_name)
+    return BandFit(bands, r_squared(yc, result.residual), model_name)
 
 
 def _numeric_fwhm(x: np.ndarray, prof: np.ndarray) -> float:

@@ -212,7 +212,9 @@ def analyze_xrd(
     wavelength_nm : float, default=0.15406
         X-ray wavelength in nm (Cu K-alpha).
     background_order : int, default=2
-        Degree of the polynomial background (1 = linear).
+        Degree of the polynomial background (1 = linear), refined together with the
+        peaks (lmfit; see :func:`nacarbon.processing.peaks.fit_peaks` for why not a
+        pre-subtracted baseline).
     profile : {"pseudo-voigt", "lorentzian", "gaussian"}, default="pseudo-voigt"
         Peak shape; a pseudo-Voigt has its own mixing fraction per peak.
     fit_range_deg : (float, float) or None, default=(10, 70)

@@ -1,5 +1,10 @@
 """The one champion loader: resolve ``nacarbon-<target>@champion`` to a version, then load that
-version's model and its run's evidence (OOF predictions, training rows), so they cannot diverge."""
+version's model and its run's evidence (OOF predictions, training rows), so they cannot diverge.
+
+A version's model is the whole predictor (``nacarbon.tracking.pyfunc_model``): the loader
+unwraps it to its :class:`~nacarbon.uncertainty.predictor.SamplePredictor`, which ``predict``,
+``screen`` and the served model all answer with. ``analyze`` explains the bare estimator its
+run logged beside it (:func:`load_model`)."""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ class ChampionModel:
     target: str
     version: str
     run_id: str
-    model: object                 # the fitted scikit-learn estimator
+    predictor: object             # the SamplePredictor: point, interval, domain, schema check
     oof: pd.DataFrame             # out-of-fold predictions of its run (repeat 0)
     training: pd.DataFrame        # the rows it was trained on
     target_column: str
@@ -53,18 +58,50 @@ def why_no_champion(client: MlflowClient, target: str) -> str:
 
 
 def load_model(target: str, version: str | None = None, run_id: str | None = None) -> object:
-    """The fitted estimator of registry version ``version`` (or, without one, of training run ``run_id``).
+    """The bare fitted scikit-learn estimator of training run ``run_id`` (or of version ``version``'s run).
+
+    Runs log it as ``estimator`` beside the whole predictor (``model``); runs from before that
+    logged the estimator itself as ``model``, which is loaded then.
 
     Raises
     ------
     RegistryError
         If the model cannot be loaded.
     """
-    uri = T.model_version_uri(target, version) if version else f"runs:/{run_id}/model"
+    if run_id is None:
+        try:
+            run_id = MlflowClient().get_model_version(T.model_name(target), str(version)).run_id
+        except MlflowException as err:
+            raise RegistryError(f"{target}: no registry version {version}: {err}") from err
+    errors = []
+    for name in (T.RUN_ESTIMATOR, T.RUN_MODEL):
+        uri = f"runs:/{run_id}/{name}"
+        try:
+            return mlflow.sklearn.load_model(uri)
+        except (MlflowException, OSError) as err:
+            errors.append(f"{uri}: {err}")
+    raise RegistryError(f"{target}: cannot load the estimator of run {run_id}: {'; '.join(errors)}")
+
+
+def load_predictor(target: str, version: str) -> object:
+    """The SamplePredictor registered as ``nacarbon-<target>`` version ``version``.
+
+    Raises
+    ------
+    RegistryError
+        If the version cannot be loaded or is not a whole predictor (a bare estimator
+        registered before training logged the predictor: retrain and promote).
+    """
+    uri = T.model_version_uri(target, version)
     try:
-        return mlflow.sklearn.load_model(uri)
+        model = mlflow.pyfunc.load_model(uri)
     except (MlflowException, OSError) as err:
         raise RegistryError(f"{target}: cannot load the model {uri}: {err}") from err
+    try:
+        return model.unwrap_python_model().predictor
+    except (MlflowException, AttributeError) as err:
+        raise RegistryError(f"{target}: {uri} is a bare estimator, not the whole predictor (no intervals or "
+                            f"domain); retrain and promote it (`python -m train`, `python -m promote`)") from err
 
 
 def load_run_table(client: MlflowClient, run_id: str, artifact: str) -> pd.DataFrame:
@@ -91,11 +128,11 @@ def load_champion(client: MlflowClient, target: str) -> ChampionModel | None:
     mv = champion_version(client, target)
     if mv is None:
         return None
-    model = load_model(target, str(mv.version))
+    predictor = load_predictor(target, str(mv.version))
     oof = load_run_table(client, mv.run_id, OOF_ARTIFACT)
     training = load_run_table(client, mv.run_id, TRAINING_ARTIFACT)
     tags = dict(mv.tags)
-    return ChampionModel(target=target, version=str(mv.version), run_id=mv.run_id, model=model,
+    return ChampionModel(target=target, version=str(mv.version), run_id=mv.run_id, predictor=predictor,
                          oof=oof[oof["repeat"] == 0], training=training,
                          target_column=tags.get(T.TARGET_COLUMN, ""),
                          beats_baseline=tags.get(T.BEATS_BASELINE) == "true",

@@ -1,8 +1,9 @@
 """Register the best run of a target and move the ``champion`` alias, all or nothing.
 
-Rules (issue 5): the best finished run on the current data version and CV protocol (lowest
-outer-CV RMSE, ties to the simpler model) is registered as ``nacarbon-<target>``. It becomes
-``champion`` only if it beats the mean baseline and the current champion. A champion trained
+Rules (issues 5, 11): the best finished run on the current data version and CV protocol (lowest
+outer-CV RMSE among the runs the significance rule accepts, ties to the simpler model) is
+registered as ``nacarbon-<target>``. It becomes ``champion`` only if it beats the mean baseline
+(Holm-adjusted p < alpha of :mod:`nacarbon.evaluation.significance`) and the current champion. A champion trained
 on another data version is stale: its numbers are not comparable, so a baseline-beating model
 on today's data replaces it. ``force`` overrides both checks and is recorded.
 """
@@ -82,13 +83,16 @@ def decide(ranked: list[Candidate], champion: Champion | None, *, data_version: 
     if force:
         return Decision("promote", f"forced: {best.model} (RMSE {best.rmse:.4g}, baseline {best.baseline_rmse:.4g}, "
                                    f"beats baseline: {best.beats_baseline})", best, champion, forced=True)
+    p = best.metrics.get("beats_baseline_p")
+    p_text = "" if p is None else f", Holm-adjusted p {p:.3g}"
     if not best.beats_baseline:
-        return Decision("register-only", f"the best model ({best.model}, RMSE {best.rmse:.4g}) does not beat the "
-                                         f"mean baseline (RMSE {best.baseline_rmse:.4g}); registered, tagged "
-                                         f"below-baseline, not champion", best, champion)
+        return Decision("register-only", f"no model beats the mean baseline significantly; the best "
+                                         f"({best.model}, RMSE {best.rmse:.4g} vs baseline {best.baseline_rmse:.4g}"
+                                         f"{p_text}) is registered, tagged below-baseline, not champion",
+                        best, champion)
     if champion is None:
         return Decision("promote", f"no champion yet; {best.model} beats the baseline "
-                                   f"(RMSE {best.rmse:.4g} < {best.baseline_rmse:.4g})", best, champion)
+                                   f"(RMSE {best.rmse:.4g} < {best.baseline_rmse:.4g}{p_text})", best, champion)
     comparable = (champion.data_version, champion.cv, champion.features) == (data_version, cv, features)
     if not comparable:
         return Decision("promote", f"champion v{champion.version} was scored on data {champion.data_version} "

@@ -51,9 +51,16 @@ def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_
     return [Candidate.from_run(r, metric) for r in runs if metric in r.data.metrics]
 
 
-def rank(candidates: list[Candidate]) -> list[Candidate]:
-    """Best first: lowest outer-CV RMSE; ties go to the simpler model, then the newer run."""
-    return sorted(candidates, key=lambda c: (round(c.rmse, 12), c.complexity, -c.start_time))
+def rank(candidates: list[Candidate], *, significant_first: bool = False) -> list[Candidate]:
+    """Best first: lowest outer-CV RMSE; ties go to the simpler model, then the newer run.
+
+    With ``significant_first`` the runs that beat the baseline come before those that do not,
+    so the first candidate is the best run the significance rule accepts (compare's winner).
+    """
+    def key(c: Candidate) -> tuple:
+        return (significant_first and not c.beats_baseline, round(c.rmse, 12), c.complexity, -c.start_time)
+
+    return sorted(candidates, key=key)
 
 
 def with_significance(candidates: list[Candidate], table) -> list[Candidate]:

@@ -15,8 +15,8 @@ from nacarbon.data.columns import STRUCTURE
 from nacarbon.errors import ConfigError
 from nacarbon.screening.backends import make_backend, run_chunks
 from nacarbon.screening.constraints import Rule, check_rule_columns, parse_rules
-from nacarbon.screening.evaluate import (DOMAIN_RULE, DOMAIN_SCORE, FINITE_RULE, IN_DOMAIN, evaluate_rows,
-                                         pred_col)
+from nacarbon.screening.evaluate import (DOMAIN_RULE, DOMAIN_SCORE, FINITE_RULE, IN_DOMAIN, RANK_BY, carries_uncertainty,
+                                         evaluate_rows, has_domain, needed_features, pred_col, rank_column)
 from nacarbon.screening.grid import CANDIDATE_ID, chunk_bounds, grid_chunk, grid_values
 from nacarbon.screening.ranking import ParetoAccumulator, TopK, check_ranking, weighted_score
 
@@ -45,6 +45,11 @@ class Plan:
     directions: dict[str, str]
     ranges: dict[str, tuple[float, float]] | None
     top_k: int
+    rank_by: str = "mean"
+
+    def rank_columns(self) -> list[str]:
+        """The column each ranking target is scored on (prediction, or its conservative bound)."""
+        return [rank_column(t, self.directions[t], self.rank_by) for t in self.ranking_targets]
 
 
 @dataclass
@@ -130,7 +135,7 @@ def score_chunk(models: Models, plan: Plan, start: int, stop: int) -> tuple[pd.D
     chunk[PASSED] = passed
     score = np.full(len(chunk), np.nan)
     if plan.ranges is not None and passed.any():
-        preds = chunk.loc[passed, [pred_col(t) for t in plan.ranking_targets]]
+        preds = chunk.loc[passed, plan.rank_columns()]
         preds.columns = plan.ranking_targets
         score[passed] = weighted_score(preds, {t: plan.weights[t] for t in plan.ranking_targets},
                                        plan.directions, plan.ranges)
@@ -163,7 +168,7 @@ def process_chunk(models: Models, plan: Plan, start: int, stop: int, keep_rows: 
                       n_in_domain=int(chunk[IN_DOMAIN].sum()) if IN_DOMAIN in chunk else None,
                       rows=chunk if keep_rows else None)
     if plan.ranges is not None:
-        cols = [pred_col(t) for t in plan.ranking_targets]
+        cols = plan.rank_columns()
         partial.top = TopK(plan.top_k).update(feasible)
         partial.pareto = ParetoAccumulator(cols, [plan.directions[t] == "max" for t in plan.ranking_targets])
         partial.pareto.update(feasible)
@@ -176,10 +181,9 @@ def _validate(values: Mapping[str, np.ndarray], predictors: Mapping[str, Any], f
     if not predictors:
         raise ConfigError("screen needs at least one predictor")
     for target, predictor in predictors.items():
-        if not callable(getattr(predictor, "predict", None)):
+        if not (callable(getattr(predictor, "predict", None)) or carries_uncertainty(predictor)):
             raise ConfigError(f"predictor for '{target}' has no predict method")
-    wanted = list(features) + [str(c) for obj in [*predictors.values(), domain]
-                               for c in getattr(obj, "feature_names_in_", [])]
+    wanted = list(features) + [c for obj in [*predictors.values(), domain] for c in needed_features(obj)]
     missing = sorted(set(wanted) - set(values))
     if missing:
         raise ConfigError(f"grid spec lacks feature '{missing[0]}' that a model needs")
@@ -190,7 +194,7 @@ def _validate(values: Mapping[str, np.ndarray], predictors: Mapping[str, Any], f
     check_ranking(ranking_targets, weights, directions)
     if domain is not None:
         check_is_fitted(domain)
-    elif require_in_domain:
+    elif require_in_domain and not has_domain(predictors, domain):
         raise ConfigError("require_in_domain=True needs a fitted domain")
 
 
@@ -201,7 +205,7 @@ def screen(spec: Mapping[str, Mapping[str, Any]], predictors: Mapping[str, Any],
            require_in_domain: bool = False, score_ranges: Mapping[str, tuple[float, float]] | None = None,
            features: Sequence[str] = tuple(STRUCTURE), chunk_size: int = 50_000, top_k: int = 50,
            keep_all_path: str | None = None, progress: bool = True, backend: Any = "local",
-           backend_options: Mapping[str, Any] | None = None) -> ScreenResult:
+           backend_options: Mapping[str, Any] | None = None, rank_by: str = "mean") -> ScreenResult:
     """Screen every candidate of a grid, chunk by chunk, and rank the feasible ones.
 
     Parameters
@@ -240,6 +244,9 @@ def screen(spec: Mapping[str, Mapping[str, Any]], predictors: Mapping[str, Any],
         Where chunks run; results are identical across backends.
     backend_options : mapping, optional
         Options of :class:`~nacarbon.screening.backends.DaskBackend`.
+    rank_by : {"mean", "lcb"}, default="mean"
+        Score (and Pareto front) on the predictions, or on each target's conservative interval
+        bound (lower for a target to maximise, upper for one to minimise).
 
     Returns
     -------
@@ -256,14 +263,21 @@ def screen(spec: Mapping[str, Mapping[str, Any]], predictors: Mapping[str, Any],
     targets = list(ranking_targets) if ranking_targets is not None else list(predictors)
     _validate(values, predictors, features, intervals, domain, require_in_domain, targets, weights, directions)
     rules = parse_rules(constraints)
+    bounded = [t for t in predictors if t in intervals or carries_uncertainty(predictors[t])]
     columns = [CANDIDATE_ID, *values, *(pred_col(t) for t in predictors),
-               *(f"{side}_{t}" for t in intervals for side in ("lo", "hi")),
-               *((DOMAIN_SCORE, IN_DOMAIN) if domain is not None else ())]
+               *(f"{side}_{t}" for t in bounded for side in ("lo", "hi")),
+               *((DOMAIN_SCORE, IN_DOMAIN) if has_domain(predictors, domain) else ())]
     check_rule_columns(rules, columns)
+    if rank_by not in RANK_BY:
+        raise ConfigError(f"rank_by={rank_by!r}: allowed {list(RANK_BY)}")
+    if rank_by != "mean":
+        lacking = [t for t in targets if t not in bounded]
+        if lacking:
+            raise ConfigError(f"rank_by={rank_by!r} needs an interval for every ranking target; '{lacking[0]}' has none")
     bounds = chunk_bounds(math.prod(len(v) for v in values.values()), chunk_size)
     models = Models(dict(predictors), list(features), intervals, domain)
     plan = Plan(values, rules, require_in_domain, targets, {t: float(weights[t]) for t in targets},
-                {t: directions[t] for t in targets}, None, top_k)
+                {t: directions[t] for t in targets}, None, top_k, rank_by)
     if score_ranges is not None:
         check_ranking(targets, weights, directions, score_ranges)
         plan.ranges = {t: (float(score_ranges[t][0]), float(score_ranges[t][1])) for t in targets}
@@ -295,7 +309,7 @@ def _result(total: Partial, plan: Plan, source: str, chunk_size: int, n_chunks: 
                "targets": targets, "ranking_targets": list(plan.ranking_targets),
                "weights": dict(plan.weights), "directions": dict(plan.directions),
                "score_ranges": {t: list(r) for t, r in plan.ranges.items()},
-               "score_ranges_source": source, "chunk_size": chunk_size, "n_chunks": n_chunks}
+               "score_ranges_source": source, "rank_by": plan.rank_by, "chunk_size": chunk_size, "n_chunks": n_chunks}
     # Every kept row passed, so the flag carries no information there.
     top = total.top.result().drop(columns=[PASSED], errors="ignore")
     pareto = total.pareto.result().drop(columns=[PASSED], errors="ignore")

@@ -21,7 +21,8 @@ from tqdm.auto import tqdm
 
 from nacarbon.errors import ConfigError
 from nacarbon.screening.constraints import Rule, check_rule_columns, parse_rules
-from nacarbon.screening.evaluate import DOMAIN_RULE, DOMAIN_SCORE, FINITE_RULE, IN_DOMAIN, evaluate_rows, pred_col
+from nacarbon.screening.evaluate import (DOMAIN_RULE, DOMAIN_SCORE, FINITE_RULE, IN_DOMAIN, carries_uncertainty,
+                                         domain_threshold, evaluate_rows, has_domain, needed_features, pred_col)
 from nacarbon.screening.grid import grid_values
 from nacarbon.screening.optimize_report import OptimizeResult, study_result
 from nacarbon.screening.ranking import DIRECTIONS
@@ -47,7 +48,7 @@ def _validate(predictors: Mapping[str, Any], bounds: Mapping[str, tuple[float, f
               directions: Mapping[str, str], domain: Any, intervals: Mapping[str, Any],
               require_in_domain: bool, n_trials: int, population_size: int) -> None:
     for target, predictor in predictors.items():
-        if not callable(getattr(predictor, "predict", None)):
+        if not (callable(getattr(predictor, "predict", None)) or carries_uncertainty(predictor)):
             raise ConfigError(f"predictor for '{target}' has no predict method")
     if not (predictors and bounds and directions):
         raise ConfigError("inverse design needs predictors, feature bounds and objective directions")
@@ -61,12 +62,12 @@ def _validate(predictors: Mapping[str, Any], bounds: Mapping[str, tuple[float, f
             raise ConfigError(f"directions: '{target}' must be 'max' or 'min', got {direction!r}")
     if set(intervals) - set(predictors):
         raise ConfigError(f"intervals: target '{sorted(set(intervals) - set(predictors))[0]}' has no predictor")
-    needed = {str(c) for obj in [*predictors.values(), domain] for c in getattr(obj, "feature_names_in_", [])}
+    needed = {c for obj in [*predictors.values(), domain] for c in needed_features(obj)}
     if needed - set(bounds):
         raise ConfigError(f"no bounds for feature '{sorted(needed - set(bounds))[0]}' that a model needs")
     if domain is not None:
         check_is_fitted(domain)
-    elif require_in_domain:
+    elif require_in_domain and not has_domain(predictors, domain):
         raise ConfigError("require_in_domain=True needs a fitted domain")
     for name, value, least in (("n_trials", n_trials, 1), ("population_size", population_size, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
@@ -105,7 +106,7 @@ def evaluate_designs(designs: pd.DataFrame, predictors: Mapping[str, Any], rules
                               index=rows.index)
     violations[FINITE_RULE] = np.where(finite, 0.0, 1.0)
     if require_in_domain:
-        excess = rows[DOMAIN_SCORE].to_numpy() - domain.threshold_
+        excess = rows[DOMAIN_SCORE].to_numpy() - domain_threshold(domain)
         violations[DOMAIN_RULE] = np.where(np.isfinite(excess), excess, 1.0)
     return rows, violations
 
@@ -188,9 +189,10 @@ def inverse_design(predictors: Mapping[str, Any], *, bounds: Mapping[str, tuple[
     intervals = dict(intervals or {})
     _validate(predictors, bounds, directions, domain, intervals, require_in_domain, n_trials, population_size)
     rules = parse_rules(constraints)
+    bounded = [t for t in predictors if t in intervals or carries_uncertainty(predictors[t])]
     columns = [*bounds, *(pred_col(t) for t in predictors),
-               *(f"{side}_{t}" for t in intervals for side in ("lo", "hi")),
-               *((DOMAIN_SCORE, IN_DOMAIN) if domain is not None else ())]
+               *(f"{side}_{t}" for t in bounded for side in ("lo", "hi")),
+               *((DOMAIN_SCORE, IN_DOMAIN) if has_domain(predictors, domain) else ())]
     check_rule_columns(rules, columns)
     objectives = list(directions)
 

@@ -14,6 +14,39 @@ from nacarbon.tracking import tags as T
 from nacarbon.screening.optimize_report import markdown_table
 
 
+def interval_note(champions: dict) -> list[str]:
+    """What ``lo_*``/``hi_*`` mean, per champion (each carries its own calibration)."""
+    lines = ["Intervals (`lo_*`, `hi_*`): each champion's own conformal interval, the same one `python -m predict` "
+             "and the served model give: normalized CV+ calibrated over held-out *papers*, so that for a sample "
+             "of a new lab the measured value falls inside it with the stated probability; wider where the "
+             "sample is far from the training data; clipped to the physical range of the target."]
+    for t, c in champions.items():
+        reg = c.predictor.regressor
+        lines.append(f"- `{t}`: {1 - reg.alpha:.0%} interval (difficulty={reg.difficulty}, "
+                     f"{len(reg.fold_models_)} paper-grouped folds), range {c.predictor.bounds}")
+    return lines
+
+
+def domain_note(required: bool) -> str:
+    """What ``domain_score``/``in_domain`` mean in a screen."""
+    return ("`domain_score` is the largest over the champions of each one's domain score: the mean distance "
+            "to its nearest training samples (skewed features log-scaled, then standardized) divided by the "
+            "95 % quantile of the same distance for a new paper's samples to the other papers. <= 1 is in "
+            "domain; candidates outside any champion's domain are " + ("removed." if required else "kept, flagged."))
+
+
+def winners_curse_note(rank_by: str, n_rows: int) -> str:
+    """The selection bias of the top of a screen, stated plainly."""
+    basis = ("the conservative interval bound (lower bound of targets to maximise, upper bound of those to "
+             "minimise; `rank_by=lcb`)" if rank_by == "lcb" else "the point predictions (`rank_by=mean`)")
+    return (f"**Ranked on {basis}. Winner's curse:** an interval's coverage holds for a candidate taken at "
+            f"random, not for the {n_rows} picked as best out of many. Picking the top of a screen picks the "
+            "candidates whose prediction errors happen to be most favourable, so their measured values will on "
+            "average fall short of the predictions (and below the intervals more often than stated). Read these "
+            "rows as candidates to make and measure, not as expected results; ranking on the lower bound "
+            "(`screen.rank_by=lcb`) reduces the bias but does not remove it.")
+
+
 def write_outputs(result, champions: dict, cfg: DictConfig, out_dir: Path, *, ranked: list[str],
                   shown_only: list[str], missing: list[str], skipped_rules: list[str],
                   table: pd.DataFrame) -> list[Path]:
@@ -33,11 +66,8 @@ def write_outputs(result, champions: dict, cfg: DictConfig, out_dir: Path, *, ra
         lines.append(f"- `{t}`: no champion (no model beats the mean baseline, or none promoted): not predicted")
     if skipped_rules:
         lines += ["", f"Rules not applied (their target is not predicted): {', '.join(skipped_rules)}"]
-    lines += ["", f"Intervals: {100 * (1 - float(cfg.screen.interval_alpha)):.0f} % split-conformal from each "
-              "champion's out-of-fold residuals (`lo_*`, `hi_*`). `domain_score`: mean distance to the 5 nearest "
-              "training structures in standardized feature space; candidates beyond the 95th percentile of the "
-              "training rows' own distances are out of domain" + (" and removed." if cfg.screen.require_in_domain
-                                                                   else " (kept, flagged)."),
+    lines += ["", *interval_note(champions), "", "Domain: " + domain_note(cfg.screen.require_in_domain),
+              "", winners_curse_note(str(cfg.screen.get("rank_by", "mean")), len(table)),
               "", f"## Top {len(table)} by weighted score", "", markdown_table(table), "",
               f"Pareto front over {', '.join(ranked)}: {len(result.pareto)} candidates (pareto.csv).", "",
               "Rule failures: " + ", ".join(f"{k} {v:,}" for k, v in result.summary.get("rule_failures", {}).items())]

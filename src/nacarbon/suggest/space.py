@@ -150,15 +150,11 @@ class DistanceSpace:
 def pairwise_distance(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """NaN-aware Euclidean distances between the rows of ``A`` (n, d) and ``B`` (m, d).
 
-    A dimension missing in either row is skipped and the sum rescaled by ``d / d_shared``.
+    A dimension missing in either row is skipped and the sum rescaled by ``d / d_shared``
+    (scikit-learn's ``nan_euclidean_distances``, as the applicability domain uses); two rows
+    sharing no dimension are infinitely far apart.
     """
-    A, B = np.atleast_2d(A), np.atleast_2d(B)
-    d = A.shape[1]
-    mA, mB = np.isfinite(A).astype(float), np.isfinite(B).astype(float)
-    A0, B0 = np.nan_to_num(A), np.nan_to_num(B)
-    # sum over shared dims of (a - b)^2 = a^2 mB + b^2 mA - 2 a b, all masked
-    sq = (A0 ** 2) @ mB.T + mA @ (B0 ** 2).T - 2 * A0 @ B0.T
-    shared = mA @ mB.T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dist = np.sqrt(np.maximum(sq, 0.0) * d / shared)
-    return np.where(shared > 0, dist, np.inf)
+    from sklearn.metrics.pairwise import nan_euclidean_distances
+
+    dist = nan_euclidean_distances(np.atleast_2d(A), np.atleast_2d(B))
+    return np.where(np.isnan(dist), np.inf, dist)

@@ -25,13 +25,16 @@ HIGHER_IS_BETTER = "higher_is_better"
 
 # Values of the KIND tag: which command wrote the run.
 TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE = "train", "promote", "screen", "analyze", "compare"
-SUGGEST = "suggest"
-KINDS = (TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE, SUGGEST)
+PREDICT, SUGGEST = "predict", "suggest"
+KINDS = (TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE, PREDICT, SUGGEST)
 
 # Registry: one registered model per target, the best version aliased champion.
 MODEL_PREFIX = "nacarbon-"
 CHAMPION_ALIAS = "champion"
+# Models a training run logs: the whole predictor (registered) and the bare estimator (explained).
+RUN_MODEL, RUN_ESTIMATOR = "model", "estimator"
 SCREENING_EXPERIMENT = "nacarbon-screening"
+PREDICT_EXPERIMENT = "nacarbon-predict"
 REGISTRY_EXPERIMENT = "nacarbon-registry"
 SUGGEST_EXPERIMENT = "nacarbon-suggest"
 

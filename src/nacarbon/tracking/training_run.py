@@ -40,11 +40,15 @@ def model_requirements() -> list[str]:
 
 
 def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str, float], beats: bool, model,
-                     final_params: dict, final_study=None, run_name: str) -> str:
+                     final_params: dict, final_study=None, run_name: str, predictor=None) -> str:
     """Log everything about one training run; return the run id.
 
     The run carries the tags promotion and screening select on: ``nacarbon.kind=train``,
     ``target``, ``model``, ``cv``, ``features``, ``data_version``, ``beats_baseline``.
+
+    Two models are logged: ``model``, the whole predictor (a pyfunc around ``predictor``, a
+    fitted SamplePredictor: prediction, interval, domain, schema check), which promotion
+    registers; and ``estimator``, the bare scikit-learn ``model`` that SHAP explains.
     """
     tags = {
         T.TARGET: cfg.target.name, T.TARGET_COLUMN: cfg.target.column,
@@ -110,8 +114,17 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
 
             log_study(final_study, tmp / "study")
         signature = infer_signature(design.X, model.predict(design.X))
-        info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=design.X.head(3),
+        info = mlflow.sklearn.log_model(model, name=T.RUN_ESTIMATOR, signature=signature, input_example=design.X.head(3),
                                         serialization_format="cloudpickle", pip_requirements=model_requirements())
+        if predictor is not None:
+            from nacarbon.tracking.pyfunc_model import log_sample_predictor
+
+            reg = predictor.regressor
+            mlflow.log_params({"predictor.alpha": reg.alpha, "predictor.difficulty": reg.difficulty,
+                               "predictor.cv_folds": len(reg.fold_models_),
+                               "predictor.domain_quantile": predictor.domain.quantile})
+            mlflow.log_metric("predictor_domain_threshold", predictor.domain.threshold_)
+            info = log_sample_predictor(predictor, name=T.RUN_MODEL, extra_requirements=model_requirements())
         # MLflow 3 stores the model as a LoggedModel (models:/m-...); registration uses this URI.
         mlflow.set_tag(T.MODEL_URI, info.model_uri)
         return run.info.run_id

@@ -53,6 +53,8 @@ def check_input(frame: pd.DataFrame, features: Sequence[str], source: str = "<in
         raw[C.SAMPLE_ID] = [f"row-{i + 1}" for i in range(len(raw))]
     if C.SOURCE not in raw:
         raw[C.SOURCE] = "user"
+    if C.PAPER_ID not in raw:  # the user's rows are one new paper (a random-effect model sees an unseen group)
+        raw[C.PAPER_ID] = "user"
     if len(raw) == 0:
         raise DataValidationError(source, [{"row": None, "field": None, "value": None, "rule": "no rows"}])
     problems = [{"row": None, "field": f, "value": None, "rule": "required column is missing (a model feature)"}
@@ -107,20 +109,25 @@ class SamplePredictor:
         self.domain = domain if domain is not None else PaperDomain()
         self.n_nearest = n_nearest
 
-    def fit(self, frame: pd.DataFrame, group_column: str = C.SOURCE) -> SamplePredictor:
+    def fit(self, frame: pd.DataFrame, group_column: str = C.PAPER_ID) -> SamplePredictor:
         """Fit model, calibration and domain on the rows of ``frame`` with a measured target.
 
         Parameters
         ----------
         frame : DataFrame
             A validated database table.
-        group_column : str, default="source"
-            The column naming each row's paper (switch to ``paper_id`` once it exists).
+        group_column : str, default="paper_id"
+            The column naming each row's paper (the CV group). A table without ``paper_id``
+            (read with ``read_table``) gets it as the loaders give it.
 
         Returns
         -------
         SamplePredictor
         """
+        if group_column == C.PAPER_ID and C.PAPER_ID not in frame:
+            from nacarbon.data.papers import with_paper_ids
+
+            frame = with_paper_ids(frame, dataset=None, label="<training table>")
         rows = build_features(frame[frame[self.target_column].notna()], self.features).reset_index(drop=True)
         X = rows[self.features].to_numpy(dtype=float)
         groups = rows[group_column].astype(str).to_numpy()
@@ -162,8 +169,32 @@ class SamplePredictor:
             If a row breaks the schema (d002 in Angstrom, negative SSA, text in a number ...).
         """
         typed = check_input(frame, self.features, source)
-        X = build_features(typed, self.features)[self.features].to_numpy(dtype=float)
+        answer = self.predict_features(build_features(typed, self.features))
         out = frame.reset_index(drop=True).copy()
+        for col in answer.columns:
+            out[col] = answer[col].to_numpy()
+        return out
+
+    def predict_features(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The answer for rows that already hold the model's feature columns (no schema check).
+
+        Screening calls this on generated candidates (its own rules judge them); ``predict`` and
+        the served model go through :meth:`predict_frame`, which validates first and then calls
+        this, so all three give the same numbers for the same feature values.
+
+        Parameters
+        ----------
+        rows : DataFrame
+            With every column of ``self.features`` (numeric).
+
+        Returns
+        -------
+        DataFrame
+            ``pred_<t>``, ``lo_<t>``, ``hi_<t>``, ``domain_score``, ``domain_percentile``,
+            ``in_domain`` and the nearest-sample columns, one row per input row (index 0..n-1).
+        """
+        X = rows[self.features].to_numpy(dtype=float)
+        out = pd.DataFrame(index=range(len(X)))
         t = self.target
         out[f"pred_{t}"] = self.regressor.predict(X)
         out[f"lo_{t}"], out[f"hi_{t}"] = self.regressor.predict_interval(X)

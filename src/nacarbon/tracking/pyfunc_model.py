@@ -1,4 +1,4 @@
-"""The registered model is the whole predictor: an MLflow pyfunc around a SamplePredictor.
+"""The registered model is the whole predictor: a pyfunc around a SamplePredictor, logged by training.
 
 Served with ``mlflow models serve -m models:/nacarbon-<target>@champion``, it answers each row
 with the prediction, its interval, the domain score and flag and the nearest training samples,
@@ -41,7 +41,8 @@ class SamplePredictorModel(mlflow.pyfunc.PythonModel):
             raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from err
 
 
-def log_sample_predictor(predictor, *, name: str = "model", registered_model_name: str | None = None):
+def log_sample_predictor(predictor, *, name: str = "model", registered_model_name: str | None = None,
+                         extra_requirements: list[str] | tuple[str, ...] = ()):
     """Log a fitted SamplePredictor as a pyfunc in the active run (and register it if named).
 
     Parameters
@@ -52,11 +53,13 @@ def log_sample_predictor(predictor, *, name: str = "model", registered_model_nam
         The logged model's name in the run.
     registered_model_name : str, optional
         Register a new version under this name (e.g. ``nacarbon-ice``).
+    extra_requirements : sequence of str
+        Further pinned requirements (the estimator's library: xgboost, catboost ...).
 
     Returns
     -------
     mlflow.models.model.ModelInfo
     """
-    reqs = [f"{p}=={version(p)}" for p in _REQUIREMENTS]
+    reqs = sorted({f"{p}=={version(p)}" for p in _REQUIREMENTS} | set(extra_requirements))
     return mlflow.pyfunc.log_model(name=name, python_model=SamplePredictorModel(predictor),
                                    pip_requirements=reqs, registered_model_name=registered_model_name)

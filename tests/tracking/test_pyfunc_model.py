@@ -37,7 +37,7 @@ def test_pyfunc_refuses_bad_rows_in_process(predictor):
     from mlflow.exceptions import MlflowException
     import pandas as pd
 
-    from nacarbon.registry.pyfunc_model import SamplePredictorModel
+    from nacarbon.tracking.pyfunc_model import SamplePredictorModel
 
     model = SamplePredictorModel(predictor)
     out = model.predict(None, pd.DataFrame([GOOD]))
@@ -68,7 +68,7 @@ def test_served_champion_answers_intervals_and_refuses_bad_rows(predictor, tmp_p
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from nacarbon.registry.pyfunc_model import log_sample_predictor
+    from nacarbon.tracking.pyfunc_model import log_sample_predictor
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)

@@ -1,0 +1,266 @@
+"""``python -m predict input=FILE output=OUT.csv``: what the champions expect of a lab's own samples.
+
+Every answer comes from the registered whole predictor of each target (prediction, conformal
+interval over held-out papers, domain, nearest training samples). Rows of FILE that carry a
+measured target are the lab's check of the models (R², RMSE, coverage, width, a parity plot)
+and its reference samples: the lab's offset, shrunk towards zero, is applied to the other rows
+(``lab_calibration=false`` turns that off). Nothing is written unless every step succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from omegaconf import DictConfig, OmegaConf
+
+from nacarbon.errors import ConfigError, DataValidationError, RegistryError
+from nacarbon.paths import project_root
+from nacarbon.tracking import tags as T
+
+if TYPE_CHECKING:  # pandas, MLflow and the model libraries load when the command runs, not for --help
+    import pandas as pd
+
+    from nacarbon.registry.champions import ChampionModel
+
+
+@dataclass
+class TargetCheck:
+    """One target's answer facts: champion, lab check against measured values, lab offset."""
+
+    target: str
+    column: str
+    label: str
+    unit: str
+    champion: "ChampionModel"
+    check: dict = field(default_factory=dict)          # n, r2, rmse, mae, coverage, mean_width
+    offset: dict = field(default_factory=dict)         # offset, sd, n, tau2, sigma2 (when calibrated)
+
+
+@dataclass
+class PredictOutcome:
+    """A finished ``predict``: the table, where it went, and the per-target facts."""
+
+    table: "pd.DataFrame"
+    output: Path
+    summary: Path
+    targets: list[TargetCheck]
+    run_id: str
+
+
+def known_targets() -> list[str]:
+    """Target names with a config in ``conf/target/``."""
+    return sorted(p.stem for p in (project_root() / "conf" / "target").glob("*.yaml"))
+
+
+def target_meta(name: str) -> DictConfig:
+    """A target's config (column, label, unit)."""
+    return OmegaConf.load(project_root() / "conf" / "target" / f"{name}.yaml")
+
+
+def choose_targets(cfg: DictConfig, client) -> dict[str, "ChampionModel"]:
+    """Load the champions to answer with: those asked for (each must exist) or every one there is.
+
+    Raises
+    ------
+    ConfigError
+        On a target name with no config.
+    RegistryError
+        When an asked-for target has no champion, or no target has one.
+    """
+    from nacarbon.registry.champions import load_champion, why_no_champion
+
+    known = known_targets()
+    asked = list(cfg.targets) if cfg.get("targets") else None
+    for t in asked or []:
+        if t not in known:
+            raise ConfigError(f"targets: unknown target {t!r}; allowed {known}")
+    found = {}
+    for t in asked or known:
+        champ = load_champion(client, t)
+        if champ is None and asked:
+            raise RegistryError(f"targets: {t!r} has no champion ({T.model_name(t)}@{T.CHAMPION_ALIAS}); "
+                                f"{why_no_champion(client, t)}")
+        if champ is not None:
+            found[t] = champ
+    if not found:
+        raise RegistryError(f"no target among {known} has a champion in the registry at {cfg.tracking.uri}; "
+                            f"train and promote first (make run, or python -m train + python -m promote)")
+    return found
+
+
+def check_paths(cfg: DictConfig) -> tuple[Path, Path]:
+    """The input file and the output CSV, checked before any work."""
+    if not cfg.get("input"):
+        raise ConfigError("input=FILE is required (a CSV of your samples with the column names of data/)")
+    if not cfg.get("output"):
+        raise ConfigError("output=OUT.csv is required")
+    src, out = Path(str(cfg.input)), Path(str(cfg.output))
+    if out.suffix.lower() != ".csv":
+        raise ConfigError(f"output={out}: must end in .csv")
+    if out.resolve() == src.resolve():
+        raise ConfigError(f"output={out} is the input file; choose another name")
+    return src, out
+
+
+def run(cfg: DictConfig) -> PredictOutcome:
+    """Predict for the samples of ``cfg.input`` with every champion and write ``cfg.output``.
+
+    Returns
+    -------
+    PredictOutcome
+
+    Raises
+    ------
+    DataValidationError
+        Empty file, missing feature column, text in a number, a value in the wrong unit, an
+        unknown class or electrolyte (one message naming file, row, field and rule).
+    ConfigError, RegistryError
+        Bad paths or targets; a requested target without a champion.
+    """
+    from nacarbon.data.io import read_raw
+    from nacarbon.tracking.store import connect
+    from nacarbon.uncertainty.answer import (answer_frame, calibrate_to_lab, check_against_measured, column_order,
+                                             lab_variances, measured_values)
+
+    src, out_path = check_paths(cfg)
+    frame = read_raw(src, label=str(src))
+    if frame.empty:
+        raise DataValidationError(str(src), [{"row": None, "field": None, "value": None,
+                                              "rule": "no rows (a header and at least one sample are needed)"}])
+    client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
+    champions = choose_targets(cfg, client)
+    table = answer_frame(frame, {t: c.predictor for t, c in champions.items()}, source=str(src))
+    checks = []
+    for t, champ in champions.items():
+        meta = target_meta(t)
+        check = TargetCheck(t, champ.target_column or str(meta.column), str(meta.label), str(meta.unit), champ)
+        measured = measured_values(frame.reset_index(drop=True), check.column)
+        check.check = check_against_measured(table, t, measured)
+        if cfg.lab_calibration and measured.notna().any():
+            tau2, sigma2 = lab_variances(champ.oof)
+            table = calibrate_to_lab(table, t, measured, tau2=tau2, sigma2=sigma2, bounds=champ.predictor.bounds)
+            check.offset = {"offset": float(table[f"lab_offset_{t}"].iloc[0]),
+                            "sd": float(table[f"lab_offset_sd_{t}"].iloc[0]),
+                            "n": int(table[f"lab_offset_n_{t}"].iloc[0]), "tau2": tau2, "sigma2": sigma2}
+        checks.append(check)
+    table = table[column_order(table, list(frame.columns), list(champions))]
+    return _write(cfg, src, out_path, frame, table, checks)
+
+
+def _write(cfg: DictConfig, src: Path, out_path: Path, frame: "pd.DataFrame", table: "pd.DataFrame",
+           checks: list[TargetCheck]) -> PredictOutcome:
+    """Write the CSV and summary (each via a temporary file, renamed into place) and the MLflow run."""
+    from nacarbon.plots.intervals import parity_with_intervals
+    from nacarbon.tracking.runs import record_run
+    from nacarbon.uncertainty.answer import measured_values
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    summary_path = out_path.with_suffix(".md")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        plots = []
+        for c in checks:
+            if c.check.get("n", 0) >= 1:
+                measured = measured_values(frame.reset_index(drop=True), c.column)
+                have = measured.notna().to_numpy()
+                cols = [f"{s}_{c.target}_uncalibrated" if f"{s}_{c.target}_uncalibrated" in table else f"{s}_{c.target}"
+                        for s in ("pred", "lo", "hi")]
+                plots.append(parity_with_intervals(measured[have], *(table.loc[have, col] for col in cols),
+                                                   path=tmp / f"parity_{c.target}.png", label=c.label, unit=c.unit,
+                                                   metrics=c.check))
+        csv_tmp, md_tmp = tmp / "out.csv", tmp / "out.md"
+        table.to_csv(csv_tmp, index=False)
+        md_tmp.write_text(summary_markdown(src, out_path, table, checks, lab_calibration=bool(cfg.lab_calibration)))
+        metrics = {f"{k}_{c.target}": v for c in checks for k, v in c.check.items()}
+        metrics |= {f"lab_offset_{c.target}": c.offset["offset"] for c in checks if c.offset}
+        metrics |= {f"in_domain_share_{c.target}": float(table[f"in_domain_{c.target}"].mean()) for c in checks}
+        metrics["n_rows"] = float(len(table))
+        tags = {f"model_version.{c.target}": f"{T.model_name(c.target)}/{c.champion.version}" for c in checks}
+        tags |= {f"model_run.{c.target}": c.champion.run_id for c in checks}
+        description = (f"predict for {len(table)} samples of {src.name} with "
+                       + ", ".join(f"{T.model_name(c.target)} v{c.champion.version}" for c in checks)
+                       + ("; lab offset from measured rows applied" if any(c.offset for c in checks) else ""))
+        run_id = record_run(T.PREDICT_EXPERIMENT, T.PREDICT, description, uri=cfg.tracking.uri,
+                            artifact_root=cfg.tracking.artifact_root, run_name=f"predict-{src.stem}", tags=tags,
+                            params={"input": str(src), "output": str(out_path),
+                                    "lab_calibration": bool(cfg.lab_calibration),
+                                    "targets": ",".join(c.target for c in checks)},
+                            metrics={k: v for k, v in metrics.items() if v == v},
+                            files=[(csv_tmp, "data"), (md_tmp, None), *((p, "plots") for p in plots)])
+        for made, final in ((csv_tmp, out_path), (md_tmp, summary_path)):
+            _place(made, final)
+    return PredictOutcome(table, out_path, summary_path, checks, run_id)
+
+
+def _place(made: Path, final: Path) -> None:
+    """Copy ``made`` next to ``final`` and rename it into place, so ``final`` is never half-written."""
+    part = final.with_name(f".{final.name}.part")
+    shutil.copyfile(made, part)
+    os.replace(part, final)
+
+
+def _fmt(v: float, digits: int = 3) -> str:
+    return "–" if v != v else f"{v:.{digits}g}"
+
+
+def summary_markdown(src: Path, out_path: Path, table: "pd.DataFrame", checks: list[TargetCheck], *,
+                     lab_calibration: bool) -> str:
+    """The Markdown written next to the output: models, what the columns mean, lab check and offset."""
+    from nacarbon.screening.optimize_report import markdown_table
+
+    lines = [f"# Predictions for `{src.name}` ({len(table)} samples) -> `{out_path.name}`", "", "## Models", ""]
+    for c in checks:
+        tags = c.champion.tags
+        lines.append(f"- `{c.target}` ({c.label}, {c.unit}): {T.model_name(c.target)} v{c.champion.version} "
+                     f"({tags.get('model', '?')}, data version {tags.get('data_version', '?')}, "
+                     f"run {c.champion.run_id}); {int(table[f'in_domain_{c.target}'].sum())} of {len(table)} "
+                     f"samples in its domain")
+    lines += ["", "## What the columns mean", ""]
+    for c in checks:
+        lines.append(f"- `{c.target}`: {c.champion.predictor.describe()} Per target the columns are suffixed "
+                     f"`_{c.target}`; `nearest<i>_{c.target}_sample_id/paper_id/distance` are the closest "
+                     f"training samples in that space.")
+    lines += ["- `in_domain`: the sample is inside every target's domain.", ""]
+    measured = [c for c in checks if c.check.get("n", 0) >= 1]
+    if measured:
+        lines += ["## Check against your measured values", "",
+                  "The models' own answers (before any lab offset) on the rows where the file holds a measured "
+                  "value; parity plots with the intervals are in the MLflow run (plots/).", "",
+                  "| target | n | R² | RMSE | MAE | interval coverage | mean width |", "|---|---|---|---|---|---|---|"]
+        for c in measured:
+            k = c.check
+            lines.append(f"| {c.target} | {int(k['n'])} | {_fmt(k['r2'])} | {_fmt(k['rmse'])} | {_fmt(k['mae'])} | "
+                         f"{_fmt(k['coverage'], 2)} | {_fmt(k['mean_width'])} |")
+        lines.append("")
+    lines += ["## Lab calibration", ""]
+    if not lab_calibration:
+        lines.append("Off (`lab_calibration=false`): every prediction is the model's own.")
+    elif not any(c.offset for c in checks):
+        lines.append("No row holds a measured target, so no lab offset was estimated: every prediction is the "
+                     "model's own. Add a few samples you measured (with their target values) to calibrate.")
+    else:
+        lines += ["The file is treated as one lab. About 70 % of the models' error on a new paper is a per-paper "
+                  "offset, so the rows with a measured value serve as the lab's references: their mean residual, "
+                  "shrunk towards 0 by n / (n + σ²/τ²) (τ², σ²: between- and within-paper variance of the "
+                  "champion's out-of-fold residuals), is added to **every** row's prediction and interval "
+                  "(`pred/lo/hi_<t>`; the model's own answer is kept as `*_uncalibrated`; `reference_<t>` marks "
+                  "the references). Interval widths are kept: the conformal width already allows for an "
+                  "unknown lab's offset. Turn it off with `lab_calibration=false`.", "",
+                  "| target | references | offset added | offset sd | τ² | σ² |", "|---|---|---|---|---|---|"]
+        for c in checks:
+            if c.offset:
+                o = c.offset
+                lines.append(f"| {c.target} | {o['n']} | {o['offset']:+.3g} | {o['sd']:.3g} | {o['tau2']:.3g} | "
+                             f"{o['sigma2']:.3g} |")
+        lines += ["", "Targets without measured rows are not shifted."]
+    show = [c for c in table.columns if c in ("sample_id",)]
+    for c in checks:
+        show += [f"pred_{c.target}", f"lo_{c.target}", f"hi_{c.target}", f"domain_score_{c.target}"]
+    lines += ["", "## Predictions (first 20 rows" + (", after the lab offset)" if any(c.offset for c in checks) else ")"),
+              "", markdown_table(table[show].head(20).round(3)), ""]
+    return "\n".join(lines)

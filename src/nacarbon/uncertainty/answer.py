@@ -1,0 +1,158 @@
+"""One answer for a user's samples from several targets' predictors: predictions, intervals,
+domain and nearest samples side by side; a check against the values the lab measured; and the
+lab's offset, estimated from those measured rows and applied to the others."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from nacarbon.data import columns as C
+from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
+from nacarbon.uncertainty.predictor import SamplePredictor, build_features, check_input
+
+# Per-target columns that SamplePredictor names without the target (one target per served model).
+_SHARED = ("domain_score", "domain_percentile", "in_domain")
+
+
+def answer_frame(frame: pd.DataFrame, predictors: Mapping[str, SamplePredictor],
+                 source: str = "<input>") -> pd.DataFrame:
+    """Validate ``frame`` once for every predictor's features, then answer each target.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The user's rows, read as text (extra columns are kept).
+    predictors : mapping
+        Target -> fitted SamplePredictor.
+    source : str
+        File name for error messages.
+
+    Returns
+    -------
+    DataFrame
+        The input columns, then per target ``pred_<t>``, ``lo_<t>``, ``hi_<t>``,
+        ``domain_score_<t>``, ``domain_percentile_<t>``, ``in_domain_<t>`` and
+        ``nearest<i>_<t>_{sample_id,paper_id,distance}``; last ``in_domain`` (inside every
+        target's domain).
+
+    Raises
+    ------
+    DataValidationError
+        One message for every broken row, field and missing feature column of the file.
+    """
+    features = list(dict.fromkeys(f for p in predictors.values() for f in p.features))
+    typed = check_input(frame, features, source)
+    out = frame.reset_index(drop=True).copy()
+    flags = []
+    for target, predictor in predictors.items():
+        answer = predictor.predict_features(build_features(typed, predictor.features))
+        renamed = {}
+        for col in answer.columns:
+            if col in _SHARED:
+                renamed[col] = f"{col}_{target}"
+            elif col.startswith("nearest"):
+                head, _, rest = col.partition("_")
+                renamed[col] = f"{head}_{target}_{rest}"
+        answer = answer.rename(columns=renamed)
+        for col in answer.columns:
+            out[col] = answer[col].to_numpy()
+        flags.append(answer[f"in_domain_{target}"].to_numpy(dtype=bool))
+    out["in_domain"] = np.logical_and.reduce(flags)
+    return out
+
+
+def measured_values(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The measured target values a user's file holds (NaN where none); all NaN without the column."""
+    if column not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return pd.to_numeric(frame[column], errors="coerce").astype(float)
+
+
+def check_against_measured(out: pd.DataFrame, target: str, measured: pd.Series) -> dict[str, float]:
+    """R², RMSE, interval coverage and mean width of one target on the rows with a measured value.
+
+    Parameters
+    ----------
+    out : DataFrame
+        With ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` (the model's own answer, before any lab offset).
+    target : str
+    measured : Series
+        Measured values aligned with ``out`` (NaN: not measured).
+
+    Returns
+    -------
+    dict
+        ``n``, ``r2`` (NaN below two rows or with constant measurements), ``rmse``, ``mae``,
+        ``coverage``, ``mean_width``.
+    """
+    have = measured.notna().to_numpy()
+    y = measured.to_numpy(dtype=float)[have]
+    pred, lo, hi = (out[f"{s}_{target}"].to_numpy(dtype=float)[have] for s in ("pred", "lo", "hi"))
+    n = int(have.sum())
+    if n == 0:
+        return {"n": 0.0}
+    resid = y - pred
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float((resid ** 2).sum()) / ss_tot if n >= 2 and ss_tot > 0 else float("nan")
+    return {"n": float(n), "r2": r2, "rmse": float(np.sqrt(np.mean(resid ** 2))), "mae": float(np.mean(np.abs(resid))),
+            "coverage": float(np.mean((lo <= y) & (y <= hi))), "mean_width": float(np.mean(hi - lo))}
+
+
+def lab_variances(oof: pd.DataFrame) -> tuple[float, float]:
+    """Between-paper (tau2) and within-paper (sigma2) variance of a champion's out-of-fold residuals.
+
+    Parameters
+    ----------
+    oof : DataFrame
+        The champion run's out-of-fold predictions (``y_true``, ``y_pred``, ``paper_id``), one repeat.
+    """
+    group = oof[C.PAPER_ID] if C.PAPER_ID in oof else oof["group"]
+    return variance_components(oof["y_true"] - oof["y_pred"], group.astype(str))
+
+
+def calibrate_to_lab(out: pd.DataFrame, target: str, measured: pd.Series, *, tau2: float, sigma2: float,
+                     bounds: tuple[float, float]) -> pd.DataFrame:
+    """Treat the file as one lab: shift every row by the offset its measured rows reveal.
+
+    Parameters
+    ----------
+    out : DataFrame
+        :func:`answer_frame`'s result.
+    target : str
+    measured : Series
+        Measured values (the lab's reference rows are those not NaN).
+    tau2, sigma2 : float
+        From :func:`lab_variances`.
+    bounds : tuple of float
+        Physical range.
+
+    Returns
+    -------
+    DataFrame
+        ``out`` with ``pred/lo/hi_<t>`` shifted (originals as ``*_uncalibrated``),
+        ``reference_<t>`` (the row's measured value was used), ``lab_offset_<t>``,
+        ``lab_offset_sd_<t>`` and ``lab_offset_n_<t>``. Interval widths are kept: the
+        conformal width already holds an unknown lab's offset (see ``apply_lab_offset``).
+    """
+    work = out.copy()
+    work["_measured"] = measured.to_numpy(dtype=float)
+    done = apply_lab_offset(work, target, "_measured", tau2=tau2, sigma2=sigma2, bounds=bounds, width="keep")
+    done[f"reference_{target}"] = np.isfinite(work["_measured"].to_numpy())
+    done = done.rename(columns={"lab_offset_n": f"lab_offset_n_{target}"}).drop(columns="_measured")
+    return done
+
+
+def column_order(out: pd.DataFrame, inputs: Sequence[str], targets: Sequence[str]) -> list[str]:
+    """Input columns first, then each target's block (prediction, interval, domain, neighbours, offset)."""
+    cols = [c for c in inputs if c in out]
+    owner: dict[str, str] = {}
+    for t in sorted(targets, key=len, reverse=True):  # "plateau_capacity" before "plateau"
+        for c in out.columns:
+            if c not in cols and c not in owner and (c.endswith(f"_{t}") or f"_{t}_" in c):
+                owner[c] = t
+    for t in targets:
+        cols += [c for c in out.columns if owner.get(c) == t]
+    return cols + [c for c in out.columns if c not in cols]
