@@ -88,7 +88,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("n", int, _ge(1), "a batch size, an integer >= 1"),
     Setting("kappa", float, _ge(0), "a number >= 0"),
     Setting("xi", float, allowed="a number"),
-    Setting("interval_alpha", float, _open_unit, "a miscoverage in (0, 1), e.g. 0.1"),
     Setting("min_distance", float, _ge(0), "a distance >= 0 (standardized units)"),
     Setting("max_per_group", int, _ge(1), "an integer >= 1, or null", nullable=True),
     Setting("n_nearest", int, _ge(1), "an integer >= 1"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,55 +122,58 @@ def build_pool(cfg: DictConfig, rules: list[dict]) -> pd.DataFrame:
     return pool
 
 
-def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFrame, *, alpha: float,
-                         domain: Mapping) -> pd.DataFrame:
-    """The glue between champions and the suggest library: predictions, intervals, domain.
+def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFrame) -> pd.DataFrame:
+    """The glue between champions and the suggest library: each champion's whole predictor.
 
     Parameters
     ----------
     champions : mapping target -> ChampionModel
-        From :func:`nacarbon.registry.champions.load_champion`.
+        From :func:`nacarbon.registry.champions.load_champion`; each carries its
+        :class:`~nacarbon.uncertainty.predictor.SamplePredictor`.
     pool : pandas.DataFrame
         Candidates with database column names (``electrolyte`` as text, ``material_class``).
-    alpha : float
-        Miscoverage of the split-conformal intervals from each champion's out-of-fold residuals.
-    domain : mapping
-        :class:`~nacarbon.screening.domain.ApplicabilityDomain` settings (``screen.domain``).
 
     Returns
     -------
     pandas.DataFrame
-        Aligned with ``pool``: ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target, ``domain_score``
-        (k-NN distance over the features every champion reads, over the domain's threshold: 1 is
-        its edge) and ``in_domain``.
+        Aligned with ``pool``: ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target (the predictor's own
+        interval, as ``python -m predict`` and the screen give), ``domain_score`` (the largest of the
+        predictors' scores, 1 = a domain's edge) and ``in_domain`` (inside every predictor's domain).
+
+    Raises
+    ------
+    ConfigError
+        If a predictor reads a column the pool does not set.
     """
+    import numpy as np
     import pandas as pd
 
-    from nacarbon.data.design import add_derived
-    from nacarbon.screening.domain import ApplicabilityDomain
-    from nacarbon.screening.intervals import ConformalInterval
+    from nacarbon.uncertainty.predictor import build_features
 
-    names = {t: [str(f) for f in getattr(c.model, "feature_names_in_", [])] for t, c in champions.items()}
-    rows = add_derived(pool, sorted({f for fs in names.values() for f in fs}))
-    out = pd.DataFrame(index=pool.index)
+    out, scores = pd.DataFrame(index=pool.index), []
     for t, c in champions.items():
-        missing = [f for f in names[t] if f not in rows]
+        predictor = c.predictor
+        rows = build_features(pool, predictor.features)
+        missing = [f for f in predictor.features if f not in rows]
         if missing:
             raise ConfigError(f"champion of '{t}' (v{c.version}) reads {missing}, which the candidate pool does not "
                               f"set; add them to process (e.g. process.{missing[0]}=[...]) or screen.grid")
-        pred = c.model.predict(rows[names[t]])
-        out[f"pred_{t}"] = pred
-        interval = ConformalInterval(alpha=alpha).fit(c.oof["y_true"], c.oof["y_pred"])
-        out[f"lo_{t}"], out[f"hi_{t}"] = interval.interval(pred)
-    # the domain spans the features every champion reads and was trained on, as the screen's does
-    axes = [f for f in next(iter(names.values())) if all(f in fs and f in c.training for fs, c in
-                                                          zip(names.values(), champions.values()))]
-    train_X = pd.concat([c.training[axes] for c in champions.values()]).drop_duplicates()
-    ad = ApplicabilityDomain(**dict(domain)).fit(train_X)
-    # in units of the threshold, so 1 is the domain's edge whatever the scaling
-    out["domain_score"] = ad.score(rows[axes]) / ad.threshold_
+        answer = predictor.predict_features(rows)
+        for side in ("pred", "lo", "hi"):
+            out[f"{side}_{t}"] = answer[f"{side}_{predictor.target}"].to_numpy(dtype=float)
+        scores.append(answer["domain_score"].to_numpy(dtype=float))
+    out["domain_score"] = np.max(scores, axis=0)
     out["in_domain"] = out["domain_score"].to_numpy() <= 1.0
     return out
+
+
+def interval_alpha(champions: Mapping[str, ChampionModel]) -> float:
+    """The champions' common interval miscoverage (a sigma is read from each interval with it)."""
+    alphas = {t: float(c.predictor.regressor.alpha) for t, c in champions.items()}
+    if len(set(alphas.values())) > 1:
+        raise ConfigError(f"the champions' intervals have different miscoverage {alphas}; retrain them with one "
+                          f"predictor.alpha so their uncertainties can be weighed together")
+    return next(iter(alphas.values()))
 
 
 def known_materials(champions: Mapping[str, ChampionModel]) -> pd.DataFrame:
@@ -211,14 +214,13 @@ def run(cfg: DictConfig) -> SuggestOutcome:
     sc = SuggestConfig(n=int(cfg.n), method=str(cfg.acquisition), kappa=float(cfg.kappa), xi=float(cfg.xi),
                        combine=str(cfg.combine), min_distance=float(cfg.min_distance),
                        max_per_group=None if cfg.max_per_group is None else int(cfg.max_per_group),
-                       group_column=cfg.group_column, interval_alpha=float(cfg.interval_alpha),
-                       space=list(cfg.space), n_nearest=int(cfg.n_nearest))
+                       group_column=cfg.group_column, space=list(cfg.space), n_nearest=int(cfg.n_nearest))
     pool_rules, pred_rules = split_rules(cfg)
     pool = build_pool(cfg, pool_rules)  # unknown electrolyte, bad grid, rules leaving nothing: before any load
     champions = load_needed(cfg, [s["target"] for s in specs])
     objectives = make_objectives(specs, champions)
-    frame = champion_predictions(champions, pool, alpha=sc.interval_alpha,
-                                 domain=OmegaConf.to_container(cfg.screen.domain, resolve=True))
+    sc = replace(sc, interval_alpha=interval_alpha(champions))
+    frame = champion_predictions(champions, pool)
     n_pool = len(pool)
     # rules on predictions apply where their targets are predicted (as in the screen)
     active = [{k: v for k, v in r.items() if k != "target"} for r in pred_rules
@@ -239,7 +241,7 @@ def run(cfg: DictConfig) -> SuggestOutcome:
     known = known_materials(champions)
     picks = suggest_batch(pool, predict, objectives, known, sc, domain=domain)
     return _write(cfg, picks, objectives, champions, known, n_pool=n_pool, n_eligible=len(pool),
-                  n_in_domain=n_in_domain)
+                  n_in_domain=n_in_domain, alpha=sc.interval_alpha)
 
 
 def _pred_names(expr: str) -> list[str]:
@@ -264,7 +266,8 @@ def _callables(frame: pd.DataFrame, targets: list[str], require: bool) -> tuple[
 
 
 def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Mapping[str, ChampionModel],
-           known: pd.DataFrame, *, n_pool: int, n_eligible: int, n_in_domain: int) -> SuggestOutcome:
+           known: pd.DataFrame, *, n_pool: int, n_eligible: int, n_in_domain: int,
+           alpha: float) -> SuggestOutcome:
     """Template, summary, MLflow run."""
     from nacarbon.suggest.report import summary_markdown
     from nacarbon.suggest.template import table_header, write_template
@@ -287,7 +290,8 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
               f"predictions, {n_in_domain:,} of these in the applicability domain"
               f"{'' if cfg.require_in_domain else ' (not enforced: require_in_domain=false)'}.",
               f"Acquisition: {cfg.acquisition} (kappa {cfg.kappa}, xi {cfg.xi}) on {cfg.combine} objectives, "
-              f"{1 - float(cfg.interval_alpha):.0%} conformal intervals; no two picks closer than "
+              f"each champion's {1 - alpha:.0%} interval (paper-grouped CV+, as `predict` and `screen` give); "
+              f"no two picks closer than "
               f"{cfg.min_distance} (standardized).",
               f"Template: `{out.name}` — fill in `source` and the measured columns, then "
               f"`python -m nacarbon.db add {out.name}`; the next `make run` retrains on it.", ""]
@@ -305,7 +309,7 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
                    f"{', '.join(o.target for o in objectives)} with " +
                    ", ".join(f"{T.model_name(t)} v{c.version}" for t, c in champions.items()) + ".")
     params = {"n": int(cfg.n), "acquisition": str(cfg.acquisition), "kappa": cfg.kappa, "xi": cfg.xi,
-              "combine": str(cfg.combine), "min_distance": cfg.min_distance, "interval_alpha": cfg.interval_alpha,
+              "combine": str(cfg.combine), "min_distance": cfg.min_distance, "interval_alpha": alpha,
               "objectives": json.dumps([o.__dict__ for o in objectives]),
               "process": json.dumps(OmegaConf.to_container(cfg.process, resolve=True)),
               "grid": cfg.screen.name, "require_in_domain": cfg.require_in_domain}
