@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 SRC = ROOT / "src" / "nacarbon"
 MLFLOW_DOORS = {"tracking", "registry"}
 LIBRARY = {"data", "evaluation", "models", "screening", "analysis", "processing", "comparison", "plots",
-           "uncertainty"}
+           "uncertainty", "suggest"}
 LEAF_MAY_IMPORT = {"evaluation": {"errors"}}
 
 
@@ -106,7 +106,7 @@ def test_the_source_tree_keeps_the_rules():
 
 def test_commands_hold_the_verbs():
     verbs = {p.stem for p in (SRC / "commands").glob("*.py")}
-    assert {"train", "promote", "screen", "analyze", "compare", "pipeline", "db"} <= verbs
+    assert {"train", "promote", "screen", "analyze", "compare", "pipeline", "db", "suggest"} <= verbs
 
 
 @pytest.mark.parametrize("module, code, expected", [

@@ -12,7 +12,7 @@ from tests.conftest import compose_config
 @pytest.mark.parametrize("name, overrides", [
     ("train", []), ("train", ["search=optuna"]), ("train", ["search=thorough", "cv=kfold"]),
     ("train", ["cv=holdout"]), ("promote", []), ("screening", []), ("screening", ["screen=optimize"]),
-    ("analyze", []), ("compare", []), ("pipeline", [])])
+    ("analyze", []), ("compare", []), ("pipeline", []), ("suggest", [])])
 def test_shipped_configs_pass(name, overrides):
     validate_settings(compose_config(name, overrides))
 
@@ -39,6 +39,10 @@ def test_shipped_configs_pass(name, overrides):
     ("analyze", "shap.top_k=0", "shap.top_k=0"),
     ("compare", "alpha=nan", "alpha=nan"),
     ("pipeline", "n_jobs=0", "n_jobs=0"),
+    ("suggest", "n=0", "n=0"),
+    ("suggest", "n=eight", "n='eight'"),
+    ("suggest", "min_distance=-1", "min_distance=-1"),
+    ("suggest", "kappa=-0.5", "kappa=-0.5"),
 ])
 def test_nonsense_is_refused_naming_key_value_and_allowed(name, override, key):
     overrides = ["search=optuna", override] if override.startswith("search.") else [override]

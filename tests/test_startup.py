@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import ROOT
 
 HEAVY = ("mlflow", "shap", "xgboost", "catboost", "lightgbm", "optuna", "sklearn", "scipy.stats")
-SHIMS = ("train", "promote", "screen", "analyze", "compare", "predict")
+SHIMS = ("train", "promote", "screen", "analyze", "compare", "predict", "suggest")
 
 
 @pytest.mark.parametrize("shim", SHIMS)

@@ -4,7 +4,7 @@ Hydra composes whatever the command line says (``cv.n_splits=abc`` is a string, 
 too); before a command acts on the composed config, :func:`validate_settings` checks each
 scalar it knows against one table of rules and raises one :class:`ConfigError` naming the key,
 the value and what is allowed. Keys a command's config does not carry are skipped, so one
-table serves train, promote, screen, analyze, compare and pipeline. Library classes keep their
+table serves train, promote, screen, analyze, compare, pipeline and suggest. Library classes keep their
 own argument checks for callers outside Hydra; this table is what the command line meets first.
 """
 
@@ -84,6 +84,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("map.grid", int, _ge(2), "an integer >= 2"),
     Setting("map.min_rows", int, _ge(3), "an integer >= 3"),
     Setting("n_jobs", int, _ge(1), "an integer >= 1"),
+    # python -m suggest
+    Setting("n", int, _ge(1), "a batch size, an integer >= 1"),
+    Setting("kappa", float, _ge(0), "a number >= 0"),
+    Setting("xi", float, allowed="a number"),
+    Setting("min_distance", float, _ge(0), "a distance >= 0 (standardized units)"),
+    Setting("max_per_group", int, _ge(1), "an integer >= 1, or null", nullable=True),
+    Setting("n_nearest", int, _ge(1), "an integer >= 1"),
+    Setting("require_in_domain", bool, allowed="true or false"),
 )
 
 

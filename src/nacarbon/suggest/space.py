@@ -9,6 +9,7 @@ current) are log-scaled first, so that "close" means close in the way the models
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -134,7 +135,8 @@ class DistanceSpace:
     def fit(self, frame: pd.DataFrame) -> DistanceSpace:
         """Learn each column's centre and scale from ``frame`` (the known materials)."""
         X = self._raw(frame)
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # a column the known rows never carry is centred at 0, scale 1
+            warnings.simplefilter("ignore", RuntimeWarning)
             self.center_ = np.nan_to_num(np.nanmean(X, axis=0))
             scale = np.nanstd(X, axis=0)
         self.scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)

@@ -17,6 +17,8 @@ _EXPERIMENTS = {
                             "(python -m screen): ranked tables, Pareto fronts and heatmaps.",
     T.REGISTRY_EXPERIMENT: "Promotion decisions (python -m promote): which run became nacarbon-<target>@champion "
                            "and why.",
+    T.SUGGEST_EXPERIMENT: "Suggested batches of experiments (python -m suggest): the fill-in template, "
+                          "the picks with their predictions and intervals, and the champion versions used.",
 }
 
 

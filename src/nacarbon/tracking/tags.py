@@ -25,8 +25,8 @@ HIGHER_IS_BETTER = "higher_is_better"
 
 # Values of the KIND tag: which command wrote the run.
 TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE = "train", "promote", "screen", "analyze", "compare"
-PREDICT = "predict"
-KINDS = (TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE, PREDICT)
+PREDICT, SUGGEST = "predict", "suggest"
+KINDS = (TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE, PREDICT, SUGGEST)
 
 # Registry: one registered model per target, the best version aliased champion.
 MODEL_PREFIX = "nacarbon-"
@@ -36,6 +36,7 @@ RUN_MODEL, RUN_ESTIMATOR = "model", "estimator"
 SCREENING_EXPERIMENT = "nacarbon-screening"
 PREDICT_EXPERIMENT = "nacarbon-predict"
 REGISTRY_EXPERIMENT = "nacarbon-registry"
+SUGGEST_EXPERIMENT = "nacarbon-suggest"
 
 
 def model_name(target: str) -> str:

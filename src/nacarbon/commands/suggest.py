@@ -1,0 +1,326 @@
+"""``python -m suggest``: the next batch of experiments, from the registry's champions.
+
+Builds the candidate pool over what a lab controls (structure grid x heat-treatment temperature,
+electrolyte, test current) inside the physical rules, predicts it with the champions (point,
+conformal interval, applicability domain), ranks it by the acquisition, picks a diverse batch
+and writes the fill-in template ``python -m nacarbon.db add`` accepts, a Markdown summary, and
+one MLflow run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from omegaconf import DictConfig, OmegaConf
+
+from nacarbon.errors import ConfigError, NacarbonError
+from nacarbon.tracking import tags as T
+
+if TYPE_CHECKING:  # MLflow and the model libraries load when the command runs, not for --help
+    import pandas as pd
+
+    from nacarbon.registry.champions import ChampionModel
+    from nacarbon.suggest.acquisition import Objective
+
+
+@dataclass
+class SuggestOutcome:
+    """A finished suggestion: the picks, the files written and the MLflow run."""
+
+    picks: pd.DataFrame
+    sample_ids: list[str]
+    template: Path
+    summary: Path
+    run_id: str
+    n_pool: int
+    n_eligible: int
+    champions: dict[str, ChampionModel]
+
+
+def parse_objectives(raw: object) -> list[dict]:
+    """``cfg.objectives`` as a list of ``{target, weight, goal, low, high}`` dicts (goal may be None).
+
+    An item is a target name or a mapping; anything else is a ConfigError.
+    """
+    items = OmegaConf.to_container(raw, resolve=True) if OmegaConf.is_config(raw) else raw
+    if isinstance(items, (str, dict)):
+        items = [items]
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"objectives={items!r}: give at least one target, e.g. objectives=[ice]")
+    out = []
+    for item in items:
+        spec = {"target": item} if isinstance(item, str) else item
+        if not isinstance(spec, dict) or not isinstance(spec.get("target"), str):
+            raise ConfigError(f"objectives: {item!r} is neither a target name nor {{target: ..., weight: ...}}")
+        unknown = set(spec) - {"target", "weight", "goal", "low", "high"}
+        if unknown:
+            raise ConfigError(f"objectives: '{spec['target']}' has unknown keys {sorted(unknown)}; "
+                              f"allowed: target, weight, goal, low, high")
+        out.append(spec)
+    return out
+
+
+def load_needed(cfg: DictConfig, targets: list[str]) -> dict[str, ChampionModel]:
+    """The champion of each objective's target, through the registry's one loader.
+
+    Raises
+    ------
+    ConfigError
+        Naming a target without a champion and how to get one.
+    """
+    from nacarbon.registry.champions import load_champion, why_no_champion
+    from nacarbon.tracking.store import connect
+
+    client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
+    champions = {}
+    for t in dict.fromkeys(targets):
+        champion = load_champion(client, t)
+        if champion is None:
+            raise ConfigError(f"objective on target '{t}', which has no champion in the registry at "
+                              f"{cfg.tracking.uri}: {why_no_champion(client, t)} "
+                              f"(e.g. python -m train target={t} dataset=literature features=rich, then "
+                              f"python -m promote target={t} dataset=literature features=rich)")
+        champions[t] = champion
+    return champions
+
+
+def make_objectives(specs: list[dict], champions: Mapping[str, ChampionModel]) -> list[Objective]:
+    """Objectives with each missing goal taken from the champion's ``higher_is_better``."""
+    from nacarbon.suggest.acquisition import Objective
+
+    return [Objective(target=s["target"], weight=float(s.get("weight", 1.0)),
+                      goal=s.get("goal") or ("max" if champions[s["target"]].higher_is_better else "min"),
+                      low=s.get("low"), high=s.get("high")) for s in specs]
+
+
+def split_rules(cfg: DictConfig) -> tuple[list[dict], list[dict]]:
+    """The screen's physical rules plus ``constraints``: those on pool columns, those on predictions."""
+    raw = [*OmegaConf.to_container(cfg.screen.constraints, resolve=True),
+           *OmegaConf.to_container(cfg.constraints, resolve=True)]
+    on_pool, on_predictions = [], []
+    for rule in raw:
+        if not isinstance(rule, dict) or "name" not in rule or "expr" not in rule:
+            raise ConfigError(f"constraints: {rule!r} must be {{name: ..., expr: ...}} (target: <t> for a rule "
+                              f"on pred_<t>)")
+        (on_predictions if rule.get("target") or "pred_" in str(rule["expr"]) else on_pool).append(rule)
+    return on_pool, on_predictions
+
+
+def build_pool(cfg: DictConfig, rules: list[dict]) -> pd.DataFrame:
+    """The structure grid (minus axes the lab sets in ``process``) crossed with ``process``, ruled."""
+    from nacarbon.suggest.space import candidate_pool
+
+    process = OmegaConf.to_container(cfg.process, resolve=True)
+    grid = {k: v for k, v in OmegaConf.to_container(cfg.screen.grid, resolve=True).items() if k not in process}
+    pool = candidate_pool(grid, process, rules)
+    pool["material_class"] = str(cfg.material_class)
+    return pool
+
+
+def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFrame) -> pd.DataFrame:
+    """The glue between champions and the suggest library: each champion's whole predictor.
+
+    Parameters
+    ----------
+    champions : mapping target -> ChampionModel
+        From :func:`nacarbon.registry.champions.load_champion`; each carries its
+        :class:`~nacarbon.uncertainty.predictor.SamplePredictor`.
+    pool : pandas.DataFrame
+        Candidates with database column names (``electrolyte`` as text, ``material_class``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned with ``pool``: ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target (the predictor's own
+        interval, as ``python -m predict`` and the screen give), ``domain_score`` (the largest of the
+        predictors' scores, 1 = a domain's edge) and ``in_domain`` (inside every predictor's domain).
+
+    Raises
+    ------
+    ConfigError
+        If a predictor reads a column the pool does not set.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from nacarbon.uncertainty.predictor import build_features
+
+    out, scores = pd.DataFrame(index=pool.index), []
+    for t, c in champions.items():
+        predictor = c.predictor
+        rows = build_features(pool, predictor.features)
+        missing = [f for f in predictor.features if f not in rows]
+        if missing:
+            raise ConfigError(f"champion of '{t}' (v{c.version}) reads {missing}, which the candidate pool does not "
+                              f"set; add them to process (e.g. process.{missing[0]}=[...]) or screen.grid")
+        answer = predictor.predict_features(rows)
+        for side in ("pred", "lo", "hi"):
+            out[f"{side}_{t}"] = answer[f"{side}_{predictor.target}"].to_numpy(dtype=float)
+        scores.append(answer["domain_score"].to_numpy(dtype=float))
+    out["domain_score"] = np.max(scores, axis=0)
+    out["in_domain"] = out["domain_score"].to_numpy() <= 1.0
+    return out
+
+
+def interval_alpha(champions: Mapping[str, ChampionModel]) -> float:
+    """The champions' common interval miscoverage (a sigma is read from each interval with it)."""
+    alphas = {t: float(c.predictor.regressor.alpha) for t, c in champions.items()}
+    if len(set(alphas.values())) > 1:
+        raise ConfigError(f"the champions' intervals have different miscoverage {alphas}; retrain them with one "
+                          f"predictor.alpha so their uncertainties can be weighed together")
+    return next(iter(alphas.values()))
+
+
+def known_materials(champions: Mapping[str, ChampionModel]) -> pd.DataFrame:
+    """The champions' training rows, one per sample, each target's measured value under its name."""
+    import pandas as pd
+
+    frames = []
+    for t, c in champions.items():
+        frame = c.training.copy()
+        frame[t] = frame[c.target_column]
+        frames.append(frame)
+    known = pd.concat(frames, ignore_index=True)
+    if "electrolyte" not in known and "is_ether" in known:  # a training table holds the model's encoding
+        known["electrolyte"] = known["is_ether"].map({1.0: "ether", 0.0: "ester"})
+    keys = [k for k in ("sample_id", "source") if k in known]
+    return known.groupby(keys, sort=False, dropna=False).first().reset_index() if keys else known
+
+
+def run(cfg: DictConfig) -> SuggestOutcome:
+    """Propose ``cfg.n`` experiments and write the template, the summary and an MLflow run.
+
+    Returns
+    -------
+    SuggestOutcome
+
+    Raises
+    ------
+    ConfigError
+        ``n <= 0``, an objective without a champion, constraints that leave no candidate, an
+        unknown electrolyte (nothing is written in any of these cases).
+    """
+    import numpy as np
+
+    from nacarbon.screening.constraints import apply_constraints
+    from nacarbon.suggest.select import SuggestConfig, suggest_batch
+
+    specs = parse_objectives(cfg.objectives)
+    sc = SuggestConfig(n=int(cfg.n), method=str(cfg.acquisition), kappa=float(cfg.kappa), xi=float(cfg.xi),
+                       combine=str(cfg.combine), min_distance=float(cfg.min_distance),
+                       max_per_group=None if cfg.max_per_group is None else int(cfg.max_per_group),
+                       group_column=cfg.group_column, space=list(cfg.space), n_nearest=int(cfg.n_nearest))
+    pool_rules, pred_rules = split_rules(cfg)
+    pool = build_pool(cfg, pool_rules)  # unknown electrolyte, bad grid, rules leaving nothing: before any load
+    champions = load_needed(cfg, [s["target"] for s in specs])
+    objectives = make_objectives(specs, champions)
+    sc = replace(sc, interval_alpha=interval_alpha(champions))
+    frame = champion_predictions(champions, pool)
+    n_pool = len(pool)
+    # rules on predictions apply where their targets are predicted (as in the screen)
+    active = [{k: v for k, v in r.items() if k != "target"} for r in pred_rules
+              if all(t in champions for t in {*_pred_names(r["expr"]), *([r["target"]] if r.get("target") else [])})]
+    keep = np.ones(n_pool, bool)
+    if active:
+        checked = apply_constraints(pool.join(frame), active)
+        keep = checked.mask
+        if not keep.any():
+            raise ConfigError(f"the rules on predictions leave no candidate of {n_pool:,}; rows removed per rule: "
+                              f"{dict(checked.failures)}")
+    n_in_domain = int((keep & frame["in_domain"].to_numpy()).sum())
+    if cfg.require_in_domain and not n_in_domain:
+        raise ConfigError(f"no candidate of {n_pool:,} that passes the rules is inside the applicability domain "
+                          f"of the champions; widen screen.grid / process or set require_in_domain=false")
+    pool, frame = pool[keep].reset_index(drop=True), frame[keep].reset_index(drop=True)
+    predict, domain = _callables(frame, list(champions), bool(cfg.require_in_domain))
+    known = known_materials(champions)
+    picks = suggest_batch(pool, predict, objectives, known, sc, domain=domain)
+    return _write(cfg, picks, objectives, champions, known, n_pool=n_pool, n_eligible=len(pool),
+                  n_in_domain=n_in_domain, alpha=sc.interval_alpha)
+
+
+def _pred_names(expr: str) -> list[str]:
+    import re
+
+    return re.findall(r"pred_([A-Za-z0-9_]+)", expr)
+
+
+def _callables(frame: pd.DataFrame, targets: list[str], require: bool) -> tuple[Callable, Callable]:
+    """``predict`` and ``domain`` for :func:`suggest_batch`, reading the precomputed ``frame``."""
+    import numpy as np
+
+    def predict(pool):
+        return {t: (frame[f"pred_{t}"].to_numpy(), frame[f"lo_{t}"].to_numpy(), frame[f"hi_{t}"].to_numpy())
+                for t in targets}
+
+    def domain(pool):
+        inside = frame["in_domain"].to_numpy() if require else np.ones(len(frame), bool)
+        return frame["domain_score"].to_numpy(), inside
+
+    return predict, domain
+
+
+def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Mapping[str, ChampionModel],
+           known: pd.DataFrame, *, n_pool: int, n_eligible: int, n_in_domain: int,
+           alpha: float) -> SuggestOutcome:
+    """Template, summary, MLflow run."""
+    from nacarbon.suggest.report import summary_markdown
+    from nacarbon.suggest.template import table_header, write_template
+    from nacarbon.tracking.runs import record_run
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    batch_id = f"SUG-{stamp}"
+    table_header(cfg.table)  # a missing table is an error before anything is written
+    out = Path(cfg.output) if cfg.output else Path(cfg.paths.experiments_dir) / "suggest" / stamp / "batch.csv"
+    if out.suffix.lower() != ".csv":
+        raise ConfigError(f"output={str(out)!r}: the template is a CSV file (name it *.csv)")
+    if out.is_dir():
+        raise ConfigError(f"output={str(out)!r} is a folder; give a file name, e.g. output={out / 'batch.csv'}")
+    sample_ids = [f"{batch_id}-{i + 1:02d}" for i in range(len(picks))]
+    models = ", ".join(f"`{T.model_name(t)}` v{c.version}" for t, c in champions.items())
+    header = [f"# Suggested batch {batch_id}", "",
+              f"Models (registry champions): {models}.",
+              f"Pool: {n_pool:,} candidates over what a lab controls ({', '.join(cfg.process)} x the structure "
+              f"grid '{cfg.screen.name}') inside the physical rules on the settings, {n_eligible:,} also on the "
+              f"predictions, {n_in_domain:,} of these in the applicability domain"
+              f"{'' if cfg.require_in_domain else ' (not enforced: require_in_domain=false)'}.",
+              f"Acquisition: {cfg.acquisition} (kappa {cfg.kappa}, xi {cfg.xi}) on {cfg.combine} objectives, "
+              f"each champion's {1 - alpha:.0%} interval (paper-grouped CV+, as `predict` and `screen` give); "
+              f"no two picks closer than "
+              f"{cfg.min_distance} (standardized).",
+              f"Template: `{out.name}` — fill in `source` and the measured columns, then "
+              f"`python -m nacarbon.db add {out.name}`; the next `make run` retrains on it.", ""]
+    if len(picks) < int(cfg.n):
+        header += [f"Only {len(picks)} of n={cfg.n} picks: the rules, the domain and min_distance leave no more.",
+                   ""]
+    text = summary_markdown(picks, sample_ids, objectives, header=header,
+                            notes={"Known materials": f"{len(known):,} (the champions' training rows)"})
+    template = write_template(picks, out, table=cfg.table, batch_id=batch_id, material_class=str(cfg.material_class))
+    summary = out.with_suffix(".md")
+    summary.write_text(text, encoding="utf-8")
+    tags = {f"model_version.{t}": f"{T.model_name(t)}/{c.version}" for t, c in champions.items()}
+    tags |= {"batch_id": batch_id}
+    description = (f"Batch {batch_id}: {len(picks)} suggested experiments by {cfg.acquisition} on "
+                   f"{', '.join(o.target for o in objectives)} with " +
+                   ", ".join(f"{T.model_name(t)} v{c.version}" for t, c in champions.items()) + ".")
+    params = {"n": int(cfg.n), "acquisition": str(cfg.acquisition), "kappa": cfg.kappa, "xi": cfg.xi,
+              "combine": str(cfg.combine), "min_distance": cfg.min_distance, "interval_alpha": alpha,
+              "objectives": json.dumps([o.__dict__ for o in objectives]),
+              "process": json.dumps(OmegaConf.to_container(cfg.process, resolve=True)),
+              "grid": cfg.screen.name, "require_in_domain": cfg.require_in_domain}
+    metrics = {"n_picks": len(picks), "n_pool": n_pool, "n_eligible": n_eligible, "n_in_domain": n_in_domain,
+               "n_explore": int((picks["mode"] == "explore").sum())}
+    try:
+        run_id = record_run(T.SUGGEST_EXPERIMENT, T.SUGGEST, description, uri=cfg.tracking.uri,
+                            artifact_root=cfg.tracking.artifact_root, run_name=f"suggest-{batch_id}", tags=tags,
+                            params=params, metrics=metrics, files=[(template, None), (summary, None)])
+    except NacarbonError:
+        template.unlink(missing_ok=True)
+        summary.unlink(missing_ok=True)
+        raise
+    return SuggestOutcome(picks, sample_ids, template, summary, run_id, n_pool, n_eligible, dict(champions))

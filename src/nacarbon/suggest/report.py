@@ -1,0 +1,86 @@
+"""The Markdown summary of a batch: a table of the picks and, per pick, why it is on the list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from nacarbon.data import columns as C
+from nacarbon.suggest.acquisition import Objective
+
+SHOWN = (C.HTT_C, C.ELECTROLYTE, C.CURRENT_MA_G, *C.STRUCTURE)
+
+
+def _num(value: object) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not np.isfinite(v):
+        return ""
+    return "0" if abs(v) < 1e-9 else f"{v:.4g}"
+
+
+def _interval(row: pd.Series, target: str) -> str:
+    return f"{_num(row[f'pred_{target}'])} [{_num(row[f'lo_{target}'])}, {_num(row[f'hi_{target}'])}]"
+
+
+def picks_table(picks: pd.DataFrame, sample_ids: Sequence[str], targets: Sequence[str]) -> str:
+    """The picks as a Markdown table: what to make, each prediction with its interval, mode, distances."""
+    cols = [c for c in SHOWN if c in picks]
+    head = ["rank", "sample_id", *cols, *(f"{t} [interval]" for t in targets), "mode", "domain_score",
+            "nearest_distance"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for sid, (_, row) in zip(sample_ids, picks.iterrows()):
+        cells = [str(row["rank"]), sid, *(_num(row[c]) for c in cols), *(_interval(row, t) for t in targets),
+                 str(row["mode"]), _num(row["domain_score"]), _num(row["nearest_distance"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def why(row: pd.Series, targets: Sequence[str]) -> str:
+    """One pick's reason: predictions with intervals, exploit/explore split, domain, nearest known."""
+    preds = ", ".join(f"{t} {_interval(row, t)}" for t in targets)
+    split = (f"acquisition {_num(row['acquisition'])}: {_num(row['exploit'])} from the predicted value, "
+             f"{_num(row['explore'])} from the uncertainty")
+    domain = "" if not np.isfinite(float(row["domain_score"])) else \
+        f"; domain score {_num(row['domain_score'])} (1 = the domain's edge)"
+    near = str(row.get("nearest_known") or "none")
+    return (f"**{row['mode']}** — predicted {preds}; {split}{domain}. "
+            f"Nearest known materials: {near}.")
+
+
+def summary_markdown(picks: pd.DataFrame, sample_ids: Sequence[str], objectives: Sequence[Objective], *,
+                     header: Sequence[str], notes: Mapping[str, str] | None = None) -> str:
+    """The whole summary: header lines, the picks table, then one reason per pick.
+
+    Parameters
+    ----------
+    picks : pandas.DataFrame
+        Output of :func:`nacarbon.suggest.select.suggest_batch`.
+    sample_ids : sequence of str
+        The template's sample ids, in pick order.
+    objectives : sequence of Objective
+    header : sequence of str
+        Lines above the table (models, pool, settings).
+    notes : mapping, optional
+        Extra ``label: text`` lines after the reasons.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    targets = [c[len("pred_"):] for c in picks.columns if c.startswith("pred_")]
+    goals = ", ".join(f"{o.target} ({o.goal}, weight {o.weight:g})" for o in objectives)
+    lines = [*header, f"Objectives: {goals}.", "", picks_table(picks, sample_ids, targets), "",
+             "## Why each pick", ""]
+    for sid, (_, row) in zip(sample_ids, picks.iterrows()):
+        lines.append(f"{row['rank']}. `{sid}`: {why(row, targets)}")
+    lines.append("")
+    lines += [f"{k}: {v}" for k, v in (notes or {}).items()]
+    lines += ["", "*exploit*: the predicted value lifts it more than its uncertainty does; *explore*: the "
+              "uncertainty lifts it more (the models know least there, so measuring it teaches them most)."]
+    return "\n".join(lines) + "\n"
