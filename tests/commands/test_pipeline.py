@@ -67,3 +67,23 @@ def test_unknown_step_or_plan_is_a_clear_error(tmp_path):
     cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "plans=[main,fancy]", "steps=[validate]"])
     with pytest.raises(ConfigError, match="unknown plan 'fancy'"):
         run(cfg)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["seed=abc"], "seed='abc' is not allowed"),
+    (["n_jobs=-1"], "n_jobs=-1 is not allowed"),
+    (["targets=[foo]"], "targets: ['foo'] not in plans"),
+    (["plans=[nope]"], "unknown plan 'nope'"),
+    (["steps=[bogus]"], "unknown steps ['bogus']"),
+    (["plans=[main]", "targets=[rate]", "models=[xgbost]"], "model xgbost: the training config does not compose"),
+    (["cv=bogus"], "Could not find 'cv/bogus'"),
+])
+def test_a_bad_run_is_refused_before_any_work(tmp_path, capsys, overrides, message):
+    from nacarbon.commands.pipeline import main
+
+    rc = main([f"paths.mlruns_dir={tmp_path / 'mlruns'}", f"paths.output_dir={tmp_path / 'out'}",
+               f"paths.experiments_dir={tmp_path / 'exp'}", *overrides])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+    assert not (tmp_path / "mlruns").exists()  # refused before the store was touched

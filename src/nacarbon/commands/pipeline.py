@@ -38,6 +38,11 @@ def store_overrides(cfg: DictConfig) -> list[str]:
             f"tracking.uri={cfg.tracking.uri}"]
 
 
+def plan_path(cfg: DictConfig, name: str) -> Path:
+    """Where plan ``name`` is defined: ``conf/plan/<name>.yaml``."""
+    return Path(cfg.paths.root, "conf", "plan", f"{name}.yaml")
+
+
 def load_plan(cfg: DictConfig, name: str) -> DictConfig:
     """``conf/plan/<name>.yaml``, restricted to the pipeline's ``targets`` (null = all of the plan).
 
@@ -46,7 +51,7 @@ def load_plan(cfg: DictConfig, name: str) -> DictConfig:
     ConfigError
         If the plan does not exist.
     """
-    path = Path(cfg.paths.root, "conf", "plan", f"{name}.yaml")
+    path = plan_path(cfg, name)
     if not path.is_file():
         known = sorted(p.stem for p in path.parent.glob("*.yaml"))
         raise ConfigError(f"conf/pipeline.yaml: plans: unknown plan '{name}'; known: {known}")
@@ -91,6 +96,50 @@ def step_validate(cfg: DictConfig, state: dict) -> None:
         print(f"[validate] {name}: {len(ds.frame)} rows valid, data version {ds.version}")
 
 
+def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str], list[str]]:
+    """The ``python -m train`` overrides of every plan x target x family, keyed by those three."""
+    jobs = {}
+    for name, plan in plans(cfg).items():
+        for target, spec in plan.targets.items():
+            for family in families(cfg, spec):
+                jobs[(name, str(target), family)] = [
+                    *target_overrides(cfg, plan, target), f"target={target}", f"model={family}",
+                    f"search={cfg.search_preset}", *cfg.search_overrides, f"seed={cfg.seed}", "progress=false"]
+    return jobs
+
+
+def preflight(cfg: DictConfig) -> None:
+    """Refuse a run that would fail later: bad settings, unknown steps or targets, jobs that do not compose.
+
+    Every training job's config is composed and its plain settings checked before any work starts,
+    so ``models=[xgbost]`` or ``seed=abc`` is one message now, not a traceback from a worker minutes on.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the value and what is allowed.
+    """
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from nacarbon.settings import validate_settings
+
+    validate_settings(cfg)
+    if unknown := [s for s in cfg.steps if s not in STEPS]:
+        raise ConfigError(f"conf/pipeline.yaml: unknown steps {unknown}; known: {list(STEPS)}")
+    for name in cfg.plans:
+        load_plan(cfg, name)  # an unknown plan is refused here
+    planned = {str(t) for name in cfg.plans for t in OmegaConf.load(plan_path(cfg, name)).targets}
+    if cfg.targets is not None and (unknown := sorted(set(map(str, cfg.targets)) - planned)):
+        raise ConfigError(f"conf/pipeline.yaml: targets: {unknown} not in plans {list(cfg.plans)}; known: {sorted(planned)}")
+    for key, overrides in train_jobs(cfg).items():
+        try:
+            validate_settings(compose_config("train", overrides))
+        except (HydraException, OmegaConfBaseException) as err:
+            raise ConfigError(f"plan {key[0]}, target {key[1]}, model {key[2]}: the training config does not "
+                              f"compose: {str(err).splitlines()[0]}") from err
+
+
 def _train_one(overrides: list[str]) -> dict:
     """Train one configuration (runs in a worker process when ``n_jobs > 1``)."""
     return train.run(compose_config("train", overrides)).metrics
@@ -101,13 +150,7 @@ def step_train(cfg: DictConfig, state: dict) -> None:
     from nacarbon.tracking.runs import prepare_experiment
     from nacarbon.tracking.tags import experiment_name
 
-    jobs = {}
-    for name, plan in plans(cfg).items():
-        for target, spec in plan.targets.items():
-            for family in families(cfg, spec):
-                jobs[(name, str(target), family)] = [
-                    *target_overrides(cfg, plan, target), f"target={target}", f"model={family}",
-                    f"search={cfg.search_preset}", *cfg.search_overrides, f"seed={cfg.seed}", "progress=false"]
+    jobs = train_jobs(cfg)
     # Create the store and experiments once, before workers race to do it.
     for dataset in sorted({o.split("=", 1)[1] for over in jobs.values() for o in over if o.startswith("dataset=")}):
         prepare_experiment(experiment_name(dataset), uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
@@ -207,10 +250,8 @@ STEPS: dict[str, Callable[[DictConfig, dict], None]] = {
 
 
 def run(cfg: DictConfig) -> dict:
-    """Run the configured steps in order; return what they produced."""
-    unknown = [s for s in cfg.steps if s not in STEPS]
-    if unknown:
-        raise NacarbonError(f"conf/pipeline.yaml: unknown steps {unknown}; known: {list(STEPS)}")
+    """Check the whole run first (:func:`preflight`), then run the configured steps in order."""
+    preflight(cfg)
     state: dict = {"timings": {}}
     for name in cfg.steps:
         t0 = time.perf_counter()
@@ -224,12 +265,21 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry: Hydra-style ``key=value`` overrides of ``conf/pipeline.yaml``."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     overrides = list(sys.argv[1:] if argv is None else argv)
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
     try:
-        cfg = compose_config("pipeline", overrides)
+        try:
+            cfg = compose_config("pipeline", overrides)
+        except (HydraException, OmegaConfBaseException) as err:
+            raise ConfigError(f"conf/pipeline.yaml: {str(err).splitlines()[0]}") from err
         state = run(cfg)
     except NacarbonError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        from nacarbon.cli import EXIT_ERROR
+        from nacarbon.tracking.redact import redact
+
+        print(f"error: {redact(str(err)).strip()}", file=sys.stderr)
+        return EXIT_ERROR
     total = sum(state["timings"].values())
     print(f"pipeline finished in {total:.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in state["timings"].items()))
     return 0
