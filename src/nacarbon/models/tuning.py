@@ -211,10 +211,16 @@ def open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
     """
     if not url:
         return None
+    import warnings
+
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS)
+        with warnings.catch_warnings():
+            # Heartbeats are "experimental" in Optuna 5 but are what marks a killed trial FAIL;
+            # the warning, repeated for every study of every run, would bury make run's output.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS)
     except (SQLAlchemyError, OSError, ImportError, ValueError) as err:
         raise _storage_error(url, err) from None
 
