@@ -59,9 +59,16 @@ def test_artifacts_are_stored_by_the_server_not_the_client(trained, mlflow_serve
 def test_model_loads_through_the_server_and_predicts_the_same(trained):
     cfg, result, _ = trained
     mlflow.set_tracking_uri(cfg.tracking.uri)
-    model = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
     X = result.design.X.head(7)
-    np.testing.assert_allclose(model.predict(X), result.model.predict(X), rtol=1e-12)
+    # The bare estimator (what SHAP explains) and the whole predictor (what is registered and served).
+    estimator = mlflow.sklearn.load_model(f"runs:/{result.run_id}/estimator")
+    np.testing.assert_allclose(estimator.predict(X), result.model.predict(X), rtol=1e-12)
+    model = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
+    rows = result.dataset.frame.loc[X.index]
+    served = model.predict(rows)
+    local = result.predictor.predict_frame(rows)
+    for col in ("pred_ice", "lo_ice", "hi_ice"):
+        np.testing.assert_allclose(served[col].to_numpy(float), local[col].to_numpy(float), rtol=1e-12)
 
 
 def test_status_reports_the_running_server(mlflow_server):
