@@ -135,7 +135,8 @@ def grid_admission() -> dict[str, float]:
     from nacarbon.screening.grid import grid_chunk, grid_size, grid_values
 
     spec = yaml.safe_load((project_root() / "conf/screen/grid.yaml").read_text())["grid"]
-    grid = grid_chunk(grid_values(spec), 0, grid_size(spec))[STRUCT].to_numpy(float)
+    # The grid also spans HTT now; the domain reads the structure only, so score each structure once.
+    grid = grid_chunk(grid_values(spec), 0, grid_size(spec))[STRUCT].drop_duplicates().to_numpy(float)
     seed = read_table(project_root() / "data" / FILES["seed"])
     X = seed[STRUCT].to_numpy(float)
     old = ApplicabilityDomain(n_neighbors=5, quantile=0.95).fit(X).predict(grid).mean()

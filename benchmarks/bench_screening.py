@@ -1,23 +1,30 @@
 """Screening throughput (candidates x targets per second) and peak memory, local and on Dask.
 
-    .venv/bin/python benchmarks/bench_screening.py                      # 20k, 1M, 10M; local and dask
-    .venv/bin/python benchmarks/bench_screening.py --quick              # 20k and 1M, local only
+    .venv/bin/python benchmarks/bench_screening.py                      # 100k, 1M, 10M; local and dask
+    .venv/bin/python benchmarks/bench_screening.py --quick              # 100k and 1M, local only
+    .venv/bin/python benchmarks/bench_screening.py --sizes 100k --backends local   # the smallest
     .venv/bin/python benchmarks/bench_screening.py --sizes 1m --backends local,dask --workers 2
     .venv/bin/python benchmarks/bench_screening.py --profile            # where one 200k chunk spends its time
 
 The models are the ones ``python -m screen`` would use, trained here rather than read from the
-registry so the benchmark needs no promoted champions: one ``conf/model/random_forest.yaml``
-pipeline per target (capacity, ice, rate, plateau) fitted on the seed table, a
-``ConformalInterval`` from grouped 5-fold out-of-fold predictions, and an
-``ApplicabilityDomain`` on the training structures. Rules, weights, domain settings, top-k and
-score ranges (the measured training range) follow ``conf/screen/grid.yaml``.
+registry so the benchmark needs no promoted champions: per target (capacity, ice, rate, plateau)
+a whole :class:`~nacarbon.uncertainty.predictor.SamplePredictor`, built exactly as ``python -m
+train`` builds the registered model (``nacarbon.commands.train.fit_predictor``: the
+``conf/model/<--model>.yaml`` pipeline, normalized CV+ intervals over paper-grouped folds and a
+``PaperDomain``, all from ``conf/train.yaml``'s ``predictor`` block), on ``--dataset`` with
+``--features`` (default: the seed table, the five structure descriptors). As in ``python -m
+screen``, each predictor brings its own interval and domain; ``domain_score`` is the largest of
+theirs. Rules, weights, ``require_in_domain``, top-k, conditions and score ranges (the measured
+training range) follow ``conf/screen/grid.yaml``; every target is ranked (as with
+``screen.rank_below_baseline=true``).
 
-Grids: ``20k`` is ``conf/screen/grid.yaml`` (20,160 candidates, chunk 50,000, every row written
-to Parquet as that config asks); ``10m`` is ``conf/screen/large.yaml`` (10,000,000, chunk
-200,000); ``1m`` is the large grid's ranges at 20 x 25 x 20 x 20 x 5 points (1,000,000, chunk
-200,000). Each measurement runs in a fresh process whose peak-RSS counter is reset just before
-the screen starts, so the peak (VmHWM) belongs to that grid size alone; on Dask the workers'
-own peaks are read from the workers.
+Grids: ``100k`` (alias ``20k``) is ``conf/screen/grid.yaml`` (20,160 structures x 5 HTT =
+100,800 candidates, chunk 50,000, every row written to Parquet as that config asks); ``10m`` is
+``conf/screen/large.yaml`` (10,000,000, one HTT, chunk 200,000); ``1m`` is the large grid's
+ranges at 20 x 25 x 20 x 20 x 5 points (1,000,000, chunk 200,000). Every grid carries
+``grid.yaml``'s standard test ``conditions`` as constant axes. Each measurement runs in a fresh
+process whose peak-RSS counter is reset just before the screen starts, so the peak (VmHWM)
+belongs to that grid size alone; on Dask the workers' own peaks are read from the workers.
 Children run with one BLAS/OpenMP thread, so ``local`` uses one core and ``dask`` uses
 ``--workers`` single-threaded worker processes.
 """
@@ -36,8 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
-TARGETS = {"capacity": "capacity_mah_g", "ice": "ice_pct", "rate": "rate_factor", "plateau": "plateau_v"}
-FEATURES = ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g"]
+TARGETS = ["capacity", "ice", "rate", "plateau"]
+SIZES = {"20k": "100k", "100k": "100k", "1m": "1m", "10m": "10m"}  # 20k: the grid's old name (20,160 structures)
 # The large grid's ranges with fewer points per axis: 20 * 25 * 20 * 20 * 5 = 1,000,000.
 ONE_MILLION_NUM = {"d002_nm": 20, "la_nm": 25, "lc_nm": 20, "id_ig": 20, "ssa_m2_g": 5}
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,75 +62,80 @@ def screen_config(name: str):
 
 
 def grid_job(size: str) -> dict:
-    """Grid spec, chunk size and Parquet setting of one benchmark size."""
+    """Grid spec (with grid.yaml's condition axes), chunk size and Parquet setting of one size."""
     from omegaconf import OmegaConf
 
-    if size == "20k":
-        sc = screen_config("grid")
+    from nacarbon.screening.grid import condition_axes
+
+    grid = screen_config("grid")
+    if size == "100k":
+        sc = grid
     elif size in ("1m", "10m"):
-        # large.yaml's own node: composed over grid.yaml, its axes would carry both grid.yaml's
-        # `step` and its own `num`, which the grid validator rightly rejects.
+        # large.yaml's own node: one HTT and 10 M structures, no Parquet.
         sc = OmegaConf.load(ROOT / "conf/screen/large.yaml")
     else:
-        raise ValueError(f"unknown size {size!r}; expected 20k, 1m or 10m")
+        raise ValueError(f"unknown size {size!r}; expected one of {sorted(SIZES)}")
     spec = OmegaConf.to_container(sc.grid, resolve=True)
     if size == "1m":
-        spec = {f: {"start": a["start"], "stop": a["stop"], "num": ONE_MILLION_NUM[f]} for f, a in spec.items()}
+        spec = {f: ({"start": a["start"], "stop": a["stop"], "num": ONE_MILLION_NUM[f]} if f in ONE_MILLION_NUM else a)
+                for f, a in spec.items()}
+    spec |= condition_axes(OmegaConf.to_container(grid.conditions) if grid.get("conditions") else None)
     return {"size": size, "spec": spec, "chunk_size": int(sc.chunk_size), "keep_all": bool(sc.keep_all)}
 
 
-def train_models(n_estimators: int | None, seed: int) -> dict:
-    """Fit the per-target random forests, their conformal intervals and the domain.
+def train_config(target: str, model: str, dataset: str, features: str, seed: int,
+                 n_estimators: int | None):
+    """The composed ``conf/train.yaml`` of one target, as ``python -m train`` would see it."""
+    from hydra import compose, initialize_config_dir
+
+    from nacarbon.config import register_resolvers
+
+    register_resolvers()
+    overrides = [f"target={target}", f"model={model}", f"dataset={dataset}", f"features={features}", f"seed={seed}"]
+    if n_estimators is not None:
+        overrides.append(f"model.estimator.n_estimators={n_estimators}")
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return compose(config_name="train", overrides=overrides)
+
+
+def train_models(model: str, dataset: str, features: str, n_estimators: int | None, seed: int) -> dict:
+    """Fit one whole predictor (model, CV+ intervals, domain) per target, as ``train`` registers it.
 
     Returns
     -------
     dict
         Everything :func:`nacarbon.screening.engine.screen` needs besides the grid, plus
-        out-of-fold R^2 per target as a sanity check that the models are real.
+        out-of-fold R^2 per target (from the CV+ folds) as a sanity check that the models are real.
     """
-    import numpy as np
     from omegaconf import OmegaConf
     from sklearn.metrics import r2_score
-    from sklearn.model_selection import cross_val_predict
 
-    from nacarbon.data.design import make_design
-    from nacarbon.data.io import read_table
-    from nacarbon.evaluation.splits import make_splitter
-    from nacarbon.models.pipeline import build_pipeline
-    from nacarbon.screening.domain import ApplicabilityDomain
-    from nacarbon.screening.intervals import ConformalInterval
     from nacarbon.commands.screen import active_rules
+    from nacarbon.commands.train import fit_predictor, load_for_target
+    from nacarbon.models.pipeline import build_pipeline
 
     sc = screen_config("grid")
-    model_cfg = OmegaConf.merge({"seed": seed}, {"model": OmegaConf.load(ROOT / "conf/model/random_forest.yaml")})
-    if n_estimators is not None:
-        model_cfg.model.estimator.n_estimators = n_estimators
-    table = read_table(ROOT / "data/liu2022_tables.csv")
-    bundle: dict = {"predictors": {}, "intervals": {}, "ranges": {}, "directions": {}, "oof_r2": {}, "rows": {}}
-    train_x = []
-    for target, column in TARGETS.items():
-        design = make_design(table, features=FEATURES, target=column)
-        model = build_pipeline(model_cfg.model)
-        splitter = make_splitter("group", n_splits=5, random_state=seed)
-        oof = cross_val_predict(model, design.X, design.y, groups=design.groups, cv=splitter)
-        bundle["predictors"][target] = model.fit(design.X, design.y)
-        bundle["intervals"][target] = ConformalInterval(alpha=float(sc.interval_alpha)).fit(design.y, oof)
-        bundle["ranges"][target] = (float(np.min(design.y)), float(np.max(design.y)))
-        target_cfg = OmegaConf.load(ROOT / f"conf/target/{target}.yaml")
-        bundle["directions"][target] = "max" if target_cfg.higher_is_better else "min"
-        bundle["oof_r2"][target] = float(r2_score(design.y, oof))
+    bundle: dict = {"predictors": {}, "ranges": {}, "directions": {}, "oof_r2": {}, "rows": {}, "papers": {}}
+    for target in TARGETS:
+        cfg = train_config(target, model, dataset, features, seed, n_estimators)
+        _, design = load_for_target(cfg)
+        predictor = fit_predictor(cfg, design, build_pipeline(cfg.model))
+        reg = predictor.regressor
+        bundle["predictors"][target] = predictor
+        bundle["ranges"][target] = (float(design.y.min()), float(design.y.max()))
+        bundle["directions"][target] = "max" if cfg.target.higher_is_better else "min"
+        bundle["oof_r2"][target] = float(r2_score(reg.y_, reg.oof_))
         bundle["rows"][target] = len(design.y)
-        train_x.append(design.X)
-    import pandas as pd
-
-    bundle["domain"] = ApplicabilityDomain(**OmegaConf.to_container(sc.domain)).fit(
-        pd.concat(train_x).drop_duplicates())
+        bundle["papers"][target] = len(set(design.groups))
+        bundle["estimator"] = {k: v for k, v in OmegaConf.to_container(cfg.model.estimator, resolve=True).items()
+                               if k != "_target_"}
+        bundle["features"] = list(predictor.features)
+        bundle["predictor_cfg"] = OmegaConf.to_container(cfg.predictor)
     bundle["rules"], _ = active_rules(sc.constraints, set(TARGETS))
     bundle["weights"] = {t: float(sc.weights[t]) for t in TARGETS}
     bundle["require_in_domain"] = bool(sc.require_in_domain)
     bundle["top_k"] = int(sc.top_k)
-    bundle["estimator"] = {k: v for k, v in OmegaConf.to_container(model_cfg.model.estimator, resolve=True).items()
-                           if k != "_target_"}
+    bundle["rank_by"] = str(sc.get("rank_by", "mean"))
     return bundle
 
 
@@ -196,11 +208,11 @@ def child(job: dict) -> dict:
         keep = str(Path(tmp) / "candidates.parquet") if job["keep_all"] else None
         out["peak_reset"] = _reset_peak()
         load, cpu0, wall0 = os.getloadavg()[0], time.process_time(), time.perf_counter()
+        # As python -m screen: whole predictors, no separate intervals or domain.
         result = screen(job["spec"], b["predictors"], constraints=b["rules"], weights=b["weights"],
-                        directions=b["directions"], domain=b["domain"], intervals=b["intervals"],
-                        require_in_domain=b["require_in_domain"], score_ranges=b["ranges"],
-                        chunk_size=job["chunk_size"], top_k=b["top_k"], keep_all_path=keep, progress=False,
-                        backend=runner)
+                        directions=b["directions"], require_in_domain=b["require_in_domain"],
+                        score_ranges=b["ranges"], chunk_size=job["chunk_size"], top_k=b["top_k"],
+                        keep_all_path=keep, progress=False, backend=runner, rank_by=b["rank_by"])
         out["wall_s"], out["cpu_s"] = time.perf_counter() - wall0, time.process_time() - cpu0
     out |= {"load_start": load, "load_end": os.getloadavg()[0], "n": result.n_candidates,
             "n_passed": result.n_passed, "top_score": float(result.top["score"].iloc[0])}
@@ -236,14 +248,15 @@ def profile_chunk(bundle: dict, rows: int) -> None:
     from nacarbon.screening.grid import grid_values
 
     values = grid_values(grid_job("10m")["spec"])
-    models = Models(bundle["predictors"], FEATURES, bundle["intervals"], bundle["domain"])
+    models = Models(bundle["predictors"], bundle["features"], {}, None)
     plan = Plan(values, parse_rules(bundle["rules"]), bundle["require_in_domain"], list(TARGETS),
-                bundle["weights"], bundle["directions"], bundle["ranges"], bundle["top_k"])
+                bundle["weights"], bundle["directions"], bundle["ranges"], bundle["top_k"], bundle["rank_by"])
     start = 3_000_000  # a chunk from the middle of the grid, where many candidates pass
     profiler = cProfile.Profile()
     profiler.runcall(process_chunk, models, plan, start, start + rows, False)
     stats = pstats.Stats(profiler, stream=sys.stdout)
-    stats.sort_stats("cumulative").print_stats(r"screening|forest|_kd_tree|kneighbors|DataFrame.__getitem__", 25)
+    stats.sort_stats("cumulative").print_stats(
+        r"screening|uncertainty|forest|_kd_tree|kneighbors|DataFrame.__getitem__", 25)
     stats.sort_stats("tottime").print_stats(10)
 
 
@@ -291,10 +304,13 @@ def run_all(bundle: dict, sizes: list[str], backends: list[str], *, workers: int
 def main(argv: list[str] | None = None) -> int:
     """Train the models once, run each (size, backend) in a fresh process, print a table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="20k,1m,10m", help="comma-separated: 20k, 1m, 10m")
+    parser.add_argument("--sizes", default="100k,1m,10m", help="comma-separated: 100k (alias 20k), 1m, 10m")
     parser.add_argument("--backends", default="local,dask", help="comma-separated: local, dask, dask-notrim")
-    parser.add_argument("--quick", action="store_true", help="20k and 1m, local only (~1 min)")
+    parser.add_argument("--quick", action="store_true", help="100k and 1m, local only")
     parser.add_argument("--workers", type=int, default=2, help="Dask worker processes (one thread each)")
+    parser.add_argument("--model", default="random_forest", help="conf/model/<name>.yaml for every target")
+    parser.add_argument("--dataset", default="seed", help="conf/dataset/<name>.yaml to train on")
+    parser.add_argument("--features", default="default", help="conf/features/<name>.yaml")
     parser.add_argument("--n-estimators", type=int, help="override the config's n_estimators")
     parser.add_argument("--chunk-size", type=int, help="override the grid config's chunk_size")
     parser.add_argument("--seed", type=int, default=42)
@@ -305,24 +321,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(json.loads(sys.stdin.read()))))
         return 0
-    sizes = ["20k", "1m"] if args.quick else args.sizes.split(",")
+    sizes = ["100k", "1m"] if args.quick else args.sizes.split(",")
     backends = ["local"] if args.quick else args.backends.split(",")
     if set(backends) - {"local", "dask", "dask-notrim"}:
         parser.error(f"unknown backend in {backends}")
-    if set(sizes) - {"20k", "1m", "10m"}:
-        parser.error(f"unknown size in {sizes}")
+    if set(sizes) - set(SIZES):
+        parser.error(f"unknown size in {sizes}; allowed {sorted(SIZES)}")
+    sizes = list(dict.fromkeys(SIZES[s] for s in sizes))
 
     from nacarbon.errors import NacarbonError
 
     t0 = time.perf_counter()
-    bundle = train_models(args.n_estimators, args.seed)
+    try:
+        bundle = train_models(args.model, args.dataset, args.features, args.n_estimators, args.seed)
+    except NacarbonError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    p = bundle["predictor_cfg"]
     print(f"machine: {os.cpu_count()} CPUs, {platform.platform()}, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"models: RandomForestRegressor from conf/model/random_forest.yaml {bundle['estimator']}, "
-          f"one per target; trained in "
-          f"{time.perf_counter() - t0:.1f} s (5 grouped OOF fits + final fit each)")
-    print("        rows " + ", ".join(f"{t} {n}" for t, n in bundle["rows"].items()) + "; OOF R^2 "
-          + ", ".join(f"{t} {r:.2f}" for t, r in bundle["oof_r2"].items()))
+    print(f"models: SamplePredictor per target (python -m train's fit_predictor), conf/model/{args.model}.yaml "
+          f"{bundle['estimator']}, dataset={args.dataset}, features {bundle['features']}; "
+          f"{1 - p['alpha']:.0%} normalized CV+ (difficulty={p['difficulty']}, {p['n_splits']} paper-grouped folds), "
+          f"PaperDomain k={p['domain_neighbors']} q={p['domain_quantile']}; trained in "
+          f"{time.perf_counter() - t0:.1f} s ({p['n_splits']} CV+ fold fits + final fit each)")
+    print("        rows (papers) " + ", ".join(f"{t} {n} ({bundle['papers'][t]})" for t, n in bundle["rows"].items())
+          + "; CV+ out-of-fold R^2 " + ", ".join(f"{t} {r:.2f}" for t, r in bundle["oof_r2"].items()))
     if args.profile:
         profile_chunk(bundle, 200_000)
         return 0

@@ -49,8 +49,22 @@ def with_champion(tmp_path_factory):
     trained = train(compose_config("train", [*store, "target=ice", "model=knn", "cv=repeated", "progress=false"]))
     decision = promote(compose_config("promote", [*store, "target=ice", "cv=repeated"]))
     assert decision.action == "promote"
-    cfg = compose_config("analyze", [*store, *FAST, "targets=[ice]", "cv=repeated"])
+    cfg = compose_config("analyze", [*store, *FAST, "targets=[ice]", "cv=repeated", "shap.source=champion"])
     return cfg, run(cfg), trained, store
+
+
+def test_best_explains_the_lowest_rmse_run_of_the_analysis_data(tmp_path):
+    """The default source: the reproduction explains the runs it reports, not a registry model."""
+    from nacarbon.commands.train import run as train
+
+    store = _store(tmp_path)
+    runs = [train(compose_config("train", [*store, "target=ice", f"model={m}", "cv=repeated", "progress=false"]))
+            for m in ("knn", "ridge")]
+    best = min(runs, key=lambda r: r.metrics["rmse_mean"])
+    result = run(compose_config("analyze", [*store, *FAST, "targets=[ice]", "cv=repeated", "shap.source=best"]))
+    assert result["explained"] == {"ice": best.run_id}
+    other = run(compose_config("analyze", [*store, *FAST, "targets=[ice]", "cv=group", "shap.source=best"]))
+    assert other["explained"] == {} and any("no finished training run" in n for n in other["notes"])
 
 
 def test_without_champions_correlations_and_maps_are_written(no_champion):

@@ -115,7 +115,9 @@ def analyze(cfg: DictConfig) -> Analysis:
         raise ConfigError(f"none of targets={list(cfg.targets)} is carried by dataset {cfg.dataset.name!r}")
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
     # resolved before anything is written, so a wrong run id fails fast
-    refs, shap_notes = find_sources(client, str(cfg.shap.source), [t.name for t in targets])
+    runs_of = {"experiment": T.experiment_name(cfg.dataset.name), "data_version": dataset.version,
+               "cv": str(cfg.cv.name), "features": str(cfg.features.name)}
+    refs, shap_notes = find_sources(client, str(cfg.shap.source), [t.name for t in targets], runs_of=runs_of)
     features = list(cfg.features.columns)
     out = output_dir(cfg, dataset.version)
     if out.exists():  # generated output only: a stale SHAP folder must not outlive its champion

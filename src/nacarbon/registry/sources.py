@@ -19,7 +19,11 @@ from nacarbon.tracking import tags as T
 CHAMPION = T.CHAMPION_ALIAS
 
 
-def find_sources(client: MlflowClient, source: str, targets: list[str]) -> tuple[list[SourceRef], list[str]]:
+BEST = "best"
+
+
+def find_sources(client: MlflowClient, source: str, targets: list[str], *,
+                 runs_of: dict | None = None) -> tuple[list[SourceRef], list[str]]:
     """Resolve ``shap.source`` into the runs to explain.
 
     Parameters
@@ -27,9 +31,13 @@ def find_sources(client: MlflowClient, source: str, targets: list[str]) -> tuple
     client : MlflowClient
         Client on the tracking and registry store.
     source : str
-        ``"champion"`` (each target's model holding the alias) or a training run id.
+        ``"best"`` (each target's lowest-RMSE finished training run on ``runs_of``: the models the
+        analysis's own data, features and splits produced), ``"champion"`` (each target's model
+        holding the alias) or a training run id.
     targets : list of str
         Target names considered (``conf/target/*.yaml`` names).
+    runs_of : dict, optional
+        For ``"best"``: ``experiment``, ``data_version``, ``cv`` and ``features`` of the runs to search.
 
     Returns
     -------
@@ -44,6 +52,20 @@ def find_sources(client: MlflowClient, source: str, targets: list[str]) -> tuple
         If ``source`` is a run id that does not exist or is not a training run.
     """
     refs, notes = [], []
+    if source == BEST:
+        from nacarbon.registry.selection import find_candidates, rank
+
+        if not runs_of:
+            raise ConfigError("shap.source=best needs the experiment, data version, cv and features to search")
+        for target in targets:
+            ranked = rank(find_candidates(client, target=target, **runs_of))
+            if not ranked:
+                notes.append(f"{target}: no finished training run on {runs_of['experiment']} "
+                             f"(data {runs_of['data_version']}, cv={runs_of['cv']}, features={runs_of['features']}); "
+                             "train first")
+                continue
+            refs.append(SourceRef(target, ranked[0].run_id, None))
+        return refs, notes
     if source == CHAMPION:
         for target in targets:
             mv = champion_version(client, target)
