@@ -258,14 +258,16 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         n = len(self.scores_)
         k_hi = math.ceil((1 - alpha) * (n + 1) - 1e-9)
         k_lo = math.floor(alpha * (n + 1) + 1e-9)
+        # Each fold model predicts every row in one call (per-call overhead of a forest dominates
+        # small batches); only the (n_train, rows) order statistics are taken in chunks, for memory.
+        mu = np.array([m.predict(X) for m in self.fold_models_])                   # (K, m)
+        sd = np.array([d.apply(X) for d in self.fold_difficulties_]) + self.floor_
         lo = np.empty(len(X))
         hi = np.empty(len(X))
         for start in range(0, len(X), chunk_size):
-            part = X[start:start + chunk_size]
-            mu = np.array([m.predict(part) for m in self.fold_models_])            # (K, m)
-            sd = np.array([d.apply(part) for d in self.fold_difficulties_]) + self.floor_
-            mu_i, sd_i = mu[self.fold_of_], sd[self.fold_of_]                       # (n, m)
+            part = slice(start, start + chunk_size)
+            mu_i, sd_i = mu[:, part][self.fold_of_], sd[:, part][self.fold_of_]     # (n, chunk)
             half = self.scores_[:, None] * sd_i
-            lo[start:start + chunk_size] = _order_stat(mu_i - half, k_lo, axis=0)
-            hi[start:start + chunk_size] = _order_stat(mu_i + half, k_hi, axis=0)
+            lo[part] = _order_stat(mu_i - half, k_lo, axis=0)
+            hi[part] = _order_stat(mu_i + half, k_hi, axis=0)
         return np.clip(lo, *self.bounds), np.clip(hi, *self.bounds)
