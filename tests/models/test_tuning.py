@@ -238,7 +238,8 @@ def test_stale_running_trial_is_marked_failed(ice_tuning, tmp_path, monkeypatch)
     trial = dead.ask()
     dead._storage.record_heartbeat(trial._trial_id)
     monkeypatch.setattr(tuning, "GRACE_SECONDS", 1)
-    time.sleep(1.5)
+    # SQLite's now() has whole seconds: 2.5 s guarantees a gap of at least 2 s > the 1 s grace.
+    time.sleep(2.5)
     study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings, study_name="stale")
     states = [t.state for t in study.trials]
     assert states[0] == optuna.trial.TrialState.FAIL and optuna.trial.TrialState.RUNNING not in states
