@@ -4,7 +4,7 @@
 kind               files                           read through
 =================  ==============================  ==========================================
 XRD                .xy .txt .csv .dat              :func:`nacarbon.processing.io.read_two_column`
-XRD                .xrdml (PANalytical)            lxml (:mod:`.xrdml`; xrdtools fails on NumPy 2)
+XRD                .xrdml (PANalytical)            lxml (:mod:`.xrdml`; xrdtools 0.1.1 fails on NumPy 2, not installed)
 XRD                .raw .brml (Bruker)             refused: no maintained reader is pinned
 Raman              .txt .csv (two columns)         :func:`nacarbon.processing.io.read_two_column`
 cycling            .mpr .mpt (BioLogic)            galvani

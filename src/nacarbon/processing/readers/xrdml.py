@@ -1,6 +1,6 @@
 """PANalytical XRDML patterns, read with lxml.
 
-xrdtools (pinned, 0.1.1, last released 2017) fails on NumPy 2: on its own sample file
+xrdtools (0.1.1, last released 2017; not installed) fails on NumPy 2: on its own sample file
 ``read_xrdml`` raises "The truth value of an empty array is ambiguous" (it compares arrays
 with ``== []``). The format is plain XML, so this reader takes what a powder pattern needs:
 the 2-theta positions (start/end or a list), the intensities (or counts over the counting
