@@ -154,7 +154,7 @@ def test_report_with_a_champion_reads_the_runs(with_champion):
     _, result, _, _ = with_champion
     text = result["report"].read_text()
     assert "| ice | 1 | knn | none |" in text
-    assert "Champion predicts the ranges better (ice)" in text
+    assert "The explained model predicts the ranges better (ice)" in text
     assert "![SHAP ice](figures/ice_shap_bar.png)" in text
 
 

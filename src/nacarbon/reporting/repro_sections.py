@@ -111,13 +111,13 @@ def key_table(inp: ReportInputs, facts: Facts) -> list[str]:
         rows.append([f"Best model for {spec.name} (Fig. S5)", paper.MODELS.get(spec.name, "not named"), "-", ours,
                      verdict])
     for target, a in facts.agree.items():
-        rows.append([f"Champion predicts the ranges better ({target})", "implied (section 3)", "-",
+        rows.append([f"The explained model predicts the ranges better ({target})", "implied (section 3)", "-",
                      f"mean prediction {fmt(a['mean_inside'])} inside vs {fmt(a['mean_outside'])} outside; "
                      f"{a['share_inside_top']:.0%} of its best 5% grid points inside (grid: {a['share_inside']:.0%})",
                      "agrees" if a["agrees"] == 1.0 else "disagrees" if a["agrees"] == 0.0 else "n/a"])
     if not facts.agree:
-        rows.append(["Champion predictions in the ranges", "implied (section 3)", "-",
-                     "no champion models in the registry; run `make run`", "-"])
+        rows.append(["Model predictions in the ranges", "implied (section 3)", "-",
+                     "no model to explain; run `make run`", "-"])
     return md_table(["Claim", "Paper", "Here: hard carbon", "Here: all rows", "Verdict"], rows)
 
 
@@ -195,17 +195,19 @@ def models_section(inp: ReportInputs) -> list[str]:
              fmt_p(r.baseline_paired_p), "yes" if r.beats_baseline else "no", r.champion or ""]
             for r in inp.runs.itertuples()]
     return lines + md_table(["target", "rank", "model", "search", "RMSE", "baseline RMSE", "R² (pooled OOF)",
-                             "paired p vs baseline", "beats baseline", "champion version"], rows)
+                             "corrected p vs baseline (family alone)", "beats baseline", "champion version"], rows)
 
 
 def shap_section(inp: ReportInputs, figures: dict[str, str]) -> list[str]:
-    """Fig. S6: SHAP and permutation importance of each champion."""
+    """Fig. S6: SHAP and permutation importance of each explained model."""
     lines = ["## Feature importance (Fig. S6)", "",
-             f"SHAP of each target's champion: the {EXPLAINED_ON}. Out-of-fold SHAP would need each outer "
+             "SHAP of each target's explained model (`shap.source`; by default `best`: the lowest-RMSE run on "
+             f"this report's data, features and splits, the first row per target above): the {EXPLAINED_ON}. "
+             "Out-of-fold SHAP would need each outer "
              "fold's model, which training runs do not store. Permutation importance (RMSE increase when one "
              "parameter is shuffled, `shap.permutation_repeats` times, same rows) is shown for comparison.", ""]
     if not inp.importance:
-        return [*lines, "SHAP skipped: no champion models in the registry; run `make run`.", ""]
+        return [*lines, "SHAP skipped: no model to explain (no training run for `shap.source`); run `make run`.", ""]
     main = {c.target: c.feature for c in paper.FIG2A}
     for target, table in inp.importance.items():
         top = table.iloc[0]
