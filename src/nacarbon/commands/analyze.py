@@ -166,6 +166,22 @@ def _log(cfg: DictConfig, analysis: Analysis) -> str:
                       params=params, metrics=analysis.metrics, folders=folders)
 
 
+def _verdicts(cfg: DictConfig, analysis: Analysis) -> dict:
+    """Per target, the one significance rule's verdicts on the report's runs (as compare and promote give them)."""
+    from nacarbon.comparison.table import comparison_table, significance_by_run
+    from nacarbon.tracking.folds import experiment_folds
+    from nacarbon.tracking.store import connect
+
+    client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
+    out = {}
+    for target in analysis.targets:
+        folds = experiment_folds(client, T.experiment_name(cfg.dataset.name), target=target.name,
+                                 data_version=analysis.dataset.version, cv=cfg.cv.name, features=cfg.features.name)
+        if len(folds):
+            out[target.name] = significance_by_run(comparison_table(folds))
+    return out
+
+
 def run(cfg: DictConfig) -> dict:
     """Analyse, optionally write the reproduction report, and log it all as one MLflow run.
 
@@ -187,7 +203,7 @@ def run(cfg: DictConfig) -> dict:
     if cfg.report:
         from nacarbon.reporting.reproduction import report_dir, write_from_analysis
 
-        analysis.report = write_from_analysis(cfg, analysis, report_dir(cfg))
+        analysis.report = write_from_analysis(cfg, analysis, report_dir(cfg), tested=_verdicts(cfg, analysis))
     analysis.run_id = _log(cfg, analysis)
     files = sorted(p for p in analysis.out_dir.rglob("*") if p.is_file())
     if analysis.report is not None:

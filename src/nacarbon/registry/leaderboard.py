@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from nacarbon.registry.promotion import current_champion
-from nacarbon.registry.selection import find_candidates, rank
+from nacarbon.registry.selection import find_candidates, rank, with_significance
 
 COLUMNS = ["target", "model", "search", "run_id", "rmse_mean", "rmse_std", "baseline_rmse_mean", "r2_pooled",
            "baseline_paired_p", "beats_baseline", "rank", "champion"]
 
 
 def model_table(client: MlflowClient, *, experiment: str, targets: list[str], data_version: str, cv: str,
-                features: str) -> pd.DataFrame:
+                features: str, tested: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The best run of every model family per target, ranked by outer-CV RMSE.
 
     Parameters
@@ -28,6 +30,10 @@ def model_table(client: MlflowClient, *, experiment: str, targets: list[str], da
         Only runs on this data version count (others are not comparable).
     cv, features : str
         CV protocol and feature set the runs must share.
+    tested : dict, optional
+        Target -> the one significance rule's verdicts per run
+        (:func:`nacarbon.comparison.table.significance_by_run`, as ``python -m promote`` builds them);
+        a target without one has no run that beats the baseline.
 
     Returns
     -------
@@ -35,11 +41,16 @@ def model_table(client: MlflowClient, *, experiment: str, targets: list[str], da
         Columns :data:`COLUMNS`; one row per (target, model), rank 1 = the target's best run by
         the promotion rule (lowest RMSE, ties to the simpler model). ``champion`` is the
         registered version when that run holds the alias, else "". Empty when no run matches.
+        ``beats_baseline`` and ``baseline_paired_p`` (the Holm-adjusted p) are the one significance
+        rule's, on the same runs and splits as ``python -m compare`` and ``python -m promote``.
     """
     rows = []
     for target in targets:
-        ranked = rank(find_candidates(client, experiment=experiment, target=target, data_version=data_version,
-                                      cv=cv, features=features))
+        found = find_candidates(client, experiment=experiment, target=target, data_version=data_version,
+                                cv=cv, features=features)
+        verdicts = (tested or {}).get(target)
+        ranked = rank(with_significance(found, verdicts) if verdicts is not None and found else
+                      [replace(c, beats_baseline=False) for c in found])
         champ = current_champion(client, target)
         seen: set[str] = set()
         for cand in ranked:
@@ -50,7 +61,7 @@ def model_table(client: MlflowClient, *, experiment: str, targets: list[str], da
             rows.append({"target": target, "model": cand.model, "search": cand.tags.get("search", ""),
                          "run_id": cand.run_id, "rmse_mean": cand.rmse,
                          "rmse_std": m.get("rmse_std", float("nan")), "baseline_rmse_mean": cand.baseline_rmse,
-                         "r2_pooled": cand.r2_pooled, "baseline_paired_p": m.get("baseline_paired_p", float("nan")),
+                         "r2_pooled": cand.r2_pooled, "baseline_paired_p": m.get("beats_baseline_p", float("nan")),
                          "beats_baseline": cand.beats_baseline, "rank": len(seen),
                          "champion": champ.version if champ is not None and champ.run_id == cand.run_id else ""})
     return pd.DataFrame(rows, columns=COLUMNS)

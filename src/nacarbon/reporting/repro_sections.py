@@ -195,7 +195,7 @@ def models_section(inp: ReportInputs) -> list[str]:
              fmt_p(r.baseline_paired_p), "yes" if r.beats_baseline else "no", r.champion or ""]
             for r in inp.runs.itertuples()]
     return lines + md_table(["target", "rank", "model", "search", "RMSE", "baseline RMSE", "R² (pooled OOF)",
-                             "corrected p vs baseline (family alone)", "beats baseline", "champion version"], rows)
+                             "adjusted p vs baseline (the one rule)", "beats baseline", "champion version"], rows)
 
 
 def shap_section(inp: ReportInputs, figures: dict[str, str]) -> list[str]:

@@ -164,7 +164,8 @@ def _short_commit(commit: str) -> str:
     return commit[:12] + ("-dirty" if commit.endswith("-dirty") else "")
 
 
-def write_from_analysis(cfg: DictConfig, analysis, out_dir: str | Path) -> Path:
+def write_from_analysis(cfg: DictConfig, analysis, out_dir: str | Path,
+                        tested: dict[str, pd.DataFrame] | None = None) -> Path:
     """Build the report's inputs from an :class:`nacarbon.commands.analyze.Analysis` and the store, and write it.
 
     Parameters
@@ -175,6 +176,10 @@ def write_from_analysis(cfg: DictConfig, analysis, out_dir: str | Path) -> Path:
         What the analysis computed.
     out_dir : str or Path
         The report's folder, normally :func:`report_dir`.
+    tested : dict, optional
+        Target -> the one significance rule's verdicts per run, as ``python -m promote`` builds them
+        (``nacarbon.comparison.table.significance_by_run``); without one a target's runs are shown
+        as not beating the baseline.
 
     Returns
     -------
@@ -187,8 +192,9 @@ def write_from_analysis(cfg: DictConfig, analysis, out_dir: str | Path) -> Path:
 
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
     command = "python -m analyze" + ("" if cfg.dataset.name == "seed" else f" dataset={cfg.dataset.name}")
-    runs = model_table(client, experiment=experiment_name(cfg.dataset.name), targets=[t.name for t in analysis.targets],
-                       data_version=analysis.dataset.version, cv=cfg.cv.name, features=cfg.features.name)
+    experiment, targets = experiment_name(cfg.dataset.name), [t.name for t in analysis.targets]
+    selection = {"data_version": analysis.dataset.version, "cv": cfg.cv.name, "features": cfg.features.name}
+    runs = model_table(client, experiment=experiment, targets=targets, tested=tested, **selection)
     shap_figs = {t: sorted((str(f) for f in e.files if f.suffix == ".png"), key=lambda f: ("bar" not in f, f))
                  for t, e in analysis.explained.items()}
     heatmaps = {g: str(analysis.out_dir / "correlation" / f"spearman_{g}.png")
