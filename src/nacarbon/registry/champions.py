@@ -44,8 +44,13 @@ def champion_version(client: MlflowClient, target: str) -> ModelVersion | None:
     """The model version holding ``champion`` for a target, or None if there is none."""
     try:
         return client.get_model_version_by_alias(T.model_name(target), T.CHAMPION_ALIAS)
-    except MlflowException:
-        return None
+    except MlflowException as err:
+        # "No such model / alias" means no champion; anything else (a server that stopped answering,
+        # a broken store) must not pass for one: the caller would silently drop the target.
+        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise RegistryError(f"{target}: cannot read {T.model_name(target)}@{T.CHAMPION_ALIAS} "
+                            f"from the registry: {err}") from err
 
 
 def why_no_champion(client: MlflowClient, target: str) -> str:
