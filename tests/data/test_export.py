@@ -46,3 +46,11 @@ def test_db_export_cli(tmp_path, capsys):
     assert len(read_raw(out)) == len(pd.read_csv(out))
     assert db_main(["export", "nope", str(tmp_path / "x.csv")]) == 2
     assert "known" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+
+
+def test_export_into_a_missing_folder_is_one_clear_error(tmp_path, capsys):
+    out = tmp_path / "no" / "such" / "dir" / "merged.csv"
+    assert db_main(["export", "seed", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(out) in err and "Traceback" not in err
+    assert not out.parent.exists()
