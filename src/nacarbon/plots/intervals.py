@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from nacarbon.plots.parity import identity_axes  # noqa: E402
+
 
 def parity_with_intervals(measured, pred, lo, hi, *, path: str | Path, label: str, unit: str,
                           reference=None, metrics: dict[str, float] | None = None) -> Path:
@@ -45,10 +47,7 @@ def parity_with_intervals(measured, pred, lo, hi, *, path: str | Path, label: st
         ax.scatter(y[ref], p[ref], s=90, facecolor="none", edgecolor="k", label="lab reference rows")
     low = float(np.nanmin([y.min(), a.min()]))
     high = float(np.nanmax([y.max(), b.max()]))
-    pad = 0.05 * (high - low or 1.0)
-    ax.plot([low - pad, high + pad], [low - pad, high + pad], "k--", lw=1, label="y = x")
-    ax.set_xlim(low - pad, high + pad)
-    ax.set_ylim(low - pad, high + pad)
+    identity_axes(ax, low, high)
     ax.set_xlabel(f"Measured {label} ({unit})")
     ax.set_ylabel(f"Predicted {label} ({unit})")
     if metrics:

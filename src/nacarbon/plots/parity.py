@@ -14,6 +14,14 @@ import pandas as pd  # noqa: E402
 _COLORS = {"hard": "#1f77b4", "soft": "#d62728"}
 
 
+def identity_axes(ax, low: float, high: float) -> None:
+    """Square axes over ``[low, high]`` (5 % padding) with the dashed y = x line of a parity plot."""
+    pad = 0.05 * (high - low or 1.0)
+    ax.plot([low - pad, high + pad], [low - pad, high + pad], "k--", lw=1, label="y = x")
+    ax.set_xlim(low - pad, high + pad)
+    ax.set_ylim(low - pad, high + pad)
+
+
 def parity_plot(oof: pd.DataFrame, *, path: str | Path, label: str, unit: str,
                 metrics: dict[str, float] | None = None, color_by: str = "material_class") -> Path:
     """Draw predicted vs measured, coloured by ``color_by``, with the y = x line.
@@ -44,10 +52,7 @@ def parity_plot(oof: pd.DataFrame, *, path: str | Path, label: str, unit: str,
                    color=_COLORS.get(cat), edgecolor="k", linewidth=0.4, label=f"{cat} (n={int(sel.sum())})")
     lo = float(np.nanmin([oof["y_true"].min(), oof["y_pred"].min()]))
     hi = float(np.nanmax([oof["y_true"].max(), oof["y_pred"].max()]))
-    pad = 0.05 * (hi - lo or 1.0)
-    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], "k--", lw=1, label="y = x")
-    ax.set_xlim(lo - pad, hi + pad)
-    ax.set_ylim(lo - pad, hi + pad)
+    identity_axes(ax, lo, hi)
     ax.set_xlabel(f"Measured {label} [{unit}]")
     ax.set_ylabel(f"Predicted (out-of-fold) [{unit}]")
     if metrics:
