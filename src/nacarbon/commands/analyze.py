@@ -168,18 +168,14 @@ def _log(cfg: DictConfig, analysis: Analysis) -> str:
 
 def _verdicts(cfg: DictConfig, analysis: Analysis) -> dict:
     """Per target, the one significance rule's verdicts on the report's runs (as compare and promote give them)."""
-    from nacarbon.comparison.table import comparison_table, significance_by_run
-    from nacarbon.tracking.folds import experiment_folds
+    from nacarbon.commands.compare import target_verdicts
     from nacarbon.tracking.store import connect
 
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
-    out = {}
-    for target in analysis.targets:
-        folds = experiment_folds(client, T.experiment_name(cfg.dataset.name), target=target.name,
-                                 data_version=analysis.dataset.version, cv=cfg.cv.name, features=cfg.features.name)
-        if len(folds):
-            out[target.name] = significance_by_run(comparison_table(folds))
-    return out
+    verdicts = {t.name: target_verdicts(client, T.experiment_name(cfg.dataset.name), t.name,
+                                        data_version=analysis.dataset.version, cv=cfg.cv.name,
+                                        features=cfg.features.name) for t in analysis.targets}
+    return {t: v for t, v in verdicts.items() if v is not None}
 
 
 def run(cfg: DictConfig) -> dict:

@@ -55,6 +55,34 @@ def _target_text(cfg: DictConfig, target: str) -> tuple[str, str]:
     return str(node.get("label", target)), str(node.get("unit", ""))
 
 
+def target_verdicts(client, experiment: str, target: str, *, alpha: float = 0.05, **selection):
+    """The one significance rule's verdict on every run of one target, as ``compare`` tables it.
+
+    Parameters
+    ----------
+    client : MlflowClient
+        From :func:`nacarbon.tracking.store.connect`.
+    experiment : str
+        ``nacarbon-<dataset>``.
+    target : str
+    alpha : float, default=0.05
+    **selection
+        ``data_version``, ``cv``, ``features`` (and optionally ``seed``, ``search``,
+        ``exclude_models``), as :func:`nacarbon.tracking.folds.collect_folds` takes them.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        :func:`nacarbon.comparison.table.significance_by_run` of the target's runs (what
+        ``promote`` decides on and the reproduction report shows); None when no run matches.
+    """
+    from nacarbon.comparison.table import comparison_table, significance_by_run
+    from nacarbon.tracking.folds import experiment_folds
+
+    folds = experiment_folds(client, experiment, target=target, **selection)
+    return significance_by_run(comparison_table(folds, alpha=alpha)) if len(folds) else None
+
+
 def run(cfg: DictConfig) -> ComparisonResult:
     """Compare the latest run of every model with the mean baseline, per target.
 

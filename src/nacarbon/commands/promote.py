@@ -20,21 +20,19 @@ def run(cfg: DictConfig) -> "Decision":
     Decision
         With ``version`` set when a model version was registered or reused.
     """
-    from nacarbon.comparison.table import comparison_table, significance_by_run
+    from nacarbon.commands.compare import target_verdicts
     from nacarbon.data.io import load_configured
     from nacarbon.registry.promotion import apply, current_champion, decide, log_decision
     from nacarbon.registry.selection import find_candidates, rank, with_significance
-    from nacarbon.tracking.folds import experiment_folds
     from nacarbon.tracking.store import connect
 
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
     version = load_configured(cfg.dataset).version
     experiment = T.experiment_name(cfg.dataset.name)
     # The runs and the table `python -m compare` shows: same selection, same function, same verdicts.
-    folds = experiment_folds(client, experiment, target=cfg.target.name, data_version=version, cv=cfg.cv.name,
-                             features=cfg.features.name, seed=cfg.seed, search=cfg.runs_search,
+    tested = target_verdicts(client, experiment, cfg.target.name, alpha=float(cfg.alpha), data_version=version,
+                             cv=cfg.cv.name, features=cfg.features.name, seed=cfg.seed, search=cfg.runs_search,
                              exclude_models=tuple(cfg.exclude_models))
-    tested = significance_by_run(comparison_table(folds, alpha=float(cfg.alpha))) if len(folds) else None
     candidates = find_candidates(client, experiment=experiment, target=cfg.target.name, data_version=version,
                                  cv=cfg.cv.name, features=cfg.features.name, metric=cfg.metric)
     candidates = [] if tested is None else [c for c in candidates if c.run_id in set(tested["family"])]
