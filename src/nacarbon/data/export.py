@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from nacarbon.data import columns as C
-from nacarbon.data.io import Dataset, load_configured
+from nacarbon.data.io import Dataset, load_configured, write_csv_atomic
 from nacarbon.errors import NacarbonError
 
 LEADING = [C.SAMPLE_ID, C.DATASET, C.PAPER_ID]
@@ -47,11 +47,8 @@ def export_dataset(dataset_cfg, path: str | Path) -> pd.DataFrame:
     """
     table = training_table(load_configured(dataset_cfg))
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        table.to_csv(tmp, index=False, lineterminator="\n")
-        tmp.replace(path)
+        write_csv_atomic(table, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise NacarbonError(f"{path}: cannot write the export ({err.strerror or err})") from err
     return table

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,3 +218,26 @@ def load_dataset(name: str, files: Sequence[str | Path], *, merge: bool = False,
 def load_configured(dataset_cfg) -> Dataset:
     """Load the dataset a ``conf/dataset/*.yaml`` node describes (``name``, ``files``, ``merge``)."""
     return load_dataset(dataset_cfg.name, list(dataset_cfg.files), merge=bool(dataset_cfg.merge))
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | Path, **to_csv) -> Path:
+    """Write ``frame`` as CSV to ``path`` through a temp file beside it and a rename.
+
+    ``path`` is either the whole new file or as it was before (a failure or an interruption never
+    leaves a half-written table); the temp file is removed in every case. ``to_csv`` goes to
+    :meth:`pandas.DataFrame.to_csv` (``index=False`` always; ``lineterminator`` defaults to ``\\n``).
+
+    Raises
+    ------
+    OSError
+        If the folder does not exist or cannot be written.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            frame.to_csv(handle, index=False, **{"lineterminator": "\n", **to_csv})
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path

@@ -8,14 +8,13 @@ is written, and written whole or not at all.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.io import write_csv_atomic
 from nacarbon.data.schema import validate
 from nacarbon.errors import ProcessingError
 from nacarbon.processing.electrochem import analyze_cycling
@@ -105,12 +104,4 @@ def write_row(row: dict, out: str | Path) -> Path:
         raise ProcessingError(f"{out}: already exists; choose another --out")
     frame = pd.DataFrame([row])
     validate(frame, out)
-    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            frame.to_csv(handle, index=False, float_format="%.6g")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return write_csv_atomic(frame, out, float_format="%.6g")

@@ -11,8 +11,6 @@ why the row was suggested, so the reason travels with the sample into the databa
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.io import write_csv_atomic
 from nacarbon.errors import ConfigError
 
 MEASURED = (C.CAPACITY_MAH_G, C.RATE_FACTOR, C.ICE_PCT, C.PLATEAU_V, C.PLATEAU_CAPACITY_MAH_G,
@@ -109,11 +108,4 @@ def write_template(picks: pd.DataFrame, path: str | Path, *, table: str | Path, 
     path = Path(path)
     frame = template_frame(picks, table_header(table), batch_id=batch_id, material_class=material_class)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            frame.to_csv(handle, index=False, lineterminator="\n")
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+    return write_csv_atomic(frame, path)
