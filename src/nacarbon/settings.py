@@ -92,6 +92,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_per_group", int, _ge(1), "an integer >= 1, or null", nullable=True),
     Setting("n_nearest", int, _ge(1), "an integer >= 1"),
     Setting("require_in_domain", bool, allowed="true or false"),
+    Setting("series.prior", float, _ge(0), "a strength >= 0 (standard deviations of the known values)"),
 )
 
 

@@ -174,3 +174,65 @@ def test_too_tight_min_distance_gives_fewer_picks_and_says_so(store, tmp_path):
         known_materials(res.champions)).transform(res.picks)
     d = pairwise_distance(points, points)
     assert np.all(d[~np.eye(len(d), dtype=bool)] >= 4.0)
+
+
+LAB_COLUMNS = ["sample_id", "source", "material_class", "precursor", "htt_c", "electrolyte", "current_ma_g",
+               "d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g"]
+
+
+def lab_candidates(tmp_path, n_papers=4):
+    """A lab's characterized, not yet cycled samples: four literature papers' rows, one series each."""
+    lit = pd.read_csv(ROOT / "data" / "literature_583.csv", dtype=str, keep_default_na=False)
+    sizes = lit["source"].value_counts()
+    papers = sizes[sizes >= 3].index[:n_papers]
+    rows = lit[lit["source"].isin(papers)].copy()
+    rows["precursor"] = rows["source"].map({p: f"series-{i}" for i, p in enumerate(papers)})
+    rows["sample_id"] = [f"LAB-{i + 1:02d}" for i in range(len(rows))]
+    rows["source"] = "Our lab notebook (2026)"
+    path = tmp_path / "made.csv"
+    rows[LAB_COLUMNS].to_csv(path, index=False)
+    return path, rows[LAB_COLUMNS].reset_index(drop=True)
+
+
+def test_candidates_file_picks_the_labs_own_samples_with_the_series_prior(store, tmp_path):
+    from nacarbon.suggest.series import dominated
+
+    path, rows = lab_candidates(tmp_path)
+    out = tmp_path / "next.csv"
+    res = suggest(suggest_cfg(store, "n=3", f"output={out}", f"candidates={path}", "objectives=[ice]"))
+    assert len(res.picks) == 3 and set(res.sample_ids) <= set(rows["sample_id"])
+    flags = dict(zip(rows["sample_id"], dominated(rows.astype({"htt_c": float, "ssa_m2_g": float}), "precursor",
+                                                  {"htt_c": "increasing", "ssa_m2_g": "decreasing"})))
+    assert res.picks["series_dominated"].tolist() == [flags[s] for s in res.sample_ids]
+    md = res.summary.read_text()
+    assert f"of your samples in `{path}`" in md and "Series prior: within a series (`precursor`)" in md
+    template = pd.read_csv(res.template, dtype=str, keep_default_na=False)
+    assert template["sample_id"].tolist() == res.sample_ids
+    assert (template["source"] == "Our lab notebook (2026)").all() and (template["ice_pct"] == "").all()
+    template["ice_pct"] = ["55.5", "56.5", "57.5"]  # (the rows are literature samples: other values, or db add calls them duplicates)
+    filled = tmp_path / "filled.csv"
+    template.to_csv(filled, index=False)
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("raw", ".*"))
+    proc = subprocess.run([sys.executable, "-m", "nacarbon.db", "add", str(filled), "--dry-run", "--data-dir", str(data)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "would add 3 row(s)" in proc.stdout
+
+
+def test_candidates_file_errors_name_the_file(store, tmp_path):
+    from nacarbon.errors import DataValidationError
+
+    out = tmp_path / "b.csv"
+    with pytest.raises(ConfigError, match=r"candidates=.*nope.csv: no such file"):
+        suggest(suggest_cfg(store, f"output={out}", f"candidates={tmp_path / 'nope.csv'}"))
+    path, rows = lab_candidates(tmp_path)
+    rows.drop(columns="precursor").to_csv(path, index=False)
+    with pytest.raises(ConfigError, match=r"made.csv: no column 'precursor' naming each sample's series"):
+        suggest(suggest_cfg(store, f"output={out}", f"candidates={path}", "objectives=[ice]"))
+    bad = rows.copy()
+    bad.loc[1, "d002_nm"] = "3.8"
+    bad.to_csv(path, index=False)
+    with pytest.raises(DataValidationError, match=r"(?s)made.csv.*row 2, field .d002_nm.*Angstrom"):
+        suggest(suggest_cfg(store, f"output={out}", f"candidates={path}", "objectives=[ice]"))
+    assert not out.exists()

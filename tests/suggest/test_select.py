@@ -111,3 +111,33 @@ def test_interval_predictions_and_ei(pool):
     picks = suggest_batch(pool, interval_predict, [Objective("ice_pct")], known, SuggestConfig(method="ei", n=4))
     assert len(picks) == 4 and (picks["acquisition"] >= 0).all()
     assert np.allclose(picks["acquisition"], picks["exploit"] + picks["explore"])
+
+
+def test_series_prior_ranks_a_dominated_sibling_below_its_series_best():
+    """Same predicted ICE: the sample a hotter, less porous sibling dominates goes last."""
+    pool = pd.DataFrame({"precursor": ["pine", "pine", "pitch"], "htt_c": [1100.0, 1400.0, 1200.0],
+                         "ssa_m2_g": [40.0, 8.0, 20.0], "d002_nm": [0.38, 0.375, 0.37]})
+    known = pd.DataFrame({"ice_pct": [70.0, 80.0, 90.0], "precursor": ["x", "y", "z"],
+                          "htt_c": [1000.0, 1300.0, 1500.0], "ssa_m2_g": [50.0, 10.0, 3.0], "d002_nm": [0.38] * 3})
+
+    def predict(p):
+        return {"ice_pct": (np.array([85.0, 84.0, 84.5]), np.full(len(p), 1.0))}
+
+    base = SuggestConfig(n=3, method="mean", min_distance=0.0, space=["d002_nm"])
+    plain = suggest_batch(pool, predict, [Objective("ice_pct")], known, base)
+    assert plain["htt_c"].tolist() == [1100.0, 1200.0, 1400.0]
+    prior = SuggestConfig(n=3, method="mean", min_distance=0.0, space=["d002_nm"], series_column="precursor",
+                          series_prior=0.25, series_trends={"ice_pct": {"htt_c": "increasing", "ssa_m2_g": "decreasing"}})
+    ranked = suggest_batch(pool, predict, [Objective("ice_pct")], known, prior)
+    assert ranked["htt_c"].tolist() == [1200.0, 1400.0, 1100.0]
+    assert ranked["series_dominated"].tolist() == [False, False, True]
+    assert ranked["pred_ice_pct"].tolist() == [84.5, 84.0, 85.0]  # the model's own prediction is reported
+    # a measured sibling counts too: a known pine sample at 1500 degC and 5 m2/g dominates both pine candidates
+    known_pine = pd.concat([known, pd.DataFrame({"ice_pct": [88.0], "precursor": ["pine"], "htt_c": [1500.0],
+                                                 "ssa_m2_g": [5.0], "d002_nm": [0.37]})], ignore_index=True)
+    ranked = suggest_batch(pool, predict, [Objective("ice_pct")], known_pine, prior)
+    assert ranked["htt_c"].tolist()[0] == 1200.0 and ranked["series_dominated"].tolist() == [False, True, True]
+    with pytest.raises(ConfigError, match="series.column='batch' is not a column"):
+        suggest_batch(pool, predict, [Objective("ice_pct")], known,
+                      SuggestConfig(n=2, series_column="batch", series_prior=0.25,
+                                    series_trends={"ice_pct": {"htt_c": "increasing"}}, space=["d002_nm"]))

@@ -122,6 +122,49 @@ def build_pool(cfg: DictConfig, rules: list[dict]) -> pd.DataFrame:
     return pool
 
 
+def load_candidates(cfg: DictConfig, champions: Mapping[str, ChampionModel], rules: list[dict]) -> pd.DataFrame:
+    """The lab's own candidates (``cfg.candidates``): validated rows, user constraints applied.
+
+    Every feature a champion reads must be a column; values are checked with the database
+    schema (one message naming file, row, field and rule). The screen's physical rules are for
+    artificial structures and are not applied to samples that exist; ``constraints`` are.
+
+    Raises
+    ------
+    ConfigError
+        A missing file, a series column the file lacks, constraints that leave no row.
+    DataValidationError
+        An empty file, a missing feature column, a bad value.
+    """
+    from nacarbon.data import columns as C
+    from nacarbon.data.io import read_raw
+    from nacarbon.screening.constraints import apply_constraints
+    from nacarbon.uncertainty.predictor import check_input
+
+    src = Path(str(cfg.candidates))
+    if not src.is_file():
+        raise ConfigError(f"candidates={src}: no such file (a CSV of your characterized samples, data/ column names)")
+    raw = read_raw(src, label=str(src))
+    raw_of = {"is_ether": C.ELECTROLYTE, "is_soft": C.MATERIAL_CLASS}  # derived features read these columns
+    features = list(dict.fromkeys(raw_of.get(f, f) for c in champions.values() for f in c.predictor.features))
+    typed = check_input(raw, features, source=str(src)).reset_index(drop=True)
+    column = cfg.series.column
+    if column and cfg.series.prior and column not in raw.columns:
+        raise ConfigError(f"{src}: no column '{column}' naming each sample's series, which the series prior reads; "
+                          f"add it (samples of one precursor and route share a value) or set series.column=null")
+    if C.SAMPLE_ID not in raw.columns:
+        typed[C.SAMPLE_ID] = [f"{src.stem}-{i + 1}" for i in range(len(typed))]
+    user_rules = OmegaConf.to_container(cfg.constraints, resolve=True)
+    on_pool = [r for r in rules if r in user_rules]
+    if on_pool:
+        checked = apply_constraints(typed, on_pool)
+        if not checked.mask.any():
+            raise ConfigError(f"constraints leave no sample of {src} ({len(typed)} rows); rows removed per rule: "
+                              f"{dict(checked.failures)}")
+        typed = typed[checked.mask].reset_index(drop=True)
+    return typed
+
+
 def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFrame) -> pd.DataFrame:
     """The glue between champions and the suggest library: each champion's whole predictor.
 
@@ -211,13 +254,19 @@ def run(cfg: DictConfig) -> SuggestOutcome:
     from nacarbon.suggest.select import SuggestConfig, suggest_batch
 
     specs = parse_objectives(cfg.objectives)
+    from_lab = bool(cfg.candidates)
     sc = SuggestConfig(n=int(cfg.n), method=str(cfg.acquisition), kappa=float(cfg.kappa), xi=float(cfg.xi),
                        combine=str(cfg.combine), min_distance=float(cfg.min_distance),
                        max_per_group=None if cfg.max_per_group is None else int(cfg.max_per_group),
-                       group_column=cfg.group_column, space=list(cfg.space), n_nearest=int(cfg.n_nearest))
+                       group_column=cfg.group_column, space=list(cfg.space), n_nearest=int(cfg.n_nearest),
+                       **series_settings(cfg, from_lab))
     pool_rules, pred_rules = split_rules(cfg)
-    pool = build_pool(cfg, pool_rules)  # unknown electrolyte, bad grid, rules leaving nothing: before any load
-    champions = load_needed(cfg, [s["target"] for s in specs])
+    if from_lab:
+        champions = load_needed(cfg, [s["target"] for s in specs])
+        pool = load_candidates(cfg, champions, pool_rules)
+    else:
+        pool = build_pool(cfg, pool_rules)  # unknown electrolyte, bad grid, rules leaving nothing: before any load
+        champions = load_needed(cfg, [s["target"] for s in specs])
     objectives = make_objectives(specs, champions)
     sc = replace(sc, interval_alpha=interval_alpha(champions))
     frame = champion_predictions(champions, pool)
@@ -240,8 +289,27 @@ def run(cfg: DictConfig) -> SuggestOutcome:
     predict, domain = _callables(frame, list(champions), bool(cfg.require_in_domain))
     known = known_materials(champions)
     picks = suggest_batch(pool, predict, objectives, known, sc, domain=domain)
-    return _write(cfg, picks, objectives, champions, known, n_pool=n_pool, n_eligible=len(pool),
+    return _write(cfg, picks, objectives, champions, known, from_lab=from_lab, n_pool=n_pool, n_eligible=len(pool),
                   n_in_domain=n_in_domain, alpha=sc.interval_alpha)
+
+
+def series_settings(cfg: DictConfig, from_lab: bool) -> dict:
+    """``SuggestConfig``'s series fields: on for the lab's candidates, off for the grid (no series there)."""
+    from nacarbon.suggest.series import check_trends
+
+    trends = OmegaConf.to_container(cfg.series.trends, resolve=True) or {}
+    if not isinstance(trends, dict):
+        raise ConfigError(f"series.trends={trends!r}: a mapping target -> {{feature: increasing|decreasing}}")
+    for target, spec in trends.items():
+        check_trends(spec, where=f"series.trends.{target}")
+    if not from_lab or not cfg.series.column:
+        return {}
+    return {"series_column": str(cfg.series.column), "series_prior": float(cfg.series.prior), "series_trends": trends}
+
+
+def _trend_text(cfg: DictConfig) -> str:
+    trends = OmegaConf.to_container(cfg.series.trends, resolve=True) or {}
+    return "; ".join(f"{t}: " + ", ".join(f"{f} {d}" for f, d in spec.items()) for t, spec in trends.items())
 
 
 def _pred_names(expr: str) -> list[str]:
@@ -266,7 +334,7 @@ def _callables(frame: pd.DataFrame, targets: list[str], require: bool) -> tuple[
 
 
 def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Mapping[str, ChampionModel],
-           known: pd.DataFrame, *, n_pool: int, n_eligible: int, n_in_domain: int,
+           known: pd.DataFrame, *, from_lab: bool, n_pool: int, n_eligible: int, n_in_domain: int,
            alpha: float) -> SuggestOutcome:
     """Template, summary, MLflow run."""
     from nacarbon.suggest.report import summary_markdown
@@ -281,14 +349,23 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
         raise ConfigError(f"output={str(out)!r}: the template is a CSV file (name it *.csv)")
     if out.is_dir():
         raise ConfigError(f"output={str(out)!r} is a folder; give a file name, e.g. output={out / 'batch.csv'}")
-    sample_ids = [f"{batch_id}-{i + 1:02d}" for i in range(len(picks))]
+    sample_ids = ([str(v) for v in picks["sample_id"]] if from_lab else
+                  [f"{batch_id}-{i + 1:02d}" for i in range(len(picks))])
     models = ", ".join(f"`{T.model_name(t)}` v{c.version}" for t, c in champions.items())
+    pool_text = (f"{n_pool:,} of your samples in `{cfg.candidates}`" if from_lab else
+                 f"{n_pool:,} candidates over what a lab controls ({', '.join(cfg.process)} x the structure "
+                 f"grid '{cfg.screen.name}') inside the physical rules on the settings")
+    series_text = (f"Series prior: within a series (`{cfg.series.column}`), a sample a sibling dominates on "
+                   f"{_trend_text(cfg)} ranks {cfg.series.prior} standard deviations lower "
+                   f"({int(picks['series_dominated'].sum())} of the picks are dominated)."
+                   if from_lab and cfg.series.column and cfg.series.prior else
+                   "Series prior: off (grid candidates have no series)." if not from_lab else "Series prior: off.")
     header = [f"# Suggested batch {batch_id}", "",
               f"Models (registry champions): {models}.",
-              f"Pool: {n_pool:,} candidates over what a lab controls ({', '.join(cfg.process)} x the structure "
-              f"grid '{cfg.screen.name}') inside the physical rules on the settings, {n_eligible:,} also on the "
+              f"Pool: {pool_text}, {n_eligible:,} also pass the rules on the "
               f"predictions, {n_in_domain:,} of these in the applicability domain"
               f"{'' if cfg.require_in_domain else ' (not enforced: require_in_domain=false)'}.",
+              series_text,
               f"Acquisition: {cfg.acquisition} (kappa {cfg.kappa}, xi {cfg.xi}) on {cfg.combine} objectives, "
               f"each champion's {1 - alpha:.0%} interval (paper-grouped CV+, as `predict` and `screen` give); "
               f"no two picks closer than "
@@ -300,7 +377,8 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
                    ""]
     text = summary_markdown(picks, sample_ids, objectives, header=header,
                             notes={"Known materials": f"{len(known):,} (the champions' training rows)"})
-    template = write_template(picks, out, table=cfg.table, batch_id=batch_id, material_class=str(cfg.material_class))
+    template = write_template(picks, out, table=cfg.table, batch_id=batch_id, material_class=str(cfg.material_class),
+                              keep_identity=from_lab)
     summary = out.with_suffix(".md")
     summary.write_text(text, encoding="utf-8")
     tags = {f"model_version.{t}": f"{T.model_name(t)}/{c.version}" for t, c in champions.items()}
@@ -312,7 +390,9 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
               "combine": str(cfg.combine), "min_distance": cfg.min_distance, "interval_alpha": alpha,
               "objectives": json.dumps([o.__dict__ for o in objectives]),
               "process": json.dumps(OmegaConf.to_container(cfg.process, resolve=True)),
-              "grid": cfg.screen.name, "require_in_domain": cfg.require_in_domain}
+              "grid": cfg.screen.name, "require_in_domain": cfg.require_in_domain,
+              "candidates": str(cfg.candidates) if from_lab else "grid",
+              "series_prior": float(cfg.series.prior) if from_lab and cfg.series.column else 0.0}
     metrics = {"n_picks": len(picks), "n_pool": n_pool, "n_eligible": n_eligible, "n_in_domain": n_in_domain,
                "n_explore": int((picks["mode"] == "explore").sum())}
     try:

@@ -19,6 +19,7 @@ from nacarbon.errors import ConfigError
 from nacarbon.suggest.acquisition import Objective, acquire, check_objectives, combine_targets, sigma_from_interval
 from nacarbon.suggest.batch import check_n, greedy_diverse
 from nacarbon.suggest.explain import nearest_distance, nearest_known
+from nacarbon.suggest.series import dominated, series_penalty
 from nacarbon.suggest.space import DistanceSpace
 
 Prediction = tuple  # (mean, lo, hi) or (mean, spread)
@@ -51,6 +52,14 @@ class SuggestConfig:
         Columns of the distance space.
     n_nearest : int
         Known materials listed per pick.
+    series_column : str or None
+        Column naming each candidate's synthesis series (a paper, a lab's precursor); with
+        ``series_prior`` > 0 and ``series_trends``, candidates a sibling dominates rank lower.
+    series_prior : float
+        How much lower: this many standard deviations of the known values of the target
+        (:func:`nacarbon.suggest.series.series_penalty`).
+    series_trends : mapping target -> {feature: 'increasing' | 'decreasing'}
+        Within-series trends per target (``conf/suggest.yaml`` ``series.trends``).
     """
 
     n: int = 8
@@ -64,6 +73,9 @@ class SuggestConfig:
     interval_alpha: float = 0.1
     space: Sequence[str] = field(default_factory=lambda: list(DEFAULT_SPACE))
     n_nearest: int = 3
+    series_column: str | None = None
+    series_prior: float = 0.0
+    series_trends: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def _unpack(target: str, pred: Prediction, n_rows: int, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -105,7 +117,9 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
     pandas.DataFrame
         The picks, best first: the pool's columns, ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target,
         ``score``/``score_sigma`` (the combined objective), ``acquisition``, ``exploit``,
-        ``explore``, ``mode``, ``domain_score``, ``nearest_distance``, ``nearest_known``, ``rank``.
+        ``explore``, ``mode``, ``domain_score``, ``series_dominated``, ``nearest_distance``,
+        ``nearest_known``, ``rank``. ``pred_<t>`` is the model's own prediction; a series prior
+        shifts only the score the ranking reads.
 
     Raises
     ------
@@ -126,6 +140,7 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
         cols.update({f"pred_{target}": mean, f"lo_{target}": lo, f"hi_{target}": hi})
     known_values = {o.target: pd.to_numeric(known[o.target], errors="coerce").to_numpy(float)
                     for o in objectives if o.target in known}
+    is_dominated = _apply_series_prior(pool, known, means, known_values, objectives, cfg)
     score, score_sigma = combine_targets(means, sigmas, objectives, known_values, combine=cfg.combine)
     best = None
     if cfg.method == "ei":
@@ -153,7 +168,39 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
     out["acquisition"], out["exploit"], out["explore"] = acq.value[picked], acq.exploit[picked], acq.explore[picked]
     out["mode"] = acq.mode[picked]
     out["domain_score"] = dscore[picked]
+    out["series_dominated"] = is_dominated[picked]
     out["nearest_distance"] = nearest_distance(out, known, space)
     out["nearest_known"] = nearest_known(out, known, space, cfg.n_nearest)
     out["rank"] = np.arange(1, len(out) + 1)
     return out
+
+
+def _apply_series_prior(pool: pd.DataFrame, known: pd.DataFrame, means: dict[str, np.ndarray],
+                        known_values: Mapping[str, np.ndarray], objectives: Sequence[Objective],
+                        cfg: SuggestConfig) -> np.ndarray:
+    """Shift ``means`` (in place) of candidates a series sibling dominates; return which ones are.
+
+    Siblings are the other candidates of the series and its already measured rows in ``known``
+    (features only: no measured value decides dominance). The shift is a statement about the
+    value (lower than the model says, relative to the sibling), so it is downwards whatever the
+    objective's goal; for a ``min`` goal it makes the dominated candidate more attractive.
+    """
+    flags = np.zeros(len(pool), bool)
+    if not cfg.series_column or cfg.series_prior == 0 or not cfg.series_trends:
+        return flags
+    if cfg.series_column not in pool.columns:
+        raise ConfigError(f"series.column={cfg.series_column!r} is not a column of the candidates "
+                          f"(series prior needs candidates that name their series, e.g. candidates=FILE)")
+    wanted = {o.target for o in objectives}
+    for target, trends in cfg.series_trends.items():
+        if target not in means or target not in wanted:
+            continue
+        cols = [cfg.series_column, *trends]
+        siblings = known[[c for c in cols if c in known.columns]] if cfg.series_column in known.columns else None
+        both = pool[cols] if siblings is None or len(siblings.columns) < len(cols) else pd.concat(
+            [pool[cols], siblings], ignore_index=True)
+        dom = dominated(both, cfg.series_column, trends)[:len(pool)]
+        shift = series_penalty(known_values.get(target, np.array([])), dom, cfg.series_prior)
+        means[target] = means[target] - shift
+        flags |= dom
+    return flags

@@ -49,7 +49,7 @@ def _reason(row: pd.Series, targets: Sequence[str]) -> str:
 
 
 def template_frame(picks: pd.DataFrame, header: Sequence[str], *, batch_id: str,
-                   material_class: str = "hard") -> pd.DataFrame:
+                   material_class: str = "hard", keep_identity: bool = False) -> pd.DataFrame:
     """The template rows: the table's columns, decided ones filled, measured ones empty.
 
     Parameters
@@ -61,6 +61,9 @@ def template_frame(picks: pd.DataFrame, header: Sequence[str], *, batch_id: str,
     batch_id : str
         Short id of the batch; sample ids are ``<batch_id>-<rank>``.
     material_class : str, default="hard"
+    keep_identity : bool, default=False
+        The picks are samples that exist (``suggest candidates=FILE``): keep their
+        ``sample_id``, ``source`` and ``material_class`` instead of new ids and empty sources.
 
     Returns
     -------
@@ -82,11 +85,15 @@ def template_frame(picks: pd.DataFrame, header: Sequence[str], *, batch_id: str,
     for col in set(MEASURED) & set(header):
         out[col] = np.nan
     out[C.SOURCE] = np.nan
+    if keep_identity:
+        for col in (C.SAMPLE_ID, C.SOURCE, C.MATERIAL_CLASS):
+            if col in picks and col in header:
+                out[col] = picks[col].to_numpy()
     return out
 
 
 def write_template(picks: pd.DataFrame, path: str | Path, *, table: str | Path, batch_id: str,
-                   material_class: str = "hard") -> Path:
+                   material_class: str = "hard", keep_identity: bool = False) -> Path:
     """Write the template CSV atomically (a temp file renamed over ``path``).
 
     Parameters
@@ -99,6 +106,8 @@ def write_template(picks: pd.DataFrame, path: str | Path, *, table: str | Path, 
         The database table the rows will be added to (its header sets the columns).
     batch_id : str
     material_class : str, default="hard"
+    keep_identity : bool, default=False
+        Keep the picks' own ``sample_id``, ``source`` and class (see :func:`template_frame`).
 
     Returns
     -------
@@ -106,6 +115,7 @@ def write_template(picks: pd.DataFrame, path: str | Path, *, table: str | Path, 
         ``path``.
     """
     path = Path(path)
-    frame = template_frame(picks, table_header(table), batch_id=batch_id, material_class=material_class)
+    frame = template_frame(picks, table_header(table), batch_id=batch_id, material_class=material_class,
+                           keep_identity=keep_identity)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_csv_atomic(frame, path)

@@ -1,0 +1,106 @@
+"""Series prior: inside one synthesis series, a known trend says which sample should be better.
+
+A lab (or a paper) makes a series of samples from one precursor and route, varying the
+heat-treatment temperature. Inside such a series the initial coulombic efficiency rises with
+HTT and falls with BET surface area far more reliably than across series: in the literature set,
+within-paper Spearman ρ(ICE, HTT) has median +0.76 and is positive in 86 % of 43 papers;
+ρ(ICE, SSA) has median −0.50 and is negative in 80 % of 87 papers. The between-series offset
+(precursor, lab, cell build) is most of the models' error, and it is shared by a series, so a
+candidate that a sibling *dominates* (at least as good on every trend feature, strictly better on
+one) is unlikely to be its series' best, whatever its absolute prediction. 25 of the literature
+set's 30 top-5 % ICE rows are their paper's best row, and only 30 % of them are dominated in
+their paper (52 % of all rows are).
+
+:func:`dominated` finds those candidates from features alone (no measured value is used), and
+:func:`series_penalty` turns it into a shift of the predicted mean that ``suggest_batch`` applies
+before ranking. ``benchmarks/bench_suggest.py`` measures what it buys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from nacarbon.errors import ConfigError
+
+DIRECTIONS = {"increasing": 1.0, "decreasing": -1.0}
+
+
+def check_trends(trends: Mapping[str, str], *, where: str = "series.trends") -> dict[str, float]:
+    """``{feature: +1 | -1}`` from ``{feature: 'increasing' | 'decreasing'}``.
+
+    Raises
+    ------
+    ConfigError
+        An empty mapping or a direction other than increasing / decreasing.
+    """
+    if not isinstance(trends, Mapping) or not trends:
+        raise ConfigError(f"{where}: give at least one {{feature: increasing|decreasing}}, got {trends!r}")
+    out = {}
+    for feature, direction in trends.items():
+        if direction not in DIRECTIONS:
+            raise ConfigError(f"{where}.{feature}={direction!r}: a trend is 'increasing' or 'decreasing'")
+        out[str(feature)] = DIRECTIONS[direction]
+    return out
+
+
+def dominated(frame: pd.DataFrame, series: str, trends: Mapping[str, str]) -> np.ndarray:
+    """Rows that another row of the same series dominates on the trend features.
+
+    Row ``j`` dominates row ``i`` when both belong to one series, every trend feature is known
+    for both, ``j`` is at least as good as ``i`` on each (higher for an increasing trend, lower
+    for a decreasing one) and strictly better on one. Rows without a series never are.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Candidates and, to compare against, already measured siblings; database column names.
+    series : str
+        The column naming each row's series (e.g. ``source`` for a paper, ``precursor`` for a lab).
+    trends : mapping feature -> 'increasing' | 'decreasing'
+
+    Returns
+    -------
+    numpy.ndarray of bool, aligned with ``frame``.
+
+    Raises
+    ------
+    ConfigError
+        If ``series`` or a trend feature is not a column of ``frame``, or a trend is malformed.
+    """
+    signs = check_trends(trends)
+    missing = [c for c in (series, *signs) if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"series prior: the candidates have no column {missing[0]!r} "
+                          f"(columns: {', '.join(map(str, frame.columns))})")
+    values = np.column_stack([s * pd.to_numeric(frame[f], errors="coerce").to_numpy(float) for f, s in signs.items()])
+    out = np.zeros(len(frame), bool)
+    labels = frame[series].reset_index(drop=True)
+    named = labels[labels.notna()]
+    for rows in named.groupby(named, sort=False).indices.values():
+        rows = named.index.to_numpy()[rows]            # positions in ``frame``, not in ``named``
+        if len(rows) < 2:
+            continue
+        v = values[rows]                               # (n, k), larger = better on every column
+        ge = (v[None, :, :] >= v[:, None, :]).all(-1)  # ge[i, j]: j at least as good as i everywhere
+        gt = (v[None, :, :] > v[:, None, :]).any(-1)
+        complete = np.isfinite(v).all(-1)
+        dom = ge & gt & complete[:, None] & complete[None, :]
+        out[rows] = dom.any(axis=1)
+    return out
+
+
+def series_penalty(known_values: np.ndarray, is_dominated: np.ndarray, strength: float) -> np.ndarray:
+    """The shift of the predicted mean: ``strength`` standard deviations of the known values, where dominated.
+
+    Expressed in the objective's own spread so one ``strength`` means the same for ICE (%) and
+    for a capacity (mAh/g). Returns zeros when there are fewer than two known values.
+    """
+    if strength < 0 or not np.isfinite(strength):
+        raise ConfigError(f"series.prior={strength!r}: the prior's strength is a number >= 0")
+    finite = np.asarray(known_values, float)
+    finite = finite[np.isfinite(finite)]
+    scale = float(np.std(finite)) if len(finite) > 1 else 0.0
+    return strength * scale * np.asarray(is_dominated, float)
