@@ -1,7 +1,8 @@
 """``python -m suggest``: the next batch of experiments, from the registry's champions.
 
 Builds the candidate pool over what a lab controls (structure grid x heat-treatment temperature,
-electrolyte, test current) inside the physical rules, predicts it with the champions (point,
+electrolyte, test current) inside the physical rules, or reads the lab's own characterized
+samples (``candidates=FILE``, where the series prior applies), predicts it with the champions (point,
 conformal interval, applicability domain), ranks it by the acquisition, picks a diverse batch
 and writes the fill-in template ``python -m nacarbon.db add`` accepts, a Markdown summary, and
 one MLflow run.
