@@ -43,6 +43,7 @@ def test_shipped_configs_pass(name, overrides):
     ("suggest", "n=eight", "n='eight'"),
     ("suggest", "min_distance=-1", "min_distance=-1"),
     ("suggest", "kappa=-0.5", "kappa=-0.5"),
+    ("suggest", "series.prior=-0.25", "series.prior=-0.25"),
 ])
 def test_nonsense_is_refused_naming_key_value_and_allowed(name, override, key):
     overrides = ["search=optuna", override] if override.startswith("search.") else [override]

@@ -206,6 +206,7 @@ def test_candidates_file_picks_the_labs_own_samples_with_the_series_prior(store,
     assert res.picks["series_dominated"].tolist() == [flags[s] for s in res.sample_ids]
     md = res.summary.read_text()
     assert f"of your samples in `{path}`" in md and "Series prior: within a series (`precursor`)" in md
+    assert md.count("a sibling in its series beats it") == int(res.picks["series_dominated"].sum())
     template = pd.read_csv(res.template, dtype=str, keep_default_na=False)
     assert template["sample_id"].tolist() == res.sample_ids
     assert (template["source"] == "Our lab notebook (2026)").all() and (template["ice_pct"] == "").all()

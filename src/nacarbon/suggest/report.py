@@ -48,6 +48,9 @@ def why(row: pd.Series, targets: Sequence[str]) -> str:
     domain = "" if not np.isfinite(float(row["domain_score"])) else \
         f"; domain score {_num(row['domain_score'])} (1 = the domain's edge)"
     near = str(row.get("nearest_known") or "none")
+    if bool(row.get("series_dominated", False)):
+        domain += ("; a sibling in its series beats it on the series trends, so it ranks lower than its "
+                   "prediction alone says (series prior)")
     return (f"**{row['mode']}** — predicted {preds}; {split}{domain}. "
             f"Nearest known materials: {near}.")
 
