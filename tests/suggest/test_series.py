@@ -9,7 +9,7 @@ import pytest
 from nacarbon.data import columns as C
 from nacarbon.data.io import load_dataset
 from nacarbon.errors import ConfigError
-from nacarbon.suggest.series import check_trends, dominated, series_penalty
+from nacarbon.suggest.series import check_trends, describe_trends, dominated, series_fields, series_penalty
 from tests.conftest import ROOT
 
 ICE_TRENDS = {C.HTT_C: "increasing", C.SSA_M2_G: "decreasing"}
@@ -96,3 +96,14 @@ def test_missing_column_and_negative_strength_are_refused():
         dominated(frame, "precursor", ICE_TRENDS)
     with pytest.raises(ConfigError, match="strength is a number >= 0"):
         series_penalty(np.array([1.0, 2.0]), np.array([True]), -1)
+
+
+def test_series_fields_are_off_for_the_grid_and_check_trends_always():
+    trends = {"ice": {C.HTT_C: "increasing", C.SSA_M2_G: "decreasing"}}
+    assert series_fields(trends, "precursor", 0.25, active=False) == {}
+    assert series_fields(trends, None, 0.25, active=True) == {}
+    on = series_fields(trends, "precursor", 0.25, active=True)
+    assert on == {"series_column": "precursor", "series_prior": 0.25, "series_trends": trends}
+    with pytest.raises(ConfigError, match=r"series.trends.ice.htt_c='hotter'"):
+        series_fields({"ice": {C.HTT_C: "hotter"}}, "precursor", 0.25, active=False)
+    assert describe_trends(trends) == "ice: htt_c increasing, ssa_m2_g decreasing"

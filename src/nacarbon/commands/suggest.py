@@ -124,46 +124,16 @@ def build_pool(cfg: DictConfig, rules: list[dict]) -> pd.DataFrame:
 
 
 def load_candidates(cfg: DictConfig, champions: Mapping[str, ChampionModel], rules: list[dict]) -> pd.DataFrame:
-    """The lab's own candidates (``cfg.candidates``): validated rows, user constraints applied.
+    """The lab's own candidates (``cfg.candidates``) for the champions, with the user's constraints.
 
-    Every feature a champion reads must be a column; values are checked with the database
-    schema (one message naming file, row, field and rule). The screen's physical rules are for
-    artificial structures and are not applied to samples that exist; ``constraints`` are.
-
-    Raises
-    ------
-    ConfigError
-        A missing file, a series column the file lacks, constraints that leave no row.
-    DataValidationError
-        An empty file, a missing feature column, a bad value.
+    See :func:`nacarbon.suggest.candidates.read_candidates` for what is checked.
     """
-    from nacarbon.data import columns as C
-    from nacarbon.data.io import read_raw
-    from nacarbon.screening.constraints import apply_constraints
-    from nacarbon.uncertainty.predictor import check_input
+    from nacarbon.suggest.candidates import read_candidates
 
-    src = Path(str(cfg.candidates))
-    if not src.is_file():
-        raise ConfigError(f"candidates={src}: no such file (a CSV of your characterized samples, data/ column names)")
-    raw = read_raw(src, label=str(src))
-    raw_of = {"is_ether": C.ELECTROLYTE, "is_soft": C.MATERIAL_CLASS}  # derived features read these columns
-    features = list(dict.fromkeys(raw_of.get(f, f) for c in champions.values() for f in c.predictor.features))
-    typed = check_input(raw, features, source=str(src)).reset_index(drop=True)
-    column = cfg.series.column
-    if column and cfg.series.prior and column not in raw.columns:
-        raise ConfigError(f"{src}: no column '{column}' naming each sample's series, which the series prior reads; "
-                          f"add it (samples of one precursor and route share a value) or set series.column=null")
-    if C.SAMPLE_ID not in raw.columns:
-        typed[C.SAMPLE_ID] = [f"{src.stem}-{i + 1}" for i in range(len(typed))]
     user_rules = OmegaConf.to_container(cfg.constraints, resolve=True)
-    on_pool = [r for r in rules if r in user_rules]
-    if on_pool:
-        checked = apply_constraints(typed, on_pool)
-        if not checked.mask.any():
-            raise ConfigError(f"constraints leave no sample of {src} ({len(typed)} rows); rows removed per rule: "
-                              f"{dict(checked.failures)}")
-        typed = typed[checked.mask].reset_index(drop=True)
-    return typed
+    series = cfg.series.column if cfg.series.prior else None
+    return read_candidates(str(cfg.candidates), [f for c in champions.values() for f in c.predictor.features],
+                           series_column=series, constraints=[r for r in rules if r in user_rules])
 
 
 def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFrame) -> pd.DataFrame:
@@ -253,6 +223,7 @@ def run(cfg: DictConfig) -> SuggestOutcome:
 
     from nacarbon.screening.constraints import apply_constraints
     from nacarbon.suggest.select import SuggestConfig, suggest_batch
+    from nacarbon.suggest.series import series_fields
 
     specs = parse_objectives(cfg.objectives)
     from_lab = bool(cfg.candidates)
@@ -260,7 +231,8 @@ def run(cfg: DictConfig) -> SuggestOutcome:
                        combine=str(cfg.combine), min_distance=float(cfg.min_distance),
                        max_per_group=None if cfg.max_per_group is None else int(cfg.max_per_group),
                        group_column=cfg.group_column, space=list(cfg.space), n_nearest=int(cfg.n_nearest),
-                       **series_settings(cfg, from_lab))
+                       **series_fields(OmegaConf.to_container(cfg.series.trends, resolve=True), cfg.series.column,
+                                       float(cfg.series.prior), active=from_lab))
     pool_rules, pred_rules = split_rules(cfg)
     if from_lab:
         champions = load_needed(cfg, [s["target"] for s in specs])
@@ -294,25 +266,6 @@ def run(cfg: DictConfig) -> SuggestOutcome:
                   n_in_domain=n_in_domain, alpha=sc.interval_alpha)
 
 
-def series_settings(cfg: DictConfig, from_lab: bool) -> dict:
-    """``SuggestConfig``'s series fields: on for the lab's candidates, off for the grid (no series there)."""
-    from nacarbon.suggest.series import check_trends
-
-    trends = OmegaConf.to_container(cfg.series.trends, resolve=True) or {}
-    if not isinstance(trends, dict):
-        raise ConfigError(f"series.trends={trends!r}: a mapping target -> {{feature: increasing|decreasing}}")
-    for target, spec in trends.items():
-        check_trends(spec, where=f"series.trends.{target}")
-    if not from_lab or not cfg.series.column:
-        return {}
-    return {"series_column": str(cfg.series.column), "series_prior": float(cfg.series.prior), "series_trends": trends}
-
-
-def _trend_text(cfg: DictConfig) -> str:
-    trends = OmegaConf.to_container(cfg.series.trends, resolve=True) or {}
-    return "; ".join(f"{t}: " + ", ".join(f"{f} {d}" for f, d in spec.items()) for t, spec in trends.items())
-
-
 def _pred_names(expr: str) -> list[str]:
     import re
 
@@ -339,6 +292,7 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
            alpha: float) -> SuggestOutcome:
     """Template, summary, MLflow run."""
     from nacarbon.suggest.report import summary_markdown
+    from nacarbon.suggest.series import describe_trends
     from nacarbon.suggest.template import table_header, write_template
     from nacarbon.tracking.runs import record_run
 
@@ -357,7 +311,7 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
                  f"{n_pool:,} candidates over what a lab controls ({', '.join(cfg.process)} x the structure "
                  f"grid '{cfg.screen.name}') inside the physical rules on the settings")
     series_text = (f"Series prior: within a series (`{cfg.series.column}`), a sample a sibling dominates on "
-                   f"{_trend_text(cfg)} ranks {cfg.series.prior} standard deviations lower "
+                   f"{describe_trends(OmegaConf.to_container(cfg.series.trends, resolve=True))} ranks {cfg.series.prior} standard deviations lower "
                    f"({int(picks['series_dominated'].sum())} of the picks are dominated)."
                    if from_lab and cfg.series.column and cfg.series.prior else
                    "Series prior: off (grid candidates have no series)." if not from_lab else "Series prior: off.")

@@ -104,3 +104,26 @@ def series_penalty(known_values: np.ndarray, is_dominated: np.ndarray, strength:
     finite = finite[np.isfinite(finite)]
     scale = float(np.std(finite)) if len(finite) > 1 else 0.0
     return strength * scale * np.asarray(is_dominated, float)
+
+
+def series_fields(trends: Mapping[str, Mapping[str, str]] | None, column: str | None, prior: float, *,
+                  active: bool) -> dict:
+    """``SuggestConfig``'s series fields from ``conf/suggest.yaml``'s ``series`` block.
+
+    The trends are checked whether or not the prior is ``active`` (a typo fails every run, not
+    only those that use it); inactive (grid candidates have no series) or without a column, the
+    fields are left at their defaults, which turn the prior off.
+    """
+    trends = trends or {}
+    if not isinstance(trends, Mapping):
+        raise ConfigError(f"series.trends={trends!r}: a mapping target -> {{feature: increasing|decreasing}}")
+    for target, spec in trends.items():
+        check_trends(spec, where=f"series.trends.{target}")
+    if not active or not column:
+        return {}
+    return {"series_column": str(column), "series_prior": float(prior), "series_trends": dict(trends)}
+
+
+def describe_trends(trends: Mapping[str, Mapping[str, str]]) -> str:
+    """``"ice: htt_c increasing, ssa_m2_g decreasing"`` for a summary."""
+    return "; ".join(f"{t}: " + ", ".join(f"{f} {d}" for f, d in spec.items()) for t, spec in trends.items())
