@@ -163,3 +163,30 @@ def test_served_predict_and_screen_agree(store, rows, tmp_path):
         np.testing.assert_allclose(candidates[col], direct[col])
     np.testing.assert_allclose(table["domain_score_ice"], direct["domain_score"])
     np.testing.assert_allclose(candidates["domain_score"], direct["domain_score"])
+
+
+def test_rows_outside_a_targets_conditions_are_left_unanswered(tmp_path_factory, rows, tmp_path):
+    """The rate factor is trained on ester cells only: an ether row gets no rate answer, and says why."""
+    tmp = tmp_path_factory.mktemp("predict_rate")
+    base = [f"paths.mlruns_dir={tmp / 'mlruns'}", f"paths.experiments_dir={tmp / 'experiments'}"]
+    for target in ("rate", "ice"):
+        train(compose_config("train", [*base, f"target={target}", "model=ridge", "progress=false"]))
+        promote(compose_config("promote", [*base, f"target={target}", "force=true"]))
+    mine = rows.copy()
+    mine["electrolyte"] = ["ester", "ether", "ester", "ether", "", "ester"]
+    src = tmp_path / "mine.csv"
+    mine.to_csv(src, index=False)
+    out = predict(cfg_for(base, src, tmp_path / "pred.csv"))
+    table = pd.read_csv(out.output, keep_default_na=False, na_values=[""])
+    ether = (mine["electrolyte"] == "ether").to_numpy()
+    for side in ("pred", "lo", "hi"):
+        assert table.loc[ether, f"{side}_rate"].isna().all() and table.loc[~ether, f"{side}_rate"].notna().all()
+    assert table.loc[ether, "conditions_rate"].str.contains("electrolyte ether is not ester").all()
+    assert table.loc[~ether, "conditions_rate"].isna().all()
+    assert table["pred_ice"].notna().all() and "conditions_ice" not in table  # ICE has no filter: answered
+    rate = next(c for c in out.targets if c.target == "rate")
+    assert rate.conditions["n_outside"] == 2
+    measured = mine["rate_factor"].ne("").to_numpy()
+    assert rate.check["n"] == int((measured & ~ether).sum()) == 4  # an ether row is no check of an ester model
+    md = out.summary.read_text()
+    assert "trained on electrolyte ester only: 2 sample(s) with another value are left unanswered" in md

@@ -39,6 +39,7 @@ class TargetCheck:
     champion: "ChampionModel"
     check: dict = field(default_factory=dict)          # n, r2, rmse, mae, coverage, mean_width
     offset: dict = field(default_factory=dict)         # offset, sd, n, tau2, sigma2 (when calibrated)
+    conditions: dict = field(default_factory=dict)     # filters (conf/target), n_outside (rows left unanswered)
 
 
 @dataclass
@@ -124,8 +125,8 @@ def run(cfg: DictConfig) -> PredictOutcome:
     """
     from nacarbon.data.io import read_raw
     from nacarbon.tracking.store import connect
-    from nacarbon.uncertainty.answer import (answer_frame, calibrate_to_lab, check_against_measured, column_order,
-                                             lab_variances, measured_values)
+    from nacarbon.uncertainty.answer import (answer_frame, blank_outside, calibrate_to_lab, check_against_measured,
+                                             column_order, lab_variances, measured_values, outside_conditions)
 
     src, out_path = check_paths(cfg)
     frame = read_raw(src, label=str(src))
@@ -139,7 +140,11 @@ def run(cfg: DictConfig) -> PredictOutcome:
     for t, champ in champions.items():
         meta = target_meta(t)
         check = TargetCheck(t, champ.target_column or str(meta.column), str(meta.label), str(meta.unit), champ)
+        filters = OmegaConf.to_container(meta.filter, resolve=True) if meta.get("filter") else {}
+        outside = outside_conditions(frame, filters)
+        check.conditions = {"filters": filters, "n_outside": int((outside != "").sum())}
         measured = measured_values(frame.reset_index(drop=True), check.column)
+        measured[outside != ""] = float("nan")  # neither a check of the model nor a reference for the lab
         check.check = check_against_measured(table, t, measured)
         if cfg.lab_calibration and measured.notna().any():
             tau2, sigma2 = lab_variances(champ.oof)
@@ -147,6 +152,8 @@ def run(cfg: DictConfig) -> PredictOutcome:
             check.offset = {"offset": float(table[f"lab_offset_{t}"].iloc[0]),
                             "sd": float(table[f"lab_offset_sd_{t}"].iloc[0]),
                             "n": int(table[f"lab_offset_n_{t}"].iloc[0]), "tau2": tau2, "sigma2": sigma2}
+        if filters:
+            table = blank_outside(table, t, outside)
         checks.append(check)
     table = table[column_order(table, list(frame.columns), list(champions))]
     return _write(cfg, src, out_path, frame, table, checks)
@@ -220,6 +227,11 @@ def summary_markdown(src: Path, out_path: Path, table: "pd.DataFrame", checks: l
                      f"({tags.get('model', '?')}, data version {tags.get('data_version', '?')}, "
                      f"run {c.champion.run_id}); {int(table[f'in_domain_{c.target}'].sum())} of {len(table)} "
                      f"samples in its domain")
+        if c.conditions.get("filters"):
+            cond = "; ".join(f"{k} {' or '.join(map(str, v))}" for k, v in c.conditions["filters"].items())
+            lines.append(f"  - trained on {cond} only: {c.conditions['n_outside']} sample(s) with another value are "
+                         f"left unanswered (`conditions_{c.target}` says why); a sample that does not say is "
+                         f"answered as if it met them")
     lines += ["", "## What the columns mean", ""]
     for c in checks:
         lines.append(f"- `{c.target}`: {c.champion.predictor.describe()} Per target the columns are suffixed "

@@ -64,6 +64,36 @@ def answer_frame(frame: pd.DataFrame, predictors: Mapping[str, SamplePredictor],
     return out
 
 
+def outside_conditions(frame: pd.DataFrame, filters: Mapping[str, Sequence[str]] | None) -> np.ndarray:
+    """Per row, why it is outside a target's conditions (``""`` inside, or the condition unknown).
+
+    A target trained on some conditions only (``filter`` in ``conf/target/<t>.yaml``, e.g. the
+    rate factor on ester cells) has no answer for a row with another value: its model never saw
+    one and could not tell (the condition is constant in its training data). A row that does not
+    say (no column, an empty cell) is answered; the summary states the condition.
+    """
+    reasons = np.full(len(frame), "", dtype=object)
+    for col, allowed in (filters or {}).items():
+        if col not in frame:
+            continue
+        values = frame[col].reset_index(drop=True)
+        bad = values.notna() & (values.astype(str) != "") & ~values.isin(list(allowed))
+        for i in np.flatnonzero(bad.to_numpy()):
+            reasons[i] = "; ".join(filter(None, [reasons[i], f"{col} {values.iloc[i]!s} is not {' or '.join(map(str, allowed))}"]))
+    return reasons
+
+
+def blank_outside(out: pd.DataFrame, target: str, reasons: np.ndarray) -> pd.DataFrame:
+    """``out`` with ``target``'s answer emptied where ``reasons`` is set, and ``conditions_<t>`` added."""
+    done = out.copy()
+    outside = reasons != ""
+    cols = [c for c in done.columns if c.startswith(("pred_", "lo_", "hi_"))
+            and (c.endswith(f"_{target}") or c.endswith(f"_{target}_uncalibrated"))]
+    done.loc[outside, cols] = np.nan
+    done[f"conditions_{target}"] = np.where(outside, "outside the model's conditions: " + reasons.astype(str), "")
+    return done
+
+
 def measured_values(frame: pd.DataFrame, column: str) -> pd.Series:
     """The measured target values a user's file holds (NaN where none); all NaN without the column."""
     if column not in frame:
