@@ -237,3 +237,14 @@ def test_candidates_file_errors_name_the_file(store, tmp_path):
     with pytest.raises(DataValidationError, match=r"(?s)made.csv.*row 2, field .d002_nm.*Angstrom"):
         suggest(suggest_cfg(store, f"output={out}", f"candidates={path}", "objectives=[ice]"))
     assert not out.exists()
+
+
+def test_candidates_outside_an_objectives_conditions_are_not_ranked():
+    """The rate factor's models saw ester cells only: ether candidates are dropped, all-ether is an error."""
+    from nacarbon.commands.suggest import within_conditions
+
+    pool = pd.DataFrame({"electrolyte": ["ester", "ether", "ester"], "htt_c": [1000.0, 1300.0, 1500.0]})
+    assert within_conditions(pool, ["ice", "rate"])["htt_c"].tolist() == [1000.0, 1500.0]
+    assert len(within_conditions(pool, ["ice", "plateau_capacity"])) == 3
+    with pytest.raises(ConfigError, match=r"objective 'rate' was trained on electrolyte ester only"):
+        within_conditions(pool[pool["electrolyte"] == "ether"], ["rate"])

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
+from nacarbon.config import target_config, target_filters, target_names
 from nacarbon.errors import ConfigError, DataValidationError, RegistryError
-from nacarbon.paths import project_root
 from nacarbon.tracking import tags as T
 
 if TYPE_CHECKING:  # pandas, MLflow and the model libraries load when the command runs, not for --help
@@ -53,16 +53,6 @@ class PredictOutcome:
     run_id: str
 
 
-def known_targets() -> list[str]:
-    """Target names with a config in ``conf/target/``."""
-    return sorted(p.stem for p in (project_root() / "conf" / "target").glob("*.yaml"))
-
-
-def target_meta(name: str) -> DictConfig:
-    """A target's config (column, label, unit)."""
-    return OmegaConf.load(project_root() / "conf" / "target" / f"{name}.yaml")
-
-
 def choose_targets(cfg: DictConfig, client) -> dict[str, "ChampionModel"]:
     """Load the champions to answer with: those asked for (each must exist) or every one there is.
 
@@ -75,7 +65,7 @@ def choose_targets(cfg: DictConfig, client) -> dict[str, "ChampionModel"]:
     """
     from nacarbon.registry.champions import load_champion, why_no_champion
 
-    known = known_targets()
+    known = target_names()
     asked = list(cfg.targets) if cfg.get("targets") else None
     for t in asked or []:
         if t not in known:
@@ -138,9 +128,9 @@ def run(cfg: DictConfig) -> PredictOutcome:
     table = answer_frame(frame, {t: c.predictor for t, c in champions.items()}, source=str(src))
     checks = []
     for t, champ in champions.items():
-        meta = target_meta(t)
+        meta = target_config(t)
         check = TargetCheck(t, champ.target_column or str(meta.column), str(meta.label), str(meta.unit), champ)
-        filters = OmegaConf.to_container(meta.filter, resolve=True) if meta.get("filter") else {}
+        filters = target_filters(t)
         outside = outside_conditions(frame, filters)
         check.conditions = {"filters": filters, "n_outside": int((outside != "").sum())}
         measured = measured_values(frame.reset_index(drop=True), check.column)

@@ -136,6 +136,33 @@ def load_candidates(cfg: DictConfig, champions: Mapping[str, ChampionModel], rul
                            series_column=series, constraints=[r for r in rules if r in user_rules])
 
 
+def within_conditions(pool: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
+    """The candidates inside every objective target's training conditions (its ``filter``).
+
+    A model trained on ester cells only (rate factor, plateau voltage) cannot rank an ether
+    candidate: the condition was constant in its training data.
+
+    Raises
+    ------
+    ConfigError
+        If no candidate is left, naming the target and its conditions.
+    """
+    from nacarbon.config import target_filters
+    from nacarbon.uncertainty.answer import outside_conditions
+
+    for t in targets:
+        filters = target_filters(t)
+        if not filters:
+            continue
+        inside = outside_conditions(pool, filters) == ""
+        if not inside.any():
+            cond = "; ".join(f"{k} {' or '.join(map(str, v))}" for k, v in filters.items())
+            raise ConfigError(f"objective '{t}' was trained on {cond} only, and no candidate meets that; "
+                              f"e.g. process.electrolyte=[ester]")
+        pool = pool[inside].reset_index(drop=True)
+    return pool
+
+
 def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFrame) -> pd.DataFrame:
     """The glue between champions and the suggest library: each champion's whole predictor.
 
@@ -241,6 +268,7 @@ def run(cfg: DictConfig) -> SuggestOutcome:
         pool = build_pool(cfg, pool_rules)  # unknown electrolyte, bad grid, rules leaving nothing: before any load
         champions = load_needed(cfg, [s["target"] for s in specs])
     objectives = make_objectives(specs, champions)
+    pool = within_conditions(pool, list(champions))
     sc = replace(sc, interval_alpha=interval_alpha(champions))
     frame = champion_predictions(champions, pool)
     n_pool = len(pool)
