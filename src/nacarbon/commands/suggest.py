@@ -319,8 +319,8 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
            known: pd.DataFrame, *, from_lab: bool, n_pool: int, n_eligible: int, n_in_domain: int,
            alpha: float) -> SuggestOutcome:
     """Template, summary, MLflow run."""
-    from nacarbon.suggest.report import summary_markdown
-    from nacarbon.suggest.series import describe_trends
+    from nacarbon.suggest.report import batch_header, summary_markdown
+    from nacarbon.suggest.series import series_sentence
     from nacarbon.suggest.template import table_header, write_template
     from nacarbon.tracking.runs import record_run
 
@@ -334,30 +334,20 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
         raise ConfigError(f"output={str(out)!r} is a folder; give a file name, e.g. output={out / 'batch.csv'}")
     sample_ids = ([str(v) for v in picks["sample_id"]] if from_lab else
                   [f"{batch_id}-{i + 1:02d}" for i in range(len(picks))])
-    models = ", ".join(f"`{T.model_name(t)}` v{c.version}" for t, c in champions.items())
-    pool_text = (f"{n_pool:,} of your samples in `{cfg.candidates}`" if from_lab else
-                 f"{n_pool:,} candidates over what a lab controls ({', '.join(cfg.process)} x the structure "
-                 f"grid '{cfg.screen.name}') inside the physical rules on the settings")
-    series_text = (f"Series prior: within a series (`{cfg.series.column}`), a sample a sibling dominates on "
-                   f"{describe_trends(OmegaConf.to_container(cfg.series.trends, resolve=True))} ranks {cfg.series.prior} standard deviations lower "
-                   f"({int(picks['series_dominated'].sum())} of the picks are dominated)."
-                   if from_lab and cfg.series.column and cfg.series.prior else
-                   "Series prior: off (grid candidates have no series)." if not from_lab else "Series prior: off.")
-    header = [f"# Suggested batch {batch_id}", "",
-              f"Models (registry champions): {models}.",
-              f"Pool: {pool_text}, {n_eligible:,} also pass the rules on the "
-              f"predictions, {n_in_domain:,} of these in the applicability domain"
-              f"{'' if cfg.require_in_domain else ' (not enforced: require_in_domain=false)'}.",
-              series_text,
-              f"Acquisition: {cfg.acquisition} (kappa {cfg.kappa}, xi {cfg.xi}) on {cfg.combine} objectives, "
-              f"each champion's {1 - alpha:.0%} interval (paper-grouped CV+, as `predict` and `screen` give); "
-              f"no two picks closer than "
-              f"{cfg.min_distance} (standardized).",
-              f"Template: `{out.name}` — fill in `source` and the measured columns, then "
-              f"`python -m nacarbon.db add {out.name}`; the next `make run` retrains on it.", ""]
-    if len(picks) < int(cfg.n):
-        header += [f"Only {len(picks)} of n={cfg.n} picks: the rules, the domain and min_distance leave no more.",
-                   ""]
+    prior_on = from_lab and bool(cfg.series.column) and bool(cfg.series.prior)
+    header = batch_header(
+        batch_id, models=", ".join(f"`{T.model_name(t)}` v{c.version}" for t, c in champions.items()),
+        pool=(f"{n_pool:,} of your samples in `{cfg.candidates}`" if from_lab else
+              f"{n_pool:,} candidates over what a lab controls ({', '.join(cfg.process)} x the structure "
+              f"grid '{cfg.screen.name}') inside the physical rules on the settings"),
+        n_eligible=n_eligible, n_in_domain=n_in_domain, require_in_domain=bool(cfg.require_in_domain),
+        series=(series_sentence(str(cfg.series.column), OmegaConf.to_container(cfg.series.trends, resolve=True),
+                                float(cfg.series.prior), int(picks["series_dominated"].sum())) if prior_on else
+                "Series prior: off" + ("." if from_lab else " (grid candidates have no series).")),
+        acquisition=(f"{cfg.acquisition} (kappa {cfg.kappa}, xi {cfg.xi}) on {cfg.combine} objectives, each "
+                     f"champion's {1 - alpha:.0%} interval (paper-grouped CV+, as `predict` and `screen` give); "
+                     f"no two picks closer than {cfg.min_distance} (standardized)"),
+        template=out.name, n_asked=int(cfg.n), n_picked=len(picks))
     text = summary_markdown(picks, sample_ids, objectives, header=header,
                             notes={"Known materials": f"{len(known):,} (the champions' training rows)"})
     template = write_template(picks, out, table=cfg.table, batch_id=batch_id, material_class=str(cfg.material_class),

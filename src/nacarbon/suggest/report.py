@@ -55,6 +55,23 @@ def why(row: pd.Series, targets: Sequence[str]) -> str:
             f"Nearest known materials: {near}.")
 
 
+def batch_header(batch_id: str, *, models: str, pool: str, n_eligible: int, n_in_domain: int,
+                 require_in_domain: bool, series: str, acquisition: str, template: str, n_asked: int,
+                 n_picked: int) -> list[str]:
+    """The summary's opening lines: which models, which pool, which rule, and how to use the template."""
+    lines = [f"# Suggested batch {batch_id}", "",
+             f"Models (registry champions): {models}.",
+             f"Pool: {pool}, {n_eligible:,} also pass the rules on the predictions, {n_in_domain:,} of these in the "
+             f"applicability domain{'' if require_in_domain else ' (not enforced: require_in_domain=false)'}.",
+             series,
+             f"Acquisition: {acquisition}.",
+             f"Template: `{template}` — fill in the measured columns (and `source` where empty), then "
+             f"`python -m nacarbon.db add {template}`; the next `make run` retrains on it.", ""]
+    if n_picked < n_asked:
+        lines += [f"Only {n_picked} of n={n_asked} picks: the rules, the domain and min_distance leave no more.", ""]
+    return lines
+
+
 def summary_markdown(picks: pd.DataFrame, sample_ids: Sequence[str], objectives: Sequence[Objective], *,
                      header: Sequence[str], notes: Mapping[str, str] | None = None) -> str:
     """The whole summary: header lines, the picks table, then one reason per pick.

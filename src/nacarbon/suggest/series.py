@@ -127,3 +127,9 @@ def series_fields(trends: Mapping[str, Mapping[str, str]] | None, column: str | 
 def describe_trends(trends: Mapping[str, Mapping[str, str]]) -> str:
     """``"ice: htt_c increasing, ssa_m2_g decreasing"`` for a summary."""
     return "; ".join(f"{t}: " + ", ".join(f"{f} {d}" for f, d in spec.items()) for t, spec in trends.items())
+
+
+def series_sentence(column: str, trends: Mapping[str, Mapping[str, str]], prior: float, n_dominated: int) -> str:
+    """The summary's line on the series prior, with how many picks it marked."""
+    return (f"Series prior: within a series (`{column}`), a sample a sibling dominates on {describe_trends(trends)} "
+            f"ranks {prior} standard deviations lower ({n_dominated} of the picks are dominated).")
