@@ -126,7 +126,9 @@ def test_the_batch_is_an_mlflow_run(store, outcome):
     assert '"target": "plateau_capacity"' in run.data.params["objectives"]
     assert run.data.metrics["n_picks"] == 4
     names = {a.path for a in MlflowClient(cfg.tracking.uri).list_artifacts(outcome.run_id)}
-    assert names == {"batch.csv", "batch.md"}
+    assert names == {"batch.csv", "batch.md", "plots"}
+    plots = {a.path for a in MlflowClient(cfg.tracking.uri).list_artifacts(outcome.run_id, "plots")}
+    assert plots == {"plots/batch.png"} and outcome.template.with_suffix(".png").stat().st_size > 10_000
 
 
 def test_objective_names_weights_and_ei(store, tmp_path):

@@ -290,8 +290,9 @@ def run(cfg: DictConfig) -> SuggestOutcome:
     predict, domain = _callables(frame, list(champions), bool(cfg.require_in_domain))
     known = known_materials(champions)
     picks = suggest_batch(pool, predict, objectives, known, sc, domain=domain)
+    shown = frame[frame["in_domain"].to_numpy()] if cfg.require_in_domain else frame
     return _write(cfg, picks, objectives, champions, known, from_lab=from_lab, n_pool=n_pool, n_eligible=len(pool),
-                  n_in_domain=n_in_domain, alpha=sc.interval_alpha)
+                  n_in_domain=n_in_domain, alpha=sc.interval_alpha, candidates=shown)
 
 
 def _pred_names(expr: str) -> list[str]:
@@ -317,8 +318,9 @@ def _callables(frame: pd.DataFrame, targets: list[str], require: bool) -> tuple[
 
 def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Mapping[str, ChampionModel],
            known: pd.DataFrame, *, from_lab: bool, n_pool: int, n_eligible: int, n_in_domain: int,
-           alpha: float) -> SuggestOutcome:
-    """Template, summary, MLflow run."""
+           alpha: float, candidates: pd.DataFrame) -> SuggestOutcome:
+    """Template, summary, the batch among its candidates (PNG), MLflow run."""
+    from nacarbon.plots.batch import batch_plot
     from nacarbon.suggest.report import batch_header, summary_markdown
     from nacarbon.suggest.series import series_sentence
     from nacarbon.suggest.template import table_header, write_template
@@ -354,6 +356,7 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
                               keep_identity=from_lab)
     summary = out.with_suffix(".md")
     summary.write_text(text, encoding="utf-8")
+    plot = batch_plot(candidates, picks, [o.target for o in objectives], path=out.with_suffix(".png"))
     tags = {f"model_version.{t}": f"{T.model_name(t)}/{c.version}" for t, c in champions.items()}
     tags |= {"batch_id": batch_id}
     description = (f"Batch {batch_id}: {len(picks)} suggested experiments by {cfg.acquisition} on "
@@ -371,9 +374,9 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
     try:
         run_id = record_run(T.SUGGEST_EXPERIMENT, T.SUGGEST, description, uri=cfg.tracking.uri,
                             artifact_root=cfg.tracking.artifact_root, run_name=f"suggest-{batch_id}", tags=tags,
-                            params=params, metrics=metrics, files=[(template, None), (summary, None)])
+                            params=params, metrics=metrics, files=[(template, None), (summary, None), (plot, "plots")])
     except NacarbonError:
-        template.unlink(missing_ok=True)
-        summary.unlink(missing_ok=True)
+        for made in (template, summary, plot):
+            made.unlink(missing_ok=True)
         raise
     return SuggestOutcome(picks, sample_ids, template, summary, run_id, n_pool, n_eligible, dict(champions))
