@@ -209,6 +209,7 @@ def summary_markdown(src: Path, out_path: Path, table: "pd.DataFrame", checks: l
                      lab_calibration: bool) -> str:
     """The Markdown written next to the output: models, what the columns mean, lab check and offset."""
     from nacarbon.screening.optimize_report import markdown_table
+    from nacarbon.uncertainty.answer import describe_conditions
 
     lines = [f"# Predictions for `{src.name}` ({len(table)} samples) -> `{out_path.name}`", "", "## Models", ""]
     for c in checks:
@@ -218,8 +219,8 @@ def summary_markdown(src: Path, out_path: Path, table: "pd.DataFrame", checks: l
                      f"run {c.champion.run_id}); {int(table[f'in_domain_{c.target}'].sum())} of {len(table)} "
                      f"samples in its domain")
         if c.conditions.get("filters"):
-            cond = "; ".join(f"{k} {' or '.join(map(str, v))}" for k, v in c.conditions["filters"].items())
-            lines.append(f"  - trained on {cond} only: {c.conditions['n_outside']} sample(s) with another value are "
+            lines.append(f"  - trained on {describe_conditions(c.conditions['filters'])} only: "
+                         f"{c.conditions['n_outside']} sample(s) with another value are "
                          f"left unanswered (`conditions_{c.target}` says why); a sample that does not say is "
                          f"answered as if it met them")
     lines += ["", "## What the columns mean", ""]

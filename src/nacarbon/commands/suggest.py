@@ -148,7 +148,7 @@ def within_conditions(pool: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
         If no candidate is left, naming the target and its conditions.
     """
     from nacarbon.config import target_filters
-    from nacarbon.uncertainty.answer import outside_conditions
+    from nacarbon.uncertainty.answer import describe_conditions, outside_conditions
 
     for t in targets:
         filters = target_filters(t)
@@ -156,9 +156,8 @@ def within_conditions(pool: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
             continue
         inside = outside_conditions(pool, filters) == ""
         if not inside.any():
-            cond = "; ".join(f"{k} {' or '.join(map(str, v))}" for k, v in filters.items())
-            raise ConfigError(f"objective '{t}' was trained on {cond} only, and no candidate meets that; "
-                              f"e.g. process.electrolyte=[ester]")
+            raise ConfigError(f"objective '{t}' was trained on {describe_conditions(filters)} only, and no candidate "
+                              f"meets that; e.g. process.electrolyte=[ester]")
         pool = pool[inside].reset_index(drop=True)
     return pool
 

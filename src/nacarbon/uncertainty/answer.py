@@ -64,6 +64,15 @@ def answer_frame(frame: pd.DataFrame, predictors: Mapping[str, SamplePredictor],
     return out
 
 
+def describe_conditions(filters: Mapping[str, Sequence[str]]) -> str:
+    """``"electrolyte ester; material_class hard or soft"``: a target's conditions in words."""
+    return "; ".join(f"{col} {_either(allowed)}" for col, allowed in filters.items())
+
+
+def _either(allowed: Sequence[str]) -> str:
+    return " or ".join(map(str, allowed))
+
+
 def outside_conditions(frame: pd.DataFrame, filters: Mapping[str, Sequence[str]] | None) -> np.ndarray:
     """Per row, why it is outside a target's conditions (``""`` inside, or the condition unknown).
 
@@ -79,7 +88,7 @@ def outside_conditions(frame: pd.DataFrame, filters: Mapping[str, Sequence[str]]
         values = frame[col].reset_index(drop=True)
         bad = values.notna() & (values.astype(str) != "") & ~values.isin(list(allowed))
         for i in np.flatnonzero(bad.to_numpy()):
-            reasons[i] = "; ".join(filter(None, [reasons[i], f"{col} {values.iloc[i]!s} is not {' or '.join(map(str, allowed))}"]))
+            reasons[i] = "; ".join(filter(None, [reasons[i], f"{col} {values.iloc[i]!s} is not {_either(allowed)}"]))
     return reasons
 
 
