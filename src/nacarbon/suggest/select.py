@@ -196,10 +196,8 @@ def _apply_series_prior(pool: pd.DataFrame, known: pd.DataFrame, means: dict[str
         if target not in means or target not in wanted:
             continue
         cols = [cfg.series_column, *trends]
-        siblings = known[[c for c in cols if c in known.columns]] if cfg.series_column in known.columns else None
-        both = pool[cols] if siblings is None or len(siblings.columns) < len(cols) else pd.concat(
-            [pool[cols], siblings], ignore_index=True)
-        dom = dominated(both, cfg.series_column, trends)[:len(pool)]
+        rows = [pool[cols]] + ([known[cols]] if set(cols) <= set(known.columns) else [])  # candidates first
+        dom = dominated(pd.concat(rows, ignore_index=True), cfg.series_column, trends)[:len(pool)]
         shift = series_penalty(known_values.get(target, np.array([])), dom, cfg.series_prior)
         means[target] = means[target] - shift
         flags |= dom
