@@ -51,23 +51,25 @@ from nacarbon.suggest.space import numeric_view  # noqa: E402
 FEATURES = [C.HTT_C, C.ELECTROLYTE, C.CURRENT_MA_G, C.D002_NM, C.LA_NM, C.LC_NM, C.ID_IG, C.SSA_M2_G]
 OBJECTIVES = {"ice": [Objective(C.ICE_PCT)],
               "composite": [Objective(C.ICE_PCT), Objective(C.PLATEAU_CAPACITY_MAH_G)]}
-TARGET_COLUMNS = {"ice": C.ICE_PCT, "plateau_capacity": C.PLATEAU_CAPACITY_MAH_G}
 
 
 def guided_config() -> SuggestConfig:
     """``python -m suggest``'s own defaults (conf/suggest.yaml), with a paper as the series.
 
     The acquisition (UCB, kappa), the minimum distance and the series prior (strength, trends)
-    are read from the config, so the benchmark measures what users run. In the literature
+    are read from the config, so the benchmark measures what users run; the trends, named by
+    target there, are keyed by each target's column (conf/target/<t>.yaml), as the pool is. In the literature
     tables a paper is one synthesis series (one precursor and route, HTT varied).
     """
     from omegaconf import OmegaConf
+
+    from nacarbon.config import target_config
 
     cfg = OmegaConf.load(ROOT / "conf" / "suggest.yaml")
     trends = OmegaConf.to_container(cfg.series.trends, resolve=True)
     return SuggestConfig(n=8, method=str(cfg.acquisition), kappa=float(cfg.kappa), min_distance=float(cfg.min_distance),
                          n_nearest=3, series_column=C.SOURCE, series_prior=float(cfg.series.prior),
-                         series_trends={TARGET_COLUMNS[t]: v for t, v in trends.items()})
+                         series_trends={str(target_config(t).column): v for t, v in trends.items()})
 
 
 TREES = 100
