@@ -23,6 +23,8 @@ DERIVED = {
     # effect, which take it as their group column and never as a tree feature
     "paper_code": lambda df: df[C.PAPER_ID].map(lambda p: float(zlib.crc32(str(p).encode()))),
 }
+# The database column a user-facing derived feature is computed from (what a user's file must carry).
+DERIVED_FROM = {"is_soft": C.MATERIAL_CLASS, "is_ether": C.ELECTROLYTE}
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.design import DERIVED_FROM
 from nacarbon.data.io import read_raw
 from nacarbon.errors import ConfigError
 from nacarbon.screening.constraints import apply_constraints
 from nacarbon.uncertainty.predictor import check_input
-
-RAW_OF = {"is_ether": C.ELECTROLYTE, "is_soft": C.MATERIAL_CLASS}  # derived model inputs and the columns they read
-
 
 def read_candidates(path: str | Path, features: Sequence[str], *, series_column: str | None = None,
                     constraints: Sequence[dict] = ()) -> pd.DataFrame:
@@ -53,7 +51,7 @@ def read_candidates(path: str | Path, features: Sequence[str], *, series_column:
     if not src.is_file():
         raise ConfigError(f"candidates={src}: no such file (a CSV of your characterized samples, data/ column names)")
     raw = read_raw(src, label=str(src))
-    needed = list(dict.fromkeys(RAW_OF.get(f, f) for f in features))
+    needed = list(dict.fromkeys(DERIVED_FROM.get(f, f) for f in features))
     typed = check_input(raw, needed, source=str(src)).reset_index(drop=True)
     if series_column and series_column not in raw.columns:
         raise ConfigError(f"{src}: no column '{series_column}' naming each sample's series, which the series prior "
