@@ -14,11 +14,11 @@ from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf, open_dict
 
 from nacarbon.commands.promote import run as promote
-from nacarbon.commands.suggest import known_materials
 from nacarbon.commands.suggest import run as suggest
 from nacarbon.commands.train import run as train
 from nacarbon.errors import ConfigError
 from nacarbon.settings import validate_settings
+from nacarbon.suggest.champions import known_materials
 from nacarbon.suggest.space import DistanceSpace, pairwise_distance
 from nacarbon.suggest.template import MEASURED, table_header
 from tests.conftest import ROOT, compose_config

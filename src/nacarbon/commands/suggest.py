@@ -162,76 +162,6 @@ def within_conditions(pool: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
     return pool
 
 
-def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFrame) -> pd.DataFrame:
-    """The glue between champions and the suggest library: each champion's whole predictor.
-
-    Parameters
-    ----------
-    champions : mapping target -> ChampionModel
-        From :func:`nacarbon.registry.champions.load_champion`; each carries its
-        :class:`~nacarbon.uncertainty.predictor.SamplePredictor`.
-    pool : pandas.DataFrame
-        Candidates with database column names (``electrolyte`` as text, ``material_class``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Aligned with ``pool``: ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target (the predictor's own
-        interval, as ``python -m predict`` and the screen give), ``domain_score`` (the largest of the
-        predictors' scores, 1 = a domain's edge) and ``in_domain`` (inside every predictor's domain).
-
-    Raises
-    ------
-    ConfigError
-        If a predictor reads a column the pool does not set.
-    """
-    import numpy as np
-    import pandas as pd
-
-    from nacarbon.uncertainty.predictor import build_features
-
-    out, scores = pd.DataFrame(index=pool.index), []
-    for t, c in champions.items():
-        predictor = c.predictor
-        rows = build_features(pool, predictor.features)
-        missing = [f for f in predictor.features if f not in rows]
-        if missing:
-            raise ConfigError(f"champion of '{t}' (v{c.version}) reads {missing}, which the candidate pool does not "
-                              f"set; add them to process (e.g. process.{missing[0]}=[...]) or screen.grid")
-        answer = predictor.predict_features(rows)
-        for side in ("pred", "lo", "hi"):
-            out[f"{side}_{t}"] = answer[f"{side}_{predictor.target}"].to_numpy(dtype=float)
-        scores.append(answer["domain_score"].to_numpy(dtype=float))
-    out["domain_score"] = np.max(scores, axis=0)
-    out["in_domain"] = out["domain_score"].to_numpy() <= 1.0
-    return out
-
-
-def interval_alpha(champions: Mapping[str, ChampionModel]) -> float:
-    """The champions' common interval miscoverage (a sigma is read from each interval with it)."""
-    alphas = {t: float(c.predictor.regressor.alpha) for t, c in champions.items()}
-    if len(set(alphas.values())) > 1:
-        raise ConfigError(f"the champions' intervals have different miscoverage {alphas}; retrain them with one "
-                          f"predictor.alpha so their uncertainties can be weighed together")
-    return next(iter(alphas.values()))
-
-
-def known_materials(champions: Mapping[str, ChampionModel]) -> pd.DataFrame:
-    """The champions' training rows, one per sample, each target's measured value under its name."""
-    import pandas as pd
-
-    frames = []
-    for t, c in champions.items():
-        frame = c.training.copy()
-        frame[t] = frame[c.target_column]
-        frames.append(frame)
-    known = pd.concat(frames, ignore_index=True)
-    if "electrolyte" not in known and "is_ether" in known:  # a training table holds the model's encoding
-        known["electrolyte"] = known["is_ether"].map({1.0: "ether", 0.0: "ester"})
-    keys = [k for k in ("sample_id", "source") if k in known]
-    return known.groupby(keys, sort=False, dropna=False).first().reset_index() if keys else known
-
-
 def run(cfg: DictConfig) -> SuggestOutcome:
     """Propose ``cfg.n`` experiments and write the template, the summary and an MLflow run.
 
@@ -248,6 +178,7 @@ def run(cfg: DictConfig) -> SuggestOutcome:
     import numpy as np
 
     from nacarbon.screening.constraints import apply_constraints
+    from nacarbon.suggest.champions import champion_predictions, interval_alpha, known_materials
     from nacarbon.suggest.select import SuggestConfig, suggest_batch
     from nacarbon.suggest.series import series_fields
 
