@@ -194,7 +194,7 @@ def _start_cluster(backend: str, workers: int, out: dict) -> tuple:
 def child(job: dict) -> dict:
     """Run one screen in this (fresh) process and return its figures."""
     from nacarbon.screening.backends import DaskBackend, LocalBackend
-    from nacarbon.screening.engine import screen
+    from nacarbon.screening.engine import Execution, Models, Plan, screen
 
     with open(job["bundle"], "rb") as fh:
         b = pickle.load(fh)
@@ -209,10 +209,11 @@ def child(job: dict) -> dict:
         out["peak_reset"] = _reset_peak()
         load, cpu0, wall0 = os.getloadavg()[0], time.process_time(), time.perf_counter()
         # As python -m screen: whole predictors, no separate intervals or domain.
-        result = screen(job["spec"], b["predictors"], constraints=b["rules"], weights=b["weights"],
-                        directions=b["directions"], require_in_domain=b["require_in_domain"],
-                        score_ranges=b["ranges"], chunk_size=job["chunk_size"], top_k=b["top_k"],
-                        keep_all_path=keep, progress=False, backend=runner, rank_by=b["rank_by"])
+        plan = Plan.build(job["spec"], b["rules"], ranking_targets=list(b["directions"]), weights=b["weights"],
+                          directions=b["directions"], score_ranges=b["ranges"],
+                          require_in_domain=b["require_in_domain"], top_k=b["top_k"], rank_by=b["rank_by"])
+        result = screen(Models(b["predictors"]), plan, Execution(chunk_size=job["chunk_size"], backend=runner,
+                                                                 keep_all_path=keep, progress=False))
         out["wall_s"], out["cpu_s"] = time.perf_counter() - wall0, time.process_time() - cpu0
     out |= {"load_start": load, "load_end": os.getloadavg()[0], "n": result.n_candidates,
             "n_passed": result.n_passed, "top_score": float(result.top["score"].iloc[0])}
@@ -244,13 +245,11 @@ def profile_chunk(bundle: dict, rows: int) -> None:
     import pstats
 
     from nacarbon.screening.engine import Models, Plan, process_chunk
-    from nacarbon.screening.constraints import parse_rules
-    from nacarbon.screening.grid import grid_values
 
-    values = grid_values(grid_job("10m")["spec"])
-    models = Models(bundle["predictors"], bundle["features"], {}, None)
-    plan = Plan(values, parse_rules(bundle["rules"]), bundle["require_in_domain"], list(TARGETS),
-                bundle["weights"], bundle["directions"], bundle["ranges"], bundle["top_k"], bundle["rank_by"])
+    models = Models(bundle["predictors"])
+    plan = Plan.build(grid_job("10m")["spec"], bundle["rules"], ranking_targets=list(TARGETS),
+                      weights=bundle["weights"], directions=bundle["directions"], score_ranges=bundle["ranges"],
+                      require_in_domain=bundle["require_in_domain"], top_k=bundle["top_k"], rank_by=bundle["rank_by"])
     start = 3_000_000  # a chunk from the middle of the grid, where many candidates pass
     profiler = cProfile.Profile()
     profiler.runcall(process_chunk, models, plan, start, start + rows, False)

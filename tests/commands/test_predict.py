@@ -156,8 +156,7 @@ def test_served_predict_and_screen_agree(store, rows, tmp_path):
     direct = champ.predictor.predict_frame(rows)
     features = build_features(check_input(rows, champ.predictor.features), champ.predictor.features)
     candidates = features[champ.predictor.features].astype(float).reset_index(drop=True)
-    evaluate_rows(candidates, {"ice": champ.predictor}, features=champ.predictor.features, intervals={}, domain=None,
-                  rules=[])
+    evaluate_rows(candidates, {"ice": champ.predictor}, rules=[])
     for col in ("pred_ice", "lo_ice", "hi_ice"):
         np.testing.assert_allclose(table[col], direct[col])
         np.testing.assert_allclose(candidates[col], direct[col])

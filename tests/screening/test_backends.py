@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import Ridge
 
 from nacarbon.errors import ConfigError
 from nacarbon.screening.backends import DaskBackend, LocalBackend, make_backend
-from nacarbon.screening.domain import ApplicabilityDomain
-from nacarbon.screening.engine import screen
-from nacarbon.screening.intervals import ConformalInterval
+from nacarbon.screening.engine import Execution, Models, Plan, screen
 
-FEATURES = ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g"]
 SPEC = {
     "d002_nm": {"values": [0.35, 0.365, 0.38, 0.395]},
     "la_nm": {"start": 1.5, "stop": 5.0, "step": 0.5},
@@ -51,17 +46,6 @@ def test_dask_backend_must_be_entered():
         DaskBackend(n_workers=1).share(1)
 
 
-def _models():
-    rng = np.random.default_rng(3)
-    X = pd.DataFrame(rng.uniform([0.34, 1.5, 0.6, 0.4, 2.0], [0.40, 5.0, 2.5, 1.7, 600.0], (60, 5)),
-                     columns=FEATURES)
-    coefs = {"capacity_mah_g": [800, 25, 30, -40, 0.05], "ice_pct": [10, 0.5, 4, -2, -0.03],
-             "plateau_v": [2, -0.08, 0.01, 0.05, 0.0]}
-    predictors = {t: Ridge().fit(X, X.to_numpy() @ np.array(c) + rng.normal(0, 1, 60)) for t, c in coefs.items()}
-    intervals = {"ice_pct": ConformalInterval().fit(rng.normal(size=50), rng.normal(size=50))}
-    return predictors, intervals, ApplicabilityDomain().fit(X)
-
-
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed")
@@ -73,17 +57,22 @@ def dask_client():
     cluster.close()
 
 
+def _plan(**kw) -> Plan:
+    return Plan.build(SPEC, kw.pop("constraints", []), **kw)
+
+
 @pytest.mark.server
-def test_dask_results_identical_to_local(dask_client, tmp_path):
-    predictors, intervals, domain = _models()
-    kw = dict(constraints=[{"name": "lc_two_layers", "expr": "lc_nm >= 2 * d002_nm"},
-                           {"name": "ice_le_100", "expr": "pred_ice_pct <= 100"}],
-              weights={"capacity_mah_g": 1.0, "ice_pct": 1.0, "plateau_v": 1.0},
-              directions={"capacity_mah_g": "max", "ice_pct": "max", "plateau_v": "min"},
-              domain=domain, intervals=intervals, chunk_size=500, top_k=20, progress=False)
-    local = screen(SPEC, predictors, keep_all_path=str(tmp_path / "local.parquet"), **kw)
-    remote = screen(SPEC, predictors, keep_all_path=str(tmp_path / "dask.parquet"), backend="dask",
-                    backend_options={"client": dask_client, "max_in_flight": 3}, **kw)
+def test_dask_results_identical_to_local(dask_client, whole_predictors, tmp_path):
+    """Whole predictors travel to the workers by pickle and answer there exactly as here."""
+    models = Models({t: whole_predictors[t] for t in ("capacity", "ice", "plateau")})
+    plan = _plan(constraints=[{"name": "lc_two_layers", "expr": "lc_nm >= 2 * d002_nm"},
+                              {"name": "ice_at_least_60", "expr": "pred_ice >= 60"}],
+                 ranking_targets=["capacity", "ice", "plateau"],
+                 weights={"capacity": 1.0, "ice": 1.0, "plateau": 1.0},
+                 directions={"capacity": "max", "ice": "max", "plateau": "min"}, top_k=20)
+    local = screen(models, plan, Execution(500, keep_all_path=str(tmp_path / "local.parquet"), progress=False))
+    remote = screen(models, plan, Execution(500, "dask", {"client": dask_client, "max_in_flight": 3},
+                                            keep_all_path=str(tmp_path / "dask.parquet"), progress=False))
     pd.testing.assert_frame_equal(local.top, remote.top)
     pd.testing.assert_frame_equal(local.pareto, remote.pareto)
     assert local.summary == remote.summary
@@ -95,13 +84,12 @@ def test_dask_results_identical_to_local(dask_client, tmp_path):
 
 
 @pytest.mark.server
-def test_dask_by_scheduler_address(dask_client):
-    predictors, _, _ = _models()
-    kw = dict(constraints=[], weights={"capacity_mah_g": 1.0, "plateau_v": 2.0},
-              directions={"capacity_mah_g": "max", "plateau_v": "min"},
-              ranking_targets=["capacity_mah_g", "plateau_v"], chunk_size=1000, progress=False)
-    local = screen(SPEC, predictors, **kw)
-    remote = screen(SPEC, predictors, backend="dask",
-                    backend_options={"address": dask_client.scheduler.address}, **kw)
+def test_dask_by_scheduler_address(dask_client, whole_predictors):
+    models = Models({t: whole_predictors[t] for t in ("capacity", "plateau")})
+    plan = _plan(ranking_targets=["capacity", "plateau"], weights={"capacity": 1.0, "plateau": 2.0},
+                 directions={"capacity": "max", "plateau": "min"})
+    local = screen(models, plan, Execution(chunk_size=1000, progress=False))
+    remote = screen(models, plan, Execution(chunk_size=1000, progress=False, backend="dask",
+                                            backend_options={"address": dask_client.scheduler.address}))
     pd.testing.assert_frame_equal(local.top, remote.top)
     assert local.summary == remote.summary

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from nacarbon.errors import ConfigError
-from nacarbon.screening.grid import (CANDIDATE_ID, chunk_bounds, grid_chunk, grid_size, grid_values,
-                                    iter_grid_chunks)
+from nacarbon.screening.grid import CANDIDATE_ID, chunk_bounds, grid_chunk, grid_size, grid_values
 
 TABLE3_SPEC = {
     "d002_nm": {"values": [0.365, 0.38, 0.395]},
@@ -49,7 +48,7 @@ def test_table3_like_grid_size():
 
 def test_rows_follow_c_order_of_the_spec():
     spec = {"a": {"values": [1, 2]}, "b": {"values": [10, 20, 30]}, "c": {"values": [0.5, 0.7]}}
-    frame = next(iter_grid_chunks(spec, chunk_size=100))
+    frame = grid_chunk(grid_values(spec), 0, grid_size(spec))
     expected = list(itertools.product([1, 2], [10, 20, 30], [0.5, 0.7]))
     assert list(frame.columns) == [CANDIDATE_ID, "a", "b", "c"]
     assert frame[CANDIDATE_ID].tolist() == list(range(12))
@@ -58,7 +57,7 @@ def test_rows_follow_c_order_of_the_spec():
 
 @pytest.mark.parametrize("chunk_size", [5, 7, 500, 2688, 10_000])
 def test_chunks_cover_every_candidate_exactly_once(chunk_size):
-    chunks = list(iter_grid_chunks(TABLE3_SPEC, chunk_size))
+    chunks = [grid_chunk(grid_values(TABLE3_SPEC), a, b) for a, b in chunk_bounds(2688, chunk_size)]
     assert all(len(c) <= chunk_size for c in chunks)
     assert len(chunks) == -(-2688 // chunk_size)
     ids = np.concatenate([c[CANDIDATE_ID].to_numpy() for c in chunks])
@@ -72,7 +71,7 @@ def test_huge_grid_is_never_materialised():
     # 10^12 candidates: only the requested rows are ever built.
     spec = {f"x{i}": {"start": 0, "stop": 99, "step": 1} for i in range(6)}
     assert grid_size(spec) == 10**12
-    first = next(iter_grid_chunks(spec, chunk_size=3))
+    first = grid_chunk(grid_values(spec), 0, 3)
     assert first[CANDIDATE_ID].tolist() == [0, 1, 2] and first["x5"].tolist() == [0.0, 1.0, 2.0]
     last = grid_chunk(grid_values(spec), 10**12 - 1, 10**12)
     assert last.iloc[0].tolist() == [10**12 - 1] + [99.0] * 6
@@ -115,7 +114,7 @@ def test_bad_spec_is_rejected_before_iteration():
     with pytest.raises(ConfigError, match=CANDIDATE_ID):
         grid_values({CANDIDATE_ID: {"values": [1]}})
     with pytest.raises(ConfigError, match="step"):
-        iter_grid_chunks({"x": {"start": 0, "stop": 1, "step": 0}}, 10)  # raises without next()
+        grid_values({"x": {"start": 0, "stop": 1, "step": 0}})
 
 
 def test_condition_axes_encode_categories_and_hold_numbers():

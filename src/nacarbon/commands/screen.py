@@ -85,7 +85,7 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     -------
     ScreenOutcome
     """
-    from nacarbon.screening.engine import screen
+    from nacarbon.screening.engine import Execution, Models, Plan, screen
 
     sc = cfg.screen
     champions, missing = load_champions(cfg)
@@ -105,24 +105,21 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     rules, skipped = active_rules(sc.constraints, set(champions))
     # Each champion is the whole registered predictor: its own interval and domain, as `predict` gives.
     predictors = {t: c.predictor for t, c in champions.items()}
-    intervals, domain = {}, None
     ranges = {t: (float(c.training[c.target_column].min()), float(c.training[c.target_column].max()))
               for t, c in champions.items()}
     out_dir = Path(cfg.paths.experiments_dir) / "screening" / time.strftime("%Y%m%d-%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
     if sc.get("mode", "grid") == "optimize":
-        return _optimize(cfg, spec, champions, ranked, shown_only, missing, skipped, rules, domain, intervals,
-                         out_dir)
+        return _optimize(cfg, spec, champions, ranked, shown_only, missing, skipped, rules, out_dir)
     rank_by = str(sc.get("rank_by", "mean"))
     keep = str(out_dir / "candidates.parquet") if sc.keep_all else None
-    result = screen(spec, predictors, constraints=rules,
-                    weights={t: float(sc.weights[t]) for t in ranked},
-                    directions={t: "max" if champions[t].higher_is_better else "min" for t in ranked},
-                    ranking_targets=ranked, domain=domain, intervals=intervals,
-                    require_in_domain=bool(sc.require_in_domain), score_ranges=ranges,
-                    chunk_size=int(sc.chunk_size), top_k=int(sc.top_k), keep_all_path=keep,
-                    progress=bool(cfg.progress), backend=sc.backend,
-                    backend_options=OmegaConf.to_container(sc.backend_options), rank_by=rank_by)
+    directions = {t: "max" if champions[t].higher_is_better else "min" for t in ranked}
+    plan = Plan.build(spec, rules, ranking_targets=ranked, weights={t: float(sc.weights[t]) for t in ranked},
+                      directions=directions, score_ranges=ranges, require_in_domain=bool(sc.require_in_domain),
+                      top_k=int(sc.top_k), rank_by=rank_by)
+    execution = Execution(chunk_size=int(sc.chunk_size), backend=sc.backend, keep_all_path=keep,
+                          backend_options=OmegaConf.to_container(sc.backend_options), progress=bool(cfg.progress))
+    result = screen(Models(predictors), plan, execution)
     from nacarbon.screening.report import write_outputs
 
     files = write_outputs(result, champions, cfg, out_dir, ranked=ranked, shown_only=shown_only,
@@ -138,8 +135,8 @@ def run(cfg: DictConfig) -> ScreenOutcome:
 
 
 def _optimize(cfg: DictConfig, spec: dict, champions: dict[str, ChampionModel], ranked: list[str],
-              shown_only: list[str], missing: list[str], skipped: list[str], rules: list[dict], domain,
-              intervals: dict, out_dir: Path) -> ScreenOutcome:
+              shown_only: list[str], missing: list[str], skipped: list[str], rules: list[dict],
+              out_dir: Path) -> ScreenOutcome:
     """Inverse design: NSGA-II over the grid's bounds against the champions (``screen=optimize``)."""
     from nacarbon.screening.optimize import bounds_from_spec, inverse_design
     from nacarbon.screening.optimize_report import write_optimize_outputs
@@ -147,10 +144,9 @@ def _optimize(cfg: DictConfig, spec: dict, champions: dict[str, ChampionModel], 
     sc = cfg.screen
     opt = inverse_design({t: c.predictor for t, c in champions.items()}, bounds=bounds_from_spec(spec),
                          directions={t: "max" if champions[t].higher_is_better else "min" for t in ranked},
-                         constraints=rules, domain=domain, intervals=intervals,
-                         require_in_domain=bool(sc.require_in_domain), n_trials=int(sc.optimize.n_trials),
-                         population_size=int(sc.optimize.population_size), seed=int(cfg.seed),
-                         progress=bool(cfg.progress))
+                         constraints=rules, require_in_domain=bool(sc.require_in_domain),
+                         n_trials=int(sc.optimize.n_trials), population_size=int(sc.optimize.population_size),
+                         seed=int(cfg.seed), progress=bool(cfg.progress))
     header = ["Models (registry champions): " + ", ".join(f"`{t}` {T.model_name(t)} v{c.version}" + (
         "" if t in ranked else " (predicted, not an objective)") for t, c in champions.items()), ""]
     header += [f"No champion (not predicted): {', '.join(missing)}", ""] if missing else []

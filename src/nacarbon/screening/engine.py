@@ -1,4 +1,4 @@
-"""Chunked screening of a candidate grid: predict, bound, filter, score, rank, summarise."""
+"""Chunked screening of a candidate grid with whole predictors: predict, filter, score, rank, summarise."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 
-from nacarbon.data.columns import STRUCTURE
 from nacarbon.errors import ConfigError
 from nacarbon.screening.backends import make_backend, run_chunks
-from nacarbon.screening.constraints import Rule, check_rule_columns, parse_rules
-from nacarbon.screening.evaluate import (DOMAIN_RULE, DOMAIN_SCORE, FINITE_RULE, IN_DOMAIN, RANK_BY, carries_uncertainty,
-                                         evaluate_rows, has_domain, needed_features, pred_col, rank_column)
-from nacarbon.screening.grid import CANDIDATE_ID, chunk_bounds, grid_chunk, grid_values
+from nacarbon.screening.constraints import Rule, parse_rules
+from nacarbon.screening.evaluate import (DOMAIN_RULE, FINITE_RULE, IN_DOMAIN, RANK_BY, check_predictors, evaluate_rows,
+                                         pred_col, rank_column)
+from nacarbon.screening.grid import chunk_bounds, grid_chunk, grid_values
 from nacarbon.screening.ranking import ParetoAccumulator, TopK, check_ranking, weighted_score
 
 PASSED, SCORE = "passed", "score"
@@ -25,31 +23,91 @@ PASSED, SCORE = "passed", "score"
 
 @dataclass
 class Models:
-    """The heavy, read-only part of a screen: shipped to workers once."""
+    """The heavy, read-only part of a screen, shipped to workers once: target -> whole predictor."""
 
     predictors: dict[str, Any]
-    features: list[str]
-    intervals: dict[str, Any]
-    domain: Any = None
 
 
 @dataclass
 class Plan:
-    """The light part of a screen: grid, rules and ranking settings (``ranges=None``: no scoring)."""
+    """What is screened and how it is ranked (``ranges=None``: a first pass measures them).
+
+    Build it with :meth:`build` from a grid spec and rule mappings (which checks them).
+    """
 
     values: dict[str, np.ndarray]
     rules: list[Rule]
-    require_in_domain: bool
     ranking_targets: list[str]
     weights: dict[str, float]
     directions: dict[str, str]
-    ranges: dict[str, tuple[float, float]] | None
-    top_k: int
+    ranges: dict[str, tuple[float, float]] | None = None
+    require_in_domain: bool = False
+    top_k: int = 50
     rank_by: str = "mean"
+
+    @classmethod
+    def build(cls, spec: Mapping[str, Mapping[str, Any]], constraints: Sequence[Mapping | Rule], *,
+              ranking_targets: Sequence[str], weights: Mapping[str, float], directions: Mapping[str, str],
+              score_ranges: Mapping[str, tuple[float, float]] | None = None, require_in_domain: bool = False,
+              top_k: int = 50, rank_by: str = "mean") -> Plan:
+        """Expand the grid, parse the rules and check the ranking settings.
+
+        Parameters
+        ----------
+        spec : mapping
+            Grid spec (see :mod:`nacarbon.screening.grid`).
+        constraints : sequence of mapping or Rule
+            Feasibility rules over grid features, ``pred_<t>``, ``lo_<t>``, ``hi_<t>``,
+            ``domain_score`` and ``in_domain``.
+        ranking_targets : sequence of str
+            Targets that enter the score and the Pareto front; other predicted targets are
+            still reported and usable in rules.
+        weights, directions : mapping
+            Per ranking target: weight >= 0 and ``"max"``/``"min"``; other keys are ignored.
+        score_ranges : mapping, optional
+            Target -> fixed ``(low, high)`` for the score (e.g. the measured training range).
+            If omitted, a first pass takes the min/max over feasible candidates (a second
+            round of predictions).
+        require_in_domain : bool, default=False
+            Treat candidates outside any predictor's domain as infeasible.
+        top_k : int, default=50
+            Rows kept in the result's ``top``.
+        rank_by : {"mean", "lcb"}, default="mean"
+            Score on the predictions, or on each target's conservative interval bound.
+
+        Raises
+        ------
+        ConfigError
+            On an invalid spec, rule, weight, direction, range or ``rank_by``.
+        """
+        targets = list(ranking_targets)
+        check_ranking(targets, weights, directions, score_ranges)
+        if rank_by not in RANK_BY:
+            raise ConfigError(f"rank_by={rank_by!r}: allowed {list(RANK_BY)}")
+        ranges = None if score_ranges is None else {t: (float(score_ranges[t][0]), float(score_ranges[t][1]))
+                                                    for t in targets}
+        return cls(grid_values(spec), parse_rules(constraints), targets, {t: float(weights[t]) for t in targets},
+                   {t: directions[t] for t in targets}, ranges, bool(require_in_domain), int(top_k), rank_by)
 
     def rank_columns(self) -> list[str]:
         """The column each ranking target is scored on (prediction, or its conservative bound)."""
         return [rank_column(t, self.directions[t], self.rank_by) for t in self.ranking_targets]
+
+
+@dataclass
+class Execution:
+    """Where and how the chunks run; the result does not depend on it.
+
+    ``backend`` is ``"local"``, ``"dask"`` or a backend instance; ``backend_options`` go to
+    :class:`~nacarbon.screening.backends.DaskBackend`; ``keep_all_path`` receives every scored
+    row as Parquet, chunk by chunk.
+    """
+
+    chunk_size: int = 50_000
+    backend: Any = "local"
+    backend_options: Mapping[str, Any] | None = None
+    keep_all_path: str | None = None
+    progress: bool = True
 
 
 @dataclass
@@ -82,7 +140,7 @@ class Partial:
 
     n_candidates: int
     n_passed: int
-    n_in_domain: int | None
+    n_in_domain: int
     failures: dict[str, int]
     stats: dict[str, list[float]]  # target -> [count, min, sum, max] over feasible rows
     top: TopK | None = None
@@ -93,8 +151,7 @@ class Partial:
         """Fold a later chunk's partial into this one (call in chunk order)."""
         self.n_candidates += other.n_candidates
         self.n_passed += other.n_passed
-        if self.n_in_domain is not None:
-            self.n_in_domain += other.n_in_domain
+        self.n_in_domain += other.n_in_domain
         for name, count in other.failures.items():
             self.failures[name] += count
         for target, (count, low, total, high) in other.stats.items():
@@ -113,19 +170,18 @@ def score_chunk(models: Models, plan: Plan, start: int, stop: int) -> tuple[pd.D
     Parameters
     ----------
     models, plan : Models, Plan
-        Fitted objects (predictors, features, intervals, domain); grid, rules, ranking.
+        Whole predictors; grid, rules, ranking.
     start, stop : int
         Flat-index range of the chunk.
 
     Returns
     -------
     tuple of (pandas.DataFrame, dict)
-        All rows with ``pred_*``/``lo_*``/``hi_*``, domain columns, ``passed`` and ``score``
+        All rows with ``pred_*``/``lo_*``/``hi_*``, the domain columns, ``passed`` and ``score``
         (NaN unless passed and ``plan.ranges`` is set); and per-rule failure counts.
     """
     chunk = grid_chunk(plan.values, start, stop)
-    checked, finite = evaluate_rows(chunk, models.predictors, features=models.features, intervals=models.intervals,
-                                    domain=models.domain, rules=plan.rules)
+    checked, finite = evaluate_rows(chunk, models.predictors, plan.rules)
     failures = dict(checked.failures)
     failures[FINITE_RULE] = int(np.count_nonzero(~finite))
     passed = checked.mask & finite
@@ -165,7 +221,7 @@ def process_chunk(models: Models, plan: Plan, start: int, stop: int, keep_rows: 
         p = feasible[pred_col(target)].to_numpy()
         stats[target] = ([len(p), p.min(), p.sum(), p.max()] if len(p) else [0, np.inf, 0.0, -np.inf])
     partial = Partial(n_candidates=len(chunk), n_passed=len(feasible), failures=failures, stats=stats,
-                      n_in_domain=int(chunk[IN_DOMAIN].sum()) if IN_DOMAIN in chunk else None,
+                      n_in_domain=int(chunk[IN_DOMAIN].sum()),
                       rows=chunk if keep_rows else None)
     if plan.ranges is not None:
         cols = plan.rank_columns()
@@ -175,127 +231,50 @@ def process_chunk(models: Models, plan: Plan, start: int, stop: int, keep_rows: 
     return partial
 
 
-def _validate(values: Mapping[str, np.ndarray], predictors: Mapping[str, Any], features: Sequence[str],
-              intervals: Mapping[str, Any], domain: Any, require_in_domain: bool,
-              ranking_targets: Sequence[str], weights: Mapping, directions: Mapping) -> None:
-    if not predictors:
-        raise ConfigError("screen needs at least one predictor")
-    for target, predictor in predictors.items():
-        if not (callable(getattr(predictor, "predict", None)) or carries_uncertainty(predictor)):
-            raise ConfigError(f"predictor for '{target}' has no predict method")
-    wanted = list(features) + [c for obj in [*predictors.values(), domain] for c in needed_features(obj)]
-    missing = sorted(set(wanted) - set(values))
-    if missing:
-        raise ConfigError(f"grid spec lacks feature '{missing[0]}' that a model needs")
-    for name, keys in (("intervals", intervals), ("ranking_targets", ranking_targets)):
-        unknown = sorted(set(keys) - set(predictors))
-        if unknown:
-            raise ConfigError(f"{name}: target '{unknown[0]}' has no predictor")
-    check_ranking(ranking_targets, weights, directions)
-    if domain is not None:
-        check_is_fitted(domain)
-    elif require_in_domain and not has_domain(predictors, domain):
-        raise ConfigError("require_in_domain=True needs a fitted domain")
-
-
-def screen(spec: Mapping[str, Mapping[str, Any]], predictors: Mapping[str, Any], *,
-           constraints: Sequence[Mapping | Rule], weights: Mapping[str, float],
-           directions: Mapping[str, str], ranking_targets: Sequence[str] | None = None,
-           domain: Any = None, intervals: Mapping[str, Any] | None = None,
-           require_in_domain: bool = False, score_ranges: Mapping[str, tuple[float, float]] | None = None,
-           features: Sequence[str] = tuple(STRUCTURE), chunk_size: int = 50_000, top_k: int = 50,
-           keep_all_path: str | None = None, progress: bool = True, backend: Any = "local",
-           backend_options: Mapping[str, Any] | None = None, rank_by: str = "mean") -> ScreenResult:
+def screen(models: Models, plan: Plan, execution: Execution | None = None) -> ScreenResult:
     """Screen every candidate of a grid, chunk by chunk, and rank the feasible ones.
 
     Parameters
     ----------
-    spec : mapping
-        Grid spec (see :mod:`nacarbon.screening.grid`).
-    predictors : mapping
-        Target -> object with ``predict(DataFrame) -> ndarray``.
-    constraints : sequence of mapping or Rule
-        Feasibility rules over grid features, ``pred_<t>``, ``lo_<t>``, ``hi_<t>``,
-        ``domain_score`` and ``in_domain``.
-    weights, directions : mapping
-        Per ranking target: weight >= 0 and ``"max"``/``"min"``; other keys are ignored.
-    ranking_targets : sequence of str, optional
-        Targets that enter the score and the Pareto front (default: all). Others are still
-        predicted, reported and usable in rules.
-    domain : ApplicabilityDomain, optional
-        Fitted domain; adds ``domain_score`` and ``in_domain``.
-    intervals : mapping, optional
-        Target -> fitted ConformalInterval; adds ``lo_<t>`` and ``hi_<t>``.
-    require_in_domain : bool, default=False
-        Treat out-of-domain candidates as infeasible (needs ``domain``).
-    score_ranges : mapping, optional
-        Target -> fixed ``(low, high)`` for the score (e.g. the measured training range).
-        If omitted, a first pass takes the min/max over feasible candidates, which costs a
-        second round of predictions.
-    features : sequence of str
-        Columns given to models without ``feature_names_in_``.
-    chunk_size, top_k : int
-        Rows per chunk; rows kept in ``top``.
-    keep_all_path : str, optional
-        Write every scored row to this Parquet file, chunk by chunk.
-    progress : bool, default=True
-        Show a tqdm bar over chunks.
-    backend : {"local", "dask"} or backend instance, default="local"
-        Where chunks run; results are identical across backends.
-    backend_options : mapping, optional
-        Options of :class:`~nacarbon.screening.backends.DaskBackend`.
-    rank_by : {"mean", "lcb"}, default="mean"
-        Score (and Pareto front) on the predictions, or on each target's conservative interval
-        bound (lower for a target to maximise, upper for one to minimise).
+    models : Models
+        Target -> whole predictor; every target is predicted, with its interval and domain.
+    plan : Plan
+        Grid, rules and ranking settings (see :meth:`Plan.build`).
+    execution : Execution, optional
+        Chunk size, backend, output file and progress bar (default: one local process).
 
     Returns
     -------
     ScreenResult
-        Top-k, Pareto front, summary and counts.
+        Top-k, Pareto front, summary and counts; identical for every chunk size and backend.
 
     Raises
     ------
     ConfigError
-        On an invalid spec, rule, weight, direction, predictor set or backend.
+        On a predictor that is not whole, a feature the grid lacks, a rule on an unknown
+        column, a ranking target without a predictor, or a bad chunk size or backend.
     """
-    values = grid_values(spec)
-    intervals = dict(intervals or {})
-    targets = list(ranking_targets) if ranking_targets is not None else list(predictors)
-    _validate(values, predictors, features, intervals, domain, require_in_domain, targets, weights, directions)
-    rules = parse_rules(constraints)
-    bounded = [t for t in predictors if t in intervals or carries_uncertainty(predictors[t])]
-    columns = [CANDIDATE_ID, *values, *(pred_col(t) for t in predictors),
-               *(f"{side}_{t}" for t in bounded for side in ("lo", "hi")),
-               *((DOMAIN_SCORE, IN_DOMAIN) if has_domain(predictors, domain) else ())]
-    check_rule_columns(rules, columns)
-    if rank_by not in RANK_BY:
-        raise ConfigError(f"rank_by={rank_by!r}: allowed {list(RANK_BY)}")
-    if rank_by != "mean":
-        lacking = [t for t in targets if t not in bounded]
-        if lacking:
-            raise ConfigError(f"rank_by={rank_by!r} needs an interval for every ranking target; '{lacking[0]}' has none")
-    bounds = chunk_bounds(math.prod(len(v) for v in values.values()), chunk_size)
-    models = Models(dict(predictors), list(features), intervals, domain)
-    plan = Plan(values, rules, require_in_domain, targets, {t: float(weights[t]) for t in targets},
-                {t: directions[t] for t in targets}, None, top_k, rank_by)
-    if score_ranges is not None:
-        check_ranking(targets, weights, directions, score_ranges)
-        plan.ranges = {t: (float(score_ranges[t][0]), float(score_ranges[t][1])) for t in targets}
-    with make_backend(backend, backend_options) as runner:
+    run = execution or Execution()
+    check_predictors(models.predictors, list(plan.values), plan.rules)
+    unknown = [t for t in plan.ranking_targets if t not in models.predictors]
+    if unknown:
+        raise ConfigError(f"ranking_targets: target '{unknown[0]}' has no predictor")
+    bounds = chunk_bounds(math.prod(len(v) for v in plan.values.values()), run.chunk_size)
+    with make_backend(run.backend, run.backend_options) as runner:
         shared_models = runner.share(models)
 
         def run_pass(pass_plan: Plan, keep: str | None, desc: str) -> Partial:
             tasks = ((start, stop, keep is not None) for start, stop in bounds)
             return run_chunks(runner, process_chunk, (shared_models, runner.share(pass_plan)), tasks,
-                              n_tasks=len(bounds), keep_all_path=keep, progress=progress, desc=desc)
+                              n_tasks=len(bounds), keep_all_path=keep, progress=run.progress, desc=desc)
 
+        source = "given" if plan.ranges is not None else "feasible_minmax"
         if plan.ranges is None:
             first = run_pass(plan, None, "screening (score ranges)")
             plan = replace(plan, ranges={t: (float(first.stats[t][1]), float(first.stats[t][3]))
-                                         if first.stats[t][0] else (0.0, 0.0) for t in targets})
-        total = run_pass(plan, keep_all_path, "screening")
-    source = "given" if score_ranges is not None else "feasible_minmax"
-    return _result(total, plan, source, chunk_size, len(bounds))
+                                         if first.stats[t][0] else (0.0, 0.0) for t in plan.ranking_targets})
+        total = run_pass(plan, run.keep_all_path, "screening")
+    return _result(total, plan, source, run.chunk_size, len(bounds))
 
 
 def _result(total: Partial, plan: Plan, source: str, chunk_size: int, n_chunks: int) -> ScreenResult:

@@ -1,12 +1,12 @@
-"""The step grid screening and inverse design share: predict each target, add its interval and
-the applicability domain, then check the rules.
+"""The step grid screening and inverse design share: ask each target's whole predictor, then
+check the rules.
 
-A predictor is either a plain model (``predict``; then the interval comes from ``intervals``
-and the domain from ``domain``) or a whole predictor with ``predict_features`` (the registry's
-:class:`~nacarbon.uncertainty.predictor.SamplePredictor`): then its own locally adaptive
-interval and paper-calibrated domain are used, exactly as ``python -m predict`` and the served
-model answer. With whole predictors, ``domain_score`` is the largest of their scores (each is
-1 at its threshold) and ``in_domain`` means inside every model's domain.
+Every predictor is a whole predictor (the registry's
+:class:`~nacarbon.uncertainty.predictor.SamplePredictor`, or anything with ``target``,
+``features`` and ``predict_features``): its own locally adaptive interval and paper-calibrated
+domain are used, exactly as ``python -m predict`` and the served model answer. ``domain_score``
+is the largest of the predictors' scores (each is 1 at its threshold) and ``in_domain`` means
+inside every model's domain. Screening builds no interval or domain of its own.
 """
 
 from __future__ import annotations
@@ -18,33 +18,52 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.errors import ConfigError
-from nacarbon.screening.constraints import ConstraintResult, Rule, apply_constraints
+from nacarbon.screening.constraints import ConstraintResult, Rule, apply_constraints, check_rule_columns
 
 DOMAIN_SCORE, IN_DOMAIN = "domain_score", "in_domain"
 FINITE_RULE, DOMAIN_RULE = "finite_predictions", "applicability_domain"
 RANK_BY = ("mean", "lcb")
+# Each whole predictor scales its domain score so that 1 is its own threshold.
+DOMAIN_THRESHOLD = 1.0
 
 
-def carries_uncertainty(predictor: Any) -> bool:
-    """True for a whole predictor (interval and domain of its own), False for a bare model."""
-    return callable(getattr(predictor, "predict_features", None))
+def pred_col(target: str) -> str:
+    """Column holding a target's point prediction."""
+    return f"pred_{target}"
 
 
-def needed_features(obj: Any) -> list[str]:
-    """Feature columns a model (``feature_names_in_``) or whole predictor (``features``) reads."""
-    if carries_uncertainty(obj):
-        return [str(c) for c in obj.features]
-    return [str(c) for c in getattr(obj, "feature_names_in_", [])]
+def answer_columns(predictors: Mapping[str, Any]) -> list[str]:
+    """Columns :func:`evaluate_rows` adds: ``pred_/lo_/hi_<t>`` per target, then the domain's two."""
+    return [f"{side}_{t}" for t in predictors for side in ("pred", "lo", "hi")] + [DOMAIN_SCORE, IN_DOMAIN]
 
 
-def has_domain(predictors: Mapping[str, Any], domain: Any) -> bool:
-    """Whether the evaluation step writes ``domain_score``/``in_domain``."""
-    return domain is not None or any(carries_uncertainty(p) for p in predictors.values())
+def check_predictors(predictors: Mapping[str, Any], available: Sequence[str], rules: Sequence[Rule]) -> None:
+    """Refuse anything but whole predictors, a missing input column and a rule on an unknown column.
 
+    Parameters
+    ----------
+    predictors : mapping
+        Target -> whole predictor.
+    available : sequence of str
+        The columns every candidate has (grid axes or search bounds).
+    rules : sequence of Rule
+        Parsed feasibility rules.
 
-def domain_threshold(domain: Any) -> float:
-    """The in-domain threshold of ``domain_score``: the domain's own, or 1 for whole predictors."""
-    return float(domain.threshold_) if domain is not None else 1.0
+    Raises
+    ------
+    ConfigError
+        Naming the target, feature or rule.
+    """
+    if not predictors:
+        raise ConfigError("screening needs at least one predictor")
+    for target, predictor in predictors.items():
+        if not callable(getattr(predictor, "predict_features", None)):
+            raise ConfigError(f"predictor for '{target}' is a {type(predictor).__name__}, not a whole predictor "
+                              f"(SamplePredictor: point, interval and domain)")
+    missing = sorted({str(c) for p in predictors.values() for c in p.features} - set(available))
+    if missing:
+        raise ConfigError(f"grid spec lacks feature '{missing[0]}' that a model needs")
+    check_rule_columns(rules, [*available, *answer_columns(predictors)])
 
 
 def rank_column(target: str, direction: str, rank_by: str) -> str:
@@ -60,39 +79,17 @@ def rank_column(target: str, direction: str, rank_by: str) -> str:
     return f"lo_{target}" if direction == "max" else f"hi_{target}"
 
 
-def pred_col(target: str) -> str:
-    """Column holding a target's point prediction."""
-    return f"pred_{target}"
-
-
-def model_frame(obj: Any, rows: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
-    """The columns ``obj`` reads: its ``feature_names_in_`` in its order when known, else ``features``.
-
-    Estimators fitted on DataFrames check column names *and order*, so theirs are followed.
-    """
-    names = getattr(obj, "feature_names_in_", None)
-    return rows[[str(c) for c in names] if names is not None else list(features)]
-
-
-def evaluate_rows(rows: pd.DataFrame, predictors: Mapping[str, Any], *, features: Sequence[str],
-                  intervals: Mapping[str, Any], domain: Any,
+def evaluate_rows(rows: pd.DataFrame, predictors: Mapping[str, Any],
                   rules: Sequence[Rule]) -> tuple[ConstraintResult, np.ndarray]:
     """Predict, add intervals and domain columns to ``rows`` (in place), and check the rules.
 
     Parameters
     ----------
     rows : pandas.DataFrame
-        Candidate structures, one per row; receives ``pred_<t>``, ``lo_<t>``/``hi_<t>`` (targets
-        in ``intervals``) and ``domain_score``/``in_domain`` (when ``domain`` is given).
+        Candidate structures, one per row, with every predictor's feature columns; receives
+        the columns of :func:`answer_columns`.
     predictors : mapping
-        Target -> object with ``predict(DataFrame) -> ndarray``, or a whole predictor with
-        ``predict_features(DataFrame) -> DataFrame`` (interval and domain of its own).
-    features : sequence of str
-        Feature columns, for objects that do not name their own.
-    intervals : mapping
-        Target -> fitted interval with ``interval(pred) -> (lo, hi)``.
-    domain : ApplicabilityDomain or None
-        Fitted applicability domain.
+        Target -> whole predictor (``predict_features(DataFrame) -> DataFrame``).
     rules : sequence of Rule
         Parsed feasibility rules.
 
@@ -102,33 +99,15 @@ def evaluate_rows(rows: pd.DataFrame, predictors: Mapping[str, Any], *, features
         Per-rule pass masks and failure counts.
     finite : numpy.ndarray of bool
         Rows whose every prediction is finite.
-
-    Raises
-    ------
-    ConfigError
-        If a predictor returns a shape other than one value per row.
     """
-    own_scores = []
+    scores = []
     for target, predictor in predictors.items():
-        if carries_uncertainty(predictor):
-            answer = predictor.predict_features(rows)
-            t = predictor.target
-            for side in ("pred", "lo", "hi"):
-                rows[f"{side}_{target}"] = answer[f"{side}_{t}"].to_numpy(dtype=np.float64)
-            own_scores.append(answer[DOMAIN_SCORE].to_numpy(dtype=np.float64))
-            continue
-        pred = np.asarray(predictor.predict(model_frame(predictor, rows, features)), dtype=np.float64)
-        if pred.shape not in ((len(rows),), (len(rows), 1)):
-            raise ConfigError(f"predictor for '{target}' returned shape {pred.shape} for {len(rows)} rows")
-        rows[pred_col(target)] = pred.reshape(-1)
-        if target in intervals:
-            rows[f"lo_{target}"], rows[f"hi_{target}"] = intervals[target].interval(pred.reshape(-1))
-    if domain is not None:
-        rows[DOMAIN_SCORE] = domain.score(model_frame(domain, rows, features))
-        rows[IN_DOMAIN] = rows[DOMAIN_SCORE].to_numpy() <= domain.threshold_
-    elif own_scores:
-        rows[DOMAIN_SCORE] = np.max(own_scores, axis=0)
-        rows[IN_DOMAIN] = rows[DOMAIN_SCORE].to_numpy() <= 1.0
+        answer = predictor.predict_features(rows)
+        for side in ("pred", "lo", "hi"):
+            rows[f"{side}_{target}"] = answer[f"{side}_{predictor.target}"].to_numpy(dtype=np.float64)
+        scores.append(answer[DOMAIN_SCORE].to_numpy(dtype=np.float64))
+    rows[DOMAIN_SCORE] = np.max(scores, axis=0)
+    rows[IN_DOMAIN] = rows[DOMAIN_SCORE].to_numpy() <= DOMAIN_THRESHOLD
     checked = apply_constraints(rows, rules)
     finite = np.isfinite(rows[[pred_col(t) for t in predictors]].to_numpy()).all(axis=1)
     return checked, finite

@@ -13,7 +13,7 @@ range alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -237,24 +237,3 @@ def chunk_bounds(size: int, chunk_size: int) -> ChunkBounds:
         (a 10^12-candidate grid costs no memory until a chunk is built).
     """
     return ChunkBounds(size, chunk_size)
-
-
-def iter_grid_chunks(spec: Mapping[str, Mapping[str, Any]], chunk_size: int) -> Iterator[pd.DataFrame]:
-    """Yield the Cartesian product of a grid spec in chunks, never materialising all of it.
-
-    Parameters
-    ----------
-    spec : mapping
-        Grid spec (see the module docstring).
-    chunk_size : int
-        Maximum rows per chunk.
-
-    Returns
-    -------
-    iterator of pandas.DataFrame
-        Chunks as built by :func:`grid_chunk`, in candidate-id order.
-    """
-    # Validate eagerly (a generator body would only raise on the first next()).
-    values = grid_values(spec)
-    bounds = chunk_bounds(_size(values), chunk_size)
-    return (grid_chunk(values, start, stop) for start, stop in bounds)

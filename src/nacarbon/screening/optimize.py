@@ -1,9 +1,10 @@
 """Inverse design: search the screening space with NSGA-II instead of enumerating a grid.
 
-Same champions, rules, intervals and domain as the grid screen. Each Optuna trial is one
-structure in the grid's bounding box, the ranked targets' predictions are the objectives,
-and each rule (and the domain, if required) is an Optuna constraint, so infeasible
-structures lose by constrained domination instead of through a penalty on the objectives.
+Same champions (whole predictors: their own intervals and domain) and rules as the grid
+screen. Each Optuna trial is one structure in the grid's bounding box, the ranked targets'
+predictions are the objectives, and each rule (and the domain, if required) is an Optuna
+constraint, so infeasible structures lose by constrained domination instead of through a
+penalty on the objectives.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from nacarbon.errors import ConfigError
-from nacarbon.screening.constraints import Rule, check_rule_columns, parse_rules
-from nacarbon.screening.evaluate import (DOMAIN_RULE, DOMAIN_SCORE, FINITE_RULE, IN_DOMAIN, carries_uncertainty,
-                                         domain_threshold, evaluate_rows, has_domain, needed_features, pred_col)
+from nacarbon.screening.constraints import Rule, parse_rules
+from nacarbon.screening.evaluate import (DOMAIN_RULE, DOMAIN_SCORE, DOMAIN_THRESHOLD, FINITE_RULE, check_predictors,
+                                         evaluate_rows, pred_col)
 from nacarbon.screening.grid import grid_values
 from nacarbon.screening.optimize_report import OptimizeResult, study_result
 from nacarbon.screening.ranking import DIRECTIONS
@@ -45,11 +45,7 @@ def bounds_from_spec(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[f
 
 
 def _validate(predictors: Mapping[str, Any], bounds: Mapping[str, tuple[float, float]],
-              directions: Mapping[str, str], domain: Any, intervals: Mapping[str, Any],
-              require_in_domain: bool, n_trials: int, population_size: int) -> None:
-    for target, predictor in predictors.items():
-        if not (callable(getattr(predictor, "predict", None)) or carries_uncertainty(predictor)):
-            raise ConfigError(f"predictor for '{target}' has no predict method")
+              directions: Mapping[str, str], rules: list[Rule], n_trials: int, population_size: int) -> None:
     if not (predictors and bounds and directions):
         raise ConfigError("inverse design needs predictors, feature bounds and objective directions")
     for feature, (low, high) in bounds.items():
@@ -60,22 +56,13 @@ def _validate(predictors: Mapping[str, Any], bounds: Mapping[str, tuple[float, f
             raise ConfigError(f"directions: target '{target}' has no predictor")
         if direction not in DIRECTIONS:
             raise ConfigError(f"directions: '{target}' must be 'max' or 'min', got {direction!r}")
-    if set(intervals) - set(predictors):
-        raise ConfigError(f"intervals: target '{sorted(set(intervals) - set(predictors))[0]}' has no predictor")
-    needed = {c for obj in [*predictors.values(), domain] for c in needed_features(obj)}
-    if needed - set(bounds):
-        raise ConfigError(f"no bounds for feature '{sorted(needed - set(bounds))[0]}' that a model needs")
-    if domain is not None:
-        check_is_fitted(domain)
-    elif require_in_domain and not has_domain(predictors, domain):
-        raise ConfigError("require_in_domain=True needs a fitted domain")
+    check_predictors(predictors, list(bounds), rules)
     for name, value, least in (("n_trials", n_trials, 1), ("population_size", population_size, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
             raise ConfigError(f"{name} must be an integer >= {least}, got {value!r}")
 
 
 def evaluate_designs(designs: pd.DataFrame, predictors: Mapping[str, Any], rules: Sequence[Rule],
-                     intervals: Mapping[str, Any], domain: Any,
                      require_in_domain: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Predict structures and measure how far each is from feasible.
 
@@ -83,30 +70,29 @@ def evaluate_designs(designs: pd.DataFrame, predictors: Mapping[str, Any], rules
     ----------
     designs : pandas.DataFrame
         One structure per row, one column per feature.
-    predictors, rules, intervals, domain, require_in_domain
+    predictors, rules, require_in_domain
         As for :func:`inverse_design` (``rules`` parsed).
 
     Returns
     -------
     tuple of pandas.DataFrame
-        The rows with ``pred_<t>``, ``lo_<t>``/``hi_<t>`` and domain columns added; and one
+        The rows with ``pred_<t>``, ``lo_<t>``/``hi_<t>`` and the domain columns added; and one
         column of constraint values per rule (plus ``finite_predictions`` and, if required,
         ``applicability_domain``), in Optuna's convention: <= 0 satisfied, > 0 violated.
 
     Notes
     -----
     A rule is a boolean expression, so its violation is 0 or 1. The domain violation is
-    graded, ``domain_score - threshold`` in scaled-distance units, so NSGA-II ranks
+    graded, ``domain_score - 1`` (in units of the domain's threshold), so NSGA-II ranks
     out-of-domain structures by how far out they are and walks them back towards the data.
     """
     rows = designs.reset_index(drop=True).astype(np.float64)
-    checked, finite = evaluate_rows(rows, predictors, features=list(designs.columns), intervals=intervals,
-                                    domain=domain, rules=rules)
+    checked, finite = evaluate_rows(rows, predictors, rules)
     violations = pd.DataFrame({name: np.where(ok, 0.0, 1.0) for name, ok in checked.passed.items()},
                               index=rows.index)
     violations[FINITE_RULE] = np.where(finite, 0.0, 1.0)
     if require_in_domain:
-        excess = rows[DOMAIN_SCORE].to_numpy() - domain_threshold(domain)
+        excess = rows[DOMAIN_SCORE].to_numpy() - DOMAIN_THRESHOLD
         violations[DOMAIN_RULE] = np.where(np.isfinite(excess), excess, 1.0)
     return rows, violations
 
@@ -124,7 +110,6 @@ def _quiet_optuna() -> Iterator[None]:
 
 def inverse_design(predictors: Mapping[str, Any], *, bounds: Mapping[str, tuple[float, float]],
                    directions: Mapping[str, str], constraints: Sequence[Mapping | Rule] = (),
-                   domain: Any = None, intervals: Mapping[str, Any] | None = None,
                    require_in_domain: bool = False, n_trials: int, seed: int, population_size: int = 50,
                    storage: str | optuna.storages.BaseStorage | None = None, study_name: str | None = None,
                    progress: bool = True) -> OptimizeResult:
@@ -133,22 +118,19 @@ def inverse_design(predictors: Mapping[str, Any], *, bounds: Mapping[str, tuple[
     Parameters
     ----------
     predictors : mapping
-        Target -> object with ``predict(DataFrame) -> ndarray``; every target is predicted
-        (and usable in rules), only those in ``directions`` are objectives.
+        Target -> whole predictor (point, interval and domain; see
+        :mod:`nacarbon.screening.evaluate`); every target is predicted (and usable in rules),
+        only those in ``directions`` are objectives.
     bounds : mapping
         Feature -> ``(low, high)``; each is suggested as a continuous float
         (see :func:`bounds_from_spec`).
     directions : mapping
         Objective target -> ``"max"`` or ``"min"``, in objective order.
     constraints : sequence of mapping or Rule, default=()
-        Feasibility rules over features, ``pred_<t>``, ``lo_<t>``/``hi_<t>`` (targets in
-        ``intervals``) and ``domain_score``/``in_domain`` (if ``domain`` is given).
-    domain : ApplicabilityDomain, optional
-        Fitted applicability domain.
-    intervals : mapping, optional
-        Target -> fitted ConformalInterval.
+        Feasibility rules over features, ``pred_<t>``, ``lo_<t>``/``hi_<t>`` and
+        ``domain_score``/``in_domain``.
     require_in_domain : bool, default=False
-        Make the domain a constraint (needs ``domain``).
+        Make the predictors' domain a constraint.
     n_trials : int
         Structures evaluated.
     seed : int
@@ -171,7 +153,7 @@ def inverse_design(predictors: Mapping[str, Any], *, bounds: Mapping[str, tuple[
     Raises
     ------
     ConfigError
-        On invalid predictors, bounds, directions, rules, domain settings or sizes.
+        On invalid predictors, bounds, directions, rules or sizes.
 
     Notes
     -----
@@ -186,14 +168,8 @@ def inverse_design(predictors: Mapping[str, Any], *, bounds: Mapping[str, tuple[
     generation. Structures are continuous inside the grid's box, so they can fall between
     grid values.
     """
-    intervals = dict(intervals or {})
-    _validate(predictors, bounds, directions, domain, intervals, require_in_domain, n_trials, population_size)
     rules = parse_rules(constraints)
-    bounded = [t for t in predictors if t in intervals or carries_uncertainty(predictors[t])]
-    columns = [*bounds, *(pred_col(t) for t in predictors),
-               *(f"{side}_{t}" for t in bounded for side in ("lo", "hi")),
-               *((DOMAIN_SCORE, IN_DOMAIN) if has_domain(predictors, domain) else ())]
-    check_rule_columns(rules, columns)
+    _validate(predictors, bounds, directions, rules, n_trials, population_size)
     objectives = list(directions)
 
     sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=int(population_size))
@@ -210,8 +186,7 @@ def inverse_design(predictors: Mapping[str, Any], *, bounds: Mapping[str, tuple[
             while done < n_trials:
                 size = min(int(population_size), int(n_trials) - done)
                 _run_batch(study, size, bounds, objectives,
-                           lambda designs: evaluate_designs(designs, predictors, rules, intervals, domain,
-                                                            require_in_domain))
+                           lambda designs: evaluate_designs(designs, predictors, rules, require_in_domain))
                 done += size
                 bar.update(size)
     return study_result(study, objectives, dict(directions), bounds, seed=seed,
