@@ -29,7 +29,7 @@ def measure(storage: str, *, model: str, n_trials: int, workers: list[int], targ
     import nacarbon.config  # noqa: F401  (resolvers)
     from nacarbon.models.tuning import settings_from_config
     from nacarbon.paths import project_root
-    from nacarbon.scale.tuning_workers import tune_in_processes
+    from nacarbon.distributed.tuning_workers import tune_in_processes
     from nacarbon.commands.train import load_for_target
 
     overrides = [f"target={target}", f"model={model}", "search=optuna", f"search.n_trials={n_trials}"]
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give one --trials per --model")
 
     from nacarbon.errors import NacarbonError
-    from nacarbon.scale.postgres import PostgresServer
+    from nacarbon.distributed.postgres import PostgresServer
 
     storage = os.environ.get("NACARBON_OPTUNA_STORAGE")
     server = None if storage else PostgresServer(durable=True)

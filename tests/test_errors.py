@@ -13,13 +13,26 @@ from nacarbon.errors import DataValidationError
 
 PROBLEM = [{"row": 7, "field": "la_nm", "value": "-1", "rule": "la_range"}]
 CASES = [errors.NacarbonError("plain"), errors.ConfigError("cv.n_splits=1"), errors.ProcessingError("xrd"),
-         errors.RegistryError("alias"), errors.StoreError("server"), DataValidationError("d.csv", PROBLEM)]
+         errors.ConfigError("too few papers", key="cv.n_splits", value=1, allowed="an integer >= 2"),
+         errors.RegistryError("alias"), errors.StoreError("server"), DataValidationError("d.csv", PROBLEM),
+         errors.ServerError("port 5000 is taken"), errors.ServerUnavailable("no PostgreSQL")]
 
 
 @pytest.mark.parametrize("err", CASES, ids=lambda e: type(e).__name__)
 def test_every_error_class_round_trips(err):
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is type(err) and str(back) == str(err) and back.args == err.args
+    assert vars(back) == vars(err)  # the structured fields (key, value, allowed, problems) too
+
+
+def test_a_config_error_names_key_value_and_what_is_allowed_and_is_a_value_error():
+    err = errors.ConfigError("unknown splitter", key="cv.name", value="loo", allowed=["group", "holdout"])
+    assert str(err) == "cv.name='loo': unknown splitter (allowed: ['group', 'holdout'])"
+    assert (err.key, err.value, err.allowed) == ("cv.name", "loo", ["group", "holdout"])
+    assert isinstance(err, ValueError) and isinstance(err, errors.NacarbonError)
+    with pytest.raises(ValueError, match="cv.name"):  # what scikit-learn-style callers catch
+        raise err
+    assert str(errors.ConfigError("plain words")) == "plain words" and errors.ConfigError("x").key is None
 
 
 def test_every_error_class_is_covered():

@@ -6,16 +6,21 @@ Each carries enough context (file, row, field, rule) to be read on its own.
 
 from __future__ import annotations
 
+import functools
+
 
 class NacarbonError(Exception):
     """Base class of every error nacarbon raises on purpose.
 
     Every subclass must survive pickling (an error raised in a process-pool worker is pickled
-    back to the parent): ``__reduce__`` rebuilds it from the arguments its constructor took.
+    back to the parent): ``__reduce__`` rebuilds it from the arguments its constructor took
+    (``_init_args``, and ``_init_kwargs`` for keyword-only ones).
     """
 
     def __reduce__(self):
-        return (type(self), tuple(getattr(self, "_init_args", self.args)))
+        args = tuple(getattr(self, "_init_args", self.args))
+        kwargs = getattr(self, "_init_kwargs", None)
+        return (functools.partial(type(self), **kwargs) if kwargs else type(self), args)
 
 
 class DataValidationError(NacarbonError):
@@ -43,8 +48,34 @@ class DataValidationError(NacarbonError):
         super().__init__("\n".join(lines))
 
 
-class ConfigError(NacarbonError):
-    """A configuration value is missing, unknown or impossible."""
+class ConfigError(NacarbonError, ValueError):
+    """A configuration value is missing, unknown or impossible (also a ``ValueError``).
+
+    Parameters
+    ----------
+    message : str, default=""
+        What is wrong, in words.
+    key : str, optional
+        The configuration key (``cv.n_splits``, ``screen.rank_by``).
+    value : object, optional
+        The value given for it.
+    allowed : object, optional
+        What is allowed instead (a list of names, a range in words).
+
+    With ``key``, the message reads ``key=value: message (allowed: ...)``, so one line tells the
+    user what to change; the three are kept as attributes of the same names.
+    """
+
+    def __init__(self, message: str = "", *, key: str | None = None, value: object = None, allowed: object = None):
+        self._init_args = (message,)
+        self._init_kwargs = {k: v for k, v in (("key", key), ("value", value), ("allowed", allowed)) if v is not None}
+        self.key, self.value, self.allowed = key, value, allowed
+        text = str(message)
+        if key is not None:
+            text = f"{key}={value!r}" + (f": {text}" if text else "")
+        if allowed is not None:
+            text += f" (allowed: {allowed})"
+        super().__init__(text)
 
 
 class ProcessingError(NacarbonError):
@@ -57,3 +88,11 @@ class RegistryError(NacarbonError):
 
 class StoreError(NacarbonError):
     """A tracking server, database or folder that holds runs or studies cannot be used."""
+
+
+class ServerError(NacarbonError):
+    """A server (tracking server, PostgreSQL) or a tuning worker could not be started, reached or stopped."""
+
+
+class ServerUnavailable(ServerError):
+    """The server software is missing and cannot be installed here (no root, no apt-get, no network)."""

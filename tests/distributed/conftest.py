@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nacarbon.scale import ServerUnavailable
-from nacarbon.scale.mlflow_server import MlflowServer
-from nacarbon.scale.postgres import PostgresServer
+from nacarbon.errors import ServerUnavailable
+from nacarbon.distributed.mlflow_server import MlflowServer
+from nacarbon.distributed.postgres import PostgresServer
 
 
 @pytest.fixture(scope="session")

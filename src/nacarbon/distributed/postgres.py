@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from nacarbon.scale import ScriptServer, ServerError, free_port, run_script
+from nacarbon.distributed import ScriptServer, free_port, run_script
+from nacarbon.errors import ServerError
 
 _SCRIPT = "postgres.sh"
 _CANNOT_INSTALL = 4  # scripts/postgres.sh: PostgreSQL missing and not installable
@@ -33,8 +34,8 @@ class PostgresServer(ScriptServer):
 
     Notes
     -----
-    Raises :class:`nacarbon.scale.ServerUnavailable` when PostgreSQL is neither installed nor
-    installable, :class:`nacarbon.scale.ServerError` for any other failure.
+    Raises :class:`nacarbon.errors.ServerUnavailable` when PostgreSQL is neither installed nor
+    installable, :class:`nacarbon.errors.ServerError` for any other failure.
     """
 
     _dir_prefix = "nacarbon-pg-"

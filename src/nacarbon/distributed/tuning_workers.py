@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from nacarbon.errors import ConfigError
 from nacarbon.models.tuning import TuningSettings, study_identity, tune
-from nacarbon.scale import ServerError
+from nacarbon.errors import ServerError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nacarbon.scale import ScriptServer, ServerError, free_port, run_script
+from nacarbon.distributed import ScriptServer, free_port, run_script
+from nacarbon.errors import ServerError
 from nacarbon.tracking.redact import redact
 
 _SCRIPT = "mlflow_server.sh"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from nacarbon.scale import script_path
+from nacarbon.distributed import script_path
 from nacarbon.commands.train import run
 
 pytestmark = pytest.mark.server

@@ -7,9 +7,10 @@ import socket
 import pytest
 
 from nacarbon.errors import ConfigError
-from nacarbon.scale import ServerError, ServerUnavailable, free_port, run_script
-from nacarbon.scale.postgres import PostgresServer
-from nacarbon.scale.tuning_workers import tune_in_processes
+from nacarbon.distributed import free_port, run_script
+from nacarbon.errors import ServerError, ServerUnavailable
+from nacarbon.distributed.postgres import PostgresServer
+from nacarbon.distributed.tuning_workers import tune_in_processes
 
 
 @pytest.mark.parametrize("args, code", [(["bogus"], 2), (["start", "--db", "x;DROP"], 2), (["start", "--dir"], 2),

@@ -1,4 +1,7 @@
-"""Beyond one machine: a shared MLflow tracking server and PostgreSQL-backed Optuna studies.
+"""Work spread over processes and machines: a shared MLflow tracking server, PostgreSQL-backed
+Optuna studies and several tuning worker processes on one study.
+
+(Not to be confused with feature scaling, ``scale: true`` in conf/model/, a StandardScaler.)
 
 Modules
 -------
@@ -9,8 +12,9 @@ postgres
 tuning_workers
     :func:`tune_in_processes`, several worker processes on one Optuna study.
 
-This module holds what they share: the errors, the script runner and :class:`ScriptServer`, the
-directory and start/stop life cycle both servers follow.
+This module holds what they share: the script runner and :class:`ScriptServer`, the directory
+and start/stop life cycle both servers follow. Their errors, :class:`~nacarbon.errors.ServerError`
+and :class:`~nacarbon.errors.ServerUnavailable`, live in :mod:`nacarbon.errors`.
 """
 
 from __future__ import annotations
@@ -24,17 +28,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from nacarbon.errors import NacarbonError
+from nacarbon.errors import ServerError, ServerUnavailable
 from nacarbon.paths import project_root
 from nacarbon.tracking.redact import redact
-
-
-class ServerError(NacarbonError):
-    """A server could not be started, reached or stopped."""
-
-
-class ServerUnavailable(ServerError):
-    """The server software is missing and cannot be installed here (no root, no apt-get, no network)."""
 
 
 def free_port() -> int:
@@ -55,7 +51,7 @@ def script_path(name: str) -> Path:
     """Path of ``scripts/<name>`` in the repository; raise :class:`ServerError` if it is missing."""
     path = project_root() / "scripts" / name
     if not path.is_file():
-        raise ServerError(f"{path} not found: nacarbon.scale needs the repository's scripts/ folder")
+        raise ServerError(f"{path} not found: nacarbon.distributed needs the repository's scripts/ folder")
     return path
 
 

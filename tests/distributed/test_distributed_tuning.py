@@ -14,7 +14,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from nacarbon.models.tuning import TuningSettings, tune
-from nacarbon.scale.tuning_workers import tune_in_processes
+from nacarbon.distributed.tuning_workers import tune_in_processes
 from nacarbon.commands.train import load_for_target
 
 pytestmark = pytest.mark.server
