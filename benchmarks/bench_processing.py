@@ -12,7 +12,7 @@ import numpy as np
 from nacarbon.processing.electrochem import _cycle_table, analyze_cycling
 from nacarbon.processing.raman import analyze_raman
 from nacarbon.processing.rate import rate_factor
-from nacarbon.processing.synthetic import cycling_test, raman_spectrum, xrd_pattern
+from synthetic import cycling_test, raman_spectrum, xrd_pattern
 from nacarbon.processing.xrd import K_LA_100, K_LC_002, analyze_xrd, d_spacing, scherrer_size
 
 

@@ -3,6 +3,10 @@
 Each generator returns the data and the truth it was built from, so a fit can be scored
 against numbers nobody measured: an XRD pattern of two pseudo-Voigt bands, a five-band
 (Sadezky) Raman spectrum, and a galvanostatic test of piecewise-linear curves.
+
+It lives beside the benchmarks, not in the package: nothing the product runs needs it. The
+benchmarks import it as ``synthetic`` (they run as scripts from this folder), the tests as
+``benchmarks.synthetic``.
 """
 
 from __future__ import annotations

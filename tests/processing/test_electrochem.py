@@ -6,7 +6,7 @@ import pytest
 
 from nacarbon.errors import ProcessingError
 from nacarbon.processing.electrochem import analyze_cycling
-from nacarbon.processing.synthetic import cycling_test
+from benchmarks.synthetic import cycling_test
 
 
 def test_every_quantity_matches_the_truth():

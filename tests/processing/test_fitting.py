@@ -8,7 +8,7 @@ import pytest
 from nacarbon.errors import ProcessingError
 from nacarbon.processing.fitting import component, prefix_of, r_squared, run_fit
 from nacarbon.processing.raman import analyze_raman
-from nacarbon.processing.synthetic import raman_spectrum
+from benchmarks.synthetic import raman_spectrum
 
 
 def test_unknown_shape_is_rejected():

@@ -52,7 +52,7 @@ def test_area_ratio_option_reports_the_area_ratio():
 @pytest.mark.parametrize(("model", "low", "high"), [("sadezky", 0.97, 1.03), ("two-band", 0.82, 0.90)])
 def test_five_band_spectrum_needs_five_bands(model, low, high):
     # truth D1/G = 1.00; the two-band fit merges D2 into G and reads it low
-    from nacarbon.processing.synthetic import raman_spectrum
+    from benchmarks.synthetic import raman_spectrum
 
     shift, intensity, truth = raman_spectrum()
     result = analyze_raman(shift, intensity, model=model, laser_nm=532.0)
@@ -63,7 +63,7 @@ def test_five_band_spectrum_needs_five_bands(model, low, high):
 
 
 def test_five_band_fit_recovers_every_band_and_the_area_ratio():
-    from nacarbon.processing.synthetic import FIVE_BANDS, raman_spectrum
+    from benchmarks.synthetic import FIVE_BANDS, raman_spectrum
 
     shift, intensity, truth = raman_spectrum(seed=3)
     result = analyze_raman(shift, intensity, ratio="area")

@@ -11,7 +11,7 @@ import pytest
 from nacarbon.errors import ProcessingError
 from nacarbon.processing.electrochem import analyze_cycling
 from nacarbon.processing.readers import read_cycling, read_raman, read_xrd
-from nacarbon.processing.synthetic import cycling_test, records
+from benchmarks.synthetic import cycling_test, records
 
 DATA = Path(__file__).parent / "data"
 

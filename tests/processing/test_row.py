@@ -13,7 +13,7 @@ import pytest
 
 from nacarbon.paths import project_root
 from nacarbon.commands.process import main
-from nacarbon.processing.synthetic import raman_spectrum, xrd_pattern
+from benchmarks.synthetic import raman_spectrum, xrd_pattern
 from tests.processing.test_readers import write_arbin_csv
 
 
