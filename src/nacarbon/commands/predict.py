@@ -208,7 +208,7 @@ def _fmt(v: float, digits: int = 3) -> str:
 def summary_markdown(src: Path, out_path: Path, table: "pd.DataFrame", checks: list[TargetCheck], *,
                      lab_calibration: bool) -> str:
     """The Markdown written next to the output: models, what the columns mean, lab check and offset."""
-    from nacarbon.screening.optimize_report import markdown_table
+    from nacarbon.reporting.md_html import markdown_table
     from nacarbon.uncertainty.answer import describe_conditions
 
     lines = [f"# Predictions for `{src.name}` ({len(table)} samples) -> `{out_path.name}`", "", "## Models", ""]

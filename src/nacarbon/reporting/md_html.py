@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from numbers import Integral, Real
+from typing import Any
 
 _INLINE = [
     (re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)"), r'<img alt="\1" src="\2" style="max-width:100%">'),
@@ -42,6 +44,26 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[st
     lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return [*lines, ""]
+
+
+def markdown_table(table: Any) -> str:
+    """A DataFrame as a Markdown pipe table, floats to four significant digits.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows to show (the index is not shown).
+
+    Returns
+    -------
+    str
+        Header, separator and one line per row (no trailing empty line).
+    """
+    def fmt(v: object) -> str:
+        return f"{v:.4g}" if isinstance(v, Real) and not isinstance(v, Integral) else str(v)
+
+    rows = [[fmt(v) for v in row] for row in table.itertuples(index=False)]
+    return "\n".join(md_table([str(c) for c in table.columns], rows)[:-1])
 
 
 def _inline(text: str) -> str:

@@ -12,7 +12,7 @@ import optuna
 import pandas as pd
 from matplotlib.figure import Figure
 
-from nacarbon.reporting.md_html import md_table
+from nacarbon.reporting.md_html import markdown_table
 
 FEASIBLE, TRIAL = "feasible", "trial"
 
@@ -107,25 +107,6 @@ def study_result(study: optuna.study.Study, objectives: list[str], directions: d
                "seed": seed, "population_size": int(population_size)}
     return OptimizeResult(pareto=pareto, trials=trials, study=study, objectives=objectives,
                           directions=directions, summary=summary)
-
-
-def markdown_table(table: pd.DataFrame) -> str:
-    """A plain Markdown table, floats to four significant digits.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Rows to show.
-
-    Returns
-    -------
-    str
-        Header, separator and one line per row.
-    """
-    def fmt(v) -> str:
-        return f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)
-    rows = [[fmt(v) for v in row] for row in table.itertuples(index=False)]
-    return "\n".join(md_table([str(c) for c in table.columns], rows)[:-1])
 
 
 def plot_front(result: OptimizeResult, path: Path) -> Path:

@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 
 from nacarbon.screening.heatmap import prediction_map
 from nacarbon.tracking import tags as T
-from nacarbon.screening.optimize_report import markdown_table
+from nacarbon.reporting.md_html import markdown_table
 
 
 def interval_note(champions: dict) -> list[str]:
