@@ -5,6 +5,7 @@ import cycle among the packages of nacarbon."""
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from tests.conftest import ROOT
 SRC = ROOT / "src" / "nacarbon"
 MLFLOW_DOORS = {"tracking", "registry"}
 LIBRARY = {"data", "evaluation", "models", "screening", "analysis", "processing", "comparison", "plots",
-           "uncertainty", "suggest"}
+           "uncertainty", "suggest", "distributed", "reporting"}
 LEAF_MAY_IMPORT = {"evaluation": {"errors"}}
 
 
@@ -102,6 +103,15 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_source_tree_keeps_the_rules():
     assert violations(SRC) == []
+
+
+def test_the_readme_layout_names_every_package_and_no_other():
+    """The README's Layout block lists each folder of src/nacarbon/ (a renamed folder must be renamed there)."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Layout", 1)[1].split("```")[1]
+    listed = set(re.findall(r"^ {4}(\w+)/", block, flags=re.M))
+    packages = {p.parent.name for p in SRC.glob("*/__init__.py")}
+    assert listed == packages
 
 
 def test_commands_hold_the_verbs():
