@@ -131,7 +131,7 @@ def test_condition_axes_encode_categories_and_hold_numbers():
 def test_condition_axes_refuse_unknown_category():
     from nacarbon.screening.grid import condition_axes
 
-    with pytest.raises(ConfigError, match=r"electrolyte='carbonate'.*allowed \['ester', 'ether'\]"):
+    with pytest.raises(ConfigError, match=r"electrolyte='carbonate'.*allowed: \['ester', 'ether'\]"):
         condition_axes({"electrolyte": "carbonate"})
     with pytest.raises(ConfigError, match="current_ma_g"):
         condition_axes({"current_ma_g": "fast"})

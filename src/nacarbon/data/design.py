@@ -13,18 +13,34 @@ from nacarbon.data import columns as C
 from nacarbon.data.papers import with_paper_ids
 from nacarbon.errors import ConfigError
 
+# The one numeric encoding of a categorical condition, for training, predict, screen and suggest
+# alike: derived feature -> (database column, codes). A value outside the codes, or a missing one,
+# is NaN: unknown, imputed inside each model's pipeline (per CV fold) like any missing input, never
+# silently the 0 category (an electrolyte nobody reported is not thereby an ester). Validated rows
+# only hold the listed values or nothing (data.schema.CATEGORIES; material_class is required).
+CATEGORY_CODES: dict[str, tuple[str, dict[str, float]]] = {
+    "is_soft": (C.MATERIAL_CLASS, {"hard": 0.0, "soft": 1.0}),
+    "is_ether": (C.ELECTROLYTE, {"ester": 0.0, "ether": 1.0}),
+}
+
+
+def encode_category(frame: pd.DataFrame, feature: str) -> pd.Series:
+    """``feature`` of :data:`CATEGORY_CODES` for every row of ``frame`` (NaN: unknown or absent column)."""
+    column, codes = CATEGORY_CODES[feature]
+    if column not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return frame[column].map(codes).astype(float)
+
+
 # Columns built from others, so configs can ask for them by name.
-# ``is_ether``: 1 ether, 0 ester, NaN unknown (imputed inside the CV pipeline, per fold).
 DERIVED = {
-    "is_soft": lambda df: (df[C.MATERIAL_CLASS] == "soft").astype(float),
-    "is_ether": lambda df: df[C.ELECTROLYTE].map({"ether": 1.0, "ester": 0.0}).astype(float)
-    if C.ELECTROLYTE in df else pd.Series(np.nan, index=df.index),
+    **{name: (lambda df, name=name: encode_category(df, name)) for name in CATEGORY_CODES},
     # the paper as a number (stable CRC-32 of paper_id): only for models with a paper random
     # effect, which take it as their group column and never as a tree feature
     "paper_code": lambda df: df[C.PAPER_ID].map(lambda p: float(zlib.crc32(str(p).encode()))),
 }
 # The database column a user-facing derived feature is computed from (what a user's file must carry).
-DERIVED_FROM = {"is_soft": C.MATERIAL_CLASS, "is_ether": C.ELECTROLYTE}
+DERIVED_FROM = {name: column for name, (column, _) in CATEGORY_CODES.items()}
 
 
 @dataclass(frozen=True)
@@ -39,7 +55,11 @@ class Design:
 
 
 def add_derived(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Return ``frame`` with any derived columns in ``columns`` computed."""
+    """Return ``frame`` with any derived columns in ``columns`` computed (a column already there is kept).
+
+    The only place model inputs are derived: training (:func:`make_design`), ``predict``, the
+    served model, ``screen`` and ``suggest`` all call it, so one row is encoded one way.
+    """
     out = frame.copy()
     for col in columns:
         if col in DERIVED and col not in out:

@@ -83,7 +83,7 @@ class Plan:
         targets = list(ranking_targets)
         check_ranking(targets, weights, directions, score_ranges)
         if rank_by not in RANK_BY:
-            raise ConfigError(f"rank_by={rank_by!r}: allowed {list(RANK_BY)}")
+            raise ConfigError("unknown ranking", key="screen.rank_by", value=rank_by, allowed=list(RANK_BY))
         ranges = None if score_ranges is None else {t: (float(score_ranges[t][0]), float(score_ranges[t][1]))
                                                     for t in targets}
         return cls(grid_values(spec), parse_rules(constraints), targets, {t: float(weights[t]) for t in targets},

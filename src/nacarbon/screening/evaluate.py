@@ -73,7 +73,7 @@ def rank_column(target: str, direction: str, rank_by: str) -> str:
     minimise: the value the interval says the candidate reaches with 1 - alpha confidence.
     """
     if rank_by not in RANK_BY:
-        raise ConfigError(f"screen.rank_by={rank_by!r}: allowed {list(RANK_BY)}")
+        raise ConfigError("unknown ranking", key="screen.rank_by", value=rank_by, allowed=list(RANK_BY))
     if rank_by == "mean":
         return pred_col(target)
     return f"lo_{target}" if direction == "max" else f"hi_{target}"

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nacarbon.data.design import CATEGORY_CODES
 from nacarbon.errors import ConfigError
 
 CANDIDATE_ID = "candidate_id"
@@ -103,12 +104,10 @@ def grid_values(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, np.ndarray]:
     return {str(feature): _axis_values(str(feature), axis) for feature, axis in spec.items()}
 
 
-# How a stated test condition becomes the model's input column (the encodings of
-# nacarbon.data.design.DERIVED): electrolyte -> is_ether, material_class -> is_soft.
+# How a stated test condition becomes the model's input column, in the one encoding
+# (nacarbon.data.design.CATEGORY_CODES): electrolyte -> is_ether, material_class -> is_soft.
 CONDITION_CODES: dict[str, tuple[str, dict[str, float]]] = {
-    "electrolyte": ("is_ether", {"ester": 0.0, "ether": 1.0}),
-    "material_class": ("is_soft", {"hard": 0.0, "soft": 1.0}),
-}
+    column: (feature, codes) for feature, (column, codes) in CATEGORY_CODES.items()}
 
 
 def condition_axes(conditions: Mapping[str, Any] | None) -> dict[str, dict[str, list[float]]]:
@@ -137,7 +136,8 @@ def condition_axes(conditions: Mapping[str, Any] | None) -> dict[str, dict[str, 
         if key in CONDITION_CODES:
             column, codes = CONDITION_CODES[key]
             if value not in codes:
-                raise ConfigError(f"screen.conditions.{key}={value!r}: allowed {sorted(codes)}")
+                raise ConfigError("unknown category", key=f"screen.conditions.{key}", value=value,
+                                  allowed=sorted(codes))
             axes[column] = {"values": [codes[value]]}
         else:
             axes[str(key)] = {"values": [_number(f"conditions.{key}", "value", value)]}

@@ -9,14 +9,12 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
-from nacarbon.data.design import add_derived
+from nacarbon.data.design import DERIVED_FROM, add_derived
 from nacarbon.data.schema import RULES, validate
 from nacarbon.errors import DataValidationError
 from nacarbon.uncertainty.conformal import GroupConformalRegressor
 from nacarbon.uncertainty.domain import PaperDomain
 
-# Derived inputs beyond data.design.DERIVED (which has is_soft).
-EXTRA_DERIVED = {"is_ether": lambda df: (df[C.ELECTROLYTE] == "ether").astype(float)}
 
 
 def physical_bounds(column: str) -> tuple[float, float]:
@@ -28,12 +26,12 @@ def physical_bounds(column: str) -> tuple[float, float]:
 
 
 def build_features(frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
-    """The model's feature columns of ``frame``, derived ones (``is_soft``, ``is_ether``) computed."""
-    out = add_derived(frame, features)
-    for name in features:
-        if name in EXTRA_DERIVED and name not in out:
-            out[name] = EXTRA_DERIVED[name](out)
-    return out
+    """``frame`` with the model's derived features computed, exactly as for training.
+
+    One encoding (:data:`nacarbon.data.design.CATEGORY_CODES`): ``is_ether`` is 1 ether, 0 ester
+    and NaN when the electrolyte is not given, which the model's imputer fills as in training.
+    """
+    return add_derived(frame, features)
 
 
 def check_input(frame: pd.DataFrame, features: Sequence[str], source: str = "<input>") -> pd.DataFrame:
@@ -58,7 +56,7 @@ def check_input(frame: pd.DataFrame, features: Sequence[str], source: str = "<in
     if len(raw) == 0:
         raise DataValidationError(source, [{"row": None, "field": None, "value": None, "rule": "no rows"}])
     problems = [{"row": None, "field": f, "value": None, "rule": "required column is missing (a model feature)"}
-                for f in features if f not in raw and f not in ("is_soft", "is_ether")]
+                for f in features if f not in raw and f not in DERIVED_FROM]
     typed = None
     try:
         typed = validate(raw.astype(object).where(raw.notna(), None), source)
