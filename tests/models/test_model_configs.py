@@ -11,7 +11,7 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Product, Sum, WhiteKernel
 from sklearn.preprocessing import StandardScaler
 
-from nacarbon.models.pipeline import build_pipeline, final_estimator, make_regressor
+from nacarbon.models.pipeline import build_pipeline, make_regressor
 from nacarbon.models.search_space import model_space
 from nacarbon.tracking.store import connect, ensure_experiment
 from nacarbon.tracking.training_run import model_requirements
@@ -101,7 +101,8 @@ def test_search_space_validates_and_its_corners_fit(name, configs, ice):
         params = corner(space, end)
         model = build_pipeline(cfg, params=params).fit(ice.X, ice.y)
         assert np.isfinite(model.predict(ice.X)).all()
-        fitted = final_estimator(model).get_params()
+        inner = model.regressor_ if isinstance(model, TransformedTargetRegressor) else model
+        fitted = inner.named_steps["model"].get_params()
         for k, v in params.items():
             assert fitted[k] == v
 

@@ -131,21 +131,3 @@ def build_pipeline(model_cfg: DictConfig | Mapping, *, params: Mapping[str, Any]
     if y_transformer is not None:
         return TransformedTargetRegressor(regressor=pipe, transformer=y_transformer, check_inverse=False)
     return pipe
-
-
-def final_estimator(model: BaseEstimator) -> BaseEstimator:
-    """The fitted regressor inside a built pipeline (unwrapping a target transform).
-
-    Parameters
-    ----------
-    model : sklearn estimator
-        A fitted model from :func:`build_pipeline`.
-
-    Returns
-    -------
-    sklearn estimator
-        The ``model`` step; predictions of a target-transformed model are in transformed units.
-    """
-    if isinstance(model, TransformedTargetRegressor):
-        model = model.regressor_
-    return model.named_steps["model"] if isinstance(model, Pipeline) else model
