@@ -4,15 +4,12 @@ fit the final model on every row, and record it all in one MLflow run."""
 from __future__ import annotations
 
 import logging
-import time
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from nacarbon.commands.compose import compose_config
 from nacarbon.errors import ConfigError
 
 if TYPE_CHECKING:  # the heavy modules (sklearn, optuna) load when a run starts, not for --help
@@ -86,8 +83,8 @@ def run(cfg: DictConfig) -> TrainResult:
     from nacarbon.evaluation.significance import MIN_SPLITS, compare_with_baseline, per_split_table
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
-    from nacarbon.models.pipeline import build_pipeline, make_regressor
-    from nacarbon.models.search_space import validate_space
+    from nacarbon.models.pipeline import build_pipeline
+    from nacarbon.models.search_space import model_space
     from nacarbon.models.tuning import settings_from_config, tune
     from nacarbon.tracking.training_run import log_training_run
 
@@ -101,9 +98,7 @@ def run(cfg: DictConfig) -> TrainResult:
                              test_size=float(cfg.cv.test_size or 0.2), random_state=int(cfg.seed))
     tuner, final_params, settings = None, {}, None
     if cfg.search.enabled:
-        space = validate_space(OmegaConf.to_container(cfg.model.get("search_space") or {}, resolve=True),
-                               estimator_params=set(make_regressor(cfg.model).get_params()),
-                               where=model_source(cfg))
+        space = model_space(cfg.model, where=model_source(cfg))
         settings = settings_from_config(cfg.search, seed=int(cfg.seed), storage=cfg.search.get("storage"))
         prefix = study_prefix(cfg, dataset)
 
@@ -212,53 +207,3 @@ def default_run_name(cfg: DictConfig) -> str:
     """``<target>-<model>[-<search>]``."""
     name = f"{cfg.target.name}-{cfg.model.name}"
     return name if not cfg.search.enabled else f"{name}-{cfg.search.name}"
-
-
-@dataclass(frozen=True)
-class ZooRun:
-    """One trained (target, model) pair and how long it took (wall clock and this process's CPU)."""
-
-    target: str
-    model: str
-    seconds: float
-    cpu_seconds: float
-    result: TrainResult
-
-
-def train_zoo(targets: Sequence[str], models: Sequence[str] | None = None, overrides: Sequence[str] = (), *,
-              threads: int | None = 1) -> list[ZooRun]:
-    """Train every model on every target, each as its own MLflow run.
-
-    Parameters
-    ----------
-    targets : sequence of str
-        Target config names (``capacity``, ``ice``, ``rate``, ``plateau``).
-    models : sequence of str, optional
-        Model config names; default every ``conf/model/*.yaml``.
-    overrides : sequence of str
-        Extra overrides for every run (store paths, ``search=optuna``, ``dataset=...``).
-    threads : int or None, default=1
-        BLAS/OpenMP threads per fit; None leaves the libraries' defaults. On a few dozen rows
-        threads only add overhead (HistGradientBoosting is ~10x slower with two).
-
-    Returns
-    -------
-    list of ZooRun
-        In the order trained: targets outer, models inner.
-    """
-    from threadpoolctl import threadpool_limits
-
-    from nacarbon.models.catalog import model_names
-
-    runs = []
-    for target in targets:
-        for model in models or model_names():
-            cfg = compose_config("train", [*overrides, f"target={target}", f"model={model}"])
-            start, cpu = time.perf_counter(), time.process_time()
-            if threads is None:
-                result = run(cfg)
-            else:
-                with threadpool_limits(limits=threads):
-                    result = run(cfg)
-            runs.append(ZooRun(target, model, time.perf_counter() - start, time.process_time() - cpu, result))
-    return runs
