@@ -1,4 +1,4 @@
-"""The zoo helpers: model names in order of complexity, and one (target, model) trained through them."""
+"""The model catalog: model names in order of complexity."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from omegaconf import OmegaConf
 
 from nacarbon.errors import ConfigError
 from nacarbon.commands.compose import compose_config
-from nacarbon.commands.train import train_zoo
 from nacarbon.models.catalog import model_names
 from tests.conftest import CONF
-from tests.mlflow_template import fresh_store
 
 
 def test_model_names_sorted_by_complexity_then_name():
@@ -26,10 +24,5 @@ def test_empty_config_folder_is_an_error(tmp_path):
         model_names(tmp_path)
 
 
-def test_train_zoo_runs_each_pair(tmp_store, tmp_path, tmp_path_factory):
-    fresh_store(tmp_path / "mlruns", tmp_path_factory)  # where tmp_store points MLflow
-    runs = train_zoo(["ice"], ["dummy"], tmp_store)
-    assert [(r.target, r.model) for r in runs] == [("ice", "dummy")]
-    assert runs[0].seconds > 0 and runs[0].cpu_seconds > 0
-    assert runs[0].result.metrics["rmse_mean"] == pytest.approx(runs[0].result.metrics["baseline_rmse_mean"])
+def test_svr_scales_its_target(tmp_store):
     assert compose_config("train", [*tmp_store, "model=svr"]).model.scale_target is True
