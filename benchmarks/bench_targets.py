@@ -18,7 +18,7 @@ import numpy as np
 from _targets_common import fmt_table, load, node, pooled_r2, run_cv, design_for
 
 from nacarbon.evaluation.significance import compare_with_baseline, per_split_table
-from nacarbon.evaluation.splits import make_splitter
+from nacarbon.evaluation.splits import RepeatedGroupKFold
 
 
 def bench_target(target: str, spec, *, seed: int, quick: bool, families: list[str] | None) -> list[dict]:
@@ -26,7 +26,7 @@ def bench_target(target: str, spec, *, seed: int, quick: bool, families: list[st
     cvs, designs = {}, {}
     for family in families or list(spec.families):
         design = design_for(dataset, target, spec.features, family, seed)
-        splitter = make_splitter("repeated", n_splits=5, n_repeats=5, random_state=seed)
+        splitter = RepeatedGroupKFold(n_splits=5, n_repeats=5, random_state=seed)
         t0 = time.perf_counter()
         cvs[family], designs[family] = run_cv(design, family, splitter, seed=seed, quick=quick), design
         print(f"  {target} {family}: {time.perf_counter() - t0:.0f} s", flush=True)

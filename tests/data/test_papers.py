@@ -78,8 +78,7 @@ def test_no_paper_on_both_sides_of_any_split(loaded, name, cv):
             continue
         design = make_design(frame, features=["d002_nm", "htt_c", "is_ether"], target=target)
         assert (design.groups == frame.loc[frame[target].notna(), "paper_id"].to_numpy()).all()
-        splitter = make_splitter(spec.name, n_splits=int(spec.n_splits), n_repeats=int(spec.n_repeats),
-                                 test_size=float(spec.test_size or 0.2), random_state=3)
+        splitter = make_splitter(spec, random_state=3)
         for train, test in splitter.split(design.X, design.y, design.groups):
             assert set(design.groups[train]).isdisjoint(design.groups[test])
 

@@ -85,11 +85,11 @@ def test_per_split_table_from_cv_results(seed_design):
     from omegaconf import OmegaConf
 
     from nacarbon.models.crossval import cross_validate
-    from nacarbon.evaluation.splits import make_splitter
+    from nacarbon.evaluation.splits import RepeatedGroupKFold
 
     X, y, groups = seed_design
     cfg = OmegaConf.create({"name": "ridge", "scale": True, "estimator": {"_target_": "sklearn.linear_model.Ridge"}})
-    splitter = make_splitter("repeated", n_splits=5, n_repeats=5, random_state=0)
+    splitter = RepeatedGroupKFold(n_splits=5, n_repeats=5, random_state=0)
     cv = cross_validate(cfg, X, y, groups, splitter)
     table = per_split_table({"ridge": cv}, len(y))
     assert len(table) == 25 and (table["n_train"] + table["n_test"] == len(y)).all()

@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 
 from nacarbon.errors import NacarbonError
 from nacarbon.evaluation.metrics import regression_metrics
-from nacarbon.evaluation.splits import make_splitter
+from nacarbon.evaluation.splits import RepeatedGroupKFold
 from nacarbon.models.pipeline import build_pipeline
 from nacarbon.models.search_space import model_space
 from nacarbon.models.tuning import settings_from_config, study_sampler, tune
@@ -64,7 +64,7 @@ def test_each_outer_fold_is_tuned_on_its_own_rows(nested):
 def test_outer_scores_come_from_the_fold_params(nested):
     cfg, result = nested
     d = result.design
-    splitter = make_splitter("group", n_splits=5, random_state=int(cfg.seed))
+    splitter = RepeatedGroupKFold(n_splits=5, n_repeats=1, random_state=int(cfg.seed))
     for k, (tr, te) in enumerate(splitter.split(d.X, d.y, d.groups)):
         model = build_pipeline(cfg.model, params=result.cv.fold_params[k]).fit(d.X.iloc[tr], d.y[tr])
         expected = regression_metrics(d.y[te], model.predict(d.X.iloc[te]))["rmse"]

@@ -94,8 +94,7 @@ def run(cfg: DictConfig) -> TrainResult:
              cfg.target.column, design.n_dropped, len(np.unique(design.groups)))
 
     transform = str(cfg.target.get("transform", "none"))
-    splitter = make_splitter(cfg.cv.name, n_splits=int(cfg.cv.n_splits), n_repeats=int(cfg.cv.n_repeats),
-                             test_size=float(cfg.cv.test_size or 0.2), random_state=int(cfg.seed))
+    splitter = make_splitter(cfg.cv, random_state=int(cfg.seed))
     tuner, final_params, settings = None, {}, None
     if cfg.search.enabled:
         space = model_space(cfg.model, where=model_source(cfg))

@@ -2,76 +2,110 @@
 
 Rows from one paper share a lab, a precursor batch and a measuring habit; letting them sit in
 both train and test flatters every model. All splitters here take ``groups``.
+
+Which splitter a run uses is configuration: each ``conf/cv/*.yaml`` names its class with
+``splitter._target_`` and :func:`make_splitter` instantiates it, seeded by the run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+from sklearn.model_selection import BaseCrossValidator, GroupKFold
+
+from nacarbon.errors import ConfigError
 
 
-class RepeatedGroupKFold:
-    """Group k-fold repeated with different shuffles of the groups.
+class RepeatedGroupKFold(BaseCrossValidator):
+    """Group k-fold repeated with different shuffles of the groups (a scikit-learn cross-validator).
+
+    Each repeat is a shuffled, seeded :class:`~sklearn.model_selection.GroupKFold`, so no group
+    is on both sides of any split and every row is tested once per repeat. It can be given as
+    ``cv=`` to any scikit-learn function that takes ``groups`` (with metadata routing on, it
+    requests ``groups`` for ``split``).
 
     Parameters
     ----------
     n_splits : int, default=5
-        Folds per repeat.
+        Folds per repeat (>= 2).
     n_repeats : int, default=3
-        Number of repeats, each with another permutation of the groups.
+        Number of repeats (>= 1), each with another permutation of the groups.
     random_state : int, default=0
         Seed of the first repeat; repeat ``r`` uses ``random_state + r``.
     """
 
-    def __init__(self, *, n_splits: int = 5, n_repeats: int = 3, random_state: int = 0):
+    # Request groups for split() by default, as scikit-learn's grouped splitters do (its
+    # GroupsConsumerMixin is not public; this class attribute is the documented mechanism).
+    __metadata_request__split = {"groups": True}
+
+    def __init__(self, n_splits: int = 5, *, n_repeats: int = 3, random_state: int = 0):
         self.n_splits = n_splits
         self.n_repeats = n_repeats
         self.random_state = random_state
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
-        """Number of (train, test) pairs yielded."""
+        """Number of (train, test) pairs yielded: ``n_splits * n_repeats``."""
         return self.n_splits * self.n_repeats
 
     def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield train and test indices; ``groups`` is required.
+        """Yield train and test indices, repeat after repeat; ``groups`` is required.
 
         Yields
         ------
         train, test : ndarray
             Index arrays. No group appears in both.
+
+        Raises
+        ------
+        ValueError
+            Without ``groups``, or with ``n_repeats < 1`` (a :class:`ConfigError`).
         """
         if groups is None:
             raise ValueError("RepeatedGroupKFold.split needs groups (the source of each row); got None")
-        if self.n_repeats < 1:
-            raise ValueError(f"n_repeats must be >= 1; got {self.n_repeats}")
+        if isinstance(self.n_repeats, bool) or not isinstance(self.n_repeats, (int, np.integer)) or self.n_repeats < 1:
+            raise ConfigError("repeats of the grouped k-fold", key="cv.n_repeats", value=self.n_repeats,
+                              allowed="an integer >= 1")
         for r in range(self.n_repeats):
             inner = GroupKFold(n_splits=self.n_splits, shuffle=True, random_state=self.random_state + r)
             yield from inner.split(X, y, groups)
 
+    def _iter_test_indices(self, X=None, y=None, groups=None):  # split() is overridden whole
+        raise NotImplementedError
 
-def make_splitter(name: str, *, n_splits: int = 5, n_repeats: int = 1, test_size: float = 0.2,
-                  random_state: int = 0):
-    """Build the splitter a ``cv`` config names.
+
+def make_splitter(cv: Mapping[str, Any], *, random_state: int):
+    """Build the splitter a ``cv`` config names, seeded by the run.
 
     Parameters
     ----------
-    name : {"group", "kfold", "repeated", "holdout"}
-        ``group``: GroupKFold over papers (shuffled, seeded). ``kfold``/``repeated``: the same
-        repeated ``n_repeats`` times (``repeated`` = the 5 x 5 of the significance rule). ``holdout``: one grouped 8:2 split (the paper's ratio, but with
-        whole papers held out).
-    n_splits, n_repeats, test_size, random_state
-        As in the scikit-learn splitters.
+    cv : mapping
+        A ``conf/cv/*.yaml`` node; its ``splitter`` holds ``_target_`` (the class) and the
+        constructor's arguments, e.g. ``RepeatedGroupKFold`` for ``group``, ``kfold`` and
+        ``repeated`` (the 5 x 5 of the significance rule), ``GroupShuffleSplit`` for ``holdout``
+        (one grouped 8:2 split: the paper's ratio, with whole papers held out).
+    random_state : int
+        The run's seed, given to the splitter.
 
     Returns
     -------
-    A splitter with ``split(X, y, groups)`` and ``get_n_splits()``.
+    A scikit-learn cross-validator with ``split(X, y, groups)`` and ``get_n_splits()``.
+
+    Raises
+    ------
+    ConfigError
+        If the node has no ``splitter._target_`` or the class cannot be built.
     """
-    if name == "group":
-        return RepeatedGroupKFold(n_splits=n_splits, n_repeats=1, random_state=random_state)
-    if name in ("kfold", "repeated"):
-        return RepeatedGroupKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=random_state)
-    if name == "holdout":
-        return GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=random_state)
-    raise ValueError(f"unknown cv name {name!r}; expected one of 'group', 'kfold', 'repeated', 'holdout'")
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    spec = cv.get("splitter")
+    if not spec or "_target_" not in spec:
+        raise ConfigError("the cv config names no splitter class", key="cv.splitter._target_", value=None,
+                          allowed="a cross-validator class, e.g. nacarbon.evaluation.splits.RepeatedGroupKFold")
+    try:
+        return instantiate(spec, random_state=int(random_state))
+    except InstantiationException as err:
+        raise ConfigError(f"cannot build the splitter: {err}", key="cv.splitter._target_",
+                          value=spec["_target_"]) from None

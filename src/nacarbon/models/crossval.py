@@ -60,7 +60,7 @@ def cross_validate(model_cfg: DictConfig, X: pd.DataFrame, y: np.ndarray, groups
     groups : ndarray
         Source of each row; no source is on both sides of any split.
     splitter
-        From :func:`nacarbon.evaluation.splits.make_splitter`.
+        From :func:`nacarbon.evaluation.splits.make_splitter` (a scikit-learn cross-validator).
     transform : str
         Target transform.
     tuner : callable, optional

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from nacarbon.errors import NacarbonError, StoreError
 from nacarbon.evaluation.metrics import regression_metrics
-from nacarbon.evaluation.splits import make_splitter
+from nacarbon.evaluation.splits import RepeatedGroupKFold
 from nacarbon.models.pipeline import build_pipeline
 from nacarbon.models.search_space import suggest
 
@@ -107,7 +107,7 @@ def inner_cv_rmse(model_cfg: DictConfig, params: Mapping[str, Any], X: pd.DataFr
         Mean inner-fold RMSE, in the target's own units.
     """
     n_groups = len(np.unique(groups))
-    splitter = make_splitter("group", n_splits=min(n_splits, n_groups), random_state=seed)
+    splitter = RepeatedGroupKFold(n_splits=min(n_splits, n_groups), n_repeats=1, random_state=seed)
     scores = []
     for step, (tr, te) in enumerate(splitter.split(X, y, groups)):
         model = build_pipeline(model_cfg, params=params, transform=transform)
