@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 GROUP_FEATURE = "paper_code"  # the design column carrying each row's paper (nacarbon.data.design)
 
@@ -46,11 +46,6 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _split(self, X) -> tuple[np.ndarray, np.ndarray]:
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] < 2:
-            raise ValueError(f"PaperRandomEffectBoosting needs >= 2 columns (features + the group column "
-                             f"{GROUP_FEATURE}); "
-                             f"got shape {X.shape}")
         col = self.group_column % X.shape[1]
         return np.delete(X, col, axis=1), X[:, col]
 
@@ -58,8 +53,11 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
         """Fit trees and the paper random intercept; returns self."""
         import gpboost as gpb  # heavy: imported only when a model is fitted
 
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        if X.shape[1] < 2:
+            raise ValueError(f"PaperRandomEffectBoosting needs >= 2 columns (features + the group column "
+                             f"{GROUP_FEATURE}); got {X.shape[1]} feature(s)")
         feats, groups = self._split(X)
-        y = np.asarray(y, dtype=float)
         # GPBoost's gradient is Sigma^-1 (y - F): in raw units (ICE variance ~200) each step is
         # ~1/sigma^2 too small and the trees barely move; on a standardized target they do.
         self.y_mean_, self.y_scale_ = float(y.mean()), float(y.std()) or 1.0
@@ -80,7 +78,6 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
         # pools, MLflow) nor outlive the library handle; the trees reload from their text form
         self.booster_ = booster.model_to_string()
         self.cov_pars_ = np.asarray(gp_model.get_cov_pars(), dtype=float).ravel() * self.y_scale_ ** 2
-        self.n_features_in_ = feats.shape[1] + 1
         return self
 
     def _booster(self):
@@ -98,7 +95,7 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """Predict for papers not seen in training: the tree part (random intercept at zero)."""
         check_is_fitted(self, "booster_")
-        feats, _ = self._split(X)
+        feats, _ = self._split(validate_data(self, X, reset=False, dtype=np.float64))
         # ignore_gp_model: the fixed (tree) part only,
         # i.e. a new paper with its intercept at 0
         fixed = np.asarray(self._booster().predict(feats, ignore_gp_model=True), dtype=float).ravel()
