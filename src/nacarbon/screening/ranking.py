@@ -226,17 +226,9 @@ class TopK:
         self.frame: pd.DataFrame | None = None
 
     def update(self, rows: pd.DataFrame) -> TopK:
-        """Merge rows (a chunk's feasible candidates or another accumulator's frame).
+        """Merge rows (a chunk's feasible candidates or another accumulator's frame); returns self.
 
-        Parameters
-        ----------
-        rows : pandas.DataFrame
-            Must hold ``candidate_id`` and the score column; rows with a NaN score are dropped.
-
-        Returns
-        -------
-        TopK
-            self, for chaining.
+        ``rows`` must hold ``candidate_id`` and the score column; rows with a NaN score are dropped.
         """
         rows = rows[np.isfinite(rows[self.score_col].to_numpy(dtype=np.float64))]
         both = _union(self.frame, rows)
