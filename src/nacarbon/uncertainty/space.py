@@ -10,6 +10,8 @@ the spacing of a suggested batch (:mod:`nacarbon.suggest.batch`) all measure "cl
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.stats import skew
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -59,7 +61,9 @@ class LogStandardScaler(TransformerMixin, BaseEstimator):
         LogStandardScaler
         """
         X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
-        with np.errstate(all="ignore"):
+        # a constant column (every known carbon tested in ester) has no skew; scipy warns about it
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             self.skew_ = np.array([skew(c[~np.isnan(c)]) if (~np.isnan(c)).sum() > 2 else 0.0 for c in X.T])
             mins = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0)
         # A flag (0/1, e.g. is_ether) is skewed when one value is rare, but there is no scale to fix.
