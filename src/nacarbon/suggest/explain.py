@@ -33,6 +33,7 @@ def nearest_known(picks_z: np.ndarray, known_z: np.ndarray, known: pd.DataFrame,
     dist, idx = nearest(picks_z, known_z, max(k, 1))
     ids = known[C.SAMPLE_ID].astype(str).to_numpy() if C.SAMPLE_ID in known else known.index.astype(str).to_numpy()
     sources = known[C.SOURCE].astype(str).to_numpy() if C.SOURCE in known else np.full(len(known), "")
-    listed = ["; ".join(f"{ids[j]} ({sources[j][:60]}) d={d:.2f}" for d, j in zip(row_d[:k], row_i[:k]) if np.isfinite(d))
+    listed = ["; ".join(f"{ids[j]} ({sources[j][:60]}) d={d:.2f}"
+                        for d, j in zip(row_d[:k], row_i[:k]) if np.isfinite(d))
               for row_d, row_i in zip(dist, idx)]
     return dist[:, 0], listed

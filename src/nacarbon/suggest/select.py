@@ -184,7 +184,8 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
 
 
 def _within_domain(pool: pd.DataFrame, value: np.ndarray,
-                   domain: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]] | None) -> tuple[np.ndarray, np.ndarray]:
+                   domain: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]] | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """The acquisition with candidates outside the domain set to NaN (never picked), and the domain scores.
 
     A score of ``inf`` (a candidate with too little structure data to be placed among the known
