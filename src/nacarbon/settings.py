@@ -72,6 +72,7 @@ SETTINGS: tuple[Setting, ...] = (
             "knn, none, spread or residual"),
     Setting("predictor.domain_neighbors", int, _ge(1), "an integer >= 1"),
     Setting("predictor.domain_quantile", float, lambda v, cfg: 0 < v <= 1, "a quantile in (0, 1]"),
+    Setting("predictor.domain_min_structure", float, lambda v, cfg: 0 <= v <= 1, "a share in [0, 1]"),
     Setting("predictor.n_nearest", int, _ge(1), "an integer >= 1"),
     Setting("lab_calibration", bool, allowed="true or false"),
     Setting("screen.require_in_domain", bool, allowed="true or false"),

@@ -19,8 +19,8 @@ from nacarbon.commands.train import run as train
 from nacarbon.errors import ConfigError
 from nacarbon.settings import validate_settings
 from nacarbon.suggest.champions import known_materials
-from nacarbon.suggest.space import DistanceSpace, pairwise_distance
 from nacarbon.suggest.template import MEASURED, table_header
+from nacarbon.uncertainty.space import LogStandardScaler, distances
 from tests.conftest import ROOT, compose_config
 from tests.mlflow_template import fresh_store
 
@@ -77,12 +77,18 @@ def test_picks_are_distinct_inside_the_rules_and_spread(outcome):
     for t in ("ice", "plateau_capacity"):
         assert ((picks[f"lo_{t}"] <= picks[f"pred_{t}"]) & (picks[f"pred_{t}"] <= picks[f"hi_{t}"])).all()
     assert picks["acquisition"].is_monotonic_decreasing
-    cfg = OmegaConf.create({"space": list(compose_config("suggest").space)})
-    space = DistanceSpace([c for c in cfg.space if c in picks]).fit(known_materials(outcome.champions))
-    pts = space.transform(picks)
+    pts = lab_points(picks, outcome.champions)
     for i, j in itertools.combinations(range(len(picks)), 2):
-        assert pairwise_distance(pts[i], pts[j])[0, 0] >= 0.25
+        assert distances(pts[i], pts[j])[0, 0] >= 0.07
+    assert not picks.duplicated(["htt_c", "ssa_m2_g", "d002_nm"]).any()   # distinct settings a lab controls
     assert picks["nearest_known"].str.count("d=").eq(3).all()
+
+
+def lab_points(picks, champions):
+    """The picks on the settings a lab controls, scaled as the domain's space on the known materials."""
+    cols = list(compose_config("suggest").diversity)
+    space = LogStandardScaler().fit(known_materials(champions)[cols].to_numpy(float))
+    return space.transform(picks[cols].to_numpy(float))
 
 
 def test_template_has_what_db_add_needs_and_passes_it_once_filled(outcome, tmp_path):
@@ -172,9 +178,8 @@ def test_too_tight_min_distance_gives_fewer_picks_and_says_so(store, tmp_path):
     res = suggest(suggest_cfg(store, "n=6", f"output={tmp_path / 'b.csv'}", "min_distance=4.0"))
     assert 1 <= len(res.picks) < 6
     assert f"Only {len(res.picks)} of n=6 picks" in res.summary.read_text()
-    points = DistanceSpace(["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g", "htt_c", "electrolyte"]).fit(
-        known_materials(res.champions)).transform(res.picks)
-    d = pairwise_distance(points, points)
+    points = lab_points(res.picks, res.champions)
+    d = distances(points, points)
     assert np.all(d[~np.eye(len(d), dtype=bool)] >= 4.0)
 
 
@@ -221,6 +226,22 @@ def test_candidates_file_picks_the_labs_own_samples_with_the_series_prior(store,
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "would add 3 row(s)" in proc.stdout
+
+
+def test_a_sample_without_structure_data_is_not_ranked_and_the_summary_says_why(store, tmp_path):
+    """Issue 22, F2: the uncharacterised sample was ranked second, "exploit"."""
+    path, rows = lab_candidates(tmp_path)
+    rows.loc[1, ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g"]] = ""
+    rows.to_csv(path, index=False)
+    bare = rows.loc[1, "sample_id"]
+    res = suggest(suggest_cfg(store, f"n={len(rows)}", f"output={tmp_path / 'next.csv'}", f"candidates={path}",
+                              "objectives=[ice]"))
+    assert bare not in res.sample_ids and np.isfinite(res.picks["domain_score"]).all()
+    md = res.summary.read_text()
+    assert f"- `{bare}`: only 0 of the 5 structure features" in md
+    res = suggest(suggest_cfg(store, f"n={len(rows)}", f"output={tmp_path / 'all.csv'}", f"candidates={path}",
+                              "objectives=[ice]", "require_in_domain=false"))
+    assert bare not in res.sample_ids
 
 
 def test_candidates_file_errors_name_the_file(store, tmp_path):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from nacarbon.errors import ConfigError
-from nacarbon.suggest.batch import greedy_diverse
-from nacarbon.suggest.space import pairwise_distance
+from nacarbon.suggest.batch import closest_other, greedy_diverse
+from nacarbon.uncertainty.space import distances
 
 
 def test_greedy_keeps_the_minimum_distance_and_acquisition_order():
@@ -12,11 +12,11 @@ def test_greedy_keeps_the_minimum_distance_and_acquisition_order():
     values = -np.linalg.norm(points, axis=1)  # best near the origin: many close candidates
     picked = greedy_diverse(values, points, 8, min_distance=0.8)
     assert len(picked) == 8 and len(set(picked)) == 8 and picked[0] == np.argmax(values)
-    d = pairwise_distance(points[picked], points[picked])
+    d = distances(points[picked], points[picked])
     assert d[~np.eye(8, dtype=bool)].min() >= 0.8
     assert np.all(np.diff(values[picked]) <= 0)
     plain = greedy_diverse(values, points, 8)
-    assert pairwise_distance(points[plain], points[plain])[~np.eye(8, dtype=bool)].min() < 0.8
+    assert distances(points[plain], points[plain])[~np.eye(8, dtype=bool)].min() < 0.8
 
 
 def test_group_cap_and_nan_values():
@@ -30,3 +30,10 @@ def test_group_cap_and_nan_values():
 def test_batch_size_must_be_positive(n):
     with pytest.raises(ConfigError, match="positive integer"):
         greedy_diverse(np.ones(3), np.zeros((3, 1)), n)
+
+
+def test_closest_other_is_each_picks_gap_to_the_batch():
+    points = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0], [np.nan, 7.0]])
+    # a missing coordinate is skipped and the rest scaled up (sqrt(2) x 3 from [3, 4] to [nan, 7])
+    np.testing.assert_allclose(closest_other(points), [1.0, 3.0 * np.sqrt(2), 1.0, 3.0 * np.sqrt(2)])
+    assert closest_other(points[:1]).tolist() == [np.inf]

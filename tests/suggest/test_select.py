@@ -7,13 +7,15 @@ from nacarbon.errors import ConfigError
 from nacarbon.screening.constraints import apply_constraints
 from nacarbon.suggest.acquisition import Objective
 from nacarbon.suggest.select import SuggestConfig, suggest_batch
-from nacarbon.suggest.space import DistanceSpace, candidate_pool, pairwise_distance
+from nacarbon.suggest.space import candidate_pool
+from nacarbon.uncertainty.space import LogStandardScaler, distances
 
 GRID = {"d002_nm": {"start": 0.335, "stop": 0.41, "step": 0.015}, "la_nm": {"start": 1.5, "stop": 5.0, "step": 0.5},
         "lc_nm": {"values": [0.8, 1.3, 1.8]}, "id_ig": {"values": [0.8, 1.2]},
         "ssa_m2_g": {"values": [2.0, 20.0, 200.0]}}
 RULES = [{"name": "d002_above_graphite", "expr": "d002_nm >= 0.3354"}, {"name": "lc_two_layers", "expr": "lc_nm >= 2 * d002_nm"}]
 FEATS = ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g", "htt_c"]
+LAB = ["htt_c", "ssa_m2_g", "d002_nm"]
 
 
 def truth(frame: pd.DataFrame) -> np.ndarray:
@@ -50,11 +52,48 @@ def test_picks_are_distinct_inside_rules_and_domain_and_spaced(pool):
                           domain=lambda p: (p["ssa_m2_g"].to_numpy(), ~far))
     assert len(picks) == 8 and picks["candidate_id"].is_unique
     assert apply_constraints(picks, RULES).mask.all() and (picks["ssa_m2_g"] < 100).all()
-    Z = DistanceSpace(FEATS).fit(known).transform(picks)
-    assert pairwise_distance(Z, Z)[~np.eye(8, dtype=bool)].min() >= 0.6
+    # spread on the settings a lab controls, in the domain's space (SSA log-scaled) fitted on the known rows
+    Z = LogStandardScaler().fit(known[LAB].to_numpy(float)).transform(picks[LAB].to_numpy(float))
+    d = distances(Z, Z) + np.diag(np.full(8, np.inf))
+    assert d.min() >= 0.6 and not picks.duplicated(LAB).any()
+    np.testing.assert_allclose(picks["nearest_pick_distance"], d.min(axis=1))
     assert set(picks["mode"]) <= {"exploit", "explore"}
     assert (picks["lo_ice_pct"] <= picks["pred_ice_pct"]).all() and (picks["pred_ice_pct"] <= picks["hi_ice_pct"]).all()
     assert picks["nearest_known"].str.match(r"K\d+ \(toy\) d=\d").all()
+
+
+def test_batch_spans_lab_settings_not_la_lc_idig_variants_of_one_material(pool):
+    """The planted optimum has six equally good Lc/ID-IG variants: a lab cannot make them apart."""
+    known = known_rows(pool, np.arange(0, len(pool), 37))
+
+    def exact(p):
+        return {"ice_pct": (truth(p), np.zeros(len(p)))}
+
+    full = suggest_batch(pool, exact, [Objective("ice_pct")], known,
+                         SuggestConfig(n=8, method="mean", min_distance=0.25, diversity=FEATS, space=FEATS))
+    assert len(full.drop_duplicates(LAB)) <= 2         # the old rule: eight variants of one or two settings
+    lab = suggest_batch(pool, exact, [Objective("ice_pct")], known,
+                        SuggestConfig(n=8, method="mean", space=FEATS))
+    assert len(lab.drop_duplicates(LAB)) == 8 and lab["acquisition"].is_monotonic_decreasing
+    assert lab.iloc[0][LAB].tolist() == [1400, 2.0, 0.38] and lab["nearest_pick_distance"].min() >= 0.07
+    with pytest.raises(ConfigError, match="diversity=.*none is a column"):
+        suggest_batch(pool, exact, [Objective("ice_pct")], known, SuggestConfig(diversity=["precursor"]))
+
+
+def test_a_candidate_without_a_distance_to_the_data_is_never_picked(pool):
+    """Score inf (no structure data to place it) is left out even where the caller does not enforce the domain."""
+    known = known_rows(pool, np.arange(0, len(pool), 37))
+    predict = forest_predict(known)
+    plain = suggest_batch(pool, predict, [Objective("ice_pct")], known, SuggestConfig(n=3, space=FEATS))
+    unplaced = pool["candidate_id"].isin(plain["candidate_id"]).to_numpy()
+    score = np.where(unplaced, np.inf, 0.5)
+    picks = suggest_batch(pool, predict, [Objective("ice_pct")], known, SuggestConfig(n=3, space=FEATS),
+                          domain=lambda p: (score, np.ones(len(p), bool)))
+    assert len(picks) == 3 and not picks["candidate_id"].isin(plain["candidate_id"]).any()
+    assert (picks["domain_score"] == 0.5).all()
+    with pytest.raises(ConfigError, match="applicability domain"):
+        suggest_batch(pool, predict, [Objective("ice_pct")], known,
+                      domain=lambda p: (np.full(len(p), np.inf), np.ones(len(p), bool)))
 
 
 def test_loop_finds_the_planted_optimum_faster_than_random(pool):

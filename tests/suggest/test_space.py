@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from nacarbon.errors import ConfigError
-from nacarbon.suggest.space import DistanceSpace, candidate_pool, check_electrolytes, pairwise_distance
+from nacarbon.suggest.space import candidate_pool, check_electrolytes, material_matrix
 
 GRID = {"d002_nm": {"values": [0.335, 0.37]}, "la_nm": {"values": [2.0, 4.0]}, "lc_nm": {"values": [1.0]},
         "id_ig": {"values": [1.0]}, "ssa_m2_g": {"values": [5.0, 500.0]}}
@@ -30,11 +30,11 @@ def test_unknown_electrolyte_is_a_config_error(bad):
         check_electrolytes(bad)
 
 
-def test_distances_log_scale_ssa_and_skip_missing_dimensions():
-    known = pd.DataFrame({"ssa_m2_g": [1.0, 10.0, 100.0, 1000.0], "d002_nm": [0.36, 0.37, 0.38, 0.39]})
-    space = DistanceSpace(["ssa_m2_g", "d002_nm"]).fit(known)
-    Z = space.transform(pd.DataFrame({"ssa_m2_g": [10.0, 100.0, np.nan], "d002_nm": [0.37, 0.37, 0.37]}))
-    d = pairwise_distance(Z, Z)
-    # 10 -> 100 m2/g is one decade, the same step as 1 -> 10: one scale unit of log10 SSA
-    np.testing.assert_allclose(d[0, 1], 1 / np.std(np.log10([1, 10, 100, 1000])))
-    assert d[0, 2] == 0.0 and np.isfinite(d).all()
+def test_material_matrix_encodes_electrolyte_derives_model_inputs_and_leaves_gaps():
+    frame = pd.DataFrame({"electrolyte": ["ether", "ester", None], "material_class": ["soft", "hard", "hard"],
+                          "ssa_m2_g": ["12.5", "", "3"]})
+    X = material_matrix(frame, ["electrolyte", "is_ether", "is_soft", "ssa_m2_g", "htt_c"])
+    np.testing.assert_array_equal(X[:, 0], X[:, 1])               # one encoding: ether 1, ester 0
+    assert X[0, :3].tolist() == [1.0, 1.0, 1.0] and X[1, :3].tolist() == [0.0, 0.0, 0.0]
+    assert np.isnan(X[2, 0]) and np.isnan(X[1, 3]) and X[2, 3] == 3.0
+    assert np.isnan(X[:, 4]).all()                                 # a column the frame lacks

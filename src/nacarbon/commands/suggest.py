@@ -179,6 +179,7 @@ def run(cfg: DictConfig) -> SuggestOutcome:
 
     from nacarbon.screening.constraints import apply_constraints
     from nacarbon.suggest.champions import champion_predictions, interval_alpha, known_materials
+    from nacarbon.suggest.report import outside_domain
     from nacarbon.suggest.select import SuggestConfig, suggest_batch
     from nacarbon.suggest.series import series_fields
 
@@ -187,7 +188,8 @@ def run(cfg: DictConfig) -> SuggestOutcome:
     sc = SuggestConfig(n=int(cfg.n), method=str(cfg.acquisition), kappa=float(cfg.kappa), xi=float(cfg.xi),
                        combine=str(cfg.combine), min_distance=float(cfg.min_distance),
                        max_per_group=None if cfg.max_per_group is None else int(cfg.max_per_group),
-                       group_column=cfg.group_column, space=list(cfg.space), n_nearest=int(cfg.n_nearest),
+                       group_column=cfg.group_column, space=list(cfg.space), diversity=list(cfg.diversity),
+                       n_nearest=int(cfg.n_nearest),
                        **series_fields(OmegaConf.to_container(cfg.series.trends, resolve=True), cfg.series.column,
                                        float(cfg.series.prior), active=from_lab))
     pool_rules, pred_rules = split_rules(cfg)
@@ -217,12 +219,13 @@ def run(cfg: DictConfig) -> SuggestOutcome:
         raise ConfigError(f"no candidate of {n_pool:,} that passes the rules is inside the applicability domain "
                           f"of the champions; widen screen.grid / process or set require_in_domain=false")
     pool, frame = pool[keep].reset_index(drop=True), frame[keep].reset_index(drop=True)
+    outside = outside_domain(pool, frame, bool(cfg.require_in_domain))
     predict, domain = _callables(frame, list(champions), bool(cfg.require_in_domain))
     known = known_materials(champions)
     picks = suggest_batch(pool, predict, objectives, known, sc, domain=domain)
     shown = frame[frame["in_domain"].to_numpy()] if cfg.require_in_domain else frame
     return _write(cfg, picks, objectives, champions, known, from_lab=from_lab, n_pool=n_pool, n_eligible=len(pool),
-                  n_in_domain=n_in_domain, alpha=sc.interval_alpha, candidates=shown)
+                  n_in_domain=n_in_domain, alpha=sc.interval_alpha, candidates=shown, outside=outside)
 
 
 def _pred_names(expr: str) -> list[str]:
@@ -248,7 +251,7 @@ def _callables(frame: pd.DataFrame, targets: list[str], require: bool) -> tuple[
 
 def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Mapping[str, ChampionModel],
            known: pd.DataFrame, *, from_lab: bool, n_pool: int, n_eligible: int, n_in_domain: int,
-           alpha: float, candidates: pd.DataFrame) -> SuggestOutcome:
+           alpha: float, candidates: pd.DataFrame, outside: list[str]) -> SuggestOutcome:
     """Template, summary, the batch among its candidates (PNG), MLflow run."""
     from nacarbon.plots.batch import batch_plot
     from nacarbon.suggest.report import batch_header, summary_markdown
@@ -278,9 +281,11 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
                 "Series prior: off" + ("." if from_lab else " (grid candidates have no series).")),
         acquisition=(f"{cfg.acquisition} (kappa {cfg.kappa}, xi {cfg.xi}) on {cfg.combine} objectives, each "
                      f"champion's {1 - alpha:.0%} interval (paper-grouped CV+, as `predict` and `screen` give); "
-                     f"no two picks closer than {cfg.min_distance} (standardized)"),
+                     f"no two picks closer than {cfg.min_distance} on ({', '.join(cfg.diversity)}), the "
+                     f"settings a lab controls"),
         template=out.name, n_asked=int(cfg.n), n_picked=len(picks))
-    text = summary_markdown(picks, sample_ids, objectives, header=header,
+    text = summary_markdown(picks, sample_ids, objectives, header=header, outside=outside,
+                            diversity=(list(cfg.diversity), float(cfg.min_distance)),
                             notes={"Known materials": f"{len(known):,} (the champions' training rows)"})
     template = write_template(picks, out, table=cfg.table, batch_id=batch_id, material_class=str(cfg.material_class),
                               keep_identity=from_lab)

@@ -169,7 +169,8 @@ def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
     cv = GroupKFold(n_splits=min(int(p.n_splits), n_papers), shuffle=True, random_state=int(cfg.seed))
     regressor = GroupConformalRegressor(estimator, difficulty=str(p.difficulty), alpha=float(p.alpha), cv=cv,
                                         random_state=int(cfg.seed))
-    domain = PaperDomain(n_neighbors=int(p.domain_neighbors), quantile=float(p.domain_quantile))
+    domain = PaperDomain(n_neighbors=int(p.domain_neighbors), quantile=float(p.domain_quantile),
+                         min_structure=float(p.domain_min_structure))
     table = pd.concat([design.meta, design.X, pd.Series(design.y, name=cfg.target.column)], axis=1)
     return SamplePredictor(cfg.target.name, cfg.target.column, list(design.X.columns), regressor=regressor,
                            domain=domain, n_nearest=int(p.n_nearest)).fit(table)

@@ -1,8 +1,9 @@
 """Choosing a batch: the best candidates that are not near-copies of each other.
 
 A lab measuring eight samples learns little from eight neighbours of one optimum. The batch is
-built greedily in acquisition order, skipping a candidate closer than ``min_distance`` (in the
-standardized space of :class:`nacarbon.suggest.space.DistanceSpace`) to one already taken, and,
+built greedily in acquisition order, skipping a candidate closer than ``min_distance`` (the one
+distance of :mod:`nacarbon.uncertainty.space`, on the coordinates the caller passes: for
+``python -m suggest`` the settings a lab controls, HTT, SSA and d002) to one already taken, and,
 when candidates carry a group (the paper or lab that would make them), more than
 ``max_per_group`` of one group.
 """
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nacarbon.errors import ConfigError
-from nacarbon.suggest.space import pairwise_distance
+from nacarbon.uncertainty.space import distances
 
 
 def greedy_diverse(values: np.ndarray, points: np.ndarray, n: int, *, min_distance: float = 0.0,
@@ -26,7 +27,7 @@ def greedy_diverse(values: np.ndarray, points: np.ndarray, n: int, *, min_distan
     values : array of shape (m,)
         Acquisition values (higher is better; NaN never chosen).
     points : array of shape (m, d)
-        Candidates in the distance space.
+        Candidates in the scaled space (:class:`~nacarbon.uncertainty.space.LogStandardScaler`).
     n : int
         Batch size (> 0).
     min_distance : float, default=0
@@ -54,7 +55,7 @@ def greedy_diverse(values: np.ndarray, points: np.ndarray, n: int, *, min_distan
             break
         if groups is not None and max_per_group is not None and counts.get(groups[i], 0) >= max_per_group:
             continue
-        if chosen and min_distance > 0 and pairwise_distance(points[i], points[chosen]).min() < min_distance:
+        if chosen and min_distance > 0 and distances(points[i], points[chosen]).min() < min_distance:
             continue
         chosen.append(int(i))
         if groups is not None:
@@ -67,3 +68,12 @@ def check_n(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise ConfigError(f"n={n!r}: the batch size must be a positive integer")
     return int(n)
+
+
+def closest_other(points: np.ndarray) -> np.ndarray:
+    """Each point's distance to the nearest other point (``inf`` for a single point): a batch's spacing."""
+    if len(points) < 2:
+        return np.full(len(points), np.inf)
+    d = distances(points, points)
+    np.fill_diagonal(d, np.inf)
+    return d.min(axis=1)

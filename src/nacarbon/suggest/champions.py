@@ -36,14 +36,16 @@ def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFr
     pandas.DataFrame
         Aligned with ``pool``: ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target (the predictor's own
         interval, as ``python -m predict`` and the screen give), ``domain_score`` (the largest of the
-        predictors' scores, 1 = a domain's edge) and ``in_domain`` (inside every predictor's domain).
+        predictors' scores, 1 = a domain's edge; ``inf`` for a candidate with too little structure
+        data to be placed), ``in_domain`` (inside every predictor's domain) and ``domain_note`` (why not, in the
+        words of the predictor with the largest score; ``""`` inside).
 
     Raises
     ------
     ConfigError
         If a predictor reads a column the pool does not set.
     """
-    out, scores = pd.DataFrame(index=pool.index), []
+    out, scores, notes = pd.DataFrame(index=pool.index), [], []
     for t, c in champions.items():
         predictor = c.predictor
         rows = build_features(pool, predictor.features)
@@ -55,8 +57,11 @@ def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFr
         for side in ("pred", "lo", "hi"):
             out[f"{side}_{t}"] = answer[f"{side}_{predictor.target}"].to_numpy(dtype=float)
         scores.append(answer["domain_score"].to_numpy(dtype=float))
+        notes.append(answer["domain_note"].astype(str).to_numpy())
+    worst = np.argmax(scores, axis=0)  # the champion whose domain the candidate is farthest out of
     out["domain_score"] = np.max(scores, axis=0)
     out["in_domain"] = out["domain_score"].to_numpy() <= 1.0
+    out["domain_note"] = np.asarray(notes)[worst, np.arange(len(pool))] if len(pool) else []
     return out
 
 

@@ -6,25 +6,34 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
-from nacarbon.suggest.space import DistanceSpace, pairwise_distance
+from nacarbon.uncertainty.domain import nearest
 
 
-def nearest_known(picks: pd.DataFrame, known: pd.DataFrame, space: DistanceSpace, k: int = 3) -> list[str]:
-    """For each pick, its ``k`` nearest known materials as ``"sample_id (source) d=…"``, ``; ``-joined."""
+def nearest_known(picks_z: np.ndarray, known_z: np.ndarray, known: pd.DataFrame,
+                  k: int = 3) -> tuple[np.ndarray, list[str]]:
+    """Each pick's nearest known materials, by the domain's nearest-samples helper.
+
+    Parameters
+    ----------
+    picks_z, known_z : numpy.ndarray
+        The picks and the known materials in one scaled space (NaN: missing).
+    known : pandas.DataFrame
+        The known materials (``sample_id``, ``source``), aligned with ``known_z``.
+    k : int, default=3
+        Materials listed per pick.
+
+    Returns
+    -------
+    distance, listed
+        The distance to the nearest one (``inf`` with nothing known) and ``"sample_id (source)
+        d=…"`` for the ``k`` nearest, ``; ``-joined.
+    """
     if known.empty:
-        return [""] * len(picks)
-    dist = pairwise_distance(space.transform(picks), space.transform(known))
-    ids = known[C.SAMPLE_ID].astype(str).to_numpy() if C.SAMPLE_ID in known else known.index.astype(str)
+        return np.full(len(picks_z), np.inf), [""] * len(picks_z)
+    dist, idx = nearest(picks_z, known_z, max(k, 1))
+    ids = known[C.SAMPLE_ID].astype(str).to_numpy() if C.SAMPLE_ID in known else known.index.astype(str).to_numpy()
     sources = known[C.SOURCE].astype(str).to_numpy() if C.SOURCE in known else np.full(len(known), "")
-    out = []
-    for row in dist:
-        near = np.argsort(row, kind="stable")[:k]
-        out.append("; ".join(f"{ids[j]} ({sources[j][:60]}) d={row[j]:.2f}" for j in near))
-    return out
-
-
-def nearest_distance(picks: pd.DataFrame, known: pd.DataFrame, space: DistanceSpace) -> np.ndarray:
-    """Distance of each pick to its nearest known material (inf with nothing known)."""
-    if known.empty:
-        return np.full(len(picks), np.inf)
-    return pairwise_distance(space.transform(picks), space.transform(known)).min(axis=1)
+    listed = ["; ".join(f"{ids[j]} ({sources[j][:60]}) d={d:.2f}"
+                        for d, j in zip(row_d[:k], row_i[:k]) if np.isfinite(d))
+              for row_d, row_i in zip(dist, idx)]
+    return dist[:, 0], listed

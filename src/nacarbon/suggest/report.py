@@ -72,8 +72,51 @@ def batch_header(batch_id: str, *, models: str, pool: str, n_eligible: int, n_in
     return lines
 
 
+def diversity_sentence(picks: pd.DataFrame, settings: Sequence[str], min_distance: float) -> str:
+    """How spread the batch is: distinct lab settings among the picks, and the two closest picks' distance."""
+    cols = [c for c in settings if c in picks]
+    distinct = len(picks[cols].drop_duplicates()) if cols else len(picks)
+    closest = float(picks["nearest_pick_distance"].min()) if len(picks) > 1 else float("nan")
+    gap = (f"; the two closest picks are {_num(closest)} apart on them (log where skewed, standardized on the "
+           f"known materials, as the domain's space; min_distance {min_distance:g})" if np.isfinite(closest) else "")
+    return f"Diversity: {distinct} distinct ({', '.join(cols)}) settings among the {len(picks)} picks{gap}."
+
+
+def outside_domain(pool: pd.DataFrame, frame: pd.DataFrame, require_in_domain: bool, *, listed: int = 20) -> list[str]:
+    """Markdown lines naming the candidates left out by the applicability domain, and why.
+
+    Parameters
+    ----------
+    pool : pandas.DataFrame
+        The candidates (a lab's own carry ``sample_id``: each is listed; grid ones are counted).
+    frame : pandas.DataFrame
+        Aligned with ``pool``: ``domain_score`` and ``domain_note``
+        (:func:`~nacarbon.suggest.champions.champion_predictions`).
+    require_in_domain : bool
+        Whether every out-of-domain candidate is left out, or only those with no distance to the
+        data at all (score ``inf``: too little structure data), which are never picked.
+    listed : int, default=20
+        Candidates named one by one at most.
+    """
+    score = frame["domain_score"].to_numpy(dtype=float)
+    out = ~(score <= 1.0) if require_in_domain else np.isposinf(score)
+    if not out.any():
+        return []
+    notes = frame["domain_note"].astype(str).to_numpy()[out]
+    lines = [f"## Not picked: {int(out.sum()):,} candidate(s) outside the applicability domain", ""]
+    if C.SAMPLE_ID in pool:
+        ids = pool[C.SAMPLE_ID].astype(str).to_numpy()[out]
+        lines += [f"- `{sid}`: {note}" for sid, note in list(zip(ids, notes))[:listed]]
+        lines += [f"- and {len(ids) - listed:,} more"] if len(ids) > listed else []
+    else:
+        kinds = pd.Series(notes).str.replace(r" \(domain score [^)]*\)", "", regex=True).value_counts()
+        lines += [f"- {k:,}: {note}" for note, k in kinds.items()]
+    return lines + [""]
+
+
 def summary_markdown(picks: pd.DataFrame, sample_ids: Sequence[str], objectives: Sequence[Objective], *,
-                     header: Sequence[str], notes: Mapping[str, str] | None = None) -> str:
+                     header: Sequence[str], notes: Mapping[str, str] | None = None,
+                     diversity: tuple[Sequence[str], float] | None = None, outside: Sequence[str] = ()) -> str:
     """The whole summary: header lines, the picks table, then one reason per pick.
 
     Parameters
@@ -87,6 +130,10 @@ def summary_markdown(picks: pd.DataFrame, sample_ids: Sequence[str], objectives:
         Lines above the table (models, pool, settings).
     notes : mapping, optional
         Extra ``label: text`` lines after the reasons.
+    diversity : (columns, min_distance), optional
+        The settings the batch is spread over: adds :func:`diversity_sentence`.
+    outside : sequence of str
+        :func:`outside_domain`'s lines, after the reasons.
 
     Returns
     -------
@@ -95,11 +142,12 @@ def summary_markdown(picks: pd.DataFrame, sample_ids: Sequence[str], objectives:
     """
     targets = [c[len("pred_"):] for c in picks.columns if c.startswith("pred_")]
     goals = ", ".join(f"{o.target} ({o.goal}, weight {o.weight:g})" for o in objectives)
-    lines = [*header, f"Objectives: {goals}.", "", picks_table(picks, sample_ids, targets), "",
+    spread = [diversity_sentence(picks, *diversity)] if diversity is not None and len(picks) else []
+    lines = [*header, f"Objectives: {goals}.", *spread, "", picks_table(picks, sample_ids, targets), "",
              "## Why each pick", ""]
     for sid, (_, row) in zip(sample_ids, picks.iterrows()):
         lines.append(f"{row['rank']}. `{sid}`: {why(row, targets)}")
-    lines.append("")
+    lines += ["", *outside]
     lines += [f"{k}: {v}" for k, v in (notes or {}).items()]
     lines += ["", "*exploit*: the predicted value lifts it more than its uncertainty does; *explore*: the "
               "uncertainty lifts it more (the models know least there, so measuring it teaches them most)."]

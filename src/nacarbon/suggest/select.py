@@ -17,13 +17,16 @@ from scipy.stats import norm
 from nacarbon.data import columns as C
 from nacarbon.errors import ConfigError
 from nacarbon.suggest.acquisition import Objective, acquire, check_objectives, combine_targets, sigma_from_interval
-from nacarbon.suggest.batch import check_n, greedy_diverse
-from nacarbon.suggest.explain import nearest_distance, nearest_known
+from nacarbon.suggest.batch import check_n, closest_other, greedy_diverse
+from nacarbon.suggest.explain import nearest_known
 from nacarbon.suggest.series import dominated, series_penalty
-from nacarbon.suggest.space import DistanceSpace
+from nacarbon.suggest.space import material_matrix
+from nacarbon.uncertainty.space import LogStandardScaler
 
 Prediction = tuple  # (mean, lo, hi) or (mean, spread)
 DEFAULT_SPACE = (C.D002_NM, C.LA_NM, C.LC_NM, C.ID_IG, C.SSA_M2_G, C.HTT_C, C.ELECTROLYTE)
+# What a lab sets when it makes a carbon; La, Lc and ID/IG follow from these and are not set apart.
+LAB_SETTINGS = (C.HTT_C, C.SSA_M2_G, C.D002_NM)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class SuggestConfig:
         EI's margin (in score units).
     combine : {"weighted", "desirability"}
     min_distance : float
-        No two picks closer than this in the standardized space.
+        No two picks closer than this on the ``diversity`` coordinates (scaled as the domain's
+        space: log where skewed, standardized on the known materials).
     max_per_group : int or None
         At most this many picks per value of ``group_column``.
     group_column : str or None
@@ -49,7 +53,10 @@ class SuggestConfig:
     interval_alpha : float
         Miscoverage of the intervals ``predict`` returns (to read a sigma from them).
     space : sequence of str
-        Columns of the distance space.
+        Columns the nearest known materials are found on.
+    diversity : sequence of str
+        Columns the picks are spread over: the settings a lab controls (HTT, SSA, d002), so a
+        batch is not eight La/Lc/ID/IG variants of one material a lab cannot make apart.
     n_nearest : int
         Known materials listed per pick.
     series_column : str or None
@@ -67,11 +74,12 @@ class SuggestConfig:
     kappa: float = 1.0
     xi: float = 0.0
     combine: str = "weighted"
-    min_distance: float = 0.5
+    min_distance: float = 0.07
     max_per_group: int | None = None
     group_column: str | None = None
     interval_alpha: float = 0.1
     space: Sequence[str] = field(default_factory=lambda: list(DEFAULT_SPACE))
+    diversity: Sequence[str] = field(default_factory=lambda: list(LAB_SETTINGS))
     n_nearest: int = 3
     series_column: str | None = None
     series_prior: float = 0.0
@@ -110,7 +118,8 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
         The measured materials (training table): scales, the best value, nearest neighbours.
     cfg : SuggestConfig
     domain : callable, optional
-        ``domain(pool) -> (score, in_domain)``; out-of-domain candidates are never picked.
+        ``domain(pool) -> (score, in_domain)``; out-of-domain candidates are never picked, nor
+        (whatever ``in_domain`` says) one with score ``inf``: no distance to the data at all.
 
     Returns
     -------
@@ -118,8 +127,9 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
         The picks, best first: the pool's columns, ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target,
         ``score``/``score_sigma`` (the combined objective), ``acquisition``, ``exploit``,
         ``explore``, ``mode``, ``domain_score``, ``series_dominated``, ``nearest_distance``,
-        ``nearest_known``, ``rank``. ``pred_<t>`` is the model's own prediction; a series prior
-        shifts only the score the ranking reads.
+        ``nearest_known``, ``nearest_pick_distance`` (to the closest other pick on ``diversity``),
+        ``rank``. ``pred_<t>`` is the model's own prediction; a series prior shifts only the score
+        the ranking reads.
 
     Raises
     ------
@@ -150,16 +160,10 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
                                          objectives, known_values, combine=cfg.combine)
         best = float(np.nanmax(known_score))
     acq = acquire(score, score_sigma, method=cfg.method, kappa=cfg.kappa, best=best, xi=cfg.xi)
-    value = acq.value.copy()
-    dscore = np.full(len(pool), np.nan)
-    if domain is not None:
-        dscore, inside = (np.asarray(a) for a in domain(pool))
-        if not inside.any():
-            raise ConfigError(f"no candidate of {len(pool):,} is inside the applicability domain")
-        value = np.where(inside.astype(bool), value, np.nan)
-    space = DistanceSpace([c for c in cfg.space if c in pool.columns]).fit(known)
+    value, dscore = _within_domain(pool, acq.value, domain)
+    spread = _diversity_points(pool, known, cfg)
     groups = pool[cfg.group_column].to_numpy() if cfg.group_column else None
-    picked = greedy_diverse(value, space.transform(pool), n, min_distance=cfg.min_distance,
+    picked = greedy_diverse(value, spread, n, min_distance=cfg.min_distance,
                             groups=groups, max_per_group=cfg.max_per_group)
     out = pool.iloc[picked].reset_index(drop=True)
     for name, arr in cols.items():
@@ -169,10 +173,31 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
     out["mode"] = acq.mode[picked]
     out["domain_score"] = dscore[picked]
     out["series_dominated"] = is_dominated[picked]
-    out["nearest_distance"] = nearest_distance(out, known, space)
-    out["nearest_known"] = nearest_known(out, known, space, cfg.n_nearest)
+    cols_near = [c for c in cfg.space if c in pool.columns]
+    space = _scaled(known, pool, cols_near)
+    out["nearest_distance"], out["nearest_known"] = nearest_known(
+        space.transform(material_matrix(out, cols_near)), space.transform(material_matrix(known, cols_near)),
+        known, cfg.n_nearest)
+    out["nearest_pick_distance"] = closest_other(spread[picked])
     out["rank"] = np.arange(1, len(out) + 1)
     return out
+
+
+def _within_domain(pool: pd.DataFrame, value: np.ndarray,
+                   domain: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]] | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The acquisition with candidates outside the domain set to NaN (never picked), and the domain scores.
+
+    A score of ``inf`` (a candidate with too little structure data to be placed among the known
+    materials) is never picked, even when the caller does not require the domain.
+    """
+    if domain is None:
+        return value.copy(), np.full(len(pool), np.nan)
+    dscore, inside = (np.asarray(a) for a in domain(pool))
+    inside = inside.astype(bool) & ~np.isposinf(dscore.astype(float))
+    if not inside.any():
+        raise ConfigError(f"no candidate of {len(pool):,} is inside the applicability domain")
+    return np.where(inside, value, np.nan), dscore
 
 
 def _apply_series_prior(pool: pd.DataFrame, known: pd.DataFrame, means: dict[str, np.ndarray],
@@ -202,3 +227,17 @@ def _apply_series_prior(pool: pd.DataFrame, known: pd.DataFrame, means: dict[str
         means[target] = means[target] - shift
         flags |= dom
     return flags
+
+
+def _diversity_points(pool: pd.DataFrame, known: pd.DataFrame, cfg: SuggestConfig) -> np.ndarray:
+    """The candidates on the ``diversity`` coordinates, scaled as the domain's space on the known materials."""
+    cols = [c for c in cfg.diversity if c in pool.columns]
+    if not cols:
+        raise ConfigError(f"diversity={list(cfg.diversity)}: none is a column of the candidates "
+                          f"({sorted(map(str, pool.columns))}); picks cannot be spread")
+    return _scaled(known, pool, cols).transform(material_matrix(pool, cols))
+
+
+def _scaled(known: pd.DataFrame, pool: pd.DataFrame, cols: list[str]) -> LogStandardScaler:
+    """The domain's scaling of ``cols``, learnt on the known materials (on the pool while none is known)."""
+    return LogStandardScaler().fit(material_matrix(known if len(known) else pool, cols))

@@ -1,15 +1,14 @@
-"""Where candidates live: the space a lab controls, and distances in it.
+"""Where candidates live: the settings a lab controls, and the numbers a material is described by.
 
 The candidate pool is the screening grid (structure) crossed with the process settings a lab
 chooses (heat-treatment temperature, electrolyte, test current), filtered by the physical rules
-of :mod:`nacarbon.screening.constraints`. Distances between materials are Euclidean in a
-standardized space where skewed positive quantities (BET SSA spans 0.1-1,300 m²/g, La, Lc, the
-current) are log-scaled first, so that "close" means close in the way the models see it.
+of :mod:`nacarbon.screening.constraints`. :func:`material_matrix` turns candidates and known
+materials into numbers; distances between them are the one distance of
+:mod:`nacarbon.uncertainty.space` (log where skewed, standardized), as the domain's.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.design import DERIVED_FROM, add_derived
 from nacarbon.data.schema import CATEGORIES
 from nacarbon.errors import ConfigError
 from nacarbon.screening.constraints import apply_constraints
 from nacarbon.screening.grid import grid_chunk, grid_size, grid_values
 
 ELECTROLYTES = tuple(sorted(CATEGORIES[C.ELECTROLYTE]))
-LOG_COLUMNS = (C.LA_NM, C.LC_NM, C.SSA_M2_G, C.CURRENT_MA_G)
 # 0/1 encodings of categorical columns, so they can enter distances and models as numbers
 ENCODED = {C.ELECTROLYTE: {"ester": 0.0, "ether": 1.0}}
 
@@ -103,58 +102,7 @@ def numeric_view(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return out
 
 
-class DistanceSpace:
-    """A log-scaled, standardized space for distances between materials.
-
-    Parameters
-    ----------
-    columns : sequence of str
-        Columns that define a material (structure and process).
-    log_columns : sequence of str
-        Columns taken as ``log10`` before standardizing (positive, skewed quantities).
-
-    Notes
-    -----
-    Missing values are common in the literature (La is missing in half the rows). A distance
-    uses the dimensions both rows have, rescaled by ``sqrt(d / d_shared)``; two rows sharing no
-    dimension are infinitely far apart.
-    """
-
-    def __init__(self, columns: Sequence[str], log_columns: Sequence[str] = LOG_COLUMNS):
-        self.columns = list(columns)
-        self.log_columns = [c for c in log_columns if c in self.columns]
-
-    def _raw(self, frame: pd.DataFrame) -> np.ndarray:
-        X = numeric_view(frame, self.columns)
-        for col in self.log_columns:
-            j = self.columns.index(col)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                X[:, j] = np.where(X[:, j] > 0, np.log10(X[:, j]), np.nan)
-        return X
-
-    def fit(self, frame: pd.DataFrame) -> DistanceSpace:
-        """Learn each column's centre and scale from ``frame`` (the known materials)."""
-        X = self._raw(frame)
-        with warnings.catch_warnings():  # a column the known rows never carry is centred at 0, scale 1
-            warnings.simplefilter("ignore", RuntimeWarning)
-            self.center_ = np.nan_to_num(np.nanmean(X, axis=0))
-            scale = np.nanstd(X, axis=0)
-        self.scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-        return self
-
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Rows of ``frame`` in the standardized space (NaN where a value is missing)."""
-        return (self._raw(frame) - self.center_) / self.scale_
-
-
-def pairwise_distance(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """NaN-aware Euclidean distances between the rows of ``A`` (n, d) and ``B`` (m, d).
-
-    A dimension missing in either row is skipped and the sum rescaled by ``d / d_shared``
-    (scikit-learn's ``nan_euclidean_distances``, as the applicability domain uses); two rows
-    sharing no dimension are infinitely far apart.
-    """
-    from sklearn.metrics.pairwise import nan_euclidean_distances
-
-    dist = nan_euclidean_distances(np.atleast_2d(A), np.atleast_2d(B))
-    return np.where(np.isnan(dist), np.inf, dist)
+def material_matrix(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """:func:`numeric_view` of ``columns``, derived model inputs (``is_ether``, ``is_soft``) computed first."""
+    derivable = [c for c in columns if c not in frame and DERIVED_FROM.get(c) in frame]
+    return numeric_view(add_derived(frame, derivable) if derivable else frame, columns)

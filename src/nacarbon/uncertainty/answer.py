@@ -14,7 +14,7 @@ from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_component
 from nacarbon.uncertainty.predictor import SamplePredictor, build_features, check_input
 
 # Per-target columns that SamplePredictor names without the target (one target per served model).
-_SHARED = ("domain_score", "domain_percentile", "in_domain")
+_SHARED = ("domain_score", "domain_percentile", "in_domain", "domain_note")
 
 
 def answer_frame(frame: pd.DataFrame, predictors: Mapping[str, SamplePredictor],

@@ -1,27 +1,37 @@
-"""Applicability domain calibrated on papers: how far is a sample from the data, compared with a new paper?
+"""Applicability domain calibrated on papers, and the nearest known samples, in the one space.
 
-The screening domain (:mod:`nacarbon.screening.domain`) compares a candidate's distance with the
-training rows' distances to their *own* neighbours, which usually sit in the same paper; its
-95 % threshold is therefore tight for real new papers and, on raw (unlogged) SSA, loose along
-the SSA axis. Here the threshold is a quantile of leave-papers-out (LPO) distances: for each
-paper, the distance of its samples to the samples of all *other* papers. A score of 1 means
-"as far from the data as the ``quantile`` most-remote new paper's samples were"; that is what
-a lab's new carbon looks like to the model.
+How far is a sample from the data, compared with a new paper? The threshold is a quantile of
+leave-papers-out (LPO) distances: for each paper, the distance of its samples to the samples of
+all *other* papers (a domain that compares a candidate with the training rows' distances to
+their own neighbours, which usually sit in the same paper, is tight for real new papers). A
+score of 1 means "as far from the data as the ``quantile`` most-remote new paper's samples
+were"; that is what a lab's new carbon looks like to the model.
+
+Distances are :func:`nacarbon.uncertainty.space.distances` in the :class:`LogStandardScaler`
+space, skipping missing coordinates. That alone would make a sample with no structure data
+look perfectly known: with d002, La, Lc, ID/IG and SSA all empty only HTT, current and
+electrolyte are compared, and they often match a training row exactly (distance 0). So a
+sample must carry at least ``min_structure`` of the structure features (3 of 5 by default; every
+training sample of the shipped data has at least 3, the literature always d002, ID/IG and SSA);
+with fewer it has no distance to the data (score ``inf``), is out of the domain and says why.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.metrics.pairwise import nan_euclidean_distances
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from nacarbon.data import columns as C
 from nacarbon.errors import ConfigError
-from nacarbon.uncertainty.space import LogStandardScaler
+from nacarbon.uncertainty.space import LogStandardScaler, distances
 
 
 def nearest(Z_query: np.ndarray, Z_ref: np.ndarray, k: int, chunk_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` nearest reference rows of each query row under a NaN-aware Euclidean distance.
+    """The ``k`` nearest reference rows of each query row: the one nearest-samples helper.
 
     Parameters
     ----------
@@ -35,16 +45,14 @@ def nearest(Z_query: np.ndarray, Z_ref: np.ndarray, k: int, chunk_size: int = 20
     Returns
     -------
     distances, indices : numpy.ndarray of shape (n_query, k)
-        Sorted by distance. Distances use only the coordinates both rows have, scaled up by
-        ``sqrt(n_features / n_shared)`` (scikit-learn's ``nan_euclidean_distances``), so a row
-        with gaps is not artificially close; a pair with no shared coordinate is ``inf``.
+        Sorted by distance (:func:`~nacarbon.uncertainty.space.distances`: missing coordinates
+        skipped and the distance scaled up for them; a pair with no shared coordinate is ``inf``).
     """
     k = min(k, len(Z_ref))
     dist = np.empty((len(Z_query), k))
     idx = np.empty((len(Z_query), k), dtype=np.int64)
     for start in range(0, len(Z_query), chunk_size):
-        block = nan_euclidean_distances(Z_query[start:start + chunk_size], Z_ref)
-        block = np.where(np.isnan(block), np.inf, block)
+        block = distances(Z_query[start:start + chunk_size], Z_ref)
         part = np.argpartition(block, k - 1, axis=1)[:, :k]
         d = np.take_along_axis(block, part, axis=1)
         order = np.argsort(d, axis=1)
@@ -54,7 +62,7 @@ def nearest(Z_query: np.ndarray, Z_ref: np.ndarray, k: int, chunk_size: int = 20
 
 
 class PaperDomain(BaseEstimator):
-    """kNN applicability domain with a leave-papers-out threshold.
+    """kNN applicability domain with a leave-papers-out threshold and a minimum of structure data.
 
     Parameters
     ----------
@@ -64,24 +72,37 @@ class PaperDomain(BaseEstimator):
         Quantile of the LPO distances used as the threshold, in (0, 1].
     skew_threshold : float, default=1.0
         Passed to :class:`LogStandardScaler`: features more skewed than this are log-scaled.
+    min_structure : float, default=0.5
+        Share of the ``structure`` features a sample must carry (rounded up: 3 of 5) to have a
+        distance to the data; a sample with fewer is out of the domain (score ``inf``).
+    structure : sequence of str, default: d002, La, Lc, ID/IG, SSA
+        Which features describe the material (fitted on a DataFrame, matched by column name;
+        fitted on an array, every feature counts).
 
     Attributes
     ----------
     space_ : LogStandardScaler
         The distance space (which features were logged: ``space_.log_``).
+    structure_ : numpy.ndarray of int
+        Positions of the structure features among the fitted ones.
+    min_known_ : int
+        Structure features a sample needs (``ceil(min_structure * len(structure_))``).
     lpo_distances_ : numpy.ndarray of shape (n_samples,)
         Each training sample's mean distance to its ``n_neighbors`` nearest samples of the
-        *other* papers.
+        *other* papers (``inf`` for a training sample below ``min_known_``: not calibrated on).
     threshold_ : float
-        ``quantile`` of ``lpo_distances_``.
+        ``quantile`` of the finite ``lpo_distances_``.
     n_groups_ : int
         Papers seen in fit.
     """
 
-    def __init__(self, *, n_neighbors: int = 5, quantile: float = 0.95, skew_threshold: float = 1.0):
+    def __init__(self, *, n_neighbors: int = 5, quantile: float = 0.95, skew_threshold: float = 1.0,
+                 min_structure: float = 0.5, structure: Sequence[str] = tuple(C.STRUCTURE)):
         self.n_neighbors = n_neighbors
         self.quantile = quantile
         self.skew_threshold = skew_threshold
+        self.min_structure = min_structure
+        self.structure = structure
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -93,8 +114,8 @@ class PaperDomain(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training features (NaN allowed).
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training features (NaN allowed); a DataFrame's column names say which are structure.
         y : None
             Ignored.
         groups : array-like of shape (n_samples,)
@@ -111,11 +132,7 @@ class PaperDomain(BaseEstimator):
         ValueError
             Without groups or with fewer than two papers.
         """
-        k = self.n_neighbors
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ConfigError(f"PaperDomain: n_neighbors must be a positive integer, got {k!r}")
-        if not isinstance(self.quantile, (int, float)) or not 0 < self.quantile <= 1:
-            raise ConfigError(f"PaperDomain: quantile must be in (0, 1], got {self.quantile!r}")
+        self._check_params()
         X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
         if groups is None:
             raise ValueError("PaperDomain.fit needs groups (the paper of each sample); got None")
@@ -123,21 +140,46 @@ class PaperDomain(BaseEstimator):
         papers = np.unique(groups)
         if len(papers) < 2:
             raise ValueError(f"PaperDomain.fit needs at least two papers, got {len(papers)}")
+        names = getattr(self, "feature_names_in_", None)
+        self.structure_ = (np.arange(X.shape[1]) if names is None else
+                           np.flatnonzero(np.isin(names.astype(str), [str(n) for n in self.structure])))
+        self.min_known_ = math.ceil(self.min_structure * len(self.structure_) - 1e-9)
         self.space_ = LogStandardScaler(skew_threshold=self.skew_threshold).fit(X)
         self.Z_ = self.space_.transform(X)
         lpo = np.empty(len(X))
         for paper in papers:
             mine = groups == paper
-            d, _ = nearest(self.Z_[mine], self.Z_[~mine], k)
+            d, _ = self._nearest(X[mine], self.Z_[mine], self.Z_[~mine], self.n_neighbors)
             lpo[mine] = d.mean(axis=1)
         self.lpo_distances_ = lpo
-        finite = lpo[np.isfinite(lpo)]
-        self.threshold_ = float(np.quantile(finite, self.quantile))
+        self.threshold_ = float(np.quantile(lpo[np.isfinite(lpo)], self.quantile))
         self.n_groups_ = len(papers)
         return self
 
+    def _check_params(self) -> None:
+        k = self.n_neighbors
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ConfigError(f"PaperDomain: n_neighbors must be a positive integer, got {k!r}")
+        if not isinstance(self.quantile, (int, float)) or not 0 < self.quantile <= 1:
+            raise ConfigError(f"PaperDomain: quantile must be in (0, 1], got {self.quantile!r}")
+        m = self.min_structure
+        if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m <= 1:
+            raise ConfigError(f"PaperDomain: min_structure must be a share in [0, 1], got {m!r}")
+
+    def n_structure(self, X: np.ndarray) -> np.ndarray:
+        """How many of the structure features each (validated) row carries."""
+        cols = getattr(self, "structure_", np.arange(X.shape[1]))  # a domain pickled before the rule: all
+        return (~np.isnan(X[:, cols])).sum(axis=1)
+
+    def _nearest(self, X: np.ndarray, Z: np.ndarray, Z_ref: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`nearest`, with rows below ``min_known_`` at distance ``inf`` and index -1."""
+        dist, idx = nearest(Z, Z_ref, k)
+        few = self.n_structure(X) < getattr(self, "min_known_", 0)
+        dist[few], idx[few] = np.inf, -1
+        return dist, idx
+
     def kneighbors(self, X, n_neighbors: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Distances to and indices of the nearest training samples.
+        """Distances to and indices of the nearest training samples (``inf`` and -1: too little structure).
 
         Parameters
         ----------
@@ -151,10 +193,10 @@ class PaperDomain(BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        return nearest(self.space_.transform(X), self.Z_, n_neighbors or self.n_neighbors)
+        return self._nearest(X, self.space_.transform(X), self.Z_, n_neighbors or self.n_neighbors)
 
     def distance(self, X) -> np.ndarray:
-        """Mean distance to the ``n_neighbors`` nearest training samples (``inf``: no shared feature)."""
+        """Mean distance to the ``n_neighbors`` nearest training samples (``inf``: no distance to the data)."""
         return self.kneighbors(X)[0].mean(axis=1)
 
     def score(self, X, y=None) -> np.ndarray:
@@ -171,14 +213,48 @@ class PaperDomain(BaseEstimator):
         """True where ``score(X) <= 1``: no farther from the data than ``quantile`` of new papers' samples."""
         return self.score(X) <= 1.0
 
+    def reasons(self, X, score: np.ndarray | None = None) -> np.ndarray:
+        """Why each row is out of the domain, in words (``""`` inside).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        score : numpy.ndarray, optional
+            :meth:`score` of ``X`` if already computed.
+        """
+        check_is_fitted(self)
+        score = self.score(X) if score is None else np.asarray(score, float)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        have, need = self.n_structure(X), getattr(self, "min_known_", 0)
+        names = self._structure_names()
+        out = np.full(len(X), "", dtype=object)
+        for i in np.flatnonzero(~(score <= 1.0)):
+            out[i] = (f"only {have[i]} of the {len(names)} structure features ({', '.join(names)}) given; at least "
+                      f"{need} are needed to place a sample among the known ones" if have[i] < need else
+                      f"farther from the data than {self.quantile:.0%} of a new paper's samples "
+                      f"(domain score {score[i]:.2f} > 1)")
+        return out
+
+    def _structure_names(self) -> list[str]:
+        names = getattr(self, "feature_names_in_", None)
+        cols = getattr(self, "structure_", np.arange(self.n_features_in_))
+        return [str(names[j]) if names is not None else f"x{j}" for j in cols]
+
     def describe(self, feature_names: list[str] | None = None) -> str:
         """What the score and the flag mean, in one paragraph for reports and output files."""
         check_is_fitted(self)
-        names = feature_names or [f"x{i}" for i in range(self.n_features_in_)]
+        given = getattr(self, "feature_names_in_", None)
+        names = feature_names or ([str(n) for n in given] if given is not None else
+                                  [f"x{i}" for i in range(self.n_features_in_)])
         logged = [n for n, lg in zip(names, self.space_.log_) if lg] or ["none"]
+        need = getattr(self, "min_known_", 0)
+        rule = (f" A sample with fewer than {need} of the structure features "
+                f"({', '.join(names[j] for j in self.structure_)}) has no distance to the data: score inf, "
+                f"out of the domain, and domain_note says so." if need else "")
         return (f"domain_score = mean distance to the {self.n_neighbors} nearest training samples "
                 f"(features {', '.join(names)}; log-scaled: {', '.join(logged)}; then standardized; "
                 f"missing features skipped and the distance scaled up for them) divided by "
                 f"{self.threshold_:.3g}, the {self.quantile:.0%} quantile of the same distance for each "
                 f"of {self.n_groups_} papers' samples to the other papers. in_domain = score <= 1: the "
-                f"sample is no farther from the data than {self.quantile:.0%} of a new paper's samples were.")
+                f"sample is no farther from the data than {self.quantile:.0%} of a new paper's samples were."
+                + rule)

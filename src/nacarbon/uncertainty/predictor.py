@@ -131,7 +131,7 @@ class SamplePredictor:
         groups = rows[group_column].astype(str).to_numpy()
         self.regressor.set_params(bounds=self.bounds)
         self.regressor.fit(X, rows[self.target_column].to_numpy(dtype=float), groups)
-        self.domain.fit(X, groups=groups)
+        self.domain.fit(rows[self.features].astype(float), groups=groups)  # named: the domain finds the structure
         self.train_ids_ = rows[C.SAMPLE_ID].astype(str).to_numpy()
         self.train_groups_ = groups
         self.group_column_ = group_column
@@ -189,21 +189,26 @@ class SamplePredictor:
         -------
         DataFrame
             ``pred_<t>``, ``lo_<t>``, ``hi_<t>``, ``domain_score``, ``domain_percentile``,
-            ``in_domain`` and the nearest-sample columns, one row per input row (index 0..n-1).
+            ``in_domain``, ``domain_note`` (why a row is out of the domain, ``""`` inside) and the
+            nearest-sample columns (empty ids for a row without a distance to the data), one row
+            per input row (index 0..n-1).
         """
         X = rows[self.features].to_numpy(dtype=float)
         out = pd.DataFrame(index=range(len(X)))
         t = self.target
         out[f"pred_{t}"] = self.regressor.predict(X)
         out[f"lo_{t}"], out[f"hi_{t}"] = self.regressor.predict_interval(X)
-        dist, idx = self.domain.kneighbors(X, max(self.n_nearest, self.domain.n_neighbors))
+        named = rows[self.features].astype(float)
+        dist, idx = self.domain.kneighbors(named, max(self.n_nearest, self.domain.n_neighbors))
         mean_d = dist[:, :self.domain.n_neighbors].mean(axis=1)
         out["domain_score"] = mean_d / self.domain.threshold_
         ref = np.sort(self.domain.lpo_distances_)
         out["domain_percentile"] = np.searchsorted(ref, mean_d, side="right") / len(ref)
         out["in_domain"] = out["domain_score"] <= 1.0
+        out["domain_note"] = self.domain.reasons(named, out["domain_score"].to_numpy())
+        placed = idx >= 0  # -1: too little structure data to have neighbours (see PaperDomain)
         for i in range(self.n_nearest):
-            out[f"nearest{i + 1}_sample_id"] = self.train_ids_[idx[:, i]]
-            out[f"nearest{i + 1}_{self.group_column_}"] = self.train_groups_[idx[:, i]]
+            out[f"nearest{i + 1}_sample_id"] = np.where(placed[:, i], self.train_ids_[idx[:, i]], "")
+            out[f"nearest{i + 1}_{self.group_column_}"] = np.where(placed[:, i], self.train_groups_[idx[:, i]], "")
             out[f"nearest{i + 1}_distance"] = dist[:, i]
         return out

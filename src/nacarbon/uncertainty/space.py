@@ -1,16 +1,21 @@
-"""The feature space distances are taken in: skewed features log-scaled, then standardized.
+"""The one space and distance between materials: skewed features log-scaled, standardized, NaN-aware.
 
 BET SSA spans 0.1-2,800 m2/g with skew ~2-4; standardizing it raw makes one decade of low-area
 carbons collapse onto each other while two high-area outliers set the scale. Features whose
 training skew exceeds ``skew_threshold`` (and that are never negative) are put through
-``log1p`` first; missing values stay NaN (callers choose how to treat them).
+``log1p`` first; missing values stay NaN. :func:`distances` is the one distance in that space:
+the applicability domain, its nearest known samples (:mod:`nacarbon.uncertainty.domain`) and
+the spacing of a suggested batch (:mod:`nacarbon.suggest.batch`) all measure "close" with it.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.stats import skew
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.metrics.pairwise import nan_euclidean_distances
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
@@ -56,7 +61,9 @@ class LogStandardScaler(TransformerMixin, BaseEstimator):
         LogStandardScaler
         """
         X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
-        with np.errstate(all="ignore"):
+        # a constant column (every known carbon tested in ester) has no skew; scipy warns about it
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             self.skew_ = np.array([skew(c[~np.isnan(c)]) if (~np.isnan(c)).sum() > 2 else 0.0 for c in X.T])
             mins = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0)
         # A flag (0/1, e.g. is_ether) is skewed when one value is rare, but there is no scale to fix.
@@ -89,3 +96,25 @@ class LogStandardScaler(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         return (self._log(X) - self.mean_) / self.scale_
+
+
+def distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """NaN-aware Euclidean distances between the rows of ``A`` (n, d) and ``B`` (m, d), in scaled units.
+
+    A coordinate missing in either row is skipped and the sum of squares scaled up by
+    ``d / d_shared`` (scikit-learn's ``nan_euclidean_distances``), so a row with a gap is not
+    artificially close; two rows sharing no coordinate are ``inf`` apart. Whether a distance
+    computed on few coordinates can be trusted is the domain's question
+    (:class:`nacarbon.uncertainty.domain.PaperDomain`'s ``min_structure``), not the metric's.
+
+    Parameters
+    ----------
+    A, B : array-like of shape (n, d) and (m, d)
+        Rows already in the scaled space (:class:`LogStandardScaler`); one row may be 1-D.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, m)
+    """
+    dist = nan_euclidean_distances(np.atleast_2d(np.asarray(A, float)), np.atleast_2d(np.asarray(B, float)))
+    return np.where(np.isnan(dist), np.inf, dist)
