@@ -88,7 +88,7 @@ def run(cfg: DictConfig) -> TrainResult:
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.pipeline import build_pipeline, make_regressor
     from nacarbon.models.search_space import validate_space
-    from nacarbon.models.tuning import settings_from_config, tune
+    from nacarbon.models.tuning import chosen_params, settings_from_config, tune
     from nacarbon.tracking.training_run import log_training_run
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -110,8 +110,8 @@ def run(cfg: DictConfig) -> TrainResult:
         def tuner(X, y, groups, k):
             if not space:
                 return {}
-            return tune(cfg.model, space, X, y, groups, settings=settings, study_name=f"{prefix}-outer{k}",
-                        transform=transform).best_params
+            return chosen_params(tune(cfg.model, space, X, y, groups, settings=settings,
+                                      study_name=f"{prefix}-outer{k}", transform=transform))
 
     with warnings.catch_warnings():
         # Tuning trials push GPs and elastic nets to the edges of their ranges, where sklearn warns
@@ -123,7 +123,7 @@ def run(cfg: DictConfig) -> TrainResult:
         if tuner is not None and space:
             final_study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings,
                                study_name=f"{study_prefix(cfg, dataset)}-final", transform=transform)
-            final_params = dict(final_study.best_params)
+            final_params = chosen_params(final_study)
         model = build_pipeline(cfg.model, params=final_params, transform=transform).fit(design.X, design.y)
         predictor = fit_predictor(cfg, design, build_pipeline(cfg.model, params=final_params, transform=transform))
 

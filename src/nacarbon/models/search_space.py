@@ -136,6 +136,61 @@ def model_space(model_cfg: DictConfig, *, where: str) -> dict[str, dict[str, Any
                           where=where)
 
 
+def _on_grid(value: Any, spec: Mapping[str, Any]) -> bool:
+    """Whether ``value`` is a point the distribution ``spec`` can draw."""
+    if spec["type"] == "categorical":
+        return any(value == c and type(value) is type(c) or (value is None and c is None) for c in spec["choices"])
+    if not _is_number(value) or not spec["low"] <= value <= spec["high"]:
+        return False
+    if spec["type"] == "int" and not float(value).is_integer():
+        return False
+    step = spec.get("step")
+    return step is None or abs((value - spec["low"]) / step - round((value - spec["low"]) / step)) < 1e-9
+
+
+def default_params(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], *,
+                   where: str) -> dict[str, Any]:
+    """The model's configured defaults, named as the search space names them.
+
+    Parameters
+    ----------
+    model_cfg : DictConfig
+        A ``conf/model/*.yaml`` node.
+    space : mapping
+        Its validated search space.
+    where : str
+        The config's file, for error messages.
+
+    Returns
+    -------
+    dict
+        Space name -> the built estimator's value (``get_params()``, nested names included):
+        the first trial of every study, so a search can only replace the defaults with
+        settings its inner CV scores better.
+
+    Raises
+    ------
+    ConfigError
+        If a default lies outside its own search space (off the bounds, off the step grid,
+        not among the choices): such a search could never return to the defaults.
+    """
+    current = make_regressor(model_cfg).get_params()
+    out: dict[str, Any] = {}
+    for name, spec in space.items():
+        value = current[name]
+        if spec["type"] == "float" and _is_number(value):
+            value = float(value)
+        elif spec["type"] == "int" and _is_number(value) and float(value).is_integer():
+            value = int(value)
+        if not _on_grid(value, spec):
+            allowed = spec["choices"] if spec["type"] == "categorical" else \
+                f"{spec['low']}..{spec['high']}" + (f" step {spec['step']}" if spec.get("step") else "")
+            raise ConfigError(f"{where}: the default {name}={value!r} is outside search_space.{name} "
+                              f"({allowed}); set the default inside the space or widen it")
+        out[name] = value
+    return out
+
+
 def suggest(trial, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Draw one value per hyperparameter from an Optuna trial.
 

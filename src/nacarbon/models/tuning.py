@@ -24,7 +24,7 @@ from nacarbon.errors import NacarbonError, StoreError
 from nacarbon.evaluation.metrics import regression_metrics
 from nacarbon.evaluation.splits import make_splitter
 from nacarbon.models.pipeline import build_pipeline
-from nacarbon.models.search_space import suggest
+from nacarbon.models.search_space import default_params, suggest
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 # A trial whose process died (kill -9, power loss) stops beating; after GRACE_SECONDS without a
 # heartbeat the next process that opens the study marks it FAIL instead of leaving it RUNNING.
 HEARTBEAT_SECONDS = 15
+DEFAULTS_ATTR = "defaults"   # user attribute marking the enqueued trial of the family's defaults
 GRACE_SECONDS = 60
 
 
@@ -48,6 +49,7 @@ class TuningSettings:
     seed: int
     progress: bool = False
     worker: int = 0            # index of this worker among processes sharing one study
+    min_gain: float = 0.0      # a trial replaces the defaults only if its inner RMSE is this much lower (relative)
 
 
 def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | None) -> TuningSettings:
@@ -76,6 +78,7 @@ def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | No
         seed=seed,
         progress=bool(search_cfg.get("progress", False)),
         worker=int(search_cfg.get("worker", 0)),
+        min_gain=float(search_cfg.get("min_gain", 0.0)),
     )
 
 
@@ -151,7 +154,8 @@ def study_identity(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]]
     digest = hashlib.sha256()
     spec = {"model": _plain(model_cfg), "space": _plain(dict(space)),
             "inner_splits": settings.inner_splits, "seed": settings.seed, "sampler": _plain(settings.sampler),
-            "pruner": _plain(settings.pruner), "transform": transform, "columns": list(map(str, X.columns))}
+            "pruner": _plain(settings.pruner), "transform": transform, "columns": list(map(str, X.columns)),
+            "first_trial": "defaults"}
     digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
     digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
     digest.update(np.asarray(y, dtype=float).tobytes())
@@ -288,7 +292,7 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     Returns
     -------
     optuna.Study
-        The study; ``best_params`` holds the winner.
+        The study; :func:`chosen_params` gives the settings to fit (the defaults are trial 0).
 
     Raises
     ------
@@ -307,6 +311,11 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     remaining = max(settings.n_trials - done, 0)
     if done:
         log.info("study %s resumes with %d finished trials, %d to go", study_name, done, remaining)
+    # The family's defaults are the first trial: a search can then only move away from them to
+    # settings its inner CV scores better (skip_if_exists: workers sharing a study enqueue once).
+    defaults = default_params(model_cfg, space, where=f"conf/model/{model_cfg.get('name')}.yaml")
+    if defaults and not study.trials:
+        study.enqueue_trial(defaults, user_attrs={DEFAULTS_ATTR: True}, skip_if_exists=True)
     if done > settings.n_trials:
         log.warning("study %s already holds %d finished trials, more than search.n_trials=%d: its best over "
                     "all of them is used", study_name, done, settings.n_trials)
@@ -326,4 +335,31 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
         raise NacarbonError(f"study {study_name}: no trial completed ({len(study.trials)} pruned or failed); "
                             f"raise search.n_trials or relax the pruner")
+    study.set_user_attr("min_gain", settings.min_gain)
     return study
+
+
+def chosen_params(study: optuna.Study, min_gain: float | None = None) -> dict[str, Any]:
+    """The hyperparameters a study hands to the fit: its best trial, unless the defaults are as good.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        From :func:`tune` (the first trial holds the family's defaults).
+    min_gain : float, optional
+        Relative inner-RMSE improvement a trial needs over the defaults' trial to replace them
+        (0.02 = 2 % lower); default the ``min_gain`` the study was tuned with (``search.min_gain``).
+
+    Returns
+    -------
+    dict
+        ``study.best_params``, or the defaults' parameters when no completed trial beats them by
+        ``min_gain``. The best of a few noisy inner-CV scores is optimistic (winner's curse):
+        requiring a margin keeps the defaults unless a trial is clearly better.
+    """
+    gain = float(study.user_attrs.get("min_gain", 0.0) if min_gain is None else min_gain)
+    best = study.best_trial
+    base = [t for t in study.trials if t.user_attrs.get(DEFAULTS_ATTR) and t.state == optuna.trial.TrialState.COMPLETE]
+    if base and best.number != base[0].number and best.value > base[0].value * (1.0 - gain):
+        return dict(base[0].params)
+    return dict(best.params)
