@@ -27,10 +27,11 @@ def state(tmp_path_factory):
 def test_every_step_ran_on_both_plans(state):
     _, st = state
     assert list(st["timings"]) == ["validate", "train", "compare", "promote", "screen", "report"]
-    assert set(st["train"]) == {(p, t, m) for p in ("main", "paper") for t in ("ice", "rate") for m in ("ridge", "knn")}
+    assert set(st["train"]) == {(p, t, m, "none") for p in ("main", "paper") for t in ("ice", "rate")
+                                for m in ("ridge", "knn")}
     assert set(st["data_version"]) == {"merged", "seed_contributed", "seed"}
-    assert st["train"][("main", "ice", "ridge")]["n_rows"] > 500        # merged, not the 67 seed rows
-    assert st["train"][("paper", "ice", "ridge")]["n_rows"] < 100
+    assert st["train"][("main", "ice", "ridge", "none")]["n_rows"] > 500        # merged, not the 67 seed rows
+    assert st["train"][("paper", "ice", "ridge", "none")]["n_rows"] < 100
     assert len(st["compare"]["main"]) == 2 and len(st["compare"]["paper"]) == 1  # merged, seed_contributed | seed
     for results in st["compare"].values():
         for r in results:

@@ -83,7 +83,7 @@ def run(cfg: DictConfig) -> TrainResult:
     import optuna
     from sklearn.exceptions import ConvergenceWarning
 
-    from nacarbon.evaluation.significance import MIN_SPLITS, compare_with_baseline, per_split_table
+    from nacarbon.evaluation.significance import compare_with_baseline, per_split_table
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.pipeline import build_pipeline, make_regressor
@@ -137,10 +137,11 @@ def run(cfg: DictConfig) -> TrainResult:
     metrics["n_rows"] = float(len(design.y))
     metrics["n_dropped_missing_target"] = float(design.n_dropped)
     metrics["n_sources"] = float(len(np.unique(design.groups)))
-    beats = bool(test["significant"]) and len(cv.per_fold) >= MIN_SPLITS
-    run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=beats,
-                              model=model, predictor=predictor, final_params=final_params,
-                              final_study=final_study, run_name=cfg.get("run_name") or default_run_name(cfg))
+    verdict = run_verdict(metrics, len(cv.per_fold))
+    run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics,
+                              beats=verdict.significant, verdict=verdict, model=model, predictor=predictor,
+                              final_params=final_params, final_study=final_study,
+                              run_name=cfg.get("run_name") or default_run_name(cfg))
     return TrainResult(run_id, metrics, cv, design, dataset, final_params, model, predictor)
 
 
@@ -181,10 +182,20 @@ def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
                            domain=domain, n_nearest=int(p.n_nearest)).fit(table)
 
 
+def run_verdict(metrics: dict, n_splits: int):
+    """The one verdict (:class:`nacarbon.evaluation.significance.Verdict`) of a run, its family alone.
+
+    Promotion and ``compare`` re-judge it with Holm across the families of the target; a run
+    alone uses its raw p. Untested below the rule's number of splits.
+    """
+    from nacarbon.evaluation.significance import MIN_SPLITS, Verdict
+
+    return Verdict(metrics["delta_rmse"], metrics["baseline_rmse_mean"], metrics["baseline_paired_p"],
+                   tested=n_splits >= MIN_SPLITS)
+
+
 def format_summary(cfg: DictConfig, result: TrainResult) -> str:
     """The short table ``python -m train`` prints."""
-    from nacarbon.evaluation.significance import MIN_SPLITS
-
     m = result.metrics
     lines = [f"{cfg.target.name} ({cfg.target.column}, {cfg.target.unit}) | model={cfg.model.name} "
              f"cv={cfg.cv.name} search={cfg.search.name} dataset={cfg.dataset.name}@{result.dataset.version}",
@@ -194,16 +205,12 @@ def format_summary(cfg: DictConfig, result: TrainResult) -> str:
     for who, pre in (("model", ""), ("baseline", "baseline_")):
         cells = [f"{m[pre + k + '_mean']:8.3f} ± {m[pre + k + '_std']:5.3f}" for k in ("r2", "rmse", "mae")]
         lines.append(f"{who:10s}" + "".join(f"{c:>18s}" for c in cells))
-    n_splits = len(result.cv.per_fold)
-    if n_splits < MIN_SPLITS:
-        verdict = f"not tested against the mean baseline: {n_splits} splits < {MIN_SPLITS} (use cv=repeated)"
-    else:
-        verdict = ("beats" if m["baseline_paired_p"] < 0.05 and m["delta_rmse"] < 0 else "does NOT beat") + \
-            " the mean baseline (this family alone; promotion adjusts across families)"
-    lines.append(f"pooled out-of-fold R2={m['r2_pooled']:.3f} RMSE={m['rmse_pooled']:.3g}; "
+    verdict = run_verdict(m, len(result.cv.per_fold))
+    lines.append(f"pooled out-of-fold R2={m['r2_pooled']:.3f} RMSE={m['rmse_pooled']:.3g} (mean over repeats); "
                  f"ΔRMSE vs baseline {m['delta_rmse']:.3g} [95 % CI {m['delta_rmse_ci_low']:.3g}, "
                  f"{m['delta_rmse_ci_high']:.3g}], Nadeau–Bengio p={m['baseline_paired_p']:.3g}")
-    lines.append(f"the model {verdict}")
+    lines.append(f"verdict {verdict.name}: {verdict.sentence()} (this family alone; promotion adjusts "
+                 f"across families)")
     lines.append(f"MLflow run {result.run_id}: browse with `make ui` (http://127.0.0.1:5000)")
     return "\n".join(lines)
 
