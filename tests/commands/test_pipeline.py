@@ -59,6 +59,21 @@ def test_screen_used_the_champion_and_report_says_so(state):
     assert "ΔRMSE [95 % CI]" in report and "## Screening" in report
 
 
+def test_tuned_families_are_trained_untuned_too(tmp_path):
+    from nacarbon.commands.pipeline import train_jobs
+
+    cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "targets=[capacity,ice]"])
+    jobs = train_jobs(cfg)
+    main = {k[2:] for k in jobs if k[:2] == ("main", "capacity")}
+    assert main == {("extra_trees", "none"), ("extra_trees", "optuna"), ("ridge", "none")}
+    assert {k[2:] for k in jobs if k[:2] == ("main", "ice")} == {("extra_trees", "none"), ("ridge", "none")}
+    # The search overrides go to the tuned run only (search=none has no trials to set).
+    assert "search.n_trials=3" in jobs[("main", "capacity", "extra_trees", "optuna")]
+    assert not any(o.startswith("search.") for o in jobs[("main", "capacity", "extra_trees", "none")])
+    # A plan without `tuned` (the reproduction) trains every family with the preset only, as before.
+    assert {k[3] for k in jobs if k[0] == "paper"} == {"optuna"}
+
+
 def test_unknown_step_or_plan_is_a_clear_error(tmp_path):
     from nacarbon.errors import ConfigError, NacarbonError
 
