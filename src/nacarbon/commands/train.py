@@ -4,6 +4,7 @@ fit the final model on every row, and record it all in one MLflow run."""
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -83,6 +84,7 @@ def run(cfg: DictConfig) -> TrainResult:
     import optuna
     from sklearn.exceptions import ConvergenceWarning
 
+    from nacarbon.analysis.figures import oof_figures
     from nacarbon.evaluation.significance import compare_with_baseline, per_split_table
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
@@ -138,10 +140,14 @@ def run(cfg: DictConfig) -> TrainResult:
     metrics["n_dropped_missing_target"] = float(design.n_dropped)
     metrics["n_sources"] = float(len(np.unique(design.groups)))
     verdict = run_verdict(metrics, len(cv.per_fold))
-    run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics,
-                              beats=verdict.significant, verdict=verdict, model=model, predictor=predictor,
-                              final_params=final_params, final_study=final_study,
-                              run_name=cfg.get("run_name") or default_run_name(cfg))
+    with tempfile.TemporaryDirectory() as tmp:
+        # Per-paper error and within-paper ranking from the out-of-fold predictions (no refit).
+        figures, numbers = oof_figures(cv.oof, tmp, unit=str(cfg.target.get("unit", "")), label=cfg.target.name)
+        metrics.update(numbers)
+        run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics,
+                                  beats=verdict.significant, verdict=verdict, model=model, predictor=predictor,
+                                  final_params=final_params, final_study=final_study, figures=figures,
+                                  run_name=cfg.get("run_name") or default_run_name(cfg))
     return TrainResult(run_id, metrics, cv, design, dataset, final_params, model, predictor)
 
 

@@ -40,7 +40,8 @@ def model_requirements() -> list[str]:
 
 
 def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str, float], beats: bool, model,
-                     final_params: dict, final_study=None, run_name: str, predictor=None, verdict=None) -> str:
+                     final_params: dict, final_study=None, run_name: str, predictor=None, verdict=None,
+                     figures=()) -> str:
     """Log everything about one training run; return the run id.
 
     The run carries the tags promotion and screening select on: ``nacarbon.kind=train``,
@@ -111,6 +112,8 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
         for f in ("config.yaml", "oof_predictions.csv", "training_data.csv", "fold_metrics.csv", "fold_params.json"):
             mlflow.log_artifact(str(tmp / f), artifact_path="data" if f.endswith((".csv", ".json")) else None)
         mlflow.log_artifact(str(tmp / "parity.png"), artifact_path="plots")
+        for png in figures:   # per-paper error, within-paper ranking (nacarbon.analysis.figures)
+            mlflow.log_artifact(str(png), artifact_path="plots")
         if final_study is not None:
             from nacarbon.tracking.study_artifacts import log_study
 
