@@ -46,7 +46,8 @@ def plot_importance_stability(imp: pd.DataFrame, path: str | Path, *, title: str
     """Permutation importance of each feature over the outer splits (one box per feature)."""
     order = imp.groupby("feature")["importance"].mean().sort_values().index.tolist()
     fig, ax = plt.subplots(figsize=(5.5, 0.35 * len(order) + 1.2))
-    ax.boxplot([imp.loc[imp["feature"] == f, "importance"] for f in order], vert=False, labels=order)
+    ax.boxplot([imp.loc[imp["feature"] == f, "importance"] for f in order], orientation="horizontal",
+               tick_labels=order)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel(f"rise of test-fold RMSE when shuffled ({imp['split'].nunique()} splits)")
     ax.set_title(title or "Permutation importance across splits", fontsize=9)
