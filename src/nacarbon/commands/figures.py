@@ -1,7 +1,7 @@
 """The methods-audit figures for main-plan targets, written to ``experiments/figures/`` and an MLflow run.
 
-    python -m nacarbon.analysis.audit                       # ICE and plateau capacity, extra_trees
-    python -m nacarbon.analysis.audit --targets ice --no-log
+    python -m nacarbon.commands.figures                       # ICE and plateau capacity, extra_trees
+    python -m nacarbon.commands.figures --targets ice --no-log
 
 Per target (the main plan's dataset and features, one family with its defaults, 5 x 5 repeated
 paper-grouped splits, seed 42 as ``make run``): learning curve, permutation-importance stability
@@ -101,7 +101,7 @@ def _log(target: str, numbers: dict, folder: Path, overrides: tuple[str, ...]) -
     spec = OmegaConf.load(project_root() / "conf" / "plan" / "main.yaml").targets[target]
     return record_run(T.experiment_name(str(spec.dataset)), T.ANALYZE,
                       f"methods-audit figures for {target}: learning curve, importance stability, per-paper "
-                      f"error, within-paper ranking (nacarbon.analysis.audit)", uri=cfg.tracking.uri,
+                      f"error, within-paper ranking (nacarbon.commands.figures)", uri=cfg.tracking.uri,
                       artifact_root=cfg.tracking.artifact_root, run_name=f"figures-{target}",
                       tags={T.TARGET: target}, metrics={k: v for k, v in numbers.items() if isinstance(v, float)},
                       folders=[(folder, "figures")])
