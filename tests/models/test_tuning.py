@@ -78,6 +78,12 @@ def test_nested_run_is_logged(nested):
     assert logged.data.tags["search"] == "optuna"
     assert float(logged.data.params["final.alpha"]) == pytest.approx(result.final_params["alpha"])
     assert logged.data.metrics["rmse_mean"] == pytest.approx(result.metrics["rmse_mean"])
+    # The one verdict (5 splits: not tested) and the out-of-fold figures of the run.
+    assert logged.data.tags["verdict"] == "not-tested"
+    assert {"plots/per_paper_error.png", "plots/within_paper_ranking.png"} <= {
+        f.path for f in client.list_artifacts(result.run_id, "plots")}
+    assert logged.data.metrics["paper_bias_abs_median"] > 0
+    assert -1 <= logged.data.metrics["within_paper_rho_median"] <= 1
     fold_params = json.load(open(client.download_artifacts(result.run_id, "data/fold_params.json")))
     assert fold_params == result.cv.fold_params
     assert "tuning/trials.csv" in {a.path for a in client.list_artifacts(result.run_id, "tuning")}

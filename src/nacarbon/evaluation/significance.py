@@ -100,7 +100,8 @@ class Verdict:
                 SMALL_EFFECT: f"small effect: significant (adj. p {self.p_adjusted:.2g}) but {gain} < "
                               f"{self.min_effect:.0%}: shown, not ranked",
                 NO_GAIN: f"no gain over the mean baseline (adj. p {self.p_adjusted:.2g} >= {self.alpha:g} or ΔRMSE >= 0)",
-                NOT_TESTED: "not tested against the mean baseline (too few splits; use cv=repeated)"}[self.name]
+                NOT_TESTED: "not tested: too few splits to tell whether it beats the mean baseline (use cv=repeated)"
+                }[self.name]
 
 
 def verdict_of(name: str) -> str:
