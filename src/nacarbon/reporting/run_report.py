@@ -170,7 +170,8 @@ def write_run_report(cfg: DictConfig, state: dict, plans: Mapping[str, DictConfi
         tuning = tuning_rows(name, plan, state)
         if tuning:
             lines += ["", "Tuned vs untuned, same splits (pooled R² / fold-mean RMSE; Δ = tuned − untuned RMSE). "
-                      "Promotion picks either run, so no champion is worse than its untuned family:", "",
+                      "Promotion picks either run, so no champion is worse than its untuned family; \"tuning dropped\": "
+                      "tuned runs did not beat untuned ones on these splits (`experiments/protocols.md`):", "",
                       *md_table(["target", "family", "untuned", "tuned", "ΔRMSE"], tuning)]
         lines.append("")
     promote = state.get("promote", {})
