@@ -72,6 +72,9 @@ def test_tuned_families_are_trained_untuned_too(tmp_path):
     assert not any(o.startswith("search.") for o in jobs[("main", "capacity", "extra_trees", "none")])
     # A plan without `tuned` (the reproduction) trains every family with the preset only, as before.
     assert {k[3] for k in jobs if k[0] == "paper"} == {"optuna"}
+    # Families named on the command line are tuned too (beside their untuned runs).
+    cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "targets=[ice]", "models=[ridge]"])
+    assert {k[2:] for k in train_jobs(cfg) if k[0] == "main"} == {("ridge", "none"), ("ridge", "optuna")}
 
 
 def test_unknown_step_or_plan_is_a_clear_error(tmp_path):

@@ -78,11 +78,13 @@ def searches(cfg: DictConfig, spec: DictConfig, family: str) -> list[str]:
     A plan target with a ``tuned`` list trains every family untuned (``none``) and those listed
     also with the pipeline's ``search_preset``: both runs compete, so a champion is never worse
     than its untuned family. Without the key, every family is trained with ``search_preset`` only.
+    Families given on the command line (``models=[...]``) are all tuned, beside their untuned runs.
     """
     preset = str(cfg.search_preset)
     if "tuned" not in spec:
         return [preset]
-    return ["none"] + ([preset] if preset != "none" and family in set(spec.tuned) else [])
+    tuned = set(families(cfg, spec)) if cfg.models is not None else set(spec.tuned)
+    return ["none"] + ([preset] if preset != "none" and family in tuned else [])
 
 
 def target_overrides(cfg: DictConfig, plan: DictConfig, target: str) -> list[str]:
