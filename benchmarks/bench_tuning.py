@@ -68,7 +68,7 @@ def versus(targets: list[str] | None, families: list[str] | None, n_trials: int,
     from nacarbon.evaluation.significance import corrected_ttest
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
-    from nacarbon.models.tuning import chosen_params
+    from nacarbon.models.search_space import chosen_params
 
     search = OmegaConf.merge(compose_config("train", ["search=optuna", f"seed={seed}"]).search, {"n_trials": n_trials, "inner_splits": inner_splits,
                                                               "min_gain": min_gain})

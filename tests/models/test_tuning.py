@@ -21,7 +21,8 @@ from nacarbon.evaluation.metrics import regression_metrics
 from nacarbon.evaluation.splits import make_splitter
 from nacarbon.models.pipeline import build_pipeline
 from nacarbon.models.search_space import model_space
-from nacarbon.models.tuning import chosen_params, inner_cv_rmse, settings_from_config, study_sampler, tune
+from nacarbon.models.search_space import chosen_params
+from nacarbon.models.tuning import inner_cv_rmse, settings_from_config, study_sampler, tune
 from nacarbon.commands.train import load_for_target, run, study_prefix
 from tests.conftest import compose_config
 from tests.mlflow_template import fresh_store

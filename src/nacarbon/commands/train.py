@@ -90,7 +90,8 @@ def run(cfg: DictConfig) -> TrainResult:
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.pipeline import build_pipeline, make_regressor
     from nacarbon.models.search_space import validate_space
-    from nacarbon.models.tuning import chosen_params, settings_from_config, tune
+    from nacarbon.models.search_space import chosen_params
+    from nacarbon.models.tuning import settings_from_config, tune
     from nacarbon.tracking.training_run import log_training_run
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -17,6 +17,8 @@ from omegaconf import DictConfig, OmegaConf
 from nacarbon.errors import ConfigError
 from nacarbon.models.pipeline import make_regressor
 
+DEFAULTS_ATTR = "defaults"   # Optuna user attribute marking the enqueued trial of the family's defaults
+
 _KEYS = {
     "int": ({"low", "high"}, {"step", "log"}),
     "float": ({"low", "high"}, {"step", "log"}),
@@ -220,3 +222,31 @@ def suggest(trial, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         else:
             params[name] = trial.suggest_categorical(name, spec["choices"])
     return params
+
+
+def chosen_params(study, min_gain: float | None = None) -> dict[str, Any]:
+    """The hyperparameters a study hands to the fit: its best trial, unless the defaults are as good.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        From :func:`nacarbon.models.tuning.tune` (the first trial holds the family's defaults).
+    min_gain : float, optional
+        Relative inner-RMSE improvement a trial needs over the defaults' trial to replace them
+        (0.02 = 2 % lower); default the ``min_gain`` the study was tuned with (``search.min_gain``).
+
+    Returns
+    -------
+    dict
+        ``study.best_params``, or the defaults' parameters when no completed trial beats them by
+        ``min_gain``. The best of a few noisy inner-CV scores is optimistic (winner's curse):
+        requiring a margin keeps the defaults unless a trial is clearly better.
+    """
+    from optuna.trial import TrialState
+
+    gain = float(study.user_attrs.get("min_gain", 0.0) if min_gain is None else min_gain)
+    best = study.best_trial
+    base = [t for t in study.trials if t.user_attrs.get(DEFAULTS_ATTR) and t.state == TrialState.COMPLETE]
+    if base and best.number != base[0].number and best.value > base[0].value * (1.0 - gain):
+        return dict(base[0].params)
+    return dict(best.params)

@@ -24,7 +24,7 @@ from nacarbon.errors import NacarbonError, StoreError
 from nacarbon.evaluation.metrics import regression_metrics
 from nacarbon.evaluation.splits import make_splitter
 from nacarbon.models.pipeline import build_pipeline
-from nacarbon.models.search_space import default_params, suggest
+from nacarbon.models.search_space import DEFAULTS_ATTR, default_params, suggest
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 # A trial whose process died (kill -9, power loss) stops beating; after GRACE_SECONDS without a
 # heartbeat the next process that opens the study marks it FAIL instead of leaving it RUNNING.
 HEARTBEAT_SECONDS = 15
-DEFAULTS_ATTR = "defaults"   # user attribute marking the enqueued trial of the family's defaults
 GRACE_SECONDS = 60
 
 
@@ -292,7 +291,8 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     Returns
     -------
     optuna.Study
-        The study; :func:`chosen_params` gives the settings to fit (the defaults are trial 0).
+        The study; :func:`nacarbon.models.search_space.chosen_params` gives the settings to fit
+        (the defaults are trial 0).
 
     Raises
     ------
@@ -338,28 +338,3 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     study.set_user_attr("min_gain", settings.min_gain)
     return study
 
-
-def chosen_params(study: optuna.Study, min_gain: float | None = None) -> dict[str, Any]:
-    """The hyperparameters a study hands to the fit: its best trial, unless the defaults are as good.
-
-    Parameters
-    ----------
-    study : optuna.Study
-        From :func:`tune` (the first trial holds the family's defaults).
-    min_gain : float, optional
-        Relative inner-RMSE improvement a trial needs over the defaults' trial to replace them
-        (0.02 = 2 % lower); default the ``min_gain`` the study was tuned with (``search.min_gain``).
-
-    Returns
-    -------
-    dict
-        ``study.best_params``, or the defaults' parameters when no completed trial beats them by
-        ``min_gain``. The best of a few noisy inner-CV scores is optimistic (winner's curse):
-        requiring a margin keeps the defaults unless a trial is clearly better.
-    """
-    gain = float(study.user_attrs.get("min_gain", 0.0) if min_gain is None else min_gain)
-    best = study.best_trial
-    base = [t for t in study.trials if t.user_attrs.get(DEFAULTS_ATTR) and t.state == optuna.trial.TrialState.COMPLETE]
-    if base and best.number != base[0].number and best.value > base[0].value * (1.0 - gain):
-        return dict(base[0].params)
-    return dict(best.params)
