@@ -312,9 +312,11 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     if done:
         log.info("study %s resumes with %d finished trials, %d to go", study_name, done, remaining)
     # The family's defaults are the first trial: a search can then only move away from them to
-    # settings its inner CV scores better (skip_if_exists: workers sharing a study enqueue once).
+    # settings its inner CV scores better (skip_if_exists: workers sharing a study rarely enqueue
+    # twice, and a second copy only costs a trial). A grid is its own search: it is left as declared.
     defaults = default_params(model_cfg, space, where=f"conf/model/{model_cfg.get('name')}.yaml")
-    if defaults and not study.trials:
+    grid = str(settings.sampler.get("_target_", "")).endswith("GridSampler")
+    if defaults and not grid and not study.trials:
         study.enqueue_trial(defaults, user_attrs={DEFAULTS_ATTR: True}, skip_if_exists=True)
     if done > settings.n_trials:
         log.warning("study %s already holds %d finished trials, more than search.n_trials=%d: its best over "
