@@ -4,9 +4,11 @@
 
 For each target of ``conf/plan/main.yaml``: dataset, rows, papers, every family on the same
 5 x 5 repeated paper-grouped splits, pooled out-of-fold R² (mean over repeats), ΔRMSE against
-the mean baseline with its 95 % interval and the Holm-adjusted p of the corrected t-test
-(``nacarbon.evaluation.significance``). For ICE also R² on the seed rows only, with the
-model trained on the rest of the merged set (held-out seed papers).
+the mean baseline with its 95 % interval and the Holm-adjusted p of the corrected t-test, the
+baseline's RMSE, ``gain`` = −ΔRMSE / baseline RMSE and the one verdict
+(``nacarbon.evaluation.significance.Verdict``: significance and the 10 % practical-effect rule).
+For ICE also R² on the seed rows only, with the model trained on the rest of the merged set
+(held-out seed papers).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def bench_target(target: str, spec, *, seed: int, quick: bool, families: list[st
                      "seed_r2": pooled_r2(cv, seed_mask) if seed_mask is not None and seed_mask.any()
                      and (~seed_mask).any() else float("nan"),
                      "delta_rmse": s["delta_rmse"], "ci": f"[{s['ci_low']:.3g}, {s['ci_high']:.3g}]",
-                     "p_adj": s["p_adjusted"], "significant": bool(s["significant"])})
+                     "p_adj": s["p_adjusted"], "baseline_rmse": s["baseline_rmse"],
+                     "gain": s["relative_gain"], "verdict": s["verdict"]})
     return rows
 
 
@@ -61,7 +64,7 @@ def main() -> None:
             continue
         rows += bench_target(target, spec, seed=args.seed, quick=args.quick, families=args.families)
     cols = ["target", "dataset", "features", "rows", "papers", "family", "pooled_r2", "seed_r2", "delta_rmse", "ci",
-            "p_adj", "significant"]
+            "p_adj", "baseline_rmse", "gain", "verdict"]
     print(fmt_table(rows, cols))
 
 

@@ -2,6 +2,12 @@
 
     python benchmarks/bench_tuning.py --target capacity --trials 10        # trials/s per family
     python benchmarks/bench_tuning.py --sweep --store /tmp/bench            # + every family x 4 targets
+    python benchmarks/bench_tuning.py --versus --trials 3 --inner-splits 2  # tuned vs untuned, main plan
+
+``--versus``: per target of ``conf/plan/main.yaml`` and family, the untuned defaults and the nested
+tuning (an Optuna study per outer split, defaults as its first trial) on the same 5 x 5 repeated
+paper-grouped splits: pooled R² and RMSE (mean over repeats), and the paired ΔRMSE tuned − untuned
+with the Nadeau–Bengio interval. Where the interval does not lie below zero, tuning does not pay.
 
 Prints Markdown tables to paste into benchmarks/README.md. Run with OMP_NUM_THREADS=1 (as
 `make` does): on 2 cores, threaded OpenMP fits of ~50 rows are slower, not faster.
@@ -19,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import optuna
 from omegaconf import OmegaConf
 
@@ -102,6 +109,61 @@ def time_tuning(target: str, models: list[str], n_trials: int, inner_splits: int
     return rows
 
 
+def versus(targets: list[str] | None, families: list[str] | None, n_trials: int, inner_splits: int,
+           min_gain: float, seed: int) -> list[dict]:
+    """Tuned vs untuned per target x family on the same repeated grouped splits (see module doc)."""
+    from _targets_common import design_for, load, node, pooled_r2
+
+    from nacarbon.evaluation.metrics import regression_metrics
+    from nacarbon.evaluation.significance import corrected_ttest
+    from nacarbon.evaluation.splits import make_splitter
+    from nacarbon.models.crossval import cross_validate
+    from nacarbon.models.search_space import chosen_params
+
+    search = OmegaConf.merge(compose_config("train", ["search=optuna", f"seed={seed}"]).search, {"n_trials": n_trials, "inner_splits": inner_splits,
+                                                              "min_gain": min_gain})
+    settings = settings_from_config(search, seed=seed, storage=None)
+    rows = []
+    for target, spec in node("plan", "main").targets.items():
+        if targets and target not in targets:
+            continue
+        dataset, transform = load(spec.dataset), str(node("target", target).get("transform", "none"))
+        for family in families or list(spec.families):
+            cfg, design = node("model", family, seed), design_for(dataset, target, spec.features, family, seed)
+            space = model_space(cfg, where=f"conf/model/{family}.yaml")
+            splitter = make_splitter("repeated", n_splits=5, n_repeats=5, random_state=seed)
+
+            def tuner(X, y, groups, k, cfg=cfg, space=space):
+                return chosen_params(tune(cfg, space, X, y, groups, settings=settings, transform=transform,
+                                          study_name=f"versus-{target}-{family}-{k}"))
+
+            t0 = time.perf_counter()
+            plain = cross_validate(cfg, design.X, design.y, design.groups, splitter, transform=transform)
+            t1 = time.perf_counter()
+            tuned = cross_validate(cfg, design.X, design.y, design.groups, splitter, transform=transform, tuner=tuner)
+            t2 = time.perf_counter()
+            n_test = tuned.oof.groupby("fold").size().to_numpy()
+            diff = [a["rmse"] - b["rmse"] for a, b in zip(tuned.per_fold, plain.per_fold)]
+            test = corrected_ttest(diff, test_train_ratio=float(np.mean(n_test / (len(design.y) - n_test))))
+            kept = sum(p == {} or all(p.get(k) == v for k, v in
+                                      _defaults(cfg, space).items()) for p in tuned.fold_params)
+            rmse = [np.mean([regression_metrics(g["y_true"], g["y_pred"])["rmse"] for _, g in cv.oof.groupby("repeat")])
+                    for cv in (plain, tuned)]
+            rows.append({"target": target, "family": family, "rows": len(design.y),
+                         "r2_untuned": pooled_r2(plain), "r2_tuned": pooled_r2(tuned),
+                         "rmse_untuned": rmse[0], "rmse_tuned": rmse[1], "delta_rmse": test["mean"],
+                         "ci": f"[{test['ci_low']:.3g}, {test['ci_high']:.3g}]", "defaults_kept": f"{kept}/25",
+                         "s_untuned": t1 - t0, "s_tuned": t2 - t1})
+            print(rows[-1], flush=True)
+    return rows
+
+
+def _defaults(cfg, space) -> dict:
+    from nacarbon.models.search_space import default_params
+
+    return default_params(cfg, space, where=cfg.name)
+
+
 def time_sweep(store: str, models: list[str]) -> tuple[float, list]:
     """Train every model on every target with search=none; return wall time and the runs."""
     overrides = [f"paths.mlruns_dir={store}/mlruns", f"paths.experiments_dir={store}/experiments",
@@ -120,8 +182,21 @@ def main() -> None:
     parser.add_argument("--inner-splits", type=int, default=4)
     parser.add_argument("--sweep", action="store_true", help="also time every family x 4 targets, search=none")
     parser.add_argument("--store", default=None, help="throwaway folder for MLflow/Optuna (default: a temp dir)")
+    parser.add_argument("--versus", action="store_true", help="tuned vs untuned per target of the main plan")
+    parser.add_argument("--targets", nargs="*", default=None, help="--versus: these targets only")
+    parser.add_argument("--families", nargs="*", default=None, help="--versus: override the plan's families")
+    parser.add_argument("--min-gain", type=float, default=0.01, help="--versus: search.min_gain")
+    parser.add_argument("--seed", type=int, default=42, help="--versus: the pipeline's seed (its splits)")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if args.versus:
+        from _targets_common import fmt_table
+
+        rows = versus(args.targets, args.families, args.trials, args.inner_splits, args.min_gain, args.seed)
+        print(f"\n### Tuned vs untuned: {args.trials} trials, {args.inner_splits} inner folds, min_gain "
+              f"{args.min_gain}, seed {args.seed}, 5 x 5 repeated paper-grouped splits\n")
+        print(fmt_table(rows, list(rows[0])))
+        return
     models = [m for m in args.models.split(",") if m] or model_names()
     store = args.store or tempfile.mkdtemp(prefix="nacarbon-bench-")
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "

@@ -21,6 +21,8 @@ def test_plan_names_existing_configs(path):
         assert (CONF / "features" / f"{spec.features}.yaml").is_file()
         for family in spec.families:
             assert (CONF / "model" / f"{family}.yaml").is_file(), family
+        # `tuned` (optional) names families of the target that are also trained tuned.
+        assert set(spec.get("tuned", [])) <= set(spec.families), (target, spec.get("tuned"))
 
 
 def test_main_plan_uses_the_widest_data():

@@ -10,7 +10,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from compare import run as compare_run
-from nacarbon.evaluation.significance import TEST_NAME, holm
+from nacarbon.evaluation.significance import SIGNIFICANT, TEST_NAME, holm
 from nacarbon.errors import ConfigError
 from nacarbon.commands.train import run as train_run
 from tests.conftest import compose_config
@@ -55,7 +55,7 @@ def test_significance_column_follows_the_adjusted_test(compared):
         models = part[part["model"] != "baseline"]
         np.testing.assert_allclose(models["p_adjusted"], holm(models["p_value"].to_numpy()))
         expected = (models["p_adjusted"] < 0.05) & (models["delta_rmse"] < 0)
-        assert models["beats_baseline_significantly"].tolist() == expected.tolist()
+        assert models["verdict"].isin(SIGNIFICANT).tolist() == expected.tolist()
         assert result.winners[target] == models.loc[expected, "model"].tolist()
 
 
@@ -66,7 +66,7 @@ def test_files_are_written_and_logged(compared):
         assert (result.out_dir / name).stat().st_size > 0
     assert not (result.out_dir / "plateau.png").exists()
     csv = pd.read_csv(result.out_dir / "table.csv")
-    assert len(csv) == len(result.table) and "beats_baseline_significantly" in csv
+    assert len(csv) == len(result.table) and "verdict" in csv
     md = (result.out_dir / "table.md").read_text()
     assert "No finished training runs for plateau" in md
     for target, models in result.winners.items():

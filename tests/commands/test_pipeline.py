@@ -27,10 +27,11 @@ def state(tmp_path_factory):
 def test_every_step_ran_on_both_plans(state):
     _, st = state
     assert list(st["timings"]) == ["validate", "train", "compare", "promote", "screen", "report"]
-    assert set(st["train"]) == {(p, t, m) for p in ("main", "paper") for t in ("ice", "rate") for m in ("ridge", "knn")}
+    assert set(st["train"]) == {(p, t, m, "none") for p in ("main", "paper") for t in ("ice", "rate")
+                                for m in ("ridge", "knn")}
     assert set(st["data_version"]) == {"merged", "seed_contributed", "seed"}
-    assert st["train"][("main", "ice", "ridge")]["n_rows"] > 500        # merged, not the 67 seed rows
-    assert st["train"][("paper", "ice", "ridge")]["n_rows"] < 100
+    assert st["train"][("main", "ice", "ridge", "none")]["n_rows"] > 500        # merged, not the 67 seed rows
+    assert st["train"][("paper", "ice", "ridge", "none")]["n_rows"] < 100
     assert len(st["compare"]["main"]) == 2 and len(st["compare"]["paper"]) == 1  # merged, seed_contributed | seed
     for results in st["compare"].values():
         for r in results:
@@ -56,6 +57,24 @@ def test_screen_used_the_champion_and_report_says_so(state):
     assert "| ice | merged / rich |" in report and "| ice | seed / default |" in report
     assert "n/a (reproduction)" in report and "protocols.md" in report
     assert "ΔRMSE [95 % CI]" in report and "## Screening" in report
+
+
+def test_tuned_families_are_trained_untuned_too(tmp_path):
+    from nacarbon.commands.pipeline import train_jobs
+
+    cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "targets=[capacity,ice]"])
+    jobs = train_jobs(cfg)
+    main = {k[2:] for k in jobs if k[:2] == ("main", "capacity")}
+    assert main == {("extra_trees", "none"), ("extra_trees", "optuna"), ("ridge", "none")}
+    assert {k[2:] for k in jobs if k[:2] == ("main", "ice")} == {("extra_trees", "none"), ("ridge", "none")}
+    # The search overrides go to the tuned run only (search=none has no trials to set).
+    assert "search.n_trials=3" in jobs[("main", "capacity", "extra_trees", "optuna")]
+    assert not any(o.startswith("search.") for o in jobs[("main", "capacity", "extra_trees", "none")])
+    # A plan without `tuned` (the reproduction) trains every family with the preset only, as before.
+    assert {k[3] for k in jobs if k[0] == "paper"} == {"optuna"}
+    # Families named on the command line are tuned too (beside their untuned runs).
+    cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "targets=[ice]", "models=[ridge]"])
+    assert {k[2:] for k in train_jobs(cfg) if k[0] == "main"} == {("ridge", "none"), ("ridge", "optuna")}
 
 
 def test_unknown_step_or_plan_is_a_clear_error(tmp_path):

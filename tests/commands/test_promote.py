@@ -15,6 +15,7 @@ from nacarbon.commands.compare import run as compare_run
 from nacarbon.commands.promote import run as promote_run
 from nacarbon.commands.screen import run as screen_run
 from nacarbon.commands.train import run as train_run
+from nacarbon.evaluation.significance import SIGNIFICANT
 from nacarbon.tracking.tags import CHAMPION_ALIAS, model_name
 from tests.conftest import compose_config
 
@@ -48,7 +49,8 @@ def test_compare_and_promote_agree_on_every_target(store):
             assert d.action == "register-only" and not d.candidate.beats_baseline
         row = table[(table["target"] == target) & (table["run_id"] == d.candidate.run_id)].iloc[0]
         mv = client.get_model_version(model_name(target), d.version)
-        assert mv.tags["beats_baseline"] == str(bool(row["beats_baseline_significantly"])).lower()
+        assert mv.tags["beats_baseline"] == str(row["verdict"] in SIGNIFICANT).lower()
+        assert mv.tags["verdict"] == row["verdict"]
         assert float(mv.tags["beats_baseline_p"]) == pytest.approx(row["p_adjusted"], rel=1e-5)
         assert mv.tags["beats_baseline_test"] == row["test"]
 
@@ -57,7 +59,7 @@ def test_lowest_rmse_is_not_champion_without_significance(store):
     _, trained, compared, decisions, client = store
     ice = compared.table[(compared.table["target"] == "ice") & (compared.table["model"] != "baseline")]
     first = ice.iloc[0]  # lowest mean RMSE
-    assert first["model"] == "ridge" and not first["beats_baseline_significantly"]
+    assert first["model"] == "ridge" and first["verdict"] not in SIGNIFICANT
     champion = client.get_model_version_by_alias(model_name("ice"), CHAMPION_ALIAS)
     assert champion.run_id == trained[("ice", "knn")].run_id != first["run_id"]
 

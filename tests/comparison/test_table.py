@@ -9,7 +9,8 @@ import pytest
 from nacarbon.comparison.markdown import comparison_markdown
 from nacarbon.comparison.table import check_common_folds, comparison_table, significance_by_run, winners
 from nacarbon.errors import ConfigError, NacarbonError
-from nacarbon.evaluation.significance import TEST_NAME, compare_with_baseline, holm
+from nacarbon.evaluation.significance import (BEATS, NO_GAIN, NOT_TESTED, SMALL_EFFECT, TEST_NAME,
+                                               compare_with_baseline, holm)
 
 N = 25  # 5 x 5 repeated folds: the least the significance rule accepts
 rng = np.random.default_rng(0)
@@ -53,7 +54,8 @@ def test_table_rows_baseline_and_the_one_rule(folds):
     for col, ref in (("p_value", "p_raw"), ("p_adjusted", "p_adjusted"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
         np.testing.assert_allclose(ice.loc[["good", "noisy", "bad"], col], sig.loc[["good", "noisy", "bad"], ref])
     np.testing.assert_allclose(ice["p_adjusted"], holm(ice["p_value"].to_numpy()))
-    assert ice["beats_baseline_significantly"].to_dict() == {"good": True, "noisy": False, "bad": False}
+    assert ice["verdict"].to_dict() == {"good": BEATS, "noisy": NO_GAIN, "bad": NO_GAIN}
+    assert ice.loc["good", "relative_gain"] == pytest.approx(-ice.loc["good", "delta_rmse"] / base["rmse_mean"])
     assert (ice["test"] == TEST_NAME).all()
     assert (ice["ci_low"] <= ice["delta_rmse"]).all() and (ice["delta_rmse"] <= ice["ci_high"]).all()
 
@@ -62,7 +64,7 @@ def test_significance_by_run_is_what_promotion_reads(folds):
     table = comparison_table(folds)
     by_run = significance_by_run(table).set_index("family")
     assert set(by_run.index) == {"ice-good", "ice-noisy", "ice-bad", "rate-bad"}
-    assert by_run.loc["ice-good", "significant"] and not by_run.loc["rate-bad", "significant"]
+    assert by_run.loc["ice-good", "verdict"] == BEATS and by_run.loc["rate-bad", "verdict"] == NO_GAIN
     row = table[table["run_id"] == "ice-good"].iloc[0]
     assert by_run.loc["ice-good", "p_adjusted"] == row["p_adjusted"]
 
@@ -71,7 +73,7 @@ def test_too_few_splits_are_shown_but_not_tested():
     five = run_folds("ice", "good", GOOD[:5])
     table = comparison_table(five)
     row = table[table["model"] == "good"].iloc[0]
-    assert np.isnan(row["p_adjusted"]) and not row["beats_baseline_significantly"]
+    assert np.isnan(row["p_adjusted"]) and row["verdict"] == NOT_TESTED
     assert row["test"].startswith("not tested: 5 splits < 25")
     md = comparison_markdown(table, winners(table), header={}, alpha=0.05)
     assert "**Not tested on ice**" in md
@@ -101,3 +103,17 @@ def test_runs_on_different_folds_cannot_share_a_baseline(folds):
 def test_bad_alpha(folds, alpha):
     with pytest.raises(ConfigError):
         comparison_table(folds, alpha=alpha)
+
+
+def test_significant_but_small_gain_is_its_own_verdict_shown_not_ranked():
+    # 5 % below the baseline on every fold: as significant as it gets, smaller than the 10 % rule.
+    small = run_folds("capacity", "small", BASE_RMSE * 0.95 + rng.normal(0, 0.05, N))
+    table = comparison_table(small, alpha=0.05)
+    row = table[table["model"] == "small"].iloc[0]
+    assert row["p_adjusted"] < 1e-6 and row["verdict"] == SMALL_EFFECT
+    assert row["relative_gain"] == pytest.approx(0.05, abs=0.01)
+    assert winners(table) == {"capacity": ["small"]}          # may be champion: it is better than the mean
+    md = comparison_markdown(table, winners(table), header={}, alpha=0.05)
+    assert "**Small effect**" in md and "shown, not ranked" in md
+    # With a lower relevance threshold the same numbers are relevant.
+    assert comparison_table(small, min_effect=0.04).iloc[1]["verdict"] == BEATS

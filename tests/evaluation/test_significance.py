@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from nacarbon.evaluation.significance import (TEST_NAME, compare_with_baseline, corrected_ttest, holm,
-                                              per_split_table)
+from nacarbon.evaluation.significance import (BEATS, NO_GAIN, NOT_TESTED, SIGNIFICANT, SMALL_EFFECT, TEST_NAME,
+                                              Verdict, compare_with_baseline, corrected_ttest, holm,
+                                              per_split_table, verdict_of)
 
 
 def test_corrected_ttest_by_hand():
@@ -118,3 +119,41 @@ def test_per_split_from_logged_folds_matches_per_split_table():
     pd.testing.assert_frame_equal(compare_with_baseline(back), compare_with_baseline(table))
     with pytest.raises(ValueError, match="retrain"):
         per_split_from_folds(logged.drop(columns=["n_test"]))
+
+
+@pytest.mark.parametrize("delta, p, tested, name", [
+    (-1.5, 0.001, True, BEATS),          # 15 % of a baseline RMSE of 10, significant
+    (-0.7, 1e-6, True, SMALL_EFFECT),    # significant, 7 % (capacity's case)
+    (-1.5, 0.2, True, NO_GAIN),          # large but not significant
+    (0.3, 0.001, True, NO_GAIN),         # worse than the baseline is never a gain
+    (-1.5, float("nan"), False, NOT_TESTED),
+])
+def test_one_verdict_joins_significance_and_relevance(delta, p, tested, name):
+    v = Verdict(delta, 10.0, p, tested=tested)
+    assert v.name == name
+    assert v.ranked == (name == BEATS)
+    assert v.significant == (name in SIGNIFICANT)
+    assert v.relative_gain == pytest.approx(-delta / 10.0)
+    if name in SIGNIFICANT:
+        assert f"{-delta / 10:.0%} of the baseline's RMSE" in v.sentence()
+    assert ("not ranked" in v.sentence()) == (name == SMALL_EFFECT)
+
+
+def test_relevance_threshold_is_a_fraction_of_the_baseline_rmse():
+    assert Verdict(-0.99, 10.0, 0.001).name == SMALL_EFFECT
+    assert Verdict(-1.0, 10.0, 0.001).name == BEATS
+    assert Verdict(-0.99, 10.0, 0.001, min_effect=0.05).name == BEATS
+    assert verdict_of("beats-baseline") == BEATS and verdict_of("") == NOT_TESTED and verdict_of("yes") == NOT_TESTED
+
+
+def test_compare_with_baseline_names_the_verdict_of_each_family():
+    rng = np.random.default_rng(3)
+    base = rng.uniform(9, 11, 25)
+    rows = [pd.DataFrame({"family": f, "split": np.arange(25), "rmse": base * k + rng.normal(0, 0.02, 25),
+                          "baseline_rmse": base, "n_train": 80, "n_test": 20})
+            for f, k in (("large", 0.8), ("small", 0.95), ("none", 1.0))]
+    out = compare_with_baseline(pd.concat(rows, ignore_index=True)).set_index("family")
+    assert out["verdict"].to_dict() == {"large": BEATS, "small": SMALL_EFFECT, "none": NO_GAIN}
+    assert out.loc["large", "baseline_rmse"] == pytest.approx(base.mean())
+    assert out.loc["small", "relative_gain"] == pytest.approx(0.05, abs=0.005)
+    assert bool(out.loc["small", "significant"]) and not bool(out.loc["small", "relevant"])

@@ -6,8 +6,10 @@ import optuna
 import pytest
 
 from nacarbon.errors import ConfigError
-from nacarbon.models.search_space import suggest, validate_space
+from nacarbon.models.pipeline import make_regressor
+from nacarbon.models.search_space import default_params, model_space, suggest, validate_space
 from nacarbon.commands.train import run
+from tests.conftest import CONF, compose_config
 
 WHERE = "conf/model/xgboost.yaml"
 PARAMS = {"max_depth", "learning_rate", "n_estimators", "booster"}
@@ -87,3 +89,30 @@ def test_bad_space_in_a_model_file_stops_training_before_any_fit(make_cfg):
     cfg = make_cfg("target=ice", "model=ridge", "search=optuna", "model.search_space.alpha.low=1e4")
     with pytest.raises(ConfigError, match=r"conf/model/ridge.yaml: search_space.alpha: low \(10000.0\) > high"):
         run(cfg)
+
+
+MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_family_has_its_defaults_inside_its_own_space(name):
+    cfg = compose_config("train", ["target=ice", f"model={name}"]).model
+    where = f"conf/model/{name}.yaml"
+    space = model_space(cfg, where=where)
+    defaults = default_params(cfg, space, where=where)
+    assert set(defaults) == set(space)
+    built = make_regressor(cfg).get_params()
+    for key, value in defaults.items():
+        assert value == built[key], key
+
+
+def test_default_outside_the_space_names_file_key_and_range(make_cfg):
+    cfg = make_cfg("target=ice", "model=extra_trees", "model.estimator.min_samples_leaf=20").model
+    space = model_space(cfg, where="conf/model/extra_trees.yaml")
+    with pytest.raises(ConfigError, match=r"^conf/model/extra_trees.yaml: the default min_samples_leaf=20 is "
+                                          r"outside search_space.min_samples_leaf \(1..8\)"):
+        default_params(cfg, space, where="conf/model/extra_trees.yaml")
+    off_grid = {"n_estimators": {"type": "int", "low": 50, "high": 300, "step": 50}}
+    cfg = make_cfg("target=ice", "model=extra_trees", "model.estimator.n_estimators=120").model
+    with pytest.raises(ConfigError, match=r"n_estimators=120 is outside .*50..300 step 50"):
+        default_params(cfg, off_grid, where="conf/model/extra_trees.yaml")

@@ -21,7 +21,8 @@ from nacarbon.evaluation.metrics import regression_metrics
 from nacarbon.evaluation.splits import RepeatedGroupKFold
 from nacarbon.models.pipeline import build_pipeline
 from nacarbon.models.search_space import model_space
-from nacarbon.models.tuning import settings_from_config, study_sampler, tune
+from nacarbon.models.search_space import chosen_params
+from nacarbon.models.tuning import inner_cv_rmse, settings_from_config, study_sampler, tune
 from nacarbon.commands.train import load_for_target, run, study_prefix
 from tests.conftest import compose_config
 from tests.mlflow_template import fresh_store
@@ -52,13 +53,13 @@ def test_each_outer_fold_is_tuned_on_its_own_rows(nested):
         study = optuna.load_study(study_name=stored_name(f"{prefix}-outer{k}", cfg.search.storage),
                                   storage=cfg.search.storage)
         assert len(study.trials) == 3
-        assert params == study.best_params
+        assert params == chosen_params(study)
+        assert study.trials[0].params == {"alpha": 1.0}  # the family's default, tried first
         assert 1e-3 <= params["alpha"] <= 1e3
     # The whole-data (non-nested) study is another study, and the folds need not agree with it.
     final = optuna.load_study(study_name=stored_name(f"{prefix}-final", cfg.search.storage),
                               storage=cfg.search.storage)
-    assert result.final_params == final.best_params
-    assert any(p["alpha"] != result.final_params["alpha"] for p in result.cv.fold_params)
+    assert result.final_params == chosen_params(final)
 
 
 def test_outer_scores_come_from_the_fold_params(nested):
@@ -78,6 +79,12 @@ def test_nested_run_is_logged(nested):
     assert logged.data.tags["search"] == "optuna"
     assert float(logged.data.params["final.alpha"]) == pytest.approx(result.final_params["alpha"])
     assert logged.data.metrics["rmse_mean"] == pytest.approx(result.metrics["rmse_mean"])
+    # The one verdict (5 splits: not tested) and the out-of-fold figures of the run.
+    assert logged.data.tags["verdict"] == "not-tested"
+    assert {"plots/per_paper_error.png", "plots/within_paper_ranking.png"} <= {
+        f.path for f in client.list_artifacts(result.run_id, "plots")}
+    assert logged.data.metrics["paper_bias_abs_median"] > 0
+    assert -1 <= logged.data.metrics["within_paper_rho_median"] <= 1
     fold_params = json.load(open(client.download_artifacts(result.run_id, "data/fold_params.json")))
     assert fold_params == result.cv.fold_params
     assert "tuning/trials.csv" in {a.path for a in client.list_artifacts(result.run_id, "tuning")}
@@ -107,6 +114,25 @@ def test_study_resumes_from_its_stored_trials(ice_tuning):
     tried = {p["alpha"] for _, p, _ in first}
     assert all(t.params["alpha"] not in tried for t in study.trials[3:])
     assert len(_tune(cfg, design, space, 5).trials) == 5  # nothing left to do
+
+
+def test_first_trial_is_the_family_defaults_and_they_stand_unless_clearly_beaten(ice_tuning):
+    cfg, design, space = ice_tuning
+    settings = settings_from_config(OmegaConf.merge(cfg.search, {"n_trials": 4, "min_gain": 0.0}),
+                                    seed=int(cfg.seed), storage=None)
+    study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings, study_name="defaults")
+    assert study.trials[0].params == {"alpha": float(cfg.model.estimator.alpha)}
+    expected = inner_cv_rmse(cfg.model, {"alpha": 1.0}, design.X, design.y, design.groups,
+                             n_splits=int(cfg.search.inner_splits), seed=int(cfg.seed), transform="none")
+    assert study.trials[0].value == pytest.approx(expected, rel=1e-12)
+    # No margin: the best trial; a margin larger than any gain: the defaults; the study's own setting otherwise.
+    assert chosen_params(study, 0.0) == study.best_params
+    assert chosen_params(study, 1.0) == study.trials[0].params
+    assert chosen_params(study) == study.best_params
+    gain = 1 - study.best_value / study.trials[0].value
+    if gain > 0:  # best strictly better than the defaults: a margin just above the gain keeps the defaults
+        assert chosen_params(study, gain * 1.01) == study.trials[0].params
+        assert chosen_params(study, gain * 0.99) == study.best_params
 
 
 def test_studies_with_other_names_draw_other_points(ice_tuning):

@@ -154,3 +154,37 @@ def test_a_champion_needs_the_significance_rule_and_carries_its_tags():
     tags = version_tags(by["lucky"], data_version="d", config={})
     assert float(tags["beats_baseline_p"]) >= 0.05 and "nadeau-bengio" in tags["beats_baseline_test"]
     assert tags["status"] == "below-baseline"
+
+
+def test_the_verdict_travels_from_the_table_to_the_candidate_the_version_and_the_champion():
+    import numpy as np
+    import pandas as pd
+
+    from nacarbon.comparison.table import comparison_table, significance_by_run
+    from nacarbon.evaluation.significance import BEATS, NO_GAIN, SMALL_EFFECT
+    from nacarbon.registry.champions import ChampionModel
+    from nacarbon.registry.promotion import version_tags
+    from nacarbon.registry.selection import with_significance
+
+    rng = np.random.default_rng(1)
+    base = rng.uniform(70, 80, 25)
+    folds = pd.concat([pd.DataFrame({"fold": range(25), "model_r2": 0.1, "model_rmse": base * k + rng.normal(0, 0.1, 25),
+                                     "model_mae": 1.0, "baseline_r2": 0.0, "baseline_rmse": base, "baseline_mae": 1.0,
+                                     "n_train": 500, "n_test": 125, "target": "capacity", "model": name,
+                                     "family": "tree", "complexity": 4, "search": "none", "run_id": name})
+                       for name, k in (("small", 0.94), ("flat", 1.0))], ignore_index=True)
+    found = with_significance([cand("small", 70.0), cand("flat", 75.0)], significance_by_run(comparison_table(folds)))
+    by = {c.run_id: c for c in found}
+    assert by["small"].verdict == SMALL_EFFECT and by["small"].beats_baseline     # may be champion ...
+    assert by["flat"].verdict == NO_GAIN and not by["flat"].beats_baseline
+    tags = version_tags(by["small"], data_version="d", config={})
+    assert tags["verdict"] == SMALL_EFFECT and tags["beats_baseline"] == "true"
+
+    def champion(t: dict, beats: bool) -> ChampionModel:
+        return ChampionModel(target="capacity", version="1", run_id="r", predictor=None, oof=pd.DataFrame(),
+                             training=pd.DataFrame(), target_column="c", beats_baseline=beats,
+                             higher_is_better=True, tags=t)
+
+    assert not champion(tags, True).ranked                                       # ... but is never ranked
+    assert champion({"verdict": BEATS}, True).ranked
+    assert champion({}, True).ranked and not champion({}, False).ranked          # versions from before verdicts

@@ -72,6 +72,21 @@ def families(cfg: DictConfig, spec: DictConfig) -> list[str]:
     return list(cfg.models) if cfg.models is not None else list(spec.families)
 
 
+def searches(cfg: DictConfig, spec: DictConfig, family: str) -> list[str]:
+    """The search presets one family of a target is trained with.
+
+    A plan target with a ``tuned`` list trains every family untuned (``none``) and those listed
+    also with the pipeline's ``search_preset``: both runs compete, so a champion is never worse
+    than its untuned family. Without the key, every family is trained with ``search_preset`` only.
+    Families given on the command line (``models=[...]``) are all tuned, beside their untuned runs.
+    """
+    preset = str(cfg.search_preset)
+    if "tuned" not in spec:
+        return [preset]
+    tuned = set(families(cfg, spec)) if cfg.models is not None else set(spec.tuned)
+    return ["none"] + ([preset] if preset != "none" and family in tuned else [])
+
+
 def target_overrides(cfg: DictConfig, plan: DictConfig, target: str) -> list[str]:
     """Store, dataset, features and splits of one target of a plan (train, compare and promote alike)."""
     spec = plan.targets[target]
@@ -96,15 +111,17 @@ def step_validate(cfg: DictConfig, state: dict) -> None:
         print(f"[validate] {name}: {len(ds.frame)} rows valid, data version {ds.version}")
 
 
-def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str], list[str]]:
-    """The ``python -m train`` overrides of every plan x target x family, keyed by those three."""
+def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str, str], list[str]]:
+    """The ``python -m train`` overrides of every plan x target x family x search, keyed by those four."""
     jobs = {}
     for name, plan in plans(cfg).items():
         for target, spec in plan.targets.items():
             for family in families(cfg, spec):
-                jobs[(name, str(target), family)] = [
-                    *target_overrides(cfg, plan, target), f"target={target}", f"model={family}",
-                    f"search={cfg.search_preset}", *cfg.search_overrides, f"seed={cfg.seed}", "progress=false"]
+                for search in searches(cfg, spec, family):
+                    overrides = list(cfg.search_overrides) if search != "none" else []
+                    jobs[(name, str(target), family, search)] = [
+                        *target_overrides(cfg, plan, target), f"target={target}", f"model={family}",
+                        f"search={search}", *overrides, f"seed={cfg.seed}", "progress=false"]
     return jobs
 
 
@@ -157,10 +174,10 @@ def step_train(cfg: DictConfig, state: dict) -> None:
     results = state.setdefault("train", {})
     bar = tqdm(total=len(jobs), desc="train", disable=not cfg.progress)
 
-    def done(key: tuple[str, str, str], metrics: dict) -> None:
+    def done(key: tuple[str, str, str, str], metrics: dict) -> None:
         results[key] = metrics
         bar.update()
-        tqdm.write(f"[train] {key[0]:5s} {key[1]:16s} {key[2]:18s} RMSE {metrics['rmse_mean']:.4g} "
+        tqdm.write(f"[train] {key[0]:5s} {key[1]:16s} {key[2]:18s} {key[3]:8s} RMSE {metrics['rmse_mean']:.4g} "
                    f"(baseline {metrics['baseline_rmse_mean']:.4g})")
 
     # The ~600-row datasets first, the ~60-row seed ones last, so the last jobs to finish are short.
@@ -186,7 +203,7 @@ def step_compare(cfg: DictConfig, state: dict) -> None:
     for name, plan in plans(cfg).items():
         for (dataset, features), targets in groups(plan).items():
             ccfg = compose_config("compare", [*target_overrides(cfg, plan, targets[0]), f"targets=[{','.join(targets)}]",
-                                              f"runs_search={cfg.search_preset}", f"seed={cfg.seed}",
+                                              "runs_search=null", f"seed={cfg.seed}",
                                               f"alpha={plan.significance.alpha}"])
             out.setdefault(name, []).append(compare.run(ccfg))
             print(f"[compare] {name}: {', '.join(targets)} on {dataset} ({features}): "
@@ -201,7 +218,7 @@ def step_promote(cfg: DictConfig, state: dict) -> None:
         return
     for target in plan.targets:
         pcfg = compose_config("promote", [*target_overrides(cfg, plan, target), f"target={target}",
-                                          f"runs_search={cfg.search_preset}", f"seed={cfg.seed}",
+                                          "runs_search=null", f"seed={cfg.seed}",
                                           f"alpha={plan.significance.alpha}"])
         decision = promote.run(pcfg)
         state.setdefault("promote", {})[str(target)] = decision

@@ -97,11 +97,14 @@ def run(cfg: DictConfig) -> ScreenOutcome:
     spec = OmegaConf.to_container(sc.grid, resolve=True)
     spec |= condition_axes(OmegaConf.to_container(sc.conditions) if sc.get("conditions") else None)
     check_features(champions, list(spec))
-    ranked = [t for t, c in champions.items() if c.beats_baseline or sc.rank_below_baseline]
+    # The one verdict: only a champion that beats the baseline significantly AND by a relevant margin
+    # ranks; a "small-effect" or "no-gain" champion is shown beside the ranking, never ranked on.
+    ranked = [t for t, c in champions.items() if c.ranked or sc.rank_below_baseline]
     shown_only = [t for t in champions if t not in ranked]
     if not ranked:
-        raise NacarbonError(f"no champion among {list(champions)} beats the mean baseline: there is nothing "
-                            f"trustworthy to rank (set screen.rank_below_baseline=true to rank anyway)")
+        raise NacarbonError(f"no champion among {list(champions)} has the verdict beats-baseline (significant "
+                            f"and relevant): nothing trustworthy to rank (set screen.rank_below_baseline=true "
+                            f"to rank anyway)")
     rules, skipped = active_rules(sc.constraints, set(champions))
     # Each champion is the whole registered predictor: its own interval and domain, as `predict` gives.
     predictors = {t: c.predictor for t, c in champions.items()}

@@ -4,6 +4,7 @@ fit the final model on every row, and record it all in one MLflow run."""
 from __future__ import annotations
 
 import logging
+import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -80,11 +81,12 @@ def run(cfg: DictConfig) -> TrainResult:
     import optuna
     from sklearn.exceptions import ConvergenceWarning
 
-    from nacarbon.evaluation.significance import MIN_SPLITS, compare_with_baseline, per_split_table
+    from nacarbon.analysis.figures import oof_figures
+    from nacarbon.evaluation.significance import compare_with_baseline, per_split_table
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.pipeline import build_pipeline
-    from nacarbon.models.search_space import model_space
+    from nacarbon.models.search_space import chosen_params, model_space
     from nacarbon.models.tuning import settings_from_config, tune
     from nacarbon.tracking.training_run import log_training_run
 
@@ -104,8 +106,8 @@ def run(cfg: DictConfig) -> TrainResult:
         def tuner(X, y, groups, k):
             if not space:
                 return {}
-            return tune(cfg.model, space, X, y, groups, settings=settings, study_name=f"{prefix}-outer{k}",
-                        transform=transform).best_params
+            return chosen_params(tune(cfg.model, space, X, y, groups, settings=settings,
+                                      study_name=f"{prefix}-outer{k}", transform=transform))
 
     with warnings.catch_warnings():
         # Tuning trials push GPs and elastic nets to the edges of their ranges, where sklearn warns
@@ -117,7 +119,7 @@ def run(cfg: DictConfig) -> TrainResult:
         if tuner is not None and space:
             final_study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings,
                                study_name=f"{study_prefix(cfg, dataset)}-final", transform=transform)
-            final_params = dict(final_study.best_params)
+            final_params = chosen_params(final_study)
         model = build_pipeline(cfg.model, params=final_params, transform=transform).fit(design.X, design.y)
         predictor = fit_predictor(cfg, design, build_pipeline(cfg.model, params=final_params, transform=transform))
 
@@ -131,10 +133,15 @@ def run(cfg: DictConfig) -> TrainResult:
     metrics["n_rows"] = float(len(design.y))
     metrics["n_dropped_missing_target"] = float(design.n_dropped)
     metrics["n_sources"] = float(len(np.unique(design.groups)))
-    beats = bool(test["significant"]) and len(cv.per_fold) >= MIN_SPLITS
-    run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=beats,
-                              model=model, predictor=predictor, final_params=final_params,
-                              final_study=final_study, run_name=cfg.get("run_name") or default_run_name(cfg))
+    verdict = run_verdict(metrics, len(cv.per_fold))
+    with tempfile.TemporaryDirectory() as tmp:
+        # Per-paper error and within-paper ranking from the out-of-fold predictions (no refit).
+        figures, numbers = oof_figures(cv.oof, tmp, unit=str(cfg.target.get("unit", "")), label=cfg.target.name)
+        metrics.update(numbers)
+        run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics,
+                                  beats=verdict.significant, verdict=verdict, model=model, predictor=predictor,
+                                  final_params=final_params, final_study=final_study, figures=figures,
+                                  run_name=cfg.get("run_name") or default_run_name(cfg))
     return TrainResult(run_id, metrics, cv, design, dataset, final_params, model, predictor)
 
 
@@ -176,10 +183,20 @@ def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
                            domain=domain, n_nearest=int(p.n_nearest)).fit(table)
 
 
+def run_verdict(metrics: dict, n_splits: int):
+    """The one verdict (:class:`nacarbon.evaluation.significance.Verdict`) of a run, its family alone.
+
+    Promotion and ``compare`` re-judge it with Holm across the families of the target; a run
+    alone uses its raw p. Untested below the rule's number of splits.
+    """
+    from nacarbon.evaluation.significance import MIN_SPLITS, Verdict
+
+    return Verdict(metrics["delta_rmse"], metrics["baseline_rmse_mean"], metrics["baseline_paired_p"],
+                   tested=n_splits >= MIN_SPLITS)
+
+
 def format_summary(cfg: DictConfig, result: TrainResult) -> str:
     """The short table ``python -m train`` prints."""
-    from nacarbon.evaluation.significance import MIN_SPLITS
-
     m = result.metrics
     lines = [f"{cfg.target.name} ({cfg.target.column}, {cfg.target.unit}) | model={cfg.model.name} "
              f"cv={cfg.cv.name} search={cfg.search.name} dataset={cfg.dataset.name}@{result.dataset.version}",
@@ -189,16 +206,12 @@ def format_summary(cfg: DictConfig, result: TrainResult) -> str:
     for who, pre in (("model", ""), ("baseline", "baseline_")):
         cells = [f"{m[pre + k + '_mean']:8.3f} ± {m[pre + k + '_std']:5.3f}" for k in ("r2", "rmse", "mae")]
         lines.append(f"{who:10s}" + "".join(f"{c:>18s}" for c in cells))
-    n_splits = len(result.cv.per_fold)
-    if n_splits < MIN_SPLITS:
-        verdict = f"not tested against the mean baseline: {n_splits} splits < {MIN_SPLITS} (use cv=repeated)"
-    else:
-        verdict = ("beats" if m["baseline_paired_p"] < 0.05 and m["delta_rmse"] < 0 else "does NOT beat") + \
-            " the mean baseline (this family alone; promotion adjusts across families)"
-    lines.append(f"pooled out-of-fold R2={m['r2_pooled']:.3f} RMSE={m['rmse_pooled']:.3g}; "
+    verdict = run_verdict(m, len(result.cv.per_fold))
+    lines.append(f"pooled out-of-fold R2={m['r2_pooled']:.3f} RMSE={m['rmse_pooled']:.3g} (mean over repeats); "
                  f"ΔRMSE vs baseline {m['delta_rmse']:.3g} [95 % CI {m['delta_rmse_ci_low']:.3g}, "
                  f"{m['delta_rmse_ci_high']:.3g}], Nadeau–Bengio p={m['baseline_paired_p']:.3g}")
-    lines.append(f"the model {verdict}")
+    lines.append(f"verdict {verdict.name}: {verdict.sentence()} (this family alone; promotion adjusts "
+                 f"across families)")
     lines.append(f"MLflow run {result.run_id}: browse with `make ui` (http://127.0.0.1:5000)")
     return "\n".join(lines)
 

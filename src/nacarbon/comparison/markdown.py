@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.comparison.table import BASELINE
-from nacarbon.evaluation.significance import TEST_NAME
+from nacarbon.evaluation.significance import BEATS, DEFAULT_MIN_EFFECT, SMALL_EFFECT, TEST_NAME
 from nacarbon.reporting.md_html import md_table
 
 
@@ -36,14 +36,15 @@ def markdown_rows(part: pd.DataFrame) -> list[str]:
     rows = []
     for _, r in part.iterrows():
         is_base = r["model"] == BASELINE
-        verdict = "—" if is_base else ("**yes**" if r["beats_baseline_significantly"] else "no")
+        verdict = "—" if is_base else (f"**{r['verdict']}**" if r["verdict"] == BEATS else r["verdict"])
         p = "—" if is_base else f"{_num(r['p_value'])} / {_num(r['p_adjusted'])}"
         delta = "—" if is_base else f"{r['delta_rmse']:+.3g} [{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
         name = "baseline (training mean)" if is_base else r["model"]
+        gain = "—" if is_base else f"{r['relative_gain']:.0%}" if np.isfinite(r["relative_gain"]) else "n/a"
         rows.append([name, r["family"], r["search"] or "—", _pm(r, "r2"), _pm(r, "rmse"), _pm(r, "mae"), delta, p,
-                     verdict])
+                     gain, verdict])
     return md_table(["model", "family", "search", "R²", "RMSE", "MAE", "ΔRMSE [95 % CI]", "p raw / Holm-adj.",
-                     "beats baseline"], rows)[:-1]
+                     "−ΔRMSE / baseline", "verdict"], rows)[:-1]
 
 
 def verdict_sentence(target: str, part: pd.DataFrame, best: Sequence[str], *, alpha: float) -> str:
@@ -77,7 +78,12 @@ def verdict_sentence(target: str, part: pd.DataFrame, best: Sequence[str], *, al
             text += (f" Without the correction for {n_models} comparisons, p < {alpha:g} for: "
                      f"{', '.join(raw['model'])}.")
         return text
-    return f"Beating the mean baseline significantly on {target} ({test}): {', '.join(best)}."
+    relevant = [m for m in best if (models.loc[models["model"] == m, "verdict"] == BEATS).any()]
+    text = f"Beating the mean baseline significantly on {target} ({test}): {', '.join(best)}."
+    if not relevant:
+        text += (f" **Small effect**: none removes {DEFAULT_MIN_EFFECT:.0%} of the baseline's RMSE "
+                 f"(verdict `{SMALL_EFFECT}`): shown, not ranked by screening.")
+    return text
 
 
 def comparison_markdown(table: pd.DataFrame, best: Mapping[str, Sequence[str]], *, header: Mapping[str, str],
@@ -109,7 +115,9 @@ def comparison_markdown(table: pd.DataFrame, best: Mapping[str, Sequence[str]], 
     lines += ["", "Cells are mean ± standard deviation over the outer folds (every source paper on one side "
               "of each split). ΔRMSE is the model's mean fold RMSE minus the baseline's on the same folds, with "
               "its 95 % interval; p is the one-sided corrected resampled t-test (Nadeau–Bengio), adjusted by "
-              "Holm across the models of the target.", ""]
+              "Holm across the models of the target. The verdict joins that test and a practical-effect rule: "
+              f"`{BEATS}` = significant and −ΔRMSE ≥ {DEFAULT_MIN_EFFECT:.0%} of the baseline's RMSE; "
+              f"`{SMALL_EFFECT}` = significant, smaller effect (shown, not ranked); `no-gain` = not significant.", ""]
     nobody = [t for t, w in best.items() if not w]
     if nobody:
         lines += [f"Targets no model beats significantly: {', '.join(nobody)}.", ""]

@@ -12,12 +12,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from nacarbon.comparison.table import BASELINE  # noqa: E402
+from nacarbon.evaluation.significance import BEATS, SMALL_EFFECT  # noqa: E402
 
 # Fold R² on a few held-out papers can be far below zero; the axis stops here and such folds
 # are drawn at the edge as "<" so the interesting range near 0..1 stays readable.
 R2_FLOOR = -2.0
 _PANELS = (("r2", "R²"), ("rmse", "RMSE"), ("mae", "MAE"))
-_WIN, _LOSE, _BASE = "#2ca02c", "#1f77b4", "#7f7f7f"
+_WIN, _SMALL, _LOSE, _BASE = "#2ca02c", "#ff7f0e", "#1f77b4", "#7f7f7f"
 
 
 def _panel(ax, table: pd.DataFrame, folds: pd.DataFrame, metric: str, label: str) -> None:
@@ -29,7 +30,7 @@ def _panel(ax, table: pd.DataFrame, folds: pd.DataFrame, metric: str, label: str
                color=_BASE, alpha=0.15, lw=0)
     ax.axvline(base[f"{metric}_mean"], color=_BASE, ls="--", lw=1.2, label="mean baseline ± std")
     for y, (_, row) in zip(ypos, models.iterrows()):
-        color = _WIN if row["beats_baseline_significantly"] else _LOSE
+        color = {BEATS: _WIN, SMALL_EFFECT: _SMALL}.get(row["verdict"], _LOSE)
         vals = folds.loc[folds["run_id"] == row["run_id"], f"model_{metric}"].to_numpy(float)
         low = vals < floor
         jitter = np.linspace(-0.18, 0.18, len(vals)) if len(vals) > 1 else np.zeros(1)
@@ -71,7 +72,8 @@ def comparison_plot(table: pd.DataFrame, folds: pd.DataFrame, *, path: str | Pat
 
     Notes
     -----
-    Green marks a model whose RMSE beats the baseline significantly (adjusted paired test);
+    Green marks a model whose verdict is ``beats-baseline`` (significant and relevant), orange
+    ``small-effect`` (significant, below the practical-effect rule);
     the grey dashed line and band are the baseline's fold mean ± std.
     """
     path = Path(path)
@@ -81,8 +83,9 @@ def comparison_plot(table: pd.DataFrame, folds: pd.DataFrame, *, path: str | Pat
     for ax, (metric, label) in zip(axes, _PANELS):
         _panel(ax, table, folds, metric, f"{label} ({unit})" if show_unit and metric != "r2" else label)
     handles = [plt.Line2D([], [], color=_BASE, ls="--", label="mean baseline ± std (band)"),
-               plt.Line2D([], [], marker="o", ls="", color=_WIN, label="beats baseline significantly"),
-               plt.Line2D([], [], marker="o", ls="", color=_LOSE, label="not significantly better"),
+               plt.Line2D([], [], marker="o", ls="", color=_WIN, label=BEATS),
+               plt.Line2D([], [], marker="o", ls="", color=_SMALL, label=SMALL_EFFECT),
+               plt.Line2D([], [], marker="o", ls="", color=_LOSE, label="no-gain"),
                plt.Line2D([], [], marker=".", ls="", color=_LOSE, alpha=0.5, label="one outer fold"),
                plt.Line2D([], [], marker="<", ls="", color=_LOSE, label=f"fold R² below {R2_FLOOR:g}")]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)

@@ -12,12 +12,13 @@ import pandas as pd
 
 from nacarbon.errors import ConfigError, NacarbonError
 from nacarbon.evaluation.metrics import METRICS, summarize_folds
-from nacarbon.evaluation.significance import MIN_SPLITS, compare_with_baseline, per_split_from_folds
+from nacarbon.evaluation.significance import (DEFAULT_MIN_EFFECT, MIN_SPLITS, NOT_TESTED, SIGNIFICANT,
+                                               compare_with_baseline, per_split_from_folds)
 
 BASELINE = "baseline"
 COLUMNS = ["target", "model", "family", "complexity", "search", "n_folds",
            *[f"{m}_{s}" for m in METRICS for s in ("mean", "std")],
-           "delta_rmse", "ci_low", "ci_high", "p_value", "p_adjusted", "test", "beats_baseline_significantly",
+           "delta_rmse", "ci_low", "ci_high", "p_value", "p_adjusted", "test", "relative_gain", "verdict",
            "run_id"]
 
 
@@ -58,22 +59,23 @@ def _summary(part: pd.DataFrame, prefix: str) -> dict[str, float]:
     return summarize_folds(per_fold)
 
 
-def _significance(part: pd.DataFrame, alpha: float, min_splits: int) -> pd.DataFrame:
+def _significance(part: pd.DataFrame, alpha: float, min_splits: int, min_effect: float) -> pd.DataFrame:
     """The rule's verdict per run of one target (index run_id); NaN p when too few splits."""
     n = part.groupby("run_id")["fold"].nunique()
     if len(n) == 0 or int(n.min()) < min_splits:
         return pd.DataFrame({"delta_rmse": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_raw": np.nan,
                              "p_adjusted": np.nan, "test": [not_tested(int(k), min_splits) for k in n],
-                             "significant": False}, index=n.index)
+                             "relative_gain": np.nan, "verdict": NOT_TESTED}, index=n.index)
     try:
         sig = compare_with_baseline(per_split_from_folds(part, family_column="run_id"), alpha=alpha,
-                                    min_splits=min_splits)
+                                    min_splits=min_splits, min_effect=min_effect)
     except ValueError as err:
         raise NacarbonError(f"target '{part['target'].iloc[0]}': {err}") from err
     return sig.set_index("family")
 
 
-def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: int = MIN_SPLITS) -> pd.DataFrame:
+def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: int = MIN_SPLITS,
+                     min_effect: float = DEFAULT_MIN_EFFECT) -> pd.DataFrame:
     """One row per (target, model) plus each target's baseline row.
 
     Parameters
@@ -85,6 +87,8 @@ def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: in
         A model beats the baseline significantly when its Holm-adjusted p < alpha (and ΔRMSE < 0).
     min_splits : int
         Fewer splits than this and no model is tested (the rule asks for >= 5 x 5 repeated folds).
+    min_effect : float
+        Relevance threshold of the verdict (fraction of the baseline's RMSE).
 
     Returns
     -------
@@ -92,7 +96,8 @@ def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: in
         Columns :data:`COLUMNS`; per target the baseline first, then models by mean RMSE.
         ``delta_rmse`` (mean over splits of RMSE(model) − RMSE(baseline)) with its 95 % interval
         ``ci_low``/``ci_high``, the raw one-sided corrected-test ``p_value`` and the Holm-adjusted
-        ``p_adjusted`` across the models of the target, all from
+        ``p_adjusted`` across the models of the target, ``relative_gain`` and the one ``verdict``
+        (:class:`nacarbon.evaluation.significance.Verdict` name), all from
         :func:`nacarbon.evaluation.significance.compare_with_baseline`.
     """
     if not 0 < alpha < 1:
@@ -104,9 +109,9 @@ def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: in
         base = _summary(first, "baseline")
         rows.append({"target": target, "model": BASELINE, "family": "baseline", "complexity": -1, "search": "",
                      "n_folds": len(first), **base, "delta_rmse": 0.0, "ci_low": np.nan, "ci_high": np.nan,
-                     "p_value": np.nan, "p_adjusted": np.nan, "test": "", "beats_baseline_significantly": False,
+                     "p_value": np.nan, "p_adjusted": np.nan, "test": "", "relative_gain": 0.0, "verdict": "",
                      "run_id": ""})
-        sig = _significance(part, alpha, min_splits)
+        sig = _significance(part, alpha, min_splits, min_effect)
         models = []
         for run_id, run in part.groupby("run_id", sort=False):
             run = run.sort_values("fold")
@@ -117,7 +122,7 @@ def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: in
                            **stats, "delta_rmse": stats["rmse_mean"] - base["rmse_mean"],
                            "ci_low": float(s["ci_low"]), "ci_high": float(s["ci_high"]), "p_value": float(s["p_raw"]),
                            "p_adjusted": float(s["p_adjusted"]), "test": str(s["test"]),
-                           "beats_baseline_significantly": bool(s["significant"]), "run_id": run_id})
+                           "relative_gain": float(s["relative_gain"]), "verdict": str(s["verdict"]), "run_id": run_id})
         models.sort(key=lambda m: (m["rmse_mean"], m["complexity"], m["model"]))
         rows.extend(models)
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -134,17 +139,16 @@ def significance_by_run(table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per model run: ``family`` (= run id), ``p_adjusted``, ``significant``, ``test``
+        One row per model run: ``family`` (= run id), ``p_adjusted``, ``verdict``, ``test``
         (the input of :func:`nacarbon.registry.selection.with_significance`).
     """
     models = table[table["model"] != BASELINE]
     return pd.DataFrame({"family": models["run_id"].to_numpy(), "p_adjusted": models["p_adjusted"].to_numpy(),
-                         "significant": models["beats_baseline_significantly"].to_numpy(bool),
-                         "test": models["test"].to_numpy()})
+                         "verdict": models["verdict"].to_numpy(), "test": models["test"].to_numpy()})
 
 
 def winners(table: pd.DataFrame) -> dict[str, list[str]]:
-    """Per target, the models that beat the baseline significantly, best (lowest RMSE) first.
+    """Per target, the models whose verdict is significant (either name), best (lowest RMSE) first.
 
     Parameters
     ----------
@@ -158,6 +162,6 @@ def winners(table: pd.DataFrame) -> dict[str, list[str]]:
     """
     out: dict[str, list[str]] = {}
     for target, part in table.groupby("target", sort=False):
-        hits = part[part["beats_baseline_significantly"]]
+        hits = part[part["verdict"].isin(SIGNIFICANT)]
         out[str(target)] = hits["model"].tolist()
     return out

@@ -6,11 +6,20 @@ the variance of the mean difference by ``1/J + n_test/n_train`` (``J`` = number 
 Bouckaert & Frank (2004) showed the corrected test on repeated k-fold keeps its size. Picking
 the best of several families and testing it alone is a selection effect, so the p-values of
 all families compared for one target are Holm-adjusted together.
+
+Significance alone is not enough to rank a target: with ~600 rows a 7 % smaller RMSE than the
+mean baseline is "significant" yet changes no decision. :class:`Verdict` joins the test and a
+practical-effect rule (the mean ΔRMSE is at least ``min_effect`` = 10 % of the baseline RMSE, i.e.
+the model explains about a fifth of the variance the mean leaves, 1 − 0.9²) into one name, carried
+unchanged to every printout, tag, table and report: ``beats-baseline`` (significant and relevant),
+``small-effect`` (significant, smaller than the rule: shown, never ranked), ``no-gain`` (not
+significant) and ``not-tested`` (too few splits).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,9 +28,85 @@ from scipy import stats
 TEST_NAME = "nadeau-bengio corrected resampled t-test (one-sided), Holm across families"
 DEFAULT_ALPHA = 0.05
 MIN_SPLITS = 25  # >= 5 x 5 repeated grouped folds
+DEFAULT_MIN_EFFECT = 0.10  # relevance: mean ΔRMSE at least 10 % of the baseline's RMSE
+
+# The verdict names, one per outcome (tags, tables and reports print these).
+BEATS, SMALL_EFFECT, NO_GAIN, NOT_TESTED = "beats-baseline", "small-effect", "no-gain", "not-tested"
+VERDICTS = (BEATS, SMALL_EFFECT, NO_GAIN, NOT_TESTED)
+SIGNIFICANT = (BEATS, SMALL_EFFECT)   # may be champion (better than the mean); only BEATS is ranked
 
 COLUMNS = ["family", "n_splits", "delta_rmse", "ci_low", "ci_high", "p_raw", "p_adjusted", "test",
-           "significant"]
+           "baseline_rmse", "relative_gain", "significant", "relevant", "verdict"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one verdict of a model against the mean baseline: significance and practical effect.
+
+    Attributes
+    ----------
+    delta_rmse : float
+        Mean over splits of RMSE(model) − RMSE(baseline) (negative = model better).
+    baseline_rmse : float
+        Mean over splits of the baseline's RMSE.
+    p_adjusted : float
+        Holm-adjusted one-sided p of the corrected test (raw p for a family alone); NaN untested.
+    alpha, min_effect : float
+        The significance level and the relevance threshold (fraction of ``baseline_rmse``).
+    tested : bool
+        False when there were too few splits for the rule.
+    """
+
+    delta_rmse: float
+    baseline_rmse: float
+    p_adjusted: float
+    alpha: float = DEFAULT_ALPHA
+    min_effect: float = DEFAULT_MIN_EFFECT
+    tested: bool = True
+
+    @property
+    def relative_gain(self) -> float:
+        """−ΔRMSE / baseline RMSE: the fraction of the baseline's error the model removes."""
+        return -self.delta_rmse / self.baseline_rmse if self.baseline_rmse > 0 else float("nan")
+
+    @property
+    def significant(self) -> bool:
+        """Adjusted p < alpha and a negative ΔRMSE (the corrected test)."""
+        return self.tested and bool(self.p_adjusted < self.alpha) and self.delta_rmse < 0
+
+    @property
+    def relevant(self) -> bool:
+        """The model removes at least ``min_effect`` of the baseline's RMSE."""
+        return bool(self.relative_gain >= self.min_effect)
+
+    @property
+    def name(self) -> str:
+        """One of :data:`VERDICTS`."""
+        if not self.tested:
+            return NOT_TESTED
+        if not self.significant:
+            return NO_GAIN
+        return BEATS if self.relevant else SMALL_EFFECT
+
+    @property
+    def ranked(self) -> bool:
+        """Whether screening may rank candidates on this model (significant and relevant)."""
+        return self.name == BEATS
+
+    def sentence(self) -> str:
+        """The verdict in words, with the numbers behind it."""
+        gain = f"ΔRMSE {self.delta_rmse:.3g} = {self.relative_gain:.0%} of the baseline's RMSE"
+        return {BEATS: f"beats the mean baseline (adj. p {self.p_adjusted:.2g}; {gain}, >= {self.min_effect:.0%})",
+                SMALL_EFFECT: f"small effect: significant (adj. p {self.p_adjusted:.2g}) but {gain} < "
+                              f"{self.min_effect:.0%}: shown, not ranked",
+                NO_GAIN: f"no gain over the mean baseline (adj. p {self.p_adjusted:.2g} >= {self.alpha:g} or ΔRMSE >= 0)",
+                NOT_TESTED: "not tested: too few splits to tell whether it beats the mean baseline (use cv=repeated)"
+                }[self.name]
+
+
+def verdict_of(name: str) -> str:
+    """A verdict name read back from a tag or table, checked (an older run without one: ``not-tested``)."""
+    return name if name in VERDICTS else NOT_TESTED
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
@@ -89,7 +174,7 @@ def corrected_ttest(diff: Sequence[float], *, test_train_ratio: float,
 
 
 def compare_with_baseline(per_split: pd.DataFrame, *, alpha: float = DEFAULT_ALPHA,
-                          min_splits: int = MIN_SPLITS) -> pd.DataFrame:
+                          min_splits: int = MIN_SPLITS, min_effect: float = DEFAULT_MIN_EFFECT) -> pd.DataFrame:
     """Test every family against the mean baseline and Holm-adjust across the families.
 
     Parameters
@@ -102,12 +187,16 @@ def compare_with_baseline(per_split: pd.DataFrame, *, alpha: float = DEFAULT_ALP
         A family is ``significant`` when its Holm-adjusted p < alpha and ΔRMSE < 0.
     min_splits : int, default=25
         The least number of splits per family (the rule asks for >= 5 x 5 repeated folds).
+    min_effect : float, default=0.10
+        Relevance: ΔRMSE at least this fraction of the baseline's mean RMSE.
 
     Returns
     -------
     pandas.DataFrame
         One row per family (``COLUMNS``): ΔRMSE = mean over splits of RMSE(model) − RMSE(baseline)
-        with its 95 % interval, the raw and adjusted one-sided p, the test's name, ``significant``.
+        with its 95 % interval, the raw and adjusted one-sided p, the test's name, the baseline's
+        mean RMSE, ``relative_gain`` (−ΔRMSE / baseline RMSE), ``significant``, ``relevant`` and
+        the :class:`Verdict` name.
 
     Raises
     ------
@@ -133,10 +222,17 @@ def compare_with_baseline(per_split: pd.DataFrame, *, alpha: float = DEFAULT_ALP
         ratio = float(np.mean(part["n_test"] / part["n_train"]))
         res = corrected_ttest(part["rmse"] - part["baseline_rmse"], test_train_ratio=ratio)
         rows.append({"family": family, "n_splits": len(part), "delta_rmse": res["mean"],
-                     "ci_low": res["ci_low"], "ci_high": res["ci_high"], "p_raw": res["p"], "test": TEST_NAME})
-    out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_adjusted", "significant")])
+                     "ci_low": res["ci_low"], "ci_high": res["ci_high"], "p_raw": res["p"], "test": TEST_NAME,
+                     "baseline_rmse": float(part["baseline_rmse"].mean())})
+    out = pd.DataFrame(rows, columns=["family", "n_splits", "delta_rmse", "ci_low", "ci_high", "p_raw", "test",
+                                      "baseline_rmse"])
     out["p_adjusted"] = holm(out["p_raw"].to_numpy()) if len(out) else []
-    out["significant"] = (out["p_adjusted"] < alpha) & (out["delta_rmse"] < 0)
+    verdicts = [Verdict(r.delta_rmse, r.baseline_rmse, r.p_adjusted, alpha=alpha, min_effect=min_effect)
+                for r in out.itertuples()]
+    out["relative_gain"] = [v.relative_gain for v in verdicts]
+    out["significant"] = [v.significant for v in verdicts]
+    out["relevant"] = [v.relevant for v in verdicts]
+    out["verdict"] = [v.name for v in verdicts]
     return out[COLUMNS]
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from nacarbon.evaluation.metrics import regression_metrics, summarize_folds
+from nacarbon.evaluation.metrics import METRICS, regression_metrics, summarize_folds
 from nacarbon.models.pipeline import build_pipeline
 
 # (X_train, y_train, groups_train, fold_index) -> params; None means "use the defaults".
@@ -35,14 +35,43 @@ class CVResult:
     fold_params: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
-        """Fold mean/std and pooled out-of-fold metrics for the model and the baseline."""
+        """Fold mean/std and pooled out-of-fold metrics for the model and the baseline.
+
+        ``<metric>_pooled`` is :func:`pooled_metrics`: within each repeat the out-of-fold
+        predictions of all its folds cover every row once and are scored together; the value is
+        the mean over repeats and ``<metric>_pooled_std`` their standard deviation.
+        """
         out = summarize_folds(self.per_fold)
         out.update({f"baseline_{k}": v for k, v in summarize_folds(self.baseline_per_fold).items()})
-        first = self.oof[self.oof["repeat"] == 0]
-        out.update({f"{k}_pooled": v for k, v in regression_metrics(first["y_true"], first["y_pred"]).items()})
-        out.update({f"baseline_{k}_pooled": v
-                    for k, v in regression_metrics(first["y_true"], first["y_baseline"]).items()})
+        out.update(pooled_metrics(self.oof, "y_pred"))
+        out.update({f"baseline_{k}": v for k, v in pooled_metrics(self.oof, "y_baseline").items()})
         return out
+
+
+def pooled_metrics(oof: pd.DataFrame, column: str = "y_pred") -> dict[str, float]:
+    """Pooled out-of-fold R², RMSE and MAE over all repeats of a (repeated) CV.
+
+    Parameters
+    ----------
+    oof : DataFrame
+        ``CVResult.oof``: ``repeat``, ``y_true`` and the prediction ``column``.
+    column : str
+        ``y_pred`` (the model) or ``y_baseline``.
+
+    Returns
+    -------
+    dict
+        ``<m>_pooled`` = mean over repeats of the metric of that repeat's pooled out-of-fold
+        predictions (each repeat predicts every row once, from folds that did not see its paper),
+        ``<m>_pooled_std`` = standard deviation over repeats (NaN with one repeat).
+    """
+    per_repeat = [regression_metrics(part["y_true"], part[column]) for _, part in oof.groupby("repeat", sort=True)]
+    out: dict[str, float] = {}
+    for m in METRICS:
+        vals = np.array([r[m] for r in per_repeat], dtype=float)
+        out[f"{m}_pooled"] = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
+        out[f"{m}_pooled_std"] = float(np.nanstd(vals, ddof=1)) if np.isfinite(vals).sum() > 1 else float("nan")
+    return out
 
 
 def cross_validate(model_cfg: DictConfig, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, splitter, *,

@@ -17,6 +17,8 @@ from omegaconf import DictConfig, OmegaConf
 from nacarbon.errors import ConfigError
 from nacarbon.models.pipeline import make_regressor
 
+DEFAULTS_ATTR = "defaults"   # Optuna user attribute marking the enqueued trial of the family's defaults
+
 _KEYS = {
     "int": ({"low", "high"}, {"step", "log"}),
     "float": ({"low", "high"}, {"step", "log"}),
@@ -136,6 +138,61 @@ def model_space(model_cfg: DictConfig, *, where: str) -> dict[str, dict[str, Any
                           where=where)
 
 
+def _on_grid(value: Any, spec: Mapping[str, Any]) -> bool:
+    """Whether ``value`` is a point the distribution ``spec`` can draw."""
+    if spec["type"] == "categorical":
+        return any(value == c and type(value) is type(c) or (value is None and c is None) for c in spec["choices"])
+    if not _is_number(value) or not spec["low"] <= value <= spec["high"]:
+        return False
+    if spec["type"] == "int" and not float(value).is_integer():
+        return False
+    step = spec.get("step")
+    return step is None or abs((value - spec["low"]) / step - round((value - spec["low"]) / step)) < 1e-9
+
+
+def default_params(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], *,
+                   where: str) -> dict[str, Any]:
+    """The model's configured defaults, named as the search space names them.
+
+    Parameters
+    ----------
+    model_cfg : DictConfig
+        A ``conf/model/*.yaml`` node.
+    space : mapping
+        Its validated search space.
+    where : str
+        The config's file, for error messages.
+
+    Returns
+    -------
+    dict
+        Space name -> the built estimator's value (``get_params()``, nested names included):
+        the first trial of every study, so a search can only replace the defaults with
+        settings its inner CV scores better.
+
+    Raises
+    ------
+    ConfigError
+        If a default lies outside its own search space (off the bounds, off the step grid,
+        not among the choices): such a search could never return to the defaults.
+    """
+    current = make_regressor(model_cfg).get_params()
+    out: dict[str, Any] = {}
+    for name, spec in space.items():
+        value = current[name]
+        if spec["type"] == "float" and _is_number(value):
+            value = float(value)
+        elif spec["type"] == "int" and _is_number(value) and float(value).is_integer():
+            value = int(value)
+        if not _on_grid(value, spec):
+            allowed = spec["choices"] if spec["type"] == "categorical" else \
+                f"{spec['low']}..{spec['high']}" + (f" step {spec['step']}" if spec.get("step") else "")
+            raise ConfigError(f"{where}: the default {name}={value!r} is outside search_space.{name} "
+                              f"({allowed}); set the default inside the space or widen it")
+        out[name] = value
+    return out
+
+
 def suggest(trial, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Draw one value per hyperparameter from an Optuna trial.
 
@@ -165,3 +222,31 @@ def suggest(trial, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         else:
             params[name] = trial.suggest_categorical(name, spec["choices"])
     return params
+
+
+def chosen_params(study, min_gain: float | None = None) -> dict[str, Any]:
+    """The hyperparameters a study hands to the fit: its best trial, unless the defaults are as good.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        From :func:`nacarbon.models.tuning.tune` (the first trial holds the family's defaults).
+    min_gain : float, optional
+        Relative inner-RMSE improvement a trial needs over the defaults' trial to replace them
+        (0.02 = 2 % lower); default the ``min_gain`` the study was tuned with (``search.min_gain``).
+
+    Returns
+    -------
+    dict
+        ``study.best_params``, or the defaults' parameters when no completed trial beats them by
+        ``min_gain``. The best of a few noisy inner-CV scores is optimistic (winner's curse):
+        requiring a margin keeps the defaults unless a trial is clearly better.
+    """
+    from optuna.trial import TrialState
+
+    gain = float(study.user_attrs.get("min_gain", 0.0) if min_gain is None else min_gain)
+    best = study.best_trial
+    base = [t for t in study.trials if t.user_attrs.get(DEFAULTS_ATTR) and t.state == TrialState.COMPLETE]
+    if base and best.number != base[0].number and best.value > base[0].value * (1.0 - gain):
+        return dict(base[0].params)
+    return dict(best.params)

@@ -24,7 +24,7 @@ from nacarbon.errors import NacarbonError, StoreError
 from nacarbon.evaluation.metrics import regression_metrics
 from nacarbon.evaluation.splits import RepeatedGroupKFold
 from nacarbon.models.pipeline import build_pipeline
-from nacarbon.models.search_space import suggest
+from nacarbon.models.search_space import DEFAULTS_ATTR, default_params, suggest
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class TuningSettings:
     seed: int
     progress: bool = False
     worker: int = 0            # index of this worker among processes sharing one study
+    min_gain: float = 0.0      # a trial replaces the defaults only if its inner RMSE is this much lower (relative)
 
 
 def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | None) -> TuningSettings:
@@ -76,6 +77,7 @@ def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | No
         seed=seed,
         progress=bool(search_cfg.get("progress", False)),
         worker=int(search_cfg.get("worker", 0)),
+        min_gain=float(search_cfg.get("min_gain", 0.0)),
     )
 
 
@@ -151,7 +153,8 @@ def study_identity(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]]
     digest = hashlib.sha256()
     spec = {"model": _plain(model_cfg), "space": _plain(dict(space)),
             "inner_splits": settings.inner_splits, "seed": settings.seed, "sampler": _plain(settings.sampler),
-            "pruner": _plain(settings.pruner), "transform": transform, "columns": list(map(str, X.columns))}
+            "pruner": _plain(settings.pruner), "transform": transform, "columns": list(map(str, X.columns)),
+            "first_trial": "defaults"}
     digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
     digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
     digest.update(np.asarray(y, dtype=float).tobytes())
@@ -288,7 +291,8 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     Returns
     -------
     optuna.Study
-        The study; ``best_params`` holds the winner.
+        The study; :func:`nacarbon.models.search_space.chosen_params` gives the settings to fit
+        (the defaults are trial 0).
 
     Raises
     ------
@@ -307,6 +311,13 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     remaining = max(settings.n_trials - done, 0)
     if done:
         log.info("study %s resumes with %d finished trials, %d to go", study_name, done, remaining)
+    # The family's defaults are the first trial: a search can then only move away from them to
+    # settings its inner CV scores better (skip_if_exists: workers sharing a study rarely enqueue
+    # twice, and a second copy only costs a trial). A grid is its own search: it is left as declared.
+    defaults = default_params(model_cfg, space, where=f"conf/model/{model_cfg.get('name')}.yaml")
+    grid = str(settings.sampler.get("_target_", "")).endswith("GridSampler")
+    if defaults and not grid and not study.trials:
+        study.enqueue_trial(defaults, user_attrs={DEFAULTS_ATTR: True}, skip_if_exists=True)
     if done > settings.n_trials:
         log.warning("study %s already holds %d finished trials, more than search.n_trials=%d: its best over "
                     "all of them is used", study_name, done, settings.n_trials)
@@ -326,4 +337,6 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
         raise NacarbonError(f"study {study_name}: no trial completed ({len(study.trials)} pruned or failed); "
                             f"raise search.n_trials or relax the pruner")
+    study.set_user_attr("min_gain", settings.min_gain)
     return study
+

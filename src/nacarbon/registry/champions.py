@@ -39,6 +39,23 @@ class ChampionModel:
     higher_is_better: bool
     tags: dict
 
+    @property
+    def verdict(self) -> str:
+        """The version's verdict (``nacarbon.evaluation.significance``); a version promoted before
+        verdicts were tagged counts as ``beats-baseline`` when it beat the baseline."""
+        from nacarbon.evaluation.significance import BEATS, NO_GAIN, verdict_of
+
+        if T.VERDICT in self.tags:
+            return verdict_of(self.tags[T.VERDICT])
+        return BEATS if self.beats_baseline else NO_GAIN
+
+    @property
+    def ranked(self) -> bool:
+        """Whether screening ranks on this champion: significant and relevant (``beats-baseline``)."""
+        from nacarbon.evaluation.significance import BEATS
+
+        return self.verdict == BEATS
+
 
 def champion_version(client: MlflowClient, target: str) -> ModelVersion | None:
     """The model version holding ``champion`` for a target, or None if there is none."""

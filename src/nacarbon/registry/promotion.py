@@ -90,6 +90,7 @@ def decide(ranked: list[Candidate], champion: Champion | None, *, data_version: 
                                          f"({best.model}, RMSE {best.rmse:.4g} vs baseline {best.baseline_rmse:.4g}"
                                          f"{p_text}) is registered, tagged below-baseline, not champion",
                         best, champion)
+    p_text += f"; verdict {best.verdict}"
     if champion is None:
         return Decision("promote", f"no champion yet; {best.model} beats the baseline "
                                    f"(RMSE {best.rmse:.4g} < {best.baseline_rmse:.4g}{p_text})", best, champion)
@@ -114,6 +115,7 @@ def version_tags(c: Candidate, *, data_version: str, config: dict) -> dict[str, 
                  "cv": c.tags.get("cv", ""), "features": c.tags.get("features", ""),
                  "target_column": c.tags.get("target_column", ""), "higher_is_better": c.tags.get("higher_is_better", ""),
                  "beats_baseline": str(c.beats_baseline).lower(),
+                 T.VERDICT: c.verdict,   # the one verdict: screening ranks only "beats-baseline"
                  # the one rule (nacarbon.evaluation.significance), when promote applied it
                  "beats_baseline_p": f"{c.metrics['beats_baseline_p']:.6g}" if "beats_baseline_p" in c.metrics else "",
                  "beats_baseline_test": c.tags.get("beats_baseline_test", ""),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
+from nacarbon.evaluation.significance import NOT_TESTED, SIGNIFICANT, verdict_of
 from nacarbon.tracking import tags as T
 
 
@@ -24,6 +25,7 @@ class Candidate:
     start_time: int
     tags: dict
     metrics: dict
+    verdict: str = NOT_TESTED     # nacarbon.evaluation.significance.Verdict.name; beats_baseline = significant
 
     @classmethod
     def from_run(cls, run: Run, metric: str) -> "Candidate":
@@ -32,7 +34,8 @@ class Candidate:
         return cls(run_id=run.info.run_id, model=t.get(T.MODEL, "?"), rmse=float(m[metric]),
                    baseline_rmse=float(m[f"baseline_{metric}"]), r2_pooled=float(m.get("r2_pooled", float("nan"))),
                    complexity=int(t.get(T.MODEL_COMPLEXITY, 99)), beats_baseline=t.get(T.BEATS_BASELINE) == "true",
-                   start_time=int(run.info.start_time or 0), tags=dict(t), metrics=dict(m))
+                   start_time=int(run.info.start_time or 0), tags=dict(t), metrics=dict(m),
+                   verdict=verdict_of(t.get(T.VERDICT, "")))
 
 
 def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_version: str, cv: str,
@@ -70,13 +73,14 @@ def with_significance(candidates: list[Candidate], table) -> list[Candidate]:
     ----------
     candidates : list of Candidate
     table : pandas.DataFrame
-        From :func:`nacarbon.evaluation.significance.compare_with_baseline` with ``family`` =
-        run id (``per_split_from_folds(folds, family_column="run_id")``).
+        :func:`nacarbon.comparison.table.significance_by_run`: ``family`` = run id, ``verdict``,
+        ``p_adjusted``, ``test``.
 
     Returns
     -------
     list of Candidate
-        ``beats_baseline`` = ``significant``; ``metrics["beats_baseline_p"]`` = the adjusted p and
+        ``verdict`` = the table's verdict, ``beats_baseline`` = that verdict is significant
+        (``beats-baseline`` or ``small-effect``); ``metrics["beats_baseline_p"]`` = the adjusted p and
         ``tags["beats_baseline_test"]`` = the test's name. A run absent from the table was not
         tested and does not beat the baseline.
     """
@@ -85,9 +89,11 @@ def with_significance(candidates: list[Candidate], table) -> list[Candidate]:
     for c in candidates:
         if c.run_id in by_run.index:
             row = by_run.loc[c.run_id]
-            out.append(replace(c, beats_baseline=bool(row["significant"]),
+            verdict = verdict_of(str(row["verdict"]))
+            out.append(replace(c, beats_baseline=verdict in SIGNIFICANT, verdict=verdict,
                                metrics={**c.metrics, "beats_baseline_p": float(row["p_adjusted"])},
                                tags={**c.tags, "beats_baseline_test": str(row["test"])}))
         else:
-            out.append(replace(c, beats_baseline=False, tags={**c.tags, "beats_baseline_test": "not tested"}))
+            out.append(replace(c, beats_baseline=False, verdict=NOT_TESTED,
+                               tags={**c.tags, "beats_baseline_test": "not tested"}))
     return out

@@ -58,7 +58,9 @@ def write_outputs(result, champions: dict, cfg: DictConfig, out_dir: Path, *, ra
     lines = [f"# Screening: grid `{cfg.screen.name}`, {result.n_candidates:,} candidates, {result.n_passed:,} feasible",
              "", "Models (registry champions):", ""]
     for t, c in champions.items():
-        verdict = "ranked" if t in ranked else "shown, not ranked (does not beat the mean baseline)"
+        why = ("verdict small-effect: significant, but it removes < 10 % of the baseline's RMSE"
+               if c.verdict == "small-effect" else "does not beat the mean baseline")
+        verdict = "ranked" if t in ranked else f"shown, not ranked ({why})"
         lines.append(f"- `{t}`: {T.model_name(t)} v{c.version} ({c.tags.get('model', '?')}, outer-CV R² "
                      f"{float(c.tags.get('r2_mean', 'nan')):.3f}, RMSE {float(c.tags.get('rmse_mean', 'nan')):.4g}"
                      f" vs baseline {float(c.tags.get('baseline_rmse_mean', 'nan')):.4g}): {verdict}")

@@ -42,7 +42,7 @@ def selection_filter(*, target: str, data_version: str, cv: str, features: str, 
 
 def latest_runs(client: MlflowClient, experiment_ids: list[str], filter_string: str, *,
                 exclude_models: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The most recent matching run of each model.
+    """The most recent matching run of each model and search (a tuned and an untuned run both compete).
 
     Parameters
     ----------
@@ -58,7 +58,7 @@ def latest_runs(client: MlflowClient, experiment_ids: list[str], filter_string: 
     Returns
     -------
     DataFrame
-        One row per model: run_id, model, family, complexity, search, start_time.
+        One row per (model, search): run_id, model, family, complexity, search, start_time.
     """
     rows, token = [], None
     while True:
@@ -74,8 +74,8 @@ def latest_runs(client: MlflowClient, experiment_ids: list[str], filter_string: 
             break
     runs = pd.DataFrame(rows, columns=["run_id", "model", "family", "complexity", "search", "start_time"])
     runs = runs[~runs["model"].isin(exclude_models)]
-    # Sorted newest first, so the first run of each model is its latest.
-    runs = runs.sort_values("start_time", ascending=False, kind="stable").drop_duplicates("model")
+    # Sorted newest first, so the first run of each model and search is its latest.
+    runs = runs.sort_values("start_time", ascending=False, kind="stable").drop_duplicates(["model", "search"])
     return runs.reset_index(drop=True)
 
 

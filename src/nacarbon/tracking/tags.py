@@ -21,6 +21,7 @@ FEATURES = "features"
 SEARCH = "search"
 GIT_COMMIT = "git_commit"
 BEATS_BASELINE = "beats_baseline"
+VERDICT = "verdict"                      # nacarbon.evaluation.significance.Verdict.name
 HIGHER_IS_BETTER = "higher_is_better"
 
 # Values of the KIND tag: which command wrote the run.

@@ -40,7 +40,8 @@ def model_requirements() -> list[str]:
 
 
 def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str, float], beats: bool, model,
-                     final_params: dict, final_study=None, run_name: str, predictor=None) -> str:
+                     final_params: dict, final_study=None, run_name: str, predictor=None, verdict=None,
+                     figures=()) -> str:
     """Log everything about one training run; return the run id.
 
     The run carries the tags promotion and screening select on: ``nacarbon.kind=train``,
@@ -58,10 +59,12 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
         T.DATA_VERSION: dataset.version, T.BEATS_BASELINE: str(beats).lower(),
         T.HIGHER_IS_BETTER: str(bool(cfg.target.higher_is_better)).lower(),
     }
-    verdict = "beats" if beats else "does not beat"
+    if verdict is not None:   # the one verdict (nacarbon.evaluation.significance.Verdict), this family alone
+        tags[T.VERDICT] = verdict.name
+    said = verdict.sentence() if verdict is not None else ("beats" if beats else "does not beat") + " it"
     description = (f"{cfg.model.name} on {cfg.target.name} ({cfg.target.column}), {cfg.dataset.name}@{dataset.version}, "
                    f"cv={cfg.cv.name}, search={cfg.search.name}: outer-CV RMSE {metrics['rmse_mean']:.4g} vs mean "
-                   f"baseline {metrics['baseline_rmse_mean']:.4g} ({verdict} it).")
+                   f"baseline {metrics['baseline_rmse_mean']:.4g} ({said}).")
     params = {
         "target": cfg.target.name, "model": cfg.model.name, "dataset": cfg.dataset.name,
         "data_version": dataset.version, "cv": cfg.cv.name, "cv_n_splits": cfg.cv.n_splits,
@@ -109,6 +112,8 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
         for f in ("config.yaml", "oof_predictions.csv", "training_data.csv", "fold_metrics.csv", "fold_params.json"):
             mlflow.log_artifact(str(tmp / f), artifact_path="data" if f.endswith((".csv", ".json")) else None)
         mlflow.log_artifact(str(tmp / "parity.png"), artifact_path="plots")
+        for png in figures:   # per-paper error, within-paper ranking (nacarbon.analysis.figures)
+            mlflow.log_artifact(str(png), artifact_path="plots")
         if final_study is not None:
             from nacarbon.tracking.study_artifacts import log_study
 
