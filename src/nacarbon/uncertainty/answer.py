@@ -1,6 +1,7 @@
 """One answer for a user's samples from several targets' predictors: predictions, intervals,
 domain and nearest samples side by side; a check against the values the lab measured; and the
-lab's offset, estimated from those measured rows and applied to the others."""
+lab's offset and within-lab trend (HTT, SSA), estimated from those measured rows and applied to
+the others."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
+from nacarbon.uncertainty.lab_trend import TREND_FEATURES, LabPrior, apply_lab_trend, fit_lab_prior
 from nacarbon.uncertainty.predictor import SamplePredictor, build_features, check_input
 
 # Per-target columns that SamplePredictor names without the target (one target per served model).
@@ -152,9 +154,24 @@ def lab_variances(oof: pd.DataFrame) -> tuple[float, float]:
     return variance_components(oof["y_true"] - oof["y_pred"], group.astype(str))
 
 
+def lab_prior(oof: pd.DataFrame, training: pd.DataFrame | None) -> LabPrior | None:
+    """The within-lab trend prior from a champion's out-of-fold residuals and its training rows.
+
+    The residuals' HTT and SSA come from the training table (joined on ``sample_id``); None when
+    the table lacks them (a model without those features), so the lab gets the offset alone.
+    """
+    if training is None or C.SAMPLE_ID not in oof or C.SAMPLE_ID not in training \
+            or any(f not in training for f in TREND_FEATURES):
+        return None
+    rows = oof.merge(training[[C.SAMPLE_ID, *TREND_FEATURES]].drop_duplicates(C.SAMPLE_ID), on=C.SAMPLE_ID,
+                     how="left")
+    group = rows[C.PAPER_ID] if C.PAPER_ID in rows else rows["group"]
+    return fit_lab_prior(rows["y_true"] - rows["y_pred"], group.astype(str).to_numpy(), rows)
+
+
 def calibrate_to_lab(out: pd.DataFrame, target: str, measured: pd.Series, *, tau2: float, sigma2: float,
-                     bounds: tuple[float, float]) -> pd.DataFrame:
-    """Treat the file as one lab: shift every row by the offset its measured rows reveal.
+                     bounds: tuple[float, float], prior: LabPrior | None = None) -> pd.DataFrame:
+    """Treat the file as one lab: shift every row by the offset (and trend) its measured rows reveal.
 
     Parameters
     ----------
@@ -167,18 +184,26 @@ def calibrate_to_lab(out: pd.DataFrame, target: str, measured: pd.Series, *, tau
         From :func:`lab_variances`.
     bounds : tuple of float
         Physical range.
+    prior : LabPrior, optional
+        From :func:`lab_prior`: the lab's offset plus its trend on HTT and ln SSA, shrunk to the
+        training papers' within-paper trend (``benchmarks/bench_kshot.py``: held-out-paper ICE R2
+        at k = 3 higher than the offset's); without it, or without HTT/SSA columns, the offset alone.
 
     Returns
     -------
     DataFrame
         ``out`` with ``pred/lo/hi_<t>`` shifted (originals as ``*_uncalibrated``),
         ``reference_<t>`` (the row's measured value was used), ``lab_offset_<t>``,
-        ``lab_offset_sd_<t>`` and ``lab_offset_n_<t>``. Interval widths are kept: the
+        ``lab_offset_sd_<t>``, ``lab_offset_n_<t>`` and, with the trend, ``lab_trend_<t>`` (each
+        row's shift beyond the offset). Interval widths are kept: the
         conformal width already holds an unknown lab's offset (see ``apply_lab_offset``).
     """
     work = out.copy()
     work["_measured"] = measured.to_numpy(dtype=float)
-    done = apply_lab_offset(work, target, "_measured", tau2=tau2, sigma2=sigma2, bounds=bounds, width="keep")
+    if prior is not None and all(f in work for f in prior.features):
+        done = apply_lab_trend(work, target, "_measured", prior, bounds=bounds)
+    else:
+        done = apply_lab_offset(work, target, "_measured", tau2=tau2, sigma2=sigma2, bounds=bounds, width="keep")
     done[f"reference_{target}"] = np.isfinite(work["_measured"].to_numpy())
     done = done.rename(columns={"lab_offset_n": f"lab_offset_n_{target}"}).drop(columns="_measured")
     return done

@@ -1,6 +1,7 @@
 """Calibrate predictions to one lab: a shrunk per-paper offset from a few measured reference rows.
 
-About 70 % of the grouped out-of-fold error on the literature set is a per-paper offset. Model a
+Much of the grouped out-of-fold error is a per-paper offset (the one-way random-effects share
+tau2 / (tau2 + sigma2) is 0.44 on literature ICE, 0.46 on merged ICE). Model a
 paper's residual as ``e = b + eps`` with ``b ~ N(0, tau2)`` (the lab) and ``eps ~ N(0, sigma2)``
 (the sample). Given ``n`` reference residuals with mean ``m``, the best linear predictor of ``b``
 is ``n m / (n + sigma2 / tau2)`` with posterior variance ``1 / (n / sigma2 + 1 / tau2)``.
@@ -74,6 +75,31 @@ def shrunk_offset(ref_residuals, tau2: float, sigma2: float) -> tuple[float, flo
         return 0.0, float(tau2)
     offset = n * r.mean() / (n + sigma2 / tau2)
     return float(offset), float(1.0 / (n / sigma2 + 1.0 / tau2))
+
+
+def group_offsets(residuals, groups) -> tuple[dict, float]:
+    """Every group's shrunk offset and its posterior variance, from one set of grouped residuals.
+
+    Parameters
+    ----------
+    residuals : array-like of shape (n,)
+        Out-of-fold residuals (NaN ignored).
+    groups : array-like of shape (n,)
+        Paper of each residual.
+
+    Returns
+    -------
+    offsets : dict
+        Group -> ``(offset, variance)`` as :func:`shrunk_offset` gives them.
+    tau2 : float
+        Between-group variance: the offset variance of a group with no residual.
+    """
+    r = np.asarray(residuals, dtype=float)
+    g = np.asarray(groups)
+    ok = np.isfinite(r)
+    tau2, sigma2 = variance_components(r[ok], g[ok])
+    per = pd.Series(r[ok]).groupby(g[ok])
+    return {k: shrunk_offset(v.to_numpy(), tau2, sigma2) for k, v in per}, tau2
 
 
 def apply_lab_offset(frame: pd.DataFrame, target: str, measured: str, *, tau2: float, sigma2: float,
