@@ -89,11 +89,13 @@ def load_frames(datasets) -> dict[str, pd.DataFrame]:
 
 
 def per_paper(cov: np.ndarray, paper: np.ndarray, rep: np.ndarray) -> dict[str, float]:
-    """Distribution of per-paper coverage over (repeat, paper) with >= MIN_PAPER_ROWS rows."""
+    """Per-paper coverage: its mean over every held-out (repeat, paper) (what paper weighting targets),
+    and its distribution over those with >= MIN_PAPER_ROWS rows."""
     table = pd.DataFrame({"cov": cov, "key": pd.Series(rep).astype(str) + "|" + pd.Series(paper).astype(str)})
     stats = table.groupby("key")["cov"].agg(["mean", "size"])
     c = stats.loc[stats["size"] >= MIN_PAPER_ROWS, "mean"]
-    return {"papers": len(c), "paper_p10": c.quantile(0.1), "paper_median": c.median(), "paper_below_0.5": (c < 0.5).mean()}
+    return {"paper_mean": stats["mean"].mean(), "papers": len(c), "paper_p10": c.quantile(0.1),
+            "paper_median": c.median(), "paper_below_0.5": (c < 0.5).mean()}
 
 
 def run_case(frame, column, features, group_column, n_trees, repeats):

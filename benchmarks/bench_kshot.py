@@ -67,7 +67,7 @@ def lab_rows(rows: pd.DataFrame, idx, pred, lo, hi, y, k) -> pd.DataFrame:
     lab = pd.DataFrame({"pred_t": pred[idx], "lo_t": lo[idx], "hi_t": hi[idx],
                         "measured": np.where(np.arange(len(idx)) < k, y[idx], np.nan)})
     for f in TRANSFORMS:
-        lab[f] = rows[f].to_numpy()[idx]
+        lab[f] = pred[idx] if f == "model_prediction" else rows[f].to_numpy()[idx]
     return lab
 
 
@@ -82,7 +82,8 @@ def run_target(frame, column, n_trees, repeats, n_perm, trend_sets):
             model = fit_fold(X[tr], y[tr], g[tr], bounds, n_trees, rep)
             resid = model.y_ - model.oof_
             tau2, sigma2 = variance_components(resid, model.groups_)
-            lab_priors = {f"trend[{'+'.join(fs)}]": fit_lab_prior(resid, model.groups_, rows.iloc[tr], fs)
+            train_rows = rows.iloc[tr].assign(model_prediction=model.oof_)
+            lab_priors = {f"trend[{'+'.join(fs)}]": fit_lab_prior(resid, model.groups_, train_rows, fs)
                           for fs in trend_sets}
             for name, prior in lab_priors.items():
                 priors.append({"repeat": rep, "fold": fold, "method": name, "offset_tau2": tau2,
@@ -110,12 +111,18 @@ def run_target(frame, column, n_trees, repeats, n_perm, trend_sets):
     return pd.concat(out, ignore_index=True), pd.DataFrame(priors)
 
 
-def summarize(shots: pd.DataFrame) -> pd.DataFrame:
+def summarize(shots: pd.DataFrame, min_scored: int = 4) -> pd.DataFrame:
+    """R2, RMSE, coverage and width per method and k; per-paper coverage over (permutation, paper)
+    with at least ``min_scored`` scored rows (10th percentile, share below 0.5)."""
     rows = []
     for (method, k), s in shots.groupby(["method", "k"]):
+        covered = (s.y >= s.lo) & (s.y <= s.hi)
+        per = covered.groupby([s.rep, s.perm, s.paper]).agg(["mean", "size"])
+        per = per.loc[per["size"] >= min_scored, "mean"]
         rows.append({"method": method, "k": k, "papers": s.paper.nunique(), "scored": len(s),
                      "r2": r2_score(s.y, s.pred), "rmse": mean_squared_error(s.y, s.pred) ** 0.5,
-                     "coverage": ((s.y >= s.lo) & (s.y <= s.hi)).mean(), "median_width": np.median(s.hi - s.lo)})
+                     "coverage": covered.mean(), "median_width": np.median(s.hi - s.lo),
+                     "paper_p10": per.quantile(0.1), "paper_below_0.5": (per < 0.5).mean()})
     return pd.DataFrame(rows)
 
 

@@ -28,3 +28,22 @@ def test_calibration_plot_writes_a_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
     # a standard normal: the empirical coverage sits near the nominal level
     assert np.allclose(curve["row_coverage"], curve["level"], atol=0.08)
+
+
+def test_regressor_curve_reads_held_out_papers_off_a_fitted_model():
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    from nacarbon.data.io import read_table
+    from nacarbon.paths import project_root
+    from nacarbon.plots.calibration import regressor_curve
+    from nacarbon.uncertainty.conformal import GroupConformalRegressor
+
+    lit = read_table(project_root() / "data" / "literature_583.csv").dropna(subset=["ice_pct"])
+    X = lit[["d002_nm", "ssa_m2_g", "htt_c"]].to_numpy(float)
+    model = GroupConformalRegressor(ExtraTreesRegressor(n_estimators=20, random_state=0), bounds=(0, 100))
+    model.fit(X, lit["ice_pct"].to_numpy(float), lit["source"].to_numpy())
+    curve = regressor_curve(model, levels=(0.5, 0.8, 0.9))
+    # coverage rises with the level and stays near it on unseen papers
+    assert curve["row_coverage"].is_monotonic_increasing
+    assert np.allclose(curve["row_coverage"], curve["level"], atol=0.08)
+    assert curve["paper_p10"].iloc[-1] <= curve["paper_median"].iloc[-1]

@@ -47,6 +47,30 @@ def coverage_curve(y, lo_hi_at: Mapping[float, tuple], groups=None, min_rows: in
     return pd.DataFrame(rows)
 
 
+def regressor_curve(regressor, levels=LEVELS, weighting: str | None = None) -> pd.DataFrame:
+    """Held-out-paper calibration curve of a fitted :class:`GroupConformalRegressor`, without refitting.
+
+    Each paper-grouped fold's rows get the interval its fold model gives them (``oof_`` +/- q sigma,
+    the model never saw their papers) with q the conformal quantile of the *other* folds' scores,
+    weighed as the regressor weighs them: a split-conformal interval per fold, so the curve says
+    how the calibration carries to unseen papers. Rows of ``coverage_curve`` with ``groups_``.
+    """
+    from nacarbon.uncertainty.conformal import _weighted_upper
+
+    weights = regressor.calibration_weights(weighting)
+    lo_hi = {}
+    for level in levels:
+        lo, hi = np.empty(len(regressor.scores_)), np.empty(len(regressor.scores_))
+        for k in np.unique(regressor.fold_of_):
+            here = regressor.fold_of_ == k
+            w = weights[~here]
+            q = _weighted_upper(regressor.scores_[~here, None], w, level * (w.sum() + 1))[0]
+            lo[here] = regressor.oof_[here] - q * regressor.sigma_oof_[here]
+            hi[here] = regressor.oof_[here] + q * regressor.sigma_oof_[here]
+        lo_hi[level] = (lo, hi)
+    return coverage_curve(regressor.y_, lo_hi, groups=regressor.groups_)
+
+
 def calibration_plot(curves: Mapping[str, pd.DataFrame], *, path: str | Path, title: str | None = None) -> Path:
     """Empirical vs nominal coverage, one panel per curve set, with the diagonal.
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
-from nacarbon.uncertainty.lab_trend import TREND_FEATURES, LabPrior, apply_lab_trend, fit_lab_prior
+from nacarbon.uncertainty.lab_trend import MODEL_PREDICTION, TREND_FEATURES, LabPrior, apply_lab_trend, fit_lab_prior
 from nacarbon.uncertainty.predictor import SamplePredictor, build_features, check_input
 
 # Per-target columns that SamplePredictor names without the target (one target per served model).
@@ -160,11 +160,12 @@ def lab_prior(oof: pd.DataFrame, training: pd.DataFrame | None) -> LabPrior | No
     The residuals' HTT and SSA come from the training table (joined on ``sample_id``); None when
     the table lacks them (a model without those features), so the lab gets the offset alone.
     """
+    columns = [f for f in TREND_FEATURES if f != MODEL_PREDICTION]
     if training is None or C.SAMPLE_ID not in oof or C.SAMPLE_ID not in training \
-            or any(f not in training for f in TREND_FEATURES):
+            or any(f not in training for f in columns):
         return None
-    rows = oof.merge(training[[C.SAMPLE_ID, *TREND_FEATURES]].drop_duplicates(C.SAMPLE_ID), on=C.SAMPLE_ID,
-                     how="left")
+    rows = oof.merge(training[[C.SAMPLE_ID, *columns]].drop_duplicates(C.SAMPLE_ID), on=C.SAMPLE_ID, how="left")
+    rows[MODEL_PREDICTION] = rows["y_pred"]
     group = rows[C.PAPER_ID] if C.PAPER_ID in rows else rows["group"]
     return fit_lab_prior(rows["y_true"] - rows["y_pred"], group.astype(str).to_numpy(), rows)
 
@@ -200,12 +201,13 @@ def calibrate_to_lab(out: pd.DataFrame, target: str, measured: pd.Series, *, tau
     """
     work = out.copy()
     work["_measured"] = measured.to_numpy(dtype=float)
+    work[MODEL_PREDICTION] = work[f"pred_{target}"]
     if prior is not None and all(f in work for f in prior.features):
         done = apply_lab_trend(work, target, "_measured", prior, bounds=bounds)
     else:
         done = apply_lab_offset(work, target, "_measured", tau2=tau2, sigma2=sigma2, bounds=bounds, width="keep")
     done[f"reference_{target}"] = np.isfinite(work["_measured"].to_numpy())
-    done = done.rename(columns={"lab_offset_n": f"lab_offset_n_{target}"}).drop(columns="_measured")
+    done = done.rename(columns={"lab_offset_n": f"lab_offset_n_{target}"}).drop(columns=["_measured", MODEL_PREDICTION])
     return done
 
 

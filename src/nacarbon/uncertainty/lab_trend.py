@@ -33,7 +33,9 @@ TRANSFORMS = {
     C.HTT_C: lambda v: v / 100.0,
     C.SSA_M2_G: lambda v: np.log(np.clip(v, SSA_FLOOR, None)),
     C.D002_NM: lambda v: v * 100.0,
+    "model_prediction": lambda v: v,  # the model's own answer: a lab-specific gain on its ranking
 }
+MODEL_PREDICTION = "model_prediction"
 TREND_FEATURES: tuple[str, ...] = (C.HTT_C, C.SSA_M2_G)
 
 
