@@ -12,7 +12,9 @@ For every held-out paper with >= 4 rows, 20 seeded permutations; in each, the fi
 (k = 0..3) are the lab's measured references and rows 4.. are scored (the same rows for every k).
 
 Methods: ``offset`` = :func:`apply_lab_offset` (width kept); ``trend`` = :func:`apply_lab_trend`
-(offset + trend on HTT and ln SSA with the pooled within-paper slope prior; width kept). At
+(offset + trend on HTT and ln SSA with the pooled within-paper slope prior; width kept); ``auto`` =
+the trend in the outer folds where :func:`trend_beats_offset` says so on the training papers, else
+the offset (what ``predict`` does). At
 k = 0 ``offset`` is the model's own answer and ``trend`` applies the pooled trend alone.
 Reported per target, method and k: R2 and RMSE over all scored rows (each permutation counts),
 coverage and median width of the 90 % interval.
@@ -39,7 +41,8 @@ from nacarbon.data.io import load_configured
 from nacarbon.paths import project_root
 from nacarbon.uncertainty.conformal import GroupConformalRegressor
 from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
-from nacarbon.uncertainty.lab_trend import TRANSFORMS, TREND_FEATURES, apply_lab_trend, fit_lab_prior
+from nacarbon.uncertainty.lab_trend import (TRANSFORMS, TREND_FEATURES, apply_lab_trend, fit_lab_prior,
+                                            trend_beats_offset)
 from nacarbon.uncertainty.predictor import build_features, physical_bounds
 
 FEATURES = ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g", "htt_c", "is_soft", "is_ether", "current_ma_g"]
@@ -85,8 +88,12 @@ def run_target(frame, column, n_trees, repeats, n_perm, trend_sets):
             train_rows = rows.iloc[tr].assign(model_prediction=model.oof_)
             lab_priors = {f"trend[{'+'.join(fs)}]": fit_lab_prior(resid, model.groups_, train_rows, fs)
                           for fs in trend_sets}
+            # "auto": the trend where it beats the offset on the training papers (cross-fitted), else the offset
+            first = trend_sets[0]
+            use_trend = trend_beats_offset(resid, model.groups_, train_rows, first)
             for name, prior in lab_priors.items():
-                priors.append({"repeat": rep, "fold": fold, "method": name, "offset_tau2": tau2,
+                priors.append({"repeat": rep, "fold": fold, "method": name, "auto_uses_trend": use_trend,
+                               "offset_tau2": tau2,
                                "offset_sigma2": sigma2, **prior.__dict__})
             pred, (lo, hi) = model.predict(X[te]), model.predict_interval(X[te])
             sub, yt, gt = rows.iloc[te].reset_index(drop=True), y[te], g[te]
@@ -103,6 +110,7 @@ def run_target(frame, column, n_trees, repeats, n_perm, trend_sets):
                                                            bounds=bounds)}
                         cals |= {name: apply_lab_trend(lab, "t", "measured", prior, bounds=bounds)
                                  for name, prior in lab_priors.items()}
+                        cals["auto"] = cals[f"trend[{'+'.join(first)}]"] if use_trend else cals["offset"]
                         for name, cal in cals.items():
                             ev = cal.iloc[max(KS):]
                             out.append(pd.DataFrame({"method": name, "k": k, "paper": paper, "perm": perm,

@@ -72,3 +72,13 @@ def test_no_reference_applies_the_pooled_trend_only():
     out = apply_lab_trend(_lab(0, np.zeros(2), htt), "t", "y", prior)
     np.testing.assert_allclose(out["lab_trend_t"], [-3.0, 3.0])
     assert out["lab_offset_t"].iloc[0] == 0.0 and out["lab_offset_n"].iloc[0] == 0
+
+
+def test_the_trend_is_used_only_where_it_beats_the_offset_on_other_papers():
+    from nacarbon.uncertainty.lab_trend import trend_beats_offset
+
+    frame, e, g = _papers(n_papers=120, slope=-2.0, slope_sd=0.7)
+    assert trend_beats_offset(e, g, frame)
+    # no within-paper trend at all: two extra slopes only add noise to three references
+    flat_frame, flat, flat_g = _papers(n_papers=120, slope=0.0, slope_sd=0.0, seed=3)
+    assert not trend_beats_offset(flat, flat_g, flat_frame)

@@ -12,7 +12,8 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
-from nacarbon.uncertainty.lab_trend import MODEL_PREDICTION, TREND_FEATURES, LabPrior, apply_lab_trend, fit_lab_prior
+from nacarbon.uncertainty.lab_trend import (MODEL_PREDICTION, TREND_FEATURES, LabPrior, apply_lab_trend, fit_lab_prior,
+                                            trend_beats_offset)
 from nacarbon.uncertainty.predictor import SamplePredictor, build_features, check_input
 
 # Per-target columns that SamplePredictor names without the target (one target per served model).
@@ -157,8 +158,9 @@ def lab_variances(oof: pd.DataFrame) -> tuple[float, float]:
 def lab_prior(oof: pd.DataFrame, training: pd.DataFrame | None) -> LabPrior | None:
     """The within-lab trend prior from a champion's out-of-fold residuals and its training rows.
 
-    The residuals' HTT and SSA come from the training table (joined on ``sample_id``); None when
-    the table lacks them (a model without those features), so the lab gets the offset alone.
+    The residuals' HTT and SSA come from the training table (joined on ``sample_id``). None, so the
+    lab gets the offset alone, when the table lacks them (a model without those features) or when
+    the trend does not beat the offset on the training papers (:func:`trend_beats_offset`, cross-fitted).
     """
     columns = [f for f in TREND_FEATURES if f != MODEL_PREDICTION]
     if training is None or C.SAMPLE_ID not in oof or C.SAMPLE_ID not in training \
@@ -167,7 +169,10 @@ def lab_prior(oof: pd.DataFrame, training: pd.DataFrame | None) -> LabPrior | No
     rows = oof.merge(training[[C.SAMPLE_ID, *columns]].drop_duplicates(C.SAMPLE_ID), on=C.SAMPLE_ID, how="left")
     rows[MODEL_PREDICTION] = rows["y_pred"]
     group = rows[C.PAPER_ID] if C.PAPER_ID in rows else rows["group"]
-    return fit_lab_prior(rows["y_true"] - rows["y_pred"], group.astype(str).to_numpy(), rows)
+    resid, group = rows["y_true"] - rows["y_pred"], group.astype(str).to_numpy()
+    if not trend_beats_offset(resid, group, rows):
+        return None
+    return fit_lab_prior(resid, group, rows)
 
 
 def calibrate_to_lab(out: pd.DataFrame, target: str, measured: pd.Series, *, tau2: float, sigma2: float,

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from nacarbon.data import columns as C
-from nacarbon.uncertainty.lab_offset import variance_components
+from nacarbon.uncertainty.lab_offset import shrunk_offset, variance_components
 
 SSA_FLOOR = 0.1  # m2/g: the smallest BET area in the data; ln of a reported 0 would be -inf
 # Trend features and the scale they enter on: HTT per 100 degC, SSA on a log scale (it spans
@@ -118,6 +118,36 @@ def lab_posterior(prior: LabPrior, X_ref: np.ndarray, e_ref: np.ndarray) -> tupl
     D = np.column_stack([np.ones(len(e_ref)), X_ref])
     K = S0 @ D.T @ np.linalg.inv(D @ S0 @ D.T + prior.sigma2 * np.eye(len(e_ref)))
     return m0 + K @ (e_ref - D @ m0), S0 - K @ D @ S0
+
+
+def trend_beats_offset(residuals, groups, frame: pd.DataFrame, features: tuple[str, ...] = TREND_FEATURES, *,
+                       k: int = 3, n_perm: int = 5, seed: int = 0) -> bool:
+    """Whether the trend predicts a lab's other rows from k references better than the offset alone.
+
+    Cross-fitted over two halves of the papers (hyperparameters from one half, scored on the
+    other's papers with more than k rows, ``n_perm`` random choices of references each), so the
+    extra slopes cannot win by fitting the residuals they are scored on. On merged capacity the
+    within-paper slope does not carry across papers and this says no (``benchmarks/bench_kshot.py``).
+    """
+    e, g = np.asarray(residuals, dtype=float), np.asarray(groups)
+    frame = frame.reset_index(drop=True)
+    X = trend_design(frame, g, features)
+    papers = np.unique(g)
+    rng = np.random.default_rng(seed)
+    half = np.isin(g, rng.permutation(papers)[: len(papers) // 2])
+    se = np.zeros(2)  # squared error: offset, trend
+    for fit_rows in (half, ~half):
+        prior = fit_lab_prior(e[fit_rows], g[fit_rows], frame[fit_rows], features)
+        tau2, sigma2 = variance_components(e[fit_rows], g[fit_rows])
+        for idx in pd.Series(np.flatnonzero(~fit_rows)).groupby(g[~fit_rows]).agg(list):
+            if len(idx) <= k:
+                continue
+            for _ in range(n_perm):
+                ref, rest = np.split(rng.permutation(idx), [k])
+                offset = shrunk_offset(e[ref], tau2, sigma2)[0]
+                mean, _ = lab_posterior(prior, X[ref], e[ref])
+                se += [((e[rest] - offset) ** 2).sum(), ((e[rest] - mean[0] - X[rest] @ mean[1:]) ** 2).sum()]
+    return bool(se[1] < se[0])
 
 
 def apply_lab_trend(frame: pd.DataFrame, target: str, measured: str, prior: LabPrior, *,
