@@ -13,6 +13,11 @@ training papers' out-of-fold residuals; ``tau2``, ``omega`` and ``sigma2`` maxim
 marginal likelihood of those residuals paper by paper. Given k reference rows the posterior mean
 of ``(b, s)`` shifts every row of the lab; with ``omega -> 0`` and ``beta = 0`` this is the
 constant offset of :mod:`nacarbon.uncertainty.lab_offset`.
+
+Measured leave-papers-out on merged data with 3 references (``benchmarks/bench_kshot.py``,
+``experiments/kshot.md``): ICE R2 0.663 against 0.605 for the offset, plateau capacity 0.652
+against 0.612, coverage kept; capacity 0.381 against 0.439, so :func:`trend_beats_offset` decides
+per model on its training papers whether the trend is used.
 """
 
 from __future__ import annotations
