@@ -1,27 +1,29 @@
-"""Leave-papers-out benchmark of prediction intervals, the domain and k-shot lab calibration.
+"""Leave-papers-out benchmark of prediction intervals: coverage per row and per paper, and the domain.
 
-    .venv/bin/python benchmarks/bench_intervals.py            # 200 trees, 2 outer repeats
-    .venv/bin/python benchmarks/bench_intervals.py --quick    # 60 trees, 1 repeat
-    .venv/bin/python benchmarks/bench_intervals.py --group-column paper_id
+    .venv/bin/python benchmarks/bench_intervals.py                      # merged ICE, capacity, plateau capacity
+    .venv/bin/python benchmarks/bench_intervals.py --quick              # 60 trees, 1 repeat
+    .venv/bin/python benchmarks/bench_intervals.py --cases all --plot experiments/calibration.png
 
 Model: ExtraTrees (``min_samples_leaf=2``) for every target (the champion family may differ).
-Outer loop: GroupKFold(5) over papers (``--group-column``, default ``source``); everything is
-fitted on the outer training papers only, and the held-out papers are scored:
+Outer loop: GroupKFold(5) over ``paper_id``; everything is fitted on the outer training papers
+only, and the held-out papers are scored:
 
-* intervals at 90 %: ``plain`` = split-conformal with one global quantile of the inner grouped
-  out-of-fold |residuals| around the refit model (what screening does today, via crepes);
-  ``plain CV+`` = CV+ over inner paper folds, unnormalized; ``adaptive`` = normalized CV+ with
-  the kNN difficulty (log-scaled space). Coverage and median width over all held-out samples
-  and over those the LPO domain (:class:`PaperDomain`, 95 %) calls in-domain.
-* k-shot lab calibration: for each held-out paper with >= 4 samples, a seeded permutation; the
-  first k (0-3) are the lab's references, samples 4.. are scored (the same rows for every k).
-  Offsets from :func:`apply_lab_offset` with tau2/sigma2 from the inner out-of-fold residuals.
-* domain admission of the 20,160-point grid of ``conf/screen/grid.yaml``: old
-  ``ApplicabilityDomain`` vs ``PaperDomain`` on the seed structure features.
+* intervals at 90 %: ``plain`` = split-conformal, one global quantile of the inner grouped
+  out-of-fold |residuals| around the refit model; ``plain CV+`` = CV+ over inner paper folds,
+  unnormalized; ``adaptive`` = normalized CV+ with the kNN difficulty (log-scaled space). Each
+  with the calibration scores weighed per ``row`` (every row once) and per ``paper`` (each row
+  1 / rows of its paper, every paper once: Dunn, Wasserman & Ramdas 2022).
+* coverage over all held-out rows and in-domain rows (:class:`PaperDomain`, 95 %), median width,
+  and the distribution of per-paper coverage over held-out papers with >= 4 rows (10th
+  percentile, median, share below 0.5; each (repeat, paper) counts once).
+* the calibration curve: empirical coverage of the adaptive intervals at nominal 0.50-0.95.
+* domain admission of the grid of ``conf/screen/grid.yaml``: old ``ApplicabilityDomain`` vs
+  ``PaperDomain`` on the seed structure features (``--cases all``).
 
-Datasets: literature (583 rows; features d002, La, Lc, ID/IG, SSA, HTT, ether flag, current)
-for ICE, plateau capacity, capacity; seed (Liu 2022; structure + HTT) for ICE, capacity, rate
-factor, plateau voltage.
+k-shot lab calibration moved to ``benchmarks/bench_kshot.py``.
+
+Datasets: merged (rich features: structure, HTT, soft flag, ether flag, current) for ICE,
+capacity, plateau capacity; with ``--cases all`` also literature (583 rows) and seed (structure + HTT).
 """
 
 from __future__ import annotations
@@ -38,22 +40,29 @@ import numpy as np
 import pandas as pd
 import yaml
 from sklearn.ensemble import ExtraTreesRegressor
-from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.model_selection import GroupKFold
 from tqdm import tqdm
 
 from nacarbon.data.io import read_table
+from nacarbon.data.prepare import prepare_table
 from nacarbon.paths import project_root
 from nacarbon.uncertainty.conformal import GroupConformalRegressor
 from nacarbon.uncertainty.domain import PaperDomain
-from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
 from nacarbon.uncertainty.predictor import build_features, physical_bounds
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_kshot import FEATURES as RICH  # noqa: E402
+from bench_kshot import load_merged  # noqa: E402
+
 STRUCT = ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g"]
+LIT = [*STRUCT, "htt_c", "is_ether", "current_ma_g"]
 CASES = [  # (dataset, target name, column, features)
-    ("literature", "ice", "ice_pct", [*STRUCT, "htt_c", "is_ether", "current_ma_g"]),
-    ("literature", "plateau_capacity", "plateau_capacity_mah_g", [*STRUCT, "htt_c", "is_ether", "current_ma_g"]),
-    ("literature", "capacity", "capacity_mah_g", [*STRUCT, "htt_c", "is_ether", "current_ma_g"]),
+    ("merged", "ice", "ice_pct", RICH),
+    ("merged", "capacity", "capacity_mah_g", RICH),
+    ("merged", "plateau_capacity", "plateau_capacity_mah_g", RICH),
+    ("literature", "ice", "ice_pct", LIT),
+    ("literature", "plateau_capacity", "plateau_capacity_mah_g", LIT),
+    ("literature", "capacity", "capacity_mah_g", LIT),
     ("seed", "ice", "ice_pct", [*STRUCT, "htt_c"]),
     ("seed", "capacity", "capacity_mah_g", [*STRUCT, "htt_c"]),
     ("seed", "rate", "rate_factor", [*STRUCT, "htt_c"]),
@@ -62,72 +71,76 @@ CASES = [  # (dataset, target name, column, features)
 FILES = {"literature": "literature_583.csv", "seed": "liu2022_tables.csv"}
 METHODS = {"plain": dict(difficulty="none", method="split"), "plain_cv+": dict(difficulty="none", method="cv+"),
            "adaptive": dict(difficulty="knn", method="cv+")}
-KS = (0, 1, 2, 3)
+WEIGHTINGS = ("row", "paper")
+LEVELS = np.round(np.arange(0.50, 0.951, 0.05), 2)
+MIN_PAPER_ROWS = 4
 
 
-def run_case(frame, target, column, features, group_column, n_trees, repeats, alpha=0.1):
+def load_frames(datasets) -> dict[str, pd.DataFrame]:
+    """Each dataset's rows with ``paper_id`` (merged: deduplicated as training loads it)."""
+    out = {}
+    for ds in datasets:
+        if ds == "merged":
+            out[ds] = load_merged()
+        else:
+            out[ds] = prepare_table(read_table(project_root() / "data" / FILES[ds], dataset=ds), dataset=ds,
+                                    label=FILES[ds])
+    return out
+
+
+def per_paper(cov: np.ndarray, paper: np.ndarray, rep: np.ndarray) -> dict[str, float]:
+    """Per-paper coverage: its mean over every held-out (repeat, paper) (what paper weighting targets),
+    and its distribution over those with >= MIN_PAPER_ROWS rows."""
+    table = pd.DataFrame({"cov": cov, "key": pd.Series(rep).astype(str) + "|" + pd.Series(paper).astype(str)})
+    stats = table.groupby("key")["cov"].agg(["mean", "size"])
+    c = stats.loc[stats["size"] >= MIN_PAPER_ROWS, "mean"]
+    return {"paper_mean": stats["mean"].mean(), "papers": len(c), "paper_p10": c.quantile(0.1),
+            "paper_median": c.median(), "paper_below_0.5": (c < 0.5).mean()}
+
+
+def run_case(frame, column, features, group_column, n_trees, repeats):
+    """Held-out intervals of every method and weighting, per row, with paper, repeat, domain flag and levels."""
     rows = build_features(frame[frame[column].notna()], features).reset_index(drop=True)
     X, y = rows[features].to_numpy(float), rows[column].to_numpy(float)
     g = rows[group_column].astype(str).to_numpy()
     bounds = physical_bounds(column)
-    res = {m: {"lo": [], "hi": [], "y": [], "in": []} for m in METHODS}
-    shots = []
+    parts, curve = [], []
     for rep in range(repeats):
         for tr, te in GroupKFold(5, shuffle=True, random_state=100 + rep).split(X, y, g):
             dom = PaperDomain().fit(X[tr], groups=g[tr]).predict(X[te])
-            fitted = {}
             for name, kw in METHODS.items():
                 est = ExtraTreesRegressor(n_estimators=n_trees, min_samples_leaf=2, random_state=rep)
-                m = GroupConformalRegressor(est, alpha=alpha, bounds=bounds, random_state=rep, **kw).fit(X[tr], y[tr], g[tr])
-                lo, hi = m.predict_interval(X[te])
-                for key, val in (("lo", lo), ("hi", hi), ("y", y[te]), ("in", dom)):
-                    res[name][key].append(val)
-                fitted[name] = m
-            shots += k_shot(fitted["adaptive"], X[te], y[te], g[te], bounds, rep)
-    table = []
-    for name, r in res.items():
-        lo, hi, yy, ind = (np.concatenate(r[k]) for k in ("lo", "hi", "y", "in"))
-        cov, w = (yy >= lo) & (yy <= hi), hi - lo
-        table.append({"method": name, "n": len(yy), "coverage": cov.mean(), "median_width": np.median(w),
-                      "in_domain_share": ind.mean(), "coverage_in": cov[ind].mean(), "median_width_in": np.median(w[ind])})
-    return pd.DataFrame(table), (pd.concat(shots) if shots else pd.DataFrame())
+                m = GroupConformalRegressor(est, bounds=bounds, random_state=rep, **kw).fit(X[tr], y[tr], g[tr])
+                for w in WEIGHTINGS:
+                    lo, hi = m.predict_interval(X[te], weighting=w)
+                    parts.append(pd.DataFrame({"method": name, "weighting": w, "rep": rep, "paper": g[te], "y": y[te],
+                                               "lo": lo, "hi": hi, "in": dom}))
+                    if name == "adaptive":
+                        for level in LEVELS:
+                            lo, hi = m.predict_interval(X[te], alpha=1 - level, weighting=w)
+                            curve.append(pd.DataFrame({"weighting": w, "level": level, "rep": rep, "paper": g[te],
+                                                       "covered": (y[te] >= lo) & (y[te] <= hi)}))
+    return pd.concat(parts, ignore_index=True), pd.concat(curve, ignore_index=True)
 
 
-def k_shot(model, X, y, g, bounds, rep):
-    tau2, sigma2 = variance_components(model.y_ - model.oof_, model.groups_)
-    pred = model.predict(X)
-    lo, hi = model.predict_interval(X)
-    out = []
-    rng = np.random.default_rng(rep)
-    for paper in np.unique(g):
-        idx = np.flatnonzero(g == paper)
-        if len(idx) < max(KS) + 1:
-            continue
-        idx = rng.permutation(idx)
-        for k in KS:
-            lab = pd.DataFrame({"pred_t": pred[idx], "lo_t": lo[idx], "hi_t": hi[idx],
-                                "measured": np.where(np.arange(len(idx)) < k, y[idx], np.nan)})
-            cal = apply_lab_offset(lab, "t", "measured", tau2=tau2, sigma2=sigma2, bounds=bounds)
-            ev = cal.iloc[max(KS):]
-            resc = apply_lab_offset(lab, "t", "measured", tau2=tau2, sigma2=sigma2, bounds=bounds,
-                                    width="rescale").iloc[max(KS):]
-            out.append(pd.DataFrame({"k": k, "paper": paper, "y": y[idx][max(KS):], "pred": ev["pred_t"],
-                                     "lo": ev["lo_t"], "hi": ev["hi_t"], "pred0": ev["pred_t_uncalibrated"],
-                                     "lo0": ev["lo_t_uncalibrated"], "hi0": ev["hi_t_uncalibrated"],
-                                     "lo_r": resc["lo_t"], "hi_r": resc["hi_t"]}))
-    return [pd.concat(out)] if out else []
-
-
-def summarize_shots(shots: pd.DataFrame) -> pd.DataFrame:
+def summarize(held: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for k, s in shots.groupby("k"):
-        rows.append({"k": k, "papers": s.paper.nunique(), "rows": len(s),
-                     "r2_uncal": r2_score(s.y, s.pred0), "r2_cal": r2_score(s.y, s.pred),
-                     "rmse_uncal": mean_squared_error(s.y, s.pred0) ** 0.5, "rmse_cal": mean_squared_error(s.y, s.pred) ** 0.5,
-                     "cov_uncal": ((s.y >= s.lo0) & (s.y <= s.hi0)).mean(), "cov_cal": ((s.y >= s.lo) & (s.y <= s.hi)).mean(),
-                     "width_uncal": np.median(s.hi0 - s.lo0), "width_cal": np.median(s.hi - s.lo),
-                     "cov_rescaled": ((s.y >= s.lo_r) & (s.y <= s.hi_r)).mean(), "width_rescaled": np.median(s.hi_r - s.lo_r)})
+    for (name, w), r in held.groupby(["method", "weighting"], sort=False):
+        cov, width, ind = (r.y >= r.lo) & (r.y <= r.hi), r.hi - r.lo, r["in"].to_numpy(bool)
+        rows.append({"method": name, "weighting": w, "n": len(r), "coverage": cov.mean(),
+                     "median_width": width.median(), "coverage_in": cov[ind].mean(),
+                     **per_paper(cov.to_numpy(), r.paper.to_numpy(), r.rep.to_numpy())})
     return pd.DataFrame(rows)
+
+
+def calibration_table(curve: pd.DataFrame) -> pd.DataFrame:
+    """Empirical coverage per nominal level and weighting: rows and the median/10th percentile over papers."""
+    out = []
+    for (w, level), c in curve.groupby(["weighting", "level"]):
+        pp = per_paper(c.covered.to_numpy(float), c.paper.to_numpy(), c.rep.to_numpy())
+        out.append({"weighting": w, "level": level, "row_coverage": c.covered.mean(),
+                    "paper_median": pp["paper_median"], "paper_p10": pp["paper_p10"]})
+    return pd.DataFrame(out)
 
 
 def grid_admission() -> dict[str, float]:
@@ -147,33 +160,38 @@ def grid_admission() -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="60 trees, one outer repeat")
-    ap.add_argument("--group-column", default="source", help="the column naming each row's paper")
+    ap.add_argument("--cases", choices=["merged", "all"], default="merged")
+    ap.add_argument("--group-column", default="paper_id", help="the column naming each row's paper")
+    ap.add_argument("--plot", help="write the calibration plot (PNG) here")
+    ap.add_argument("--trees", type=int, help="override the number of trees (default 200, quick 60)")
+    ap.add_argument("--repeats", type=int, help="override the outer shuffles (default 2, quick 1)")
     args = ap.parse_args(argv)
     n_trees, repeats = (60, 1) if args.quick else (200, 2)
+    n_trees, repeats = args.trees or n_trees, args.repeats or repeats
     warnings.filterwarnings("ignore", category=UserWarning)
     t0 = time.time()
-    frames = {k: read_table(project_root() / "data" / f) for k, f in FILES.items()}
-    iv, ks = [], []
-    for ds, target, column, feats in tqdm(CASES, desc="cases"):
-        table, shots = run_case(frames[ds], target, column, feats, args.group_column, n_trees, repeats)
-        iv.append(table.assign(dataset=ds, target=target))
-        if len(shots):
-            ks.append(summarize_shots(shots).assign(dataset=ds, target=target))
-    iv = pd.concat(iv)[["dataset", "target", "method", "n", "coverage", "median_width", "in_domain_share",
-                        "coverage_in", "median_width_in"]]
-    pd.set_option("display.width", 200)
+    cases = [c for c in CASES if args.cases == "all" or c[0] == "merged"]
+    frames = load_frames({c[0] for c in cases})
+    tables, curves = [], {}
+    for ds, target, column, feats in tqdm(cases, desc="cases"):
+        held, curve = run_case(frames[ds], column, feats, args.group_column, n_trees, repeats)
+        tables.append(summarize(held).assign(dataset=ds, target=target))
+        curves[f"{ds} {target}"] = calibration_table(curve)
+    table = pd.concat(tables)
+    table = table[["dataset", "target", *[c for c in table.columns if c not in ("dataset", "target")]]]
+    pd.set_option("display.width", 250)
     print(f"ExtraTrees {n_trees} trees, outer GroupKFold(5) by {args.group_column} x {repeats}, alpha=0.1")
-    print(iv.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    piv = iv.pivot_table(index=["dataset", "target"], columns="method", values="median_width_in")
-    print("\nin-domain median width, adaptive / plain:")
-    print((piv["adaptive"] / piv["plain"]).round(3).to_string())
-    if ks:
-        ks = pd.concat(ks)[["dataset", "target", "k", "papers", "rows", "r2_uncal", "r2_cal", "rmse_uncal", "rmse_cal",
-                            "cov_uncal", "cov_cal", "width_uncal", "width_cal", "cov_rescaled", "width_rescaled"]]
-        print("\nk-shot lab calibration (adaptive intervals; held-out papers with >= 4 samples; the first k are "
-              "references, samples 4.. scored; cal = shift, width kept; rescaled = width='rescale'):")
-        print(ks.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    print("\ngrid admission:", {k: round(v, 3) for k, v in grid_admission().items()})
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print("\ncalibration (adaptive): nominal level -> row coverage, per-paper median and 10th percentile")
+    for name, c in curves.items():
+        print(name)
+        print(c.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    if args.plot:
+        from nacarbon.plots.calibration import calibration_plot
+
+        print("wrote", calibration_plot(curves, path=args.plot))
+    if args.cases == "all":
+        print("\ngrid admission:", {k: round(v, 3) for k, v in grid_admission().items()})
     print(f"\ntotal {time.time() - t0:.0f} s")
     return 0
 

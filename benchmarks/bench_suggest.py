@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from nacarbon.data import columns as C  # noqa: E402
 from nacarbon.suggest.acquisition import Objective  # noqa: E402
-from nacarbon.suggest.offsets import GroupOffsets  # noqa: E402
+from nacarbon.uncertainty.lab_offset import group_offsets  # noqa: E402
 from nacarbon.suggest.select import SuggestConfig, suggest_batch  # noqa: E402
 from nacarbon.suggest.space import numeric_view  # noqa: E402
 
@@ -183,7 +183,7 @@ def make_predict(known: pd.DataFrame, targets: list[str], seed: int, paper_aware
         offsets, held_out = None, {}
         if paper_aware:
             res, held_out = oof_models(Xk[ok], y, groups[ok], seed)
-            offsets = GroupOffsets().fit(res, groups[ok])
+            offsets = group_offsets(res, groups[ok])
         fitted[t] = (fit_forest(Xk[ok], y, seed), offsets, held_out)
 
     def predict(pool: pd.DataFrame) -> dict:
@@ -196,8 +196,9 @@ def make_predict(known: pd.DataFrame, targets: list[str], seed: int, paper_aware
                 for g in set(src) & set(held_out):
                     rows = src == g
                     mean[rows], sd[rows] = tree_stats(held_out[g], Xp[rows])
-                mean = mean + offsets.offset(src)
-                sd = np.sqrt(sd ** 2 + offsets.variance(src))
+                per, tau2 = offsets
+                mean = mean + np.array([per.get(g, (0.0, tau2))[0] for g in src])
+                sd = np.sqrt(sd ** 2 + np.array([per.get(g, (0.0, tau2))[1] for g in src]))
             out[t] = (mean, sd)
         return out
 

@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 
 from nacarbon.data.design import make_design
 from nacarbon.data.io import load_configured, read_table
-from nacarbon.data.papers import load_links, paper_ids, title_key
+from nacarbon.data.papers import load_links, load_title_repairs, paper_ids, repair_titles, title_key
 from nacarbon.errors import DataValidationError
 from nacarbon.evaluation.splits import make_splitter
 from nacarbon.paths import project_root
@@ -66,6 +66,33 @@ def test_same_paper_duplicates_are_dropped_with_loose_d002(loaded):
     assert ("L-0531", "T1-43") in pairs and ("L-0453", "T1-24") in pairs
     # the fingerprint alone also pairs T1-13 with L-0308, another paper: not a duplicate
     assert "L-0308" not in set(report["sample_id"])
+    # one cherry-petal carbon in both compilations, SSA re-read as 2.00 and 1.86 m2/g
+    assert ("L-0462", "T1-20") in pairs
+    # but within one compilation a 0.5 m2/g SSA floor would merge distinct samples of a series
+    assert "L-0024" not in set(report["sample_id"])
+
+
+def test_corrupted_title_is_repaired_into_its_paper(loaded):
+    lit = loaded["literature"].frame.set_index("sample_id")
+    assert lit.at["L-0084", "paper_id"] == lit.at["L-0079", "paper_id"]
+    assert "title repaired" in lit.at["L-0084", "note"] and "B302:B310" in lit.at["L-0084", "note"]
+    repairs = load_title_repairs()
+    assert not set(repairs) & set(lit["source"])
+    titles = pd.Series(["Micros+B302:B310tructure x", "Other", np.nan])
+    assert list(repair_titles(titles, {"Micros+B302:B310tructure x": "Microstructure x"}).fillna("-")) == [
+        "Microstructure x", "Other", "-"]
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("corrupted_title,repaired_title\nA,B\n", "required column missing"),
+    ("corrupted_title,repaired_title,evidence\nA,,why\n", "must not be empty"),
+    ("corrupted_title,repaired_title,evidence\nA,B,why\nA,C,why\n", "unique"),
+])
+def test_bad_title_repairs_table_names_the_problem(tmp_path, text, rule):
+    path = tmp_path / "title_repairs.csv"
+    path.write_text(text)
+    with pytest.raises(DataValidationError, match=rule):
+        load_title_repairs(path)
 
 
 @pytest.mark.parametrize("cv", CVS)

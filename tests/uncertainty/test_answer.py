@@ -1,6 +1,7 @@
 """A target's conditions in the answer to a lab's file."""
 
 import pandas as pd
+import pytest
 
 from nacarbon.uncertainty.answer import outside_conditions
 
@@ -18,3 +19,32 @@ def test_conditions_read_as_words():
 
     assert describe_conditions({"electrolyte": ["ester"], "material_class": ["hard", "soft"]}) == \
         "electrolyte ester; material_class hard or soft"
+
+
+def test_lab_calibration_uses_the_trend_when_the_champion_knows_htt_and_ssa():
+    import numpy as np
+
+    from nacarbon.uncertainty.answer import calibrate_to_lab, lab_prior
+
+    rng = np.random.default_rng(0)
+    g = np.repeat([f"p{i}" for i in range(80)], 5)
+    htt = rng.choice([900.0, 1100.0, 1300.0, 1500.0], len(g))
+    x = htt / 100 - pd.Series(htt / 100).groupby(g).transform("mean").to_numpy()
+    y_pred = rng.normal(75, 5, len(g))
+    y_true = y_pred + rng.normal(0, 4, 80)[np.arange(len(g)) // 5] + rng.normal(2, 1, 80)[np.arange(len(g)) // 5] * x
+    sample = [f"s{i}" for i in range(len(g))]
+    oof = pd.DataFrame({"sample_id": sample, "paper_id": g, "y_true": y_true, "y_pred": y_pred})
+    training = pd.DataFrame({"sample_id": sample, "htt_c": htt, "ssa_m2_g": rng.uniform(5, 50, len(g))})
+    prior = lab_prior(oof, training)
+    assert prior is not None and prior.slope[0] == pytest.approx(2.0, abs=0.4)
+    assert lab_prior(oof, training.drop(columns="htt_c")) is None  # a champion without HTT: offset only
+    out = pd.DataFrame({"htt_c": ["900", "1100", "1300", "1500"], "ssa_m2_g": ["20"] * 4,
+                        "pred_ice": 70.0, "lo_ice": 60.0, "hi_ice": 80.0})
+    measured = pd.Series([62.0, 66.0, np.nan, np.nan])
+    done = calibrate_to_lab(out, "ice", measured, tau2=16.0, sigma2=4.0, bounds=(0, 100), prior=prior)
+    # the lab sits low and rises with HTT: its unmeasured hotter samples are predicted higher than its measured ones
+    assert done["pred_ice"].iloc[3] > done["pred_ice"].iloc[2] > done["pred_ice"].iloc[0]
+    assert (done["pred_ice_uncalibrated"] == 70.0).all() and "model_prediction" not in done
+    assert np.allclose(done["hi_ice"] - done["lo_ice"], 20.0)
+    plain = calibrate_to_lab(out, "ice", measured, tau2=16.0, sigma2=4.0, bounds=(0, 100))
+    assert plain["pred_ice"].nunique() == 1 and "lab_trend_ice" not in plain

@@ -81,3 +81,44 @@ def test_scores_come_from_models_that_never_saw_the_paper(seed):
         held = model.fold_of_ == k
         np.testing.assert_allclose(fold_model.predict(X[held]), model.oof_[held])
         assert not set(g[held]) & set(g[~held])
+
+
+def test_paper_weighting_gives_every_paper_one_vote():
+    """One paper with many large-score rows dominates a row-weighted quantile, not a paper-weighted one."""
+    rng = np.random.default_rng(0)
+    # 40 small papers of 2 rows with small errors, one big paper of 60 rows with large errors
+    groups = np.r_[np.repeat(np.arange(40), 2), np.full(60, 99)]
+    X = rng.uniform(0, 1, (len(groups), 2))
+    y = X[:, 0] * 10 + np.where(groups == 99, rng.normal(0, 5, len(groups)), rng.normal(0, 0.5, len(groups)))
+    model = _model(difficulty="none", cv=GroupKFold(5)).fit(X, y, groups)
+    weights = model.calibration_weights("paper")
+    assert weights[groups == 99] == pytest.approx(1 / 60) and weights[groups == 0] == pytest.approx(0.5)
+    lo_r, hi_r = model.predict_interval(X[:5], weighting="row")
+    lo_p, hi_p = model.predict_interval(X[:5], weighting="paper")
+    # the big noisy paper is 43 % of rows but 1 of 41 papers: the paper-weighted interval is narrower
+    assert np.all(hi_p - lo_p < hi_r - lo_r)
+    assert model.weighting == "paper"
+    np.testing.assert_allclose(model.predict_interval(X[:5]), (lo_p, hi_p))
+
+
+def test_row_weighting_by_weights_equals_the_order_statistics():
+    from nacarbon.uncertainty.conformal import _order_stat, _weighted_upper
+
+    v = np.random.default_rng(1).normal(size=(57, 9))
+    for alpha in (0.05, 0.1, 0.3):
+        level = (1 - alpha) * 58
+        np.testing.assert_allclose(_weighted_upper(v, np.ones(57), level),
+                                   _order_stat(v, int(np.ceil(level - 1e-9)), axis=0))
+    # beyond the total weight the bound is infinite (too few papers for this level)
+    assert np.isinf(_weighted_upper(v, np.full(57, 1 / 57), 1.5)).all()
+
+
+def test_paper_weighted_split_and_bad_weighting(literature):
+    X, y, g = _xy(literature, FEATS, "ice_pct")
+    model = _model(method="split", bounds=(0, 100)).fit(X[:300], y[:300], g[:300])
+    lo, hi = model.predict_interval(X[300:])
+    assert np.all(lo <= hi) and np.all((lo >= 0) & (hi <= 100))
+    with pytest.raises(ConfigError, match="weighting"):
+        model.predict_interval(X[:2], weighting="lab")
+    with pytest.raises(ConfigError, match="weighting"):
+        _model(weighting="lab").fit(X[:50], y[:50], g[:50])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nacarbon.uncertainty.lab_offset import apply_lab_offset, shrunk_offset, variance_components
+from nacarbon.uncertainty.lab_offset import apply_lab_offset, group_offsets, shrunk_offset, variance_components
 
 
 def test_shrinkage_formula():
@@ -38,3 +38,15 @@ def test_apply_shifts_other_rows_and_says_so():
     np.testing.assert_allclose(out["pred_ice_uncalibrated"], lab["pred_ice"])
     narrow = apply_lab_offset(lab, "ice", "ice_measured", tau2=9.0, sigma2=9.0, width="rescale")
     assert (narrow["hi_ice"] - narrow["lo_ice"]).max() < 20.0
+
+
+def test_group_offsets_shrink_each_group_and_know_the_unseen_variance():
+    rng = np.random.default_rng(2)
+    groups = np.repeat(np.arange(100), 3)
+    resid = rng.normal(0, 3.0, 100)[groups] + rng.normal(0, 1.0, len(groups))
+    resid[0] = np.nan
+    per, tau2 = group_offsets(resid, groups)
+    assert tau2 == pytest.approx(variance_components(resid[1:], groups[1:])[0])
+    t2, s2 = variance_components(resid[1:], groups[1:])
+    assert per[5] == pytest.approx(shrunk_offset(resid[15:18], t2, s2))
+    assert per[0] == pytest.approx(shrunk_offset(resid[1:3], t2, s2))  # the NaN is no reference

@@ -116,7 +116,8 @@ def run(cfg: DictConfig) -> PredictOutcome:
     from nacarbon.data.io import read_raw
     from nacarbon.tracking.store import connect
     from nacarbon.uncertainty.answer import (answer_frame, blank_outside, calibrate_to_lab, check_against_measured,
-                                             column_order, lab_variances, measured_values, outside_conditions)
+                                             column_order, lab_prior, lab_variances, measured_values,
+                                             outside_conditions)
 
     src, out_path = check_paths(cfg)
     frame = read_raw(src, label=str(src))
@@ -138,7 +139,8 @@ def run(cfg: DictConfig) -> PredictOutcome:
         check.check = check_against_measured(table, t, measured)
         if cfg.lab_calibration and measured.notna().any():
             tau2, sigma2 = lab_variances(champ.oof)
-            table = calibrate_to_lab(table, t, measured, tau2=tau2, sigma2=sigma2, bounds=champ.predictor.bounds)
+            table = calibrate_to_lab(table, t, measured, tau2=tau2, sigma2=sigma2, bounds=champ.predictor.bounds,
+                                     prior=lab_prior(champ.oof, champ.training))
             check.offset = {"offset": float(table[f"lab_offset_{t}"].iloc[0]),
                             "sd": float(table[f"lab_offset_sd_{t}"].iloc[0]),
                             "n": int(table[f"lab_offset_n_{t}"].iloc[0]), "tau2": tau2, "sigma2": sigma2}

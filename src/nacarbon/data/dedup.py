@@ -1,163 +1,26 @@
 """Find and drop rows that report the same material twice, within or across databases.
 
-Two compilations of the same paper do not share source strings (the seed cites, the
-literature set gives titles) nor always the same derived numbers, so identity rests on
-numbers that both copy straight from the paper: the heat-treatment temperature as a key and
-d002, BET surface area and ICE compared within reading/rounding tolerances.
+The fingerprint itself (which rows look like one material) is :mod:`nacarbon.data.match`;
+this module decides which of two duplicates stays and merges the databases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.match import (  # noqa: F401  (re-exported: the public names of deduplication)
+    DEFAULT_ATOL, DEFAULT_KEY_FIELDS, DEFAULT_MIN_FIELDS, DEFAULT_NUMERIC_FIELDS, DEFAULT_RTOL,
+    CROSS_COMPILATION_ATOL, PAIR_COLUMNS, SAME_PAPER_ATOL, SAME_PAPER_RTOL, _column, find_duplicates,
+)
 from nacarbon.errors import ConfigError
 
-DEFAULT_KEY_FIELDS: tuple[str, ...] = (C.HTT_C,)
-DEFAULT_NUMERIC_FIELDS: tuple[str, ...] = (C.D002_NM, C.SSA_M2_G, C.ICE_PCT)
-# Per-field tolerances: |a - b| <= atol + rtol * max(|a|, |b|). ICE gets 0.5 points because the
-# seed prints it as an integer %; d002 gets 2 % because compilations of one paper read the peak
-# differently (up to 1.9 % on the seed/literature pairs); SSA gets 1 % but only 0.05 m2/g
-# absolute, since carbons of 1-5 m2/g are common and a looser floor pairs unrelated ones.
-DEFAULT_RTOL: dict[str, float] = {
-    C.D002_NM: 0.02, C.LA_NM: 0.05, C.LC_NM: 0.05, C.ID_IG: 0.05,
-    C.SSA_M2_G: 0.01, C.ICE_PCT: 0.0, C.CAPACITY_MAH_G: 0.02,
-}
-DEFAULT_ATOL: dict[str, float] = {
-    C.D002_NM: 0.0005, C.LA_NM: 0.005, C.LC_NM: 0.005, C.ID_IG: 0.005,
-    C.SSA_M2_G: 0.05, C.ICE_PCT: 0.5, C.CAPACITY_MAH_G: 0.5,
-}
-# Within one paper (same ``paper_id``) the two compilations re-digitized the same figures: d002
-# read off one XRD pattern differs by up to ~0.05 nm between them (science notes), while HTT,
-# SSA and ICE are copied from the text. So a pair of one paper needs equal HTT, SSA within 1 %
-# and ICE within 0.6 points, and d002 only within 0.05 nm.
-SAME_PAPER_RTOL: dict[str, float] = {**DEFAULT_RTOL, C.D002_NM: 0.0}
-SAME_PAPER_ATOL: dict[str, float] = {**DEFAULT_ATOL, C.D002_NM: 0.05, C.ICE_PCT: 0.6}
-FALLBACK_RTOL = 0.02  # for fields missing from a tolerance mapping
-DEFAULT_MIN_FIELDS = 3
 DEFAULT_PRIORITY: tuple[str, ...] = ("seed", "contributed", "literature")
 DEFAULT_NAMES: tuple[str, ...] = ("seed", "literature", "contributed")  # shipped row order
 RULES = ("dataset_priority", "first")
-
-PAIR_COLUMNS = ["index_a", "index_b", "sample_id_a", "sample_id_b", "dataset_a", "dataset_b",
-                "cross_dataset", "same_source", "n_compared", "fields_compared", "max_rel_diff"]
-
-
-def _per_field(value: float | Mapping[str, float], fields: Sequence[str], fallback: float,
-               name: str) -> np.ndarray:
-    """Broadcast a scalar or per-field mapping of tolerances to one value per field."""
-    if isinstance(value, Mapping):
-        out = np.array([float(value.get(f, fallback)) for f in fields])
-    else:
-        out = np.full(len(fields), float(value))
-    if np.any(out < 0) or np.any(~np.isfinite(out)):
-        raise ConfigError(f"{name} must be finite and >= 0, got {value!r}")
-    return out
-
-
-def _column(df: pd.DataFrame, name: str, default: object) -> pd.Series:
-    return df[name] if name in df.columns else pd.Series(default, index=df.index, dtype="object")
-
-
-def find_duplicates(
-    df: pd.DataFrame,
-    *,
-    key_fields: Sequence[str] = DEFAULT_KEY_FIELDS,
-    numeric_fields: Sequence[str] = DEFAULT_NUMERIC_FIELDS,
-    rtol: float | Mapping[str, float] = DEFAULT_RTOL,
-    atol: float | Mapping[str, float] = DEFAULT_ATOL,
-    min_fields: int = DEFAULT_MIN_FIELDS,
-    same_paper: bool = False,
-) -> pd.DataFrame:
-    """Pairs of rows that look like the same material reported twice.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Rows in the nacarbon schema, from one dataset or several (``dataset`` column).
-    key_fields : sequence of str, default=("htt_c",)
-        Fields that must be exactly equal. A row missing any key is never paired.
-    numeric_fields : sequence of str, default=("d002_nm", "ssa_m2_g", "ice_pct")
-        Fields compared within tolerance where both rows have a value.
-    rtol, atol : float or mapping of field -> float
-        Relative and absolute tolerances; a pair agrees on a field when
-        ``|a - b| <= atol + rtol * max(|a|, |b|)``. Mappings fall back to rtol 0.02, atol 0.
-    min_fields : int, default=3
-        The least number of numeric fields both rows must have for the pair to count.
-    same_paper : bool, default=False
-        Pair only rows with the same ``paper_id`` (the table must have that column).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per pair (a before b in ``df`` order), columns ``PAIR_COLUMNS``:
-        index labels, sample ids and datasets of both, whether the datasets differ, whether
-        the ``source`` strings are equal (case and whitespace aside), how many and which
-        fields were compared (';'-joined) and the largest relative difference.
-
-    Raises
-    ------
-    ConfigError
-        If a named field is not a column, no numeric field is given or min_fields < 1.
-
-    Notes
-    -----
-    Missing values neither match nor mismatch; ``min_fields`` keeps a pair agreeing on one
-    shared number from passing. La, Lc and ID/IG are left out by default: compilations derive
-    them with different Scherrer constants and peak-ratio conventions (the seed's La for the
-    reed-straw series is half the literature set's), and capacity depends on the current.
-    """
-    key_fields, numeric_fields = list(key_fields), list(numeric_fields)
-    if same_paper:
-        key_fields = [*key_fields, C.PAPER_ID]
-    missing = [f for f in key_fields + numeric_fields if f not in df.columns]
-    if missing:
-        raise ConfigError(f"find_duplicates: no column(s) {missing} in the table")
-    if not numeric_fields:
-        raise ConfigError("find_duplicates: numeric_fields is empty")
-    if min_fields < 1:
-        raise ConfigError(f"find_duplicates: min_fields must be >= 1, got {min_fields}")
-    rt = _per_field(rtol, numeric_fields, FALLBACK_RTOL, "rtol")
-    at = _per_field(atol, numeric_fields, 0.0, "atol")
-
-    keys = df[key_fields].reset_index(drop=True).assign(_pos=np.arange(len(df)))
-    keys = keys.dropna(subset=key_fields)
-    cand = keys.merge(keys, on=key_fields, suffixes=("_a", "_b"))
-    cand = cand[cand["_pos_a"] < cand["_pos_b"]]
-    ia, ib = cand["_pos_a"].to_numpy(), cand["_pos_b"].to_numpy()
-
-    values = df[numeric_fields].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    a, b = values[ia], values[ib]
-    both = ~np.isnan(a) & ~np.isnan(b)
-    diff = np.abs(a - b)
-    scale = np.maximum(np.abs(a), np.abs(b))
-    agree = diff <= at + rt * scale
-    hit = (both.sum(axis=1) >= min_fields) & np.all(agree | ~both, axis=1)
-
-    sel = np.flatnonzero(hit)
-    sel = sel[np.lexsort((ib[sel], ia[sel]))]  # report pairs in table order
-    ia, ib, both, diff, scale = ia[sel], ib[sel], both[sel], diff[sel], scale[sel]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rel = np.where(both & (scale > 0), diff / scale, 0.0)
-    sample_id = _column(df, C.SAMPLE_ID, np.nan).to_numpy(dtype=object)
-    dataset = _column(df, C.DATASET, np.nan).to_numpy(dtype=object)
-    dataset_key = np.where(pd.isna(dataset), "", dataset)  # so two unlabelled rows count as one dataset
-    source = _column(df, C.SOURCE, np.nan).map(
-        lambda s: " ".join(s.split()).casefold() if isinstance(s, str) else np.nan).to_numpy(dtype=object)
-    pairs = pd.DataFrame({
-        "index_a": df.index[ia], "index_b": df.index[ib],
-        "sample_id_a": sample_id[ia], "sample_id_b": sample_id[ib],
-        "dataset_a": dataset[ia], "dataset_b": dataset[ib],
-        "cross_dataset": dataset_key[ia] != dataset_key[ib],
-        "same_source": pd.notna(source[ia]) & (source[ia] == source[ib]),
-        "n_compared": both.sum(axis=1).astype(int),
-        "fields_compared": [";".join(np.asarray(numeric_fields)[m]) for m in both],
-        "max_rel_diff": rel.max(axis=1) if len(rel) else np.zeros(0),
-    }, columns=PAIR_COLUMNS)
-    return pairs
 
 
 def _scope(pair: pd.Series) -> str:
@@ -296,7 +159,8 @@ def merge_datasets(
     Notes
     -----
     Duplicates are found with :func:`find_duplicates`' defaults, plus, where rows carry
-    ``paper_id``, pairs of one paper within ``SAME_PAPER_ATOL``; they are resolved with the
+    ``paper_id``, pairs of one paper within ``SAME_PAPER_ATOL`` (``CROSS_COMPILATION_ATOL`` for
+    a pair from two datasets); they are resolved with the
     ``dataset_priority`` rule. The seed wins every pair: it is the reference the project
     reproduces. Contributed rows come next: ``python -m nacarbon.db add`` rejects a row that
     duplicates any shipped row, so a contributed row only meets a duplicate when a table is
@@ -321,7 +185,8 @@ def merge_datasets(
     if C.PAPER_ID in combined:
         # the same paper in two compilations: looser on re-digitized d002 (SAME_PAPER_ATOL)
         loose = find_duplicates(combined, rtol=SAME_PAPER_RTOL, atol=SAME_PAPER_ATOL, same_paper=True)
-        pairs = (pd.concat([pairs, loose], ignore_index=True)
+        across = find_duplicates(combined, rtol=SAME_PAPER_RTOL, atol=CROSS_COMPILATION_ATOL, same_paper=True)
+        pairs = (pd.concat([pairs, loose, across[across["cross_dataset"]]], ignore_index=True)
                  .drop_duplicates(subset=["index_a", "index_b"]).sort_values(["index_a", "index_b"])
                  .reset_index(drop=True))
     kept, dropped = resolve_duplicates(combined, pairs, rule="dataset_priority", priority=priority)

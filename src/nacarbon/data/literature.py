@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.papers import load_title_repairs, repair_titles
 from nacarbon.data.schema import RULES, RangeRule
 from nacarbon.errors import DataValidationError, NacarbonError
 
@@ -204,7 +205,8 @@ def convert_literature(raw: pd.DataFrame) -> pd.DataFrame:
     Figures are copied as reported; the only arithmetic is ICE (a fraction) x 100, rounded to
     4 decimals to drop float noise. A plateau capacity of 0.0 is kept as a measurement (a
     sloping-only profile), not read as missing: see SOURCE.md for the evidence. Titles,
-    material names and electrolyte texts are whitespace-normalized. Rows breaking a QC rule
+    material names and electrolyte texts are whitespace-normalized; a title recorded as corrupted
+    in ``data/papers/title_repairs.csv`` is replaced by its repair, the original kept in ``note``. Rows breaking a QC rule
     keep their values and name the rule in ``qc_waiver``.
     """
     num = _check_raw(raw)
@@ -213,7 +215,8 @@ def convert_literature(raw: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(n))
     out[C.SAMPLE_ID] = [f"L-{i:04d}" for i in range(1, n + 1)]
     out[C.DATASET] = DATASET_NAME
-    out[C.SOURCE] = _normalize_ws(raw["doi"].astype("object"))
+    titles = _normalize_ws(raw["doi"].astype("object"))
+    out[C.SOURCE] = repair_titles(titles, load_title_repairs())
     out[C.REF_NO] = np.nan
     out[C.MATERIAL_CLASS] = MATERIAL_CLASS
     out["material_name"] = _normalize_ws(raw["material_name"].astype("object"))
@@ -229,7 +232,10 @@ def convert_literature(raw: pd.DataFrame) -> pd.DataFrame:
     out[C.PLATEAU_V] = np.nan
     waiver, reason = qc_waivers(out)
     out[QC_WAIVER] = waiver
-    notes = pd.concat([electrolyte_note, reason], axis=1)
+    repaired = (out[C.SOURCE] != titles) & titles.notna()
+    title_note = pd.Series(np.nan, index=out.index, dtype="object")
+    title_note[repaired] = "title repaired (data/papers/title_repairs.csv): " + titles[repaired]
+    notes = pd.concat([title_note, electrolyte_note, reason], axis=1)
     out[NOTE] = notes.apply(lambda r: "; ".join(r.dropna()) or np.nan, axis=1)
     return out[OUTPUT_COLUMNS]
 

@@ -6,7 +6,9 @@ correspondence between seed references and literature titles is data
 (``data/papers/paper_links.csv``, with how each link was established), not code.
 
 Keys: ``doi:<doi>`` where a DOI is given, else ``title:<normalized title>``, and for seed
-references with no known title ``cite:<journal year volume first-page>``.
+references with no known title ``cite:<journal year volume first-page>``. A title corrupted
+in a compilation is repaired from ``data/papers/title_repairs.csv`` (:func:`repair_titles`)
+when the table is converted, so one paper does not get two keys.
 """
 
 from __future__ import annotations
@@ -30,6 +32,43 @@ def default_links_path() -> Path:
     from nacarbon.paths import project_root
 
     return project_root() / "data" / "papers" / "paper_links.csv"
+
+
+REPAIR_COLUMNS = ["corrupted_title", "repaired_title", "evidence"]
+
+
+def load_title_repairs(path: str | Path | None = None) -> dict[str, str]:
+    """Corrupted title -> repaired title, from ``data/papers/title_repairs.csv`` by default.
+
+    Raises
+    ------
+    DataValidationError
+        Missing file or column, an empty cell, or a corrupted title listed twice.
+    """
+    from nacarbon.paths import project_root
+
+    path = Path(path or project_root() / "data" / "papers" / "title_repairs.csv")
+    if not path.is_file():
+        raise DataValidationError(str(path), [{"row": None, "field": None, "value": None,
+                                               "rule": "title repairs file does not exist"}])
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    problems = [{"row": None, "field": c, "value": None, "rule": "required column missing"}
+                for c in REPAIR_COLUMNS if c not in table]
+    problems += [{"row": i + 1, "field": c, "value": "", "rule": "must not be empty"}
+                 for i, row in table.iterrows() for c in REPAIR_COLUMNS if c in table and not row[c].strip()]
+    if not problems and table["corrupted_title"].duplicated().any():
+        dup = int(np.flatnonzero(table["corrupted_title"].duplicated())[0])
+        problems.append({"row": dup + 1, "field": "corrupted_title", "value": table.at[dup, "corrupted_title"],
+                         "rule": "unique"})
+    if problems:
+        raise DataValidationError(str(path), problems)
+    return dict(zip(table["corrupted_title"], table["repaired_title"]))
+
+
+def repair_titles(titles: pd.Series, repairs: dict[str, str] | None = None) -> pd.Series:
+    """``titles`` with every recorded corrupted title replaced by its repair (others unchanged)."""
+    repairs = load_title_repairs() if repairs is None else repairs
+    return titles.map(lambda t: repairs.get(t, t) if isinstance(t, str) else t)
 
 
 def normalize_text(text: str) -> str:

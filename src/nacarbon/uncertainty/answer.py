@@ -1,6 +1,7 @@
 """One answer for a user's samples from several targets' predictors: predictions, intervals,
 domain and nearest samples side by side; a check against the values the lab measured; and the
-lab's offset, estimated from those measured rows and applied to the others."""
+lab's offset and within-lab trend (HTT, SSA), estimated from those measured rows and applied to
+the others."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
+from nacarbon.uncertainty.lab_trend import (MODEL_PREDICTION, TREND_FEATURES, LabPrior, apply_lab_trend, fit_lab_prior,
+                                            trend_beats_offset)
 from nacarbon.uncertainty.predictor import SamplePredictor, build_features, check_input
 
 # Per-target columns that SamplePredictor names without the target (one target per served model).
@@ -152,9 +155,29 @@ def lab_variances(oof: pd.DataFrame) -> tuple[float, float]:
     return variance_components(oof["y_true"] - oof["y_pred"], group.astype(str))
 
 
+def lab_prior(oof: pd.DataFrame, training: pd.DataFrame | None) -> LabPrior | None:
+    """The within-lab trend prior from a champion's out-of-fold residuals and its training rows.
+
+    The residuals' HTT and SSA come from the training table (joined on ``sample_id``). None, so the
+    lab gets the offset alone, when the table lacks them (a model without those features) or when
+    the trend does not beat the offset on the training papers (:func:`trend_beats_offset`, cross-fitted).
+    """
+    columns = [f for f in TREND_FEATURES if f != MODEL_PREDICTION]
+    if training is None or C.SAMPLE_ID not in oof or C.SAMPLE_ID not in training \
+            or any(f not in training for f in columns):
+        return None
+    rows = oof.merge(training[[C.SAMPLE_ID, *columns]].drop_duplicates(C.SAMPLE_ID), on=C.SAMPLE_ID, how="left")
+    rows[MODEL_PREDICTION] = rows["y_pred"]
+    group = rows[C.PAPER_ID] if C.PAPER_ID in rows else rows["group"]
+    resid, group = rows["y_true"] - rows["y_pred"], group.astype(str).to_numpy()
+    if not trend_beats_offset(resid, group, rows):
+        return None
+    return fit_lab_prior(resid, group, rows)
+
+
 def calibrate_to_lab(out: pd.DataFrame, target: str, measured: pd.Series, *, tau2: float, sigma2: float,
-                     bounds: tuple[float, float]) -> pd.DataFrame:
-    """Treat the file as one lab: shift every row by the offset its measured rows reveal.
+                     bounds: tuple[float, float], prior: LabPrior | None = None) -> pd.DataFrame:
+    """Treat the file as one lab: shift every row by the offset (and trend) its measured rows reveal.
 
     Parameters
     ----------
@@ -167,20 +190,29 @@ def calibrate_to_lab(out: pd.DataFrame, target: str, measured: pd.Series, *, tau
         From :func:`lab_variances`.
     bounds : tuple of float
         Physical range.
+    prior : LabPrior, optional
+        From :func:`lab_prior`: the lab's offset plus its trend on HTT and ln SSA, shrunk to the
+        training papers' within-paper trend (``benchmarks/bench_kshot.py``: held-out-paper ICE R2
+        at k = 3 higher than the offset's); without it, or without HTT/SSA columns, the offset alone.
 
     Returns
     -------
     DataFrame
         ``out`` with ``pred/lo/hi_<t>`` shifted (originals as ``*_uncalibrated``),
         ``reference_<t>`` (the row's measured value was used), ``lab_offset_<t>``,
-        ``lab_offset_sd_<t>`` and ``lab_offset_n_<t>``. Interval widths are kept: the
+        ``lab_offset_sd_<t>``, ``lab_offset_n_<t>`` and, with the trend, ``lab_trend_<t>`` (each
+        row's shift beyond the offset). Interval widths are kept: the
         conformal width already holds an unknown lab's offset (see ``apply_lab_offset``).
     """
     work = out.copy()
     work["_measured"] = measured.to_numpy(dtype=float)
-    done = apply_lab_offset(work, target, "_measured", tau2=tau2, sigma2=sigma2, bounds=bounds, width="keep")
+    work[MODEL_PREDICTION] = work[f"pred_{target}"]
+    if prior is not None and all(f in work for f in prior.features):
+        done = apply_lab_trend(work, target, "_measured", prior, bounds=bounds)
+    else:
+        done = apply_lab_offset(work, target, "_measured", tau2=tau2, sigma2=sigma2, bounds=bounds, width="keep")
     done[f"reference_{target}"] = np.isfinite(work["_measured"].to_numpy())
-    done = done.rename(columns={"lab_offset_n": f"lab_offset_n_{target}"}).drop(columns="_measured")
+    done = done.rename(columns={"lab_offset_n": f"lab_offset_n_{target}"}).drop(columns=["_measured", MODEL_PREDICTION])
     return done
 
 

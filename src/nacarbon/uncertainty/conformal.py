@@ -18,60 +18,26 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.model_selection import GroupKFold
-from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nacarbon.errors import ConfigError
-from nacarbon.uncertainty.space import LogStandardScaler
+from nacarbon.uncertainty.difficulty import DIFFICULTIES, Difficulty  # noqa: F401  (pickles name conformal.Difficulty)
 
-DIFFICULTIES = ("knn", "residual", "spread", "none")
 METHODS = ("cv+", "split")
+WEIGHTINGS = ("paper", "row")
 
 
-class Difficulty:
-    """A per-sample difficulty sigma(x) fitted on one training set.
+def _weighted_upper(values: np.ndarray, weights: np.ndarray, level: float) -> np.ndarray:
+    """Per column, the smallest value whose cumulative weight reaches ``level``; +inf if none does.
 
-    ``knn``: mean distance to the ``k`` nearest training rows in the log-scaled, standardized
-    space (NaN imputed by the training median there, i.e. 0 before scaling the gap away).
-    ``residual``: mean absolute out-of-bag residual of the ``k`` nearest training rows in that
-    space (needs a bagged ensemble with ``oob_prediction_``, e.g. a random forest with
-    ``oob_score=True``): where the model erred on its neighbours, it is likely to err again.
-    ``spread``: standard deviation of the ensemble members' predictions (tree ensembles).
-    ``none``: 1 everywhere (plain conformal).
+    ``values`` is (n, m), ``weights`` (n,). With unit weights and ``level = (1 - alpha)(n + 1)``
+    this is the ``ceil((1 - alpha)(n + 1))``-th smallest, the CV+ upper bound.
     """
-
-    def __init__(self, kind: str, n_neighbors: int = 10):
-        self.kind = kind
-        self.n_neighbors = n_neighbors
-
-    def fit(self, X: np.ndarray, model, y: np.ndarray | None = None) -> Difficulty:
-        """Fit on the rows (and the model) of one training set."""
-        if self.kind in ("knn", "residual"):
-            self.space_ = LogStandardScaler().fit(X)
-            Z = np.nan_to_num(self.space_.transform(X))
-            self.nn_ = NearestNeighbors(n_neighbors=min(self.n_neighbors, len(Z))).fit(Z)
-            if self.kind == "residual":
-                if not hasattr(model, "oob_prediction_"):
-                    raise ConfigError("difficulty='residual' needs a bagged ensemble fitted with oob_score=True, "
-                                      f"got {type(model).__name__}")
-                self.abs_resid_ = np.abs(y - model.oob_prediction_.reshape(-1))
-        elif self.kind == "spread":
-            if not hasattr(model, "estimators_"):
-                raise ConfigError(f"difficulty='spread' needs an ensemble with estimators_, got {type(model).__name__}")
-            self.model_ = model
-        return self
-
-    def apply(self, X: np.ndarray) -> np.ndarray:
-        """Raw difficulty of each row (before the floor)."""
-        if self.kind == "knn":
-            Z = np.nan_to_num(self.space_.transform(X))
-            return self.nn_.kneighbors(Z)[0].mean(axis=1)
-        if self.kind == "residual":
-            idx = self.nn_.kneighbors(np.nan_to_num(self.space_.transform(X)), return_distance=False)
-            return self.abs_resid_[idx].mean(axis=1)
-        if self.kind == "spread":
-            return np.std([m.predict(X) for m in self.model_.estimators_], axis=0)
-        return np.ones(len(X))
+    order = np.argsort(values, axis=0)
+    reached = np.cumsum(weights[order], axis=0) >= level - 1e-9
+    first = reached.argmax(axis=0)
+    picked = np.take_along_axis(values, order, axis=0)[first, np.arange(values.shape[1])]
+    return np.where(reached.any(axis=0), picked, np.inf)
 
 
 def _order_stat(values: np.ndarray, k: int, axis: int = 0) -> np.ndarray:
@@ -112,6 +78,13 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         a sample on top of a training row does not get a zero-width interval.
     random_state : int, default=0
         Seed of the default splitter.
+    weighting : {"paper", "row"}, default="paper"
+        How the calibration scores are weighed. ``row``: every row counts once (Barber et al.
+        CV+), so a paper with 20 rows weighs 20 times one with a single row, and the coverage
+        promised is that of a random *row*. ``paper``: each row weighs 1 / (rows of its paper),
+        so every calibration paper counts once and the new lab's paper is one more exchangeable
+        paper (the pooled-CDF method of Dunn, Wasserman & Ramdas 2022): the bounds are the
+        weighted quantiles at level ``(1 - alpha)(G + 1) / G`` over the G training papers.
 
     Attributes
     ----------
@@ -127,7 +100,7 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(self, estimator=None, *, difficulty: str = "knn", alpha: float = 0.1, cv=None,
                  bounds: tuple[float, float] = (-math.inf, math.inf), method: str = "cv+",
-                 n_neighbors: int = 10, beta: float = 0.1, random_state: int = 0):
+                 n_neighbors: int = 10, beta: float = 0.1, random_state: int = 0, weighting: str = "paper"):
         self.estimator = estimator
         self.difficulty = difficulty
         self.alpha = alpha
@@ -137,6 +110,7 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         self.n_neighbors = n_neighbors
         self.beta = beta
         self.random_state = random_state
+        self.weighting = weighting
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -149,6 +123,9 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
                               f"got {self.difficulty!r}")
         if self.method not in METHODS:
             raise ConfigError(f"GroupConformalRegressor: method must be one of {list(METHODS)}, got {self.method!r}")
+        if self.weighting not in WEIGHTINGS:
+            raise ConfigError(f"GroupConformalRegressor: weighting must be one of {list(WEIGHTINGS)}, "
+                              f"got {self.weighting!r}")
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
             raise ConfigError(f"GroupConformalRegressor: alpha must be in (0, 1), got {self.alpha!r}")
         lo, hi = self.bounds
@@ -228,7 +205,18 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         return self.difficulty_.apply(X) + self.floor_
 
-    def predict_interval(self, X, alpha: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def calibration_weights(self, weighting: str | None = None) -> np.ndarray:
+        """Weight of each calibration score: 1 (``row``) or 1 / rows of its paper (``paper``)."""
+        weighting = weighting or getattr(self, "weighting", "row")  # predictors pickled before weighting: rows
+        if weighting not in WEIGHTINGS:
+            raise ConfigError(f"weighting must be one of {list(WEIGHTINGS)}, got {weighting!r}")
+        if weighting == "row":
+            return np.ones(len(self.scores_))
+        _, inverse, counts = np.unique(self.groups_, return_inverse=True, return_counts=True)
+        return 1.0 / counts[inverse]
+
+    def predict_interval(self, X, alpha: float | None = None,
+                         weighting: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds of the 1 - alpha interval, clipped to ``bounds``.
 
         Parameters
@@ -236,6 +224,8 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         alpha : float, optional
             Override of ``self.alpha``.
+        weighting : {"paper", "row"}, optional
+            Override of ``self.weighting``.
 
         Returns
         -------
@@ -244,6 +234,9 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         alpha = self.alpha if alpha is None else alpha
+        weights = self.calibration_weights(weighting)
+        if self.method == "split" and weights.min() < 1:
+            return self._split_weighted(X, alpha, weights)
         if self.method == "split":
             import warnings
 
@@ -252,12 +245,21 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
                 iv = self.calibrator_.predict_int(self.estimator_.predict(X), sigmas=self.difficulty_.apply(X) + self.floor_,
                                                   confidence=1 - alpha, y_min=self.bounds[0], y_max=self.bounds[1])
             return iv[:, 0], iv[:, 1]
-        return self._cv_plus(X, alpha)
+        return self._cv_plus(X, alpha, weights)
 
-    def _cv_plus(self, X: np.ndarray, alpha: float, chunk_size: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    def _split_weighted(self, X: np.ndarray, alpha: float, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Refit model +/- the paper-weighted score quantile times its difficulty."""
+        q = _weighted_upper(self.scores_[:, None], weights, (1 - alpha) * (weights.sum() + 1))[0]
+        mu, sd = self.estimator_.predict(X), self.difficulty_.apply(X) + self.floor_
+        return np.clip(mu - q * sd, *self.bounds), np.clip(mu + q * sd, *self.bounds)
+
+    def _cv_plus(self, X: np.ndarray, alpha: float, weights: np.ndarray,
+                 chunk_size: int = 2000) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.scores_)
         k_hi = math.ceil((1 - alpha) * (n + 1) - 1e-9)
         k_lo = math.floor(alpha * (n + 1) + 1e-9)
+        level = (1 - alpha) * (weights.sum() + 1)  # the new paper (or row) weighs 1 at +inf
+        by_row = bool(np.all(weights == 1))
         # Each fold model predicts every row in one call (per-call overhead of a forest dominates
         # small batches); only the (n_train, rows) order statistics are taken in chunks, for memory.
         mu = np.array([m.predict(X) for m in self.fold_models_])                   # (K, m)
@@ -268,6 +270,10 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
             part = slice(start, start + chunk_size)
             mu_i, sd_i = mu[:, part][self.fold_of_], sd[:, part][self.fold_of_]     # (n, chunk)
             half = self.scores_[:, None] * sd_i
-            lo[part] = _order_stat(mu_i - half, k_lo, axis=0)
-            hi[part] = _order_stat(mu_i + half, k_hi, axis=0)
+            if by_row:  # order statistics: the same answer as the weighted path, faster
+                lo[part] = _order_stat(mu_i - half, k_lo, axis=0)
+                hi[part] = _order_stat(mu_i + half, k_hi, axis=0)
+            else:
+                lo[part] = -_weighted_upper(-(mu_i - half), weights, level)
+                hi[part] = _weighted_upper(mu_i + half, weights, level)
         return np.clip(lo, *self.bounds), np.clip(hi, *self.bounds)

@@ -79,6 +79,31 @@ def shrunk_offset(ref_residuals, tau2: float, sigma2: float) -> tuple[float, flo
     return float(offset), float(1.0 / (n / sigma2 + 1.0 / tau2))
 
 
+def group_offsets(residuals, groups) -> tuple[dict, float]:
+    """Every group's shrunk offset and its posterior variance, from one set of grouped residuals.
+
+    Parameters
+    ----------
+    residuals : array-like of shape (n,)
+        Out-of-fold residuals (NaN ignored).
+    groups : array-like of shape (n,)
+        Paper of each residual.
+
+    Returns
+    -------
+    offsets : dict
+        Group -> ``(offset, variance)`` as :func:`shrunk_offset` gives them.
+    tau2 : float
+        Between-group variance: the offset variance of a group with no residual.
+    """
+    r = np.asarray(residuals, dtype=float)
+    g = np.asarray(groups)
+    ok = np.isfinite(r)
+    tau2, sigma2 = variance_components(r[ok], g[ok])
+    per = pd.Series(r[ok]).groupby(g[ok])
+    return {k: shrunk_offset(v.to_numpy(), tau2, sigma2) for k, v in per}, tau2
+
+
 def apply_lab_offset(frame: pd.DataFrame, target: str, measured: str, *, tau2: float, sigma2: float,
                      bounds: tuple[float, float] = (-np.inf, np.inf), width: str = "keep") -> pd.DataFrame:
     """Shift one lab's predictions by its shrunk offset and rescale its intervals.

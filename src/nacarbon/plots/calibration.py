@@ -1,0 +1,114 @@
+"""Calibration plot of prediction intervals: empirical coverage against the nominal level."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+LEVELS = tuple(np.round(np.arange(0.50, 0.951, 0.05), 2))
+
+
+def coverage_curve(y, lo_hi_at: Mapping[float, tuple], groups=None, min_rows: int = 4) -> pd.DataFrame:
+    """Empirical coverage of intervals at several nominal levels.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Measured values.
+    lo_hi_at : mapping of float -> (lo, hi)
+        Nominal level -> interval bounds of the n rows at that level.
+    groups : array-like of shape (n,), optional
+        Paper of each row: adds the median and 10th percentile of per-paper coverage over papers
+        with at least ``min_rows`` rows.
+    min_rows : int, default=4
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level``, ``row_coverage`` and, with groups, ``paper_median`` and ``paper_p10``.
+    """
+    y = np.asarray(y, dtype=float)
+    rows = []
+    for level, (lo, hi) in sorted(lo_hi_at.items()):
+        covered = (np.asarray(lo) <= y) & (y <= np.asarray(hi))
+        row = {"level": float(level), "row_coverage": float(covered.mean())}
+        if groups is not None:
+            per = pd.Series(covered).groupby(np.asarray(groups)).agg(["mean", "size"])
+            per = per.loc[per["size"] >= min_rows, "mean"]
+            row |= {"paper_median": float(per.median()), "paper_p10": float(per.quantile(0.1))}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def regressor_curve(regressor, levels=LEVELS, weighting: str | None = None) -> pd.DataFrame:
+    """Held-out-paper calibration curve of a fitted :class:`GroupConformalRegressor`, without refitting.
+
+    Each paper-grouped fold's rows get the interval its fold model gives them (``oof_`` +/- q sigma,
+    the model never saw their papers) with q the conformal quantile of the *other* folds' scores,
+    weighed as the regressor weighs them: a split-conformal interval per fold, so the curve says
+    how the calibration carries to unseen papers. Rows of ``coverage_curve`` with ``groups_``.
+    """
+    from nacarbon.uncertainty.conformal import _weighted_upper
+
+    weights = regressor.calibration_weights(weighting)
+    lo_hi = {}
+    for level in levels:
+        lo, hi = np.empty(len(regressor.scores_)), np.empty(len(regressor.scores_))
+        for k in np.unique(regressor.fold_of_):
+            here = regressor.fold_of_ == k
+            w = weights[~here]
+            q = _weighted_upper(regressor.scores_[~here, None], w, level * (w.sum() + 1))[0]
+            lo[here] = regressor.oof_[here] - q * regressor.sigma_oof_[here]
+            hi[here] = regressor.oof_[here] + q * regressor.sigma_oof_[here]
+        lo_hi[level] = (lo, hi)
+    return coverage_curve(regressor.y_, lo_hi, groups=regressor.groups_)
+
+
+def calibration_plot(curves: Mapping[str, pd.DataFrame], *, path: str | Path, title: str | None = None) -> Path:
+    """Empirical vs nominal coverage, one panel per curve set, with the diagonal.
+
+    Parameters
+    ----------
+    curves : mapping of str -> DataFrame
+        Panel title -> a table with ``level``, ``row_coverage`` and optionally ``paper_p10``, and
+        optionally ``weighting`` (one line per weighting), as :func:`coverage_curve` or
+        ``benchmarks/bench_intervals.py`` make.
+    path : path
+        PNG to write.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 4.0), squeeze=False)
+    for ax, (name, table) in zip(axes[0], curves.items()):
+        parts = table.groupby("weighting") if "weighting" in table else [("", table)]
+        for weighting, t in parts:
+            t = t.sort_values("level")
+            tag = f" ({weighting}-weighted)" if weighting else ""
+            line, = ax.plot(t["level"], t["row_coverage"], marker="o", label=f"rows{tag}")
+            if "paper_p10" in t:
+                ax.plot(t["level"], t["paper_p10"], ls="--", marker="x", color=line.get_color(),
+                        label=f"papers, 10th pct{tag}")
+        ax.plot([0.45, 1.0], [0.45, 1.0], color="grey", lw=1, label="nominal")
+        ax.set(xlim=(0.45, 1.0), ylim=(0.0, 1.02), xlabel="nominal coverage", ylabel="empirical coverage",
+               title=name)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
