@@ -83,13 +83,12 @@ def run(cfg: DictConfig) -> TrainResult:
     import optuna
     from sklearn.exceptions import ConvergenceWarning
 
-    from nacarbon.evaluation.significance import MIN_SPLITS, compare_with_baseline, per_split_table
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.pipeline import build_pipeline, make_regressor
     from nacarbon.models.search_space import validate_space
     from nacarbon.models.tuning import settings_from_config, tune
-    from nacarbon.tracking.training_run import log_training_run
+    from nacarbon.tracking.training_run import log_training_run, training_run
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dataset, design = load_for_target(cfg)
@@ -113,12 +112,15 @@ def run(cfg: DictConfig) -> TrainResult:
             return tune(cfg.model, space, X, y, groups, settings=settings, study_name=f"{prefix}-outer{k}",
                         transform=transform).best_params
 
-    with warnings.catch_warnings():
+    # The run opens when the work starts: RUNNING while it trains, fold metrics as they come,
+    # FAILED with the reason if it dies (tracking.training_run).
+    with training_run(cfg, data_version=dataset.version,
+                      run_name=cfg.get("run_name") or default_run_name(cfg)) as live, warnings.catch_warnings():
         # Tuning trials push GPs and elastic nets to the edges of their ranges, where sklearn warns
         # about convergence on every fit; the outer-CV score is what judges those fits.
         warnings.simplefilter("ignore", ConvergenceWarning)
         cv = cross_validate(cfg.model, design.X, design.y, design.groups, splitter, transform=transform,
-                            tuner=tuner, progress=bool(cfg.progress))
+                            tuner=tuner, progress=bool(cfg.progress), on_fold=live.log_fold)
         final_study = None
         if tuner is not None and space:
             final_study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings,
@@ -126,10 +128,24 @@ def run(cfg: DictConfig) -> TrainResult:
             final_params = dict(final_study.best_params)
         model = build_pipeline(cfg.model, params=final_params, transform=transform).fit(design.X, design.y)
         predictor = fit_predictor(cfg, design, build_pipeline(cfg.model, params=final_params, transform=transform))
+        metrics, beats = verdict_metrics(cfg, cv, design)
+        log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=beats, model=model,
+                         predictor=predictor, final_params=final_params, final_study=final_study)
+        run_id = live.run_id
+    return TrainResult(run_id, metrics, cv, design, dataset, final_params, model, predictor)
+
+
+def verdict_metrics(cfg: DictConfig, cv: "CVResult", design: "Design") -> tuple[dict[str, float], bool]:
+    """The run's metrics with the one significance rule for this family alone, and its verdict.
+
+    Promotion adds Holm across the families of a target: here a p for every run, a verdict only
+    on >= MIN_SPLITS repeated grouped splits.
+    """
+    import numpy as np
+
+    from nacarbon.evaluation.significance import MIN_SPLITS, compare_with_baseline, per_split_table
 
     metrics = cv.summary()
-    # The one significance rule, for this family alone (promotion adds Holm across the families of
-    # a target): a p for every run, a verdict only on >= MIN_SPLITS repeated grouped splits.
     test = compare_with_baseline(per_split_table({cfg.model.name: cv}, len(design.y)), min_splits=2).iloc[0]
     metrics["baseline_paired_p"] = float(test["p_raw"])
     metrics["delta_rmse"], metrics["delta_rmse_ci_low"], metrics["delta_rmse_ci_high"] = (
@@ -137,11 +153,7 @@ def run(cfg: DictConfig) -> TrainResult:
     metrics["n_rows"] = float(len(design.y))
     metrics["n_dropped_missing_target"] = float(design.n_dropped)
     metrics["n_sources"] = float(len(np.unique(design.groups)))
-    beats = bool(test["significant"]) and len(cv.per_fold) >= MIN_SPLITS
-    run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=beats,
-                              model=model, predictor=predictor, final_params=final_params,
-                              final_study=final_study, run_name=cfg.get("run_name") or default_run_name(cfg))
-    return TrainResult(run_id, metrics, cv, design, dataset, final_params, model, predictor)
+    return metrics, bool(test["significant"]) and len(cv.per_fold) >= MIN_SPLITS
 
 
 def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
