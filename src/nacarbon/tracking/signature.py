@@ -1,8 +1,8 @@
 """The served predictor's signature: which columns a request carries, of which type, and what comes back.
 
 The inputs are database columns (the names of ``data/``), not the model's derived features:
-``is_soft`` is asked as ``material_class``, ``is_ether`` as ``electrolyte``. The feature columns
-are required; the identity columns and the other numeric columns of the schema are optional, so a
+``is_soft`` is computed from ``material_class``, ``is_ether`` from ``electrolyte`` (either may
+also be sent as is). The feature columns and the schema's required ones are required; the identity columns and the other numeric columns of the schema are optional, so a
 lab's file passes through with its ``sample_id`` and measured values. MLflow checks the types
 (a text in a number column is refused before the model sees it) and drops columns outside the
 schema; the project's own schema check then judges the values.
@@ -29,11 +29,15 @@ def input_columns(features: list[str]) -> dict[str, tuple[str, bool]]:
     # The schema's required columns, but for the identity ones a request may omit (check_input fills them).
     required = {c: "string" if c in _TEXT_INPUTS else "double" for c in REQUIRED if c not in (C.SAMPLE_ID, C.SOURCE)}
     for feature in features:
-        source = DERIVED_FROM.get(feature, feature)
-        if source == "paper_code":        # a random-effect model's group: the paper, optional (unseen)
-            continue
-        required[source] = "string" if source in _TEXT_INPUTS else "double"
+        if feature not in DERIVED_FROM and feature != "paper_code":   # paper_code: a random effect's group
+            required[feature] = "string" if feature in _TEXT_INPUTS else "double"
     columns = {c: (t, True) for c, t in required.items()}
+    for feature in features:
+        # a derived feature is computed from its column (electrolyte -> is_ether; NaN when absent, imputed
+        # as in training) or taken as given
+        if feature in DERIVED_FROM:
+            columns.setdefault(DERIVED_FROM[feature], ("string", False))
+            columns.setdefault(feature, ("double", False))
     for col in _TEXT_INPUTS:
         columns.setdefault(col, ("string", False))
     for col in NUMERIC:
