@@ -3,6 +3,7 @@ the git commit, and a description the UI shows."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import mlflow
 from mlflow.entities import RunStatus
 
+from nacarbon.errors import StoreError
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
 from nacarbon.tracking.store import STALE_TAG, connect, ensure_experiment, git_commit, store_errors
@@ -136,14 +138,33 @@ def _close_failed(err: BaseException) -> None:
     killed = isinstance(err, KeyboardInterrupt)
     reason = "interrupted (Ctrl-C)" if killed else f"{type(err).__name__}: {err}"
     status = RunStatus.KILLED if killed else RunStatus.FAILED
+    # After a store failure, one attempt without MLflow's retries: a dead server fails at once.
+    with _retries("0" if isinstance(err, StoreError) else None):
+        try:
+            mlflow.set_tag(STALE_TAG, redact(" ".join(reason.split()))[:4900])
+        except Exception:  # noqa: BLE001 (the store itself may be gone; the original error is what counts)
+            pass
+        try:
+            mlflow.end_run(RunStatus.to_string(status))   # pops the run first, even if the store is gone
+        except Exception:  # noqa: BLE001
+            pass
+
+
+@contextmanager
+def _retries(count: str | None) -> Iterator[None]:
+    """MLflow's HTTP retries set to ``count`` inside the block (None: unchanged)."""
+    key = "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
+    old = os.environ.get(key)
+    if count is not None:
+        os.environ[key] = count
     try:
-        mlflow.set_tag(STALE_TAG, redact(" ".join(reason.split()))[:4900])
-    except Exception:  # noqa: BLE001 (the store itself may be gone; the original error is what counts)
-        pass
-    try:
-        mlflow.end_run(RunStatus.to_string(status))   # pops the run first, even if the store is gone
-    except Exception:  # noqa: BLE001
-        pass
+        yield
+    finally:
+        if count is not None:
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
 
 
 def log_params(params: Mapping[str, object]) -> None:
