@@ -3,11 +3,15 @@
 
     .venv/bin/python scripts/ui_check.py [--store mlruns] [--experiment nacarbon-merged] [--out ui.png]
 
-Starts ``mlflow ui`` on 127.0.0.1 (a free port) over ``<store>/mlflow.db``, loads the experiment's
-page in headless Chromium, saves a screenshot and checks the page the UI opened: the runs table
-(the experiment's run names present), not MLflow 3's GenAI "Traces" overview. Exit codes: 0 the
-runs table is shown; 1 it is not (the reason on stderr); 3 no Chromium is installed (Debian:
-``apt-get install chromium``) or the experiment does not exist.
+Starts ``mlflow ui`` on 127.0.0.1 (a free port) over ``<store>/mlflow.db``, loads the experiment in
+headless Chromium (a fresh profile, as a new user's browser) by the link the project prints
+(:func:`nacarbon.tracking.runs.experiment_url`: ``#/experiments/<id>/runs?workflowType=machine_learning``),
+saves a screenshot and checks the page: the runs table (the experiment's run names present), not
+MLflow 3's GenAI overview. It also opens the bare ``#/experiments/<id>`` (what the UI's experiment
+list links to) and reports where that lands: MLflow 3.17's UI routes by its own GenAI / Model
+training switch (default GenAI, remembered by the browser) and not by the experiment's
+``mlflow.experimentKind`` tag. Exit codes: 0 the runs table is shown; 1 it is not (the reason on
+stderr); 3 no Chromium is installed (Debian: ``apt-get install chromium``) or no such experiment.
 
 Only the standard library here: the browser sees what a user sees, through the server's REST API.
 """
@@ -31,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Text of MLflow 3's GenAI pages: the experiment opened there instead of on its runs.
-GENAI_MARKERS = ("Detect issues in your traces", "No traces recorded", "Trace ID")
+GENAI_MARKERS = ("detect issues in your traces", "tool calls", "no traces recorded")
 
 
 def find_browser() -> str | None:
@@ -97,7 +101,7 @@ def browse(browser: str, url: str, screenshot: Path) -> str:
 
 def check(dom: str, run_names: list[str]) -> str | None:
     """None if the page is the runs table (a run's name shown, no GenAI page); else why not."""
-    genai = [m for m in GENAI_MARKERS if m in dom]
+    genai = [m for m in GENAI_MARKERS if m in dom.lower()]
     if genai:
         return f"the experiment opened on a GenAI page (shows {genai})"
     if not any(name in dom for name in run_names):
@@ -140,12 +144,17 @@ def main(argv: list[str] | None = None) -> int:
             runs = json.loads(reply.read()).get("runs", [])
         names = [r["info"].get("run_name", "") for r in runs if r["info"].get("run_name")]
         kind = {t["key"]: t["value"] for t in exp.get("tags", [])}.get("mlflow.experimentKind", "(none)")
-        dom = browse(browser, f"{base}/#/experiments/{exp['experiment_id']}", args.out)
+        exp_id = exp["experiment_id"]
+        dom = browse(browser, f"{base}/#/experiments/{exp_id}/runs?workflowType=machine_learning", args.out)
+        bare_png = args.out.with_name(args.out.stem + "-bare.png")
+        bare = check(browse(browser, f"{base}/#/experiments/{exp_id}", bare_png), names)
     finally:
         stop(proc)
     problem = check(dom, names) if names else "the experiment has no runs to show"
-    print(f"ui_check: {args.experiment} (id {exp['experiment_id']}, experimentKind {kind}, {len(runs)} runs); "
+    print(f"ui_check: {args.experiment} (id {exp_id}, experimentKind {kind}, {len(runs)} runs); "
           f"screenshot {args.out}")
+    print(f"ui_check: the bare link #/experiments/{exp_id} (the UI's experiment list) shows "
+          f"{'the runs table' if bare is None else bare} ({bare_png})")
     if problem:
         print(f"ui_check: FAIL: {problem}", file=sys.stderr)
         return 1

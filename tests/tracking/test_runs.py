@@ -93,3 +93,12 @@ def test_store_errors_names_the_store_and_the_step():
     with pytest.raises(ValueError):       # not a store failure: left alone
         with store_errors("http://127.0.0.1:9", "logging"):
             raise ValueError("a bug")
+
+
+def test_ui_links_open_the_model_training_view():
+    from nacarbon.tracking.runs import experiment_url
+
+    assert experiment_url("sqlite:////x/mlflow.db", "3", "abc") == \
+        "http://127.0.0.1:5000/#/experiments/3/runs/abc?workflowType=machine_learning"
+    assert experiment_url("http://10.0.0.2:5617/", "1") == \
+        "http://10.0.0.2:5617/#/experiments/1/runs?workflowType=machine_learning"

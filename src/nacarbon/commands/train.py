@@ -35,6 +35,7 @@ class TrainResult:
     final_params: dict
     model: object
     predictor: object = None    # the SamplePredictor logged as the run's model
+    url: str = ""               # the run in the MLflow UI
 
 
 def load_for_target(cfg: DictConfig) -> tuple["Dataset", "Design"]:
@@ -131,8 +132,7 @@ def run(cfg: DictConfig) -> TrainResult:
         metrics, beats = verdict_metrics(cfg, cv, design)
         log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=beats, model=model,
                          predictor=predictor, final_params=final_params, final_study=final_study)
-        run_id = live.run_id
-    return TrainResult(run_id, metrics, cv, design, dataset, final_params, model, predictor)
+    return TrainResult(live.run_id, metrics, cv, design, dataset, final_params, model, predictor, live.url)
 
 
 def verdict_metrics(cfg: DictConfig, cv: "CVResult", design: "Design") -> tuple[dict[str, float], bool]:
@@ -216,7 +216,8 @@ def format_summary(cfg: DictConfig, result: TrainResult) -> str:
                  f"ΔRMSE vs baseline {m['delta_rmse']:.3g} [95 % CI {m['delta_rmse_ci_low']:.3g}, "
                  f"{m['delta_rmse_ci_high']:.3g}], Nadeau–Bengio p={m['baseline_paired_p']:.3g}")
     lines.append(f"the model {verdict}")
-    lines.append(f"MLflow run {result.run_id}: browse with `make ui` (http://127.0.0.1:5000)")
+    where = "`make ui`, then " if not str(cfg.tracking.uri).startswith(("http://", "https://")) else ""
+    lines.append(f"MLflow run {result.run_id}: {where}{result.url or 'http://127.0.0.1:5000'}")
     return "\n".join(lines)
 
 

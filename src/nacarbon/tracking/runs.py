@@ -167,6 +167,21 @@ def _retries(count: str | None) -> Iterator[None]:
                 os.environ[key] = old
 
 
+UI_URL = "http://127.0.0.1:5000"     # `make ui` over the project's SQLite store
+
+
+def experiment_url(uri: str, experiment_id: str, run_id: str | None = None) -> str:
+    """The MLflow UI's link to an experiment's runs table (or one run), in its model-training view.
+
+    MLflow 3.17's UI routes by its own GenAI / Model training switch (default GenAI, remembered by
+    the browser), not by the experiment's ``mlflow.experimentKind`` tag; ``workflowType`` in the
+    link opens the runs table in a browser that never chose (scripts/ui_check.py checks it).
+    """
+    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else UI_URL
+    page = f"runs/{run_id}" if run_id else "runs"
+    return f"{base}/#/experiments/{experiment_id}/{page}?workflowType=machine_learning"
+
+
 def log_params(params: Mapping[str, object]) -> None:
     """Log parameters of the active run, each cut to MLflow's 500-character limit."""
     mlflow.log_params({k: str(v)[:500] for k, v in params.items()})

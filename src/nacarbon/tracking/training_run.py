@@ -21,7 +21,7 @@ from nacarbon.data import columns as C
 from nacarbon.plots.parity import parity_plot
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
-from nacarbon.tracking.runs import open_run
+from nacarbon.tracking.runs import experiment_url, open_run
 from nacarbon.tracking.store import store_errors
 
 # cloudpickle is chosen knowingly (XGBoost/CatBoost inside a Pipeline are "untrusted types" for
@@ -74,8 +74,8 @@ def run_params(cfg: DictConfig, data_version: str) -> dict[str, object]:
 class LiveRun:
     """The open training run: its id, and fold metrics logged as each outer fold ends."""
 
-    def __init__(self, run_id: str, uri: str):
-        self.run_id, self.uri = run_id, uri
+    def __init__(self, run_id: str, uri: str, url: str = ""):
+        self.run_id, self.uri, self.url = run_id, uri, url
 
     def log_fold(self, k: int, fold: dict[str, float], baseline: dict[str, float]) -> None:
         """Log outer fold ``k``'s model and baseline metrics (``fold_<m>``, ``fold_baseline_<m>``, step k)."""
@@ -99,7 +99,8 @@ def training_run(cfg: DictConfig, *, data_version: str, run_name: str) -> Iterat
                   tags=run_tags(cfg, data_version)) as run:
         with store_errors(cfg.tracking.uri, f"logging the settings of run {run.info.run_id}"):
             mlflow.log_params({k: str(v)[:500] for k, v in run_params(cfg, data_version).items()})
-        yield LiveRun(run.info.run_id, cfg.tracking.uri)
+        yield LiveRun(run.info.run_id, cfg.tracking.uri,
+                      experiment_url(cfg.tracking.uri, run.info.experiment_id, run.info.run_id))
 
 
 def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str, float], beats: bool, model,
