@@ -76,7 +76,8 @@ def test_served_champion_answers_intervals_and_refuses_bad_rows(predictor, tmp_p
     client = MlflowClient(uri, uri)
     exp = client.create_experiment("t", artifact_location=(tmp_path / "artifacts").as_uri())
     with mlflow.start_run(experiment_id=exp):
-        info = log_sample_predictor(predictor, registered_model_name="nacarbon-ice")
+        info = log_sample_predictor(predictor, registered_model_name="nacarbon-ice",
+                                    example=read_table(project_root() / "data" / "liu2022_tables.csv"))
     client.set_registered_model_alias("nacarbon-ice", "champion", info.registered_model_version)
 
     port = _free_port()
@@ -97,7 +98,8 @@ def test_served_champion_answers_intervals_and_refuses_bad_rows(predictor, tmp_p
                     raise AssertionError(f"server did not start: {server.stdout.read().decode()[-2000:]}")
                 time.sleep(1)
         url = f"http://127.0.0.1:{port}/invocations"
-        status, good = _post(url, [GOOD, {**GOOD, "ssa_m2_g": 900.0}])
+        # a JSON integer in a double column is cast by the signature, not refused
+        status, good = _post(url, [GOOD, {**GOOD, "ssa_m2_g": 900, "htt_c": 1300}])
         assert status == 200, good
         rows = good["predictions"]
         assert len(rows) == 2
@@ -107,6 +109,8 @@ def test_served_champion_answers_intervals_and_refuses_bad_rows(predictor, tmp_p
         status, bad = _post(url, [GOOD, {**GOOD, "d002_nm": 3.8, "ssa_m2_g": -20.0}])
         assert status == 400
         assert "d002_nm" in bad["message"] and "ssa_m2_g" in bad["message"]
+        status, typed = _post(url, [{**GOOD, "la_nm": "wide"}])     # the signature checks types first
+        assert status == 400 and "la_nm" in typed["message"]
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
