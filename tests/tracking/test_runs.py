@@ -85,7 +85,7 @@ def test_a_full_disk_while_recording_is_one_store_error_and_the_store_stays_inta
 def test_store_errors_names_the_store_and_the_step():
     from mlflow.exceptions import MlflowException
 
-    from nacarbon.tracking.store import store_errors
+    from nacarbon.tracking.failures import store_errors
 
     with pytest.raises(StoreError, match=r"http://127.0.0.1:9 failed while logging: the tracking server stopped"):
         with store_errors("http://127.0.0.1:9", "logging"):

@@ -14,7 +14,8 @@ from mlflow.entities import RunStatus
 from nacarbon.errors import StoreError
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
-from nacarbon.tracking.store import STALE_TAG, connect, ensure_experiment, git_commit, store_errors
+from nacarbon.tracking.failures import store_errors
+from nacarbon.tracking.store import STALE_TAG, connect, ensure_experiment, git_commit
 
 _EXPERIMENTS = {
     T.SCREENING_EXPERIMENT: "Screening of candidate carbons with the registry's champions "

@@ -22,7 +22,7 @@ from nacarbon.plots.parity import parity_plot
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
 from nacarbon.tracking.runs import experiment_url, open_run
-from nacarbon.tracking.store import store_errors
+from nacarbon.tracking.failures import store_errors
 
 # cloudpickle is chosen knowingly (XGBoost/CatBoost inside a Pipeline are "untrusted types" for
 # skops, and we only load models this project logged); MLflow's warning about it on every run
