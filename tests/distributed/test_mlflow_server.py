@@ -83,3 +83,64 @@ def test_status_of_a_server_never_started_is_exit_code_3(tmp_path):
     proc = subprocess.run(["bash", str(script_path("mlflow_server.sh")), "status"], capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "SERVER_DIR": str(tmp_path), "PORT": "1"}, check=False)
     assert proc.returncode == 3 and "not running" in proc.stderr
+
+
+def _running_train_run(client: MlflowClient) -> str | None:
+    """The id of a RUNNING training run that has logged at least one fold, or None."""
+    for exp in client.search_experiments():
+        for r in client.search_runs([exp.experiment_id], filter_string="attributes.status = 'RUNNING'"):
+            if "fold_rmse" in r.data.metrics:
+                return r.info.run_id
+    return None
+
+
+@pytest.mark.slow
+def test_server_killed_mid_run_is_one_error_and_the_orphan_is_failed_on_next_contact(tmp_path):
+    """Issue 22 item 3: kill -9 the server while train works; then restart it and open the store again."""
+    import signal
+    import sys
+    import time
+
+    from nacarbon.scale import free_port
+    from nacarbon.scale.mlflow_server import MlflowServer
+
+    port = free_port()
+    server = MlflowServer(tmp_path / "srv", port=port)
+    url = server.start()
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "OMP_NUM_THREADS": "1"}
+    train = subprocess.Popen([sys.executable, "-m", "train", "target=ice", "model=extra_trees", "cv=repeated",
+                              "model.estimator.n_estimators=300", "progress=false", f"tracking.uri={url}",
+                              f"paths.mlruns_dir={tmp_path / 'mlruns'}", f"paths.output_dir={tmp_path / 'out'}"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        client = MlflowClient(url)
+        run_id = None
+        while run_id is None and train.poll() is None:
+            run_id = _running_train_run(client)
+            time.sleep(0.5)
+        assert run_id is not None, f"train ended before its run was seen RUNNING: {train.communicate()}"
+        pid = int((tmp_path / "srv" / "server" / "server.pid").read_text())
+        os.killpg(pid, signal.SIGKILL)             # the server dies mid-run, as with kill -9
+        out, err = train.communicate()
+    finally:
+        if train.poll() is None:
+            train.kill()
+    assert train.returncode == 2, err
+    assert "Traceback" not in out + err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "stopped answering" in errors[0] and url in errors[0], err
+    assert err.strip() == errors[0], err          # nothing else on stderr: no retries, no warnings
+
+    restarted = MlflowServer(tmp_path / "srv", port=port)
+    restarted.start()
+    try:
+        assert MlflowClient(url).get_run(run_id).info.status == "RUNNING"   # the orphan, as the kill left it
+        nxt = subprocess.run([sys.executable, "-m", "promote", "target=ice", "--dry-run", f"tracking.uri={url}",
+                              f"paths.mlruns_dir={tmp_path / 'mlruns'}", f"paths.output_dir={tmp_path / 'out'}"],
+                             capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert "Traceback" not in nxt.stderr, nxt.stderr
+        orphan = MlflowClient(url).get_run(run_id)
+        assert orphan.info.status == "FAILED"
+        assert f"process {train.pid}" in orphan.data.tags["nacarbon.failed_because"]
+    finally:
+        restarted.stop()

@@ -163,6 +163,12 @@ def test_first_promotion_sets_champion_and_loads_by_alias(store):
     assert float(mv.tags["baseline_rmse_mean"]) == pytest.approx(metrics["baseline_rmse_mean"], rel=1e-5)
     config = json.loads(mv.tags["config"])
     assert config["target"] == "ice" and config["cv"]["name"] == "repeated" and config["metric"] == "rmse_mean"
+    # the UI's descriptions: the version's data, scores, adjusted p and decision; the model's target and rule
+    assert f"@{mv.tags['data_version']}" in mv.description and "knn" in mv.description
+    assert f"Holm-adjusted p {float(mv.tags['beats_baseline_p']):.3g}" in mv.description
+    assert "Promotion: promote" in mv.description
+    described = store.client.get_registered_model(ICE).description
+    assert "ice_pct" in described and "Holm-adjusted" in described and "champion" in described
 
     mlflow.set_registry_uri(f"sqlite:///{store.dir / 'mlflow.db'}")
     loaded = mlflow.pyfunc.load_model(f"models:/{ICE}@{ALIAS}")

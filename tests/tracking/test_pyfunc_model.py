@@ -76,7 +76,8 @@ def test_served_champion_answers_intervals_and_refuses_bad_rows(predictor, tmp_p
     client = MlflowClient(uri, uri)
     exp = client.create_experiment("t", artifact_location=(tmp_path / "artifacts").as_uri())
     with mlflow.start_run(experiment_id=exp):
-        info = log_sample_predictor(predictor, registered_model_name="nacarbon-ice")
+        info = log_sample_predictor(predictor, registered_model_name="nacarbon-ice",
+                                    example=read_table(project_root() / "data" / "liu2022_tables.csv"))
     client.set_registered_model_alias("nacarbon-ice", "champion", info.registered_model_version)
 
     port = _free_port()
@@ -97,7 +98,8 @@ def test_served_champion_answers_intervals_and_refuses_bad_rows(predictor, tmp_p
                     raise AssertionError(f"server did not start: {server.stdout.read().decode()[-2000:]}")
                 time.sleep(1)
         url = f"http://127.0.0.1:{port}/invocations"
-        status, good = _post(url, [GOOD, {**GOOD, "ssa_m2_g": 900.0}])
+        # a JSON integer in a double column is cast by the signature, not refused
+        status, good = _post(url, [GOOD, {**GOOD, "ssa_m2_g": 900, "htt_c": 1300}])
         assert status == 200, good
         rows = good["predictions"]
         assert len(rows) == 2
@@ -107,6 +109,52 @@ def test_served_champion_answers_intervals_and_refuses_bad_rows(predictor, tmp_p
         status, bad = _post(url, [GOOD, {**GOOD, "d002_nm": 3.8, "ssa_m2_g": -20.0}])
         assert status == 400
         assert "d002_nm" in bad["message"] and "ssa_m2_g" in bad["message"]
+        status, typed = _post(url, [{**GOOD, "la_nm": "wide"}])     # the signature checks types first
+        assert status == 400 and "la_nm" in typed["message"]
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
+
+
+def test_logged_predictor_carries_signature_example_code_and_pinned_requirements(predictor, tmp_path: Path):
+    """The model folder holds what a fresh venv needs: its code, pinned requirements, the lock, a schema."""
+    import mlflow
+    from mlflow.models import Model
+    from mlflow.tracking import MlflowClient
+
+    from nacarbon.tracking.pyfunc_model import lock_pins, log_sample_predictor
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    exp = MlflowClient(uri).create_experiment("t", artifact_location=(tmp_path / "artifacts").as_uri())
+    seed = read_table(project_root() / "data" / "liu2022_tables.csv")
+    with mlflow.start_run(experiment_id=exp):
+        info = log_sample_predictor(predictor, example=seed)
+    path = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path / "model")))
+    meta = Model.load(path)
+    inputs = {c.name: (c.type.name, c.required) for c in meta.get_input_schema().inputs}
+    assert inputs["d002_nm"] == ("double", True) and inputs["htt_c"] == ("double", True)
+    assert inputs["material_class"] == ("string", True) and inputs["sample_id"] == ("string", False)
+    assert "qc_waiver" in inputs      # a waived seed row must keep its waiver through the schema
+    outputs = {c.name for c in meta.get_output_schema().inputs}
+    assert {"pred_ice", "lo_ice", "hi_ice", "domain_score", "in_domain", "nearest1_sample_id"} <= outputs
+    example = json.loads((path / "input_example.json").read_text())
+    assert len(example["data"]) == 3 and "d002_nm" in example["columns"]
+    assert (path / "code" / "nacarbon" / "uncertainty" / "predictor.py").is_file()
+    assert not list((path / "code").rglob("__pycache__"))
+    text = (path / "requirements.txt").read_text()
+    reqs = [r for r in text.split("\n") if r and not r.startswith("-")]
+    assert {"mlflow", "pandas", "scikit-learn", "pandera", "cloudpickle"} <= {r.split("==")[0].lower() for r in reqs}
+    pins = lock_pins()
+    for req in reqs:     # every requirement pinned to the project's lock
+        name, ver = req.split("==")
+        assert pins[name.lower().replace("_", "-")] == ver, req
+    assert "-c constraints.txt" in text and "scikit-learn==" in (path / "constraints.txt").read_text()
+    # the schema refuses a text in a number column before the model sees it
+    from mlflow.exceptions import MlflowException
+    import pandas as pd
+
+    model = mlflow.pyfunc.load_model(str(path))
+    assert len(model.predict(pd.DataFrame([GOOD]))) == 1
+    with pytest.raises(MlflowException, match="d002_nm"):
+        model.predict(pd.DataFrame([{**GOOD, "d002_nm": "wide"}]))

@@ -16,6 +16,7 @@ from nacarbon.errors import ConfigError
 if TYPE_CHECKING:  # the heavy modules (sklearn, optuna) load when a run starts, not for --help
     from nacarbon.data.design import Design
     from nacarbon.data.io import Dataset
+    from nacarbon.evaluation.significance import Verdict
     from nacarbon.models.crossval import CVResult
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class TrainResult:
     final_params: dict
     model: object
     predictor: object = None    # the SamplePredictor logged as the run's model
+    url: str = ""               # the run in the MLflow UI
 
 
 def load_for_target(cfg: DictConfig) -> tuple["Dataset", "Design"]:
@@ -82,13 +84,12 @@ def run(cfg: DictConfig) -> TrainResult:
     from sklearn.exceptions import ConvergenceWarning
 
     from nacarbon.analysis.figures import oof_figures
-    from nacarbon.evaluation.significance import compare_with_baseline, per_split_table
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.pipeline import build_pipeline
     from nacarbon.models.search_space import chosen_params, model_space
     from nacarbon.models.tuning import settings_from_config, tune
-    from nacarbon.tracking.training_run import log_training_run
+    from nacarbon.tracking.training_run import log_training_run, training_run
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dataset, design = load_for_target(cfg)
@@ -109,12 +110,15 @@ def run(cfg: DictConfig) -> TrainResult:
             return chosen_params(tune(cfg.model, space, X, y, groups, settings=settings,
                                       study_name=f"{prefix}-outer{k}", transform=transform))
 
-    with warnings.catch_warnings():
+    # The run opens when the work starts: RUNNING while it trains, fold metrics as they come,
+    # FAILED with the reason if it dies (tracking.training_run).
+    with training_run(cfg, data_version=dataset.version,
+                      run_name=cfg.get("run_name") or default_run_name(cfg)) as live, warnings.catch_warnings():
         # Tuning trials push GPs and elastic nets to the edges of their ranges, where sklearn warns
         # about convergence on every fit; the outer-CV score is what judges those fits.
         warnings.simplefilter("ignore", ConvergenceWarning)
         cv = cross_validate(cfg.model, design.X, design.y, design.groups, splitter, transform=transform,
-                            tuner=tuner, progress=bool(cfg.progress))
+                            tuner=tuner, progress=bool(cfg.progress), on_fold=live.log_fold)
         final_study = None
         if tuner is not None and space:
             final_study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings,
@@ -122,10 +126,28 @@ def run(cfg: DictConfig) -> TrainResult:
             final_params = chosen_params(final_study)
         model = build_pipeline(cfg.model, params=final_params, transform=transform).fit(design.X, design.y)
         predictor = fit_predictor(cfg, design, build_pipeline(cfg.model, params=final_params, transform=transform))
+        metrics, verdict = verdict_metrics(cfg, cv, design)
+        with tempfile.TemporaryDirectory() as tmp:
+            # Per-paper error and within-paper ranking from the out-of-fold predictions (no refit).
+            figures, numbers = oof_figures(cv.oof, tmp, unit=str(cfg.target.get("unit", "")), label=cfg.target.name)
+            metrics.update(numbers)
+            log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=verdict.significant,
+                             verdict=verdict, model=model, predictor=predictor, final_params=final_params,
+                             final_study=final_study, figures=figures)
+    return TrainResult(live.run_id, metrics, cv, design, dataset, final_params, model, predictor, live.url)
+
+
+def verdict_metrics(cfg: DictConfig, cv: "CVResult", design: "Design") -> tuple[dict[str, float], "Verdict"]:
+    """The run's metrics with the one significance rule for this family alone, and its verdict.
+
+    Promotion adds Holm across the families of a target: here a p for every run, a verdict only
+    on >= MIN_SPLITS repeated grouped splits.
+    """
+    import numpy as np
+
+    from nacarbon.evaluation.significance import compare_with_baseline, per_split_table
 
     metrics = cv.summary()
-    # The one significance rule, for this family alone (promotion adds Holm across the families of
-    # a target): a p for every run, a verdict only on >= MIN_SPLITS repeated grouped splits.
     test = compare_with_baseline(per_split_table({cfg.model.name: cv}, len(design.y)), min_splits=2).iloc[0]
     metrics["baseline_paired_p"] = float(test["p_raw"])
     metrics["delta_rmse"], metrics["delta_rmse_ci_low"], metrics["delta_rmse_ci_high"] = (
@@ -133,16 +155,7 @@ def run(cfg: DictConfig) -> TrainResult:
     metrics["n_rows"] = float(len(design.y))
     metrics["n_dropped_missing_target"] = float(design.n_dropped)
     metrics["n_sources"] = float(len(np.unique(design.groups)))
-    verdict = run_verdict(metrics, len(cv.per_fold))
-    with tempfile.TemporaryDirectory() as tmp:
-        # Per-paper error and within-paper ranking from the out-of-fold predictions (no refit).
-        figures, numbers = oof_figures(cv.oof, tmp, unit=str(cfg.target.get("unit", "")), label=cfg.target.name)
-        metrics.update(numbers)
-        run_id = log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics,
-                                  beats=verdict.significant, verdict=verdict, model=model, predictor=predictor,
-                                  final_params=final_params, final_study=final_study, figures=figures,
-                                  run_name=cfg.get("run_name") or default_run_name(cfg))
-    return TrainResult(run_id, metrics, cv, design, dataset, final_params, model, predictor)
+    return metrics, run_verdict(metrics, len(cv.per_fold))
 
 
 def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
@@ -212,7 +225,8 @@ def format_summary(cfg: DictConfig, result: TrainResult) -> str:
                  f"{m['delta_rmse_ci_high']:.3g}], Nadeau–Bengio p={m['baseline_paired_p']:.3g}")
     lines.append(f"verdict {verdict.name}: {verdict.sentence()} (this family alone; promotion adjusts "
                  f"across families)")
-    lines.append(f"MLflow run {result.run_id}: browse with `make ui` (http://127.0.0.1:5000)")
+    where = "`make ui`, then " if not str(cfg.tracking.uri).startswith(("http://", "https://")) else ""
+    lines.append(f"MLflow run {result.run_id}: {where}{result.url or 'http://127.0.0.1:5000'}")
     return "\n".join(lines)
 
 

@@ -75,7 +75,8 @@ def pooled_metrics(oof: pd.DataFrame, column: str = "y_pred") -> dict[str, float
 
 
 def cross_validate(model_cfg: DictConfig, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, splitter, *,
-                   transform: str = "none", tuner: Tuner | None = None, progress: bool = False) -> CVResult:
+                   transform: str = "none", tuner: Tuner | None = None, progress: bool = False,
+                   on_fold: Callable[[int, dict, dict], None] | None = None) -> CVResult:
     """Run the outer CV of one model and of the mean baseline on the same folds.
 
     Parameters
@@ -96,6 +97,8 @@ def cross_validate(model_cfg: DictConfig, X: pd.DataFrame, y: np.ndarray, groups
         Called on each outer training part to choose hyperparameters (nested CV).
     progress : bool
         Show a progress bar over outer folds.
+    on_fold : callable, optional
+        ``on_fold(k, model_metrics, baseline_metrics)`` after outer fold ``k`` (the live run logs them).
 
     Returns
     -------
@@ -113,6 +116,8 @@ def cross_validate(model_cfg: DictConfig, X: pd.DataFrame, y: np.ndarray, groups
         base = build_pipeline(BASELINE_CFG).fit(X.iloc[tr], y[tr]).predict(X.iloc[te])
         per_fold.append(regression_metrics(y[te], pred))
         base_fold.append(regression_metrics(y[te], base))
+        if on_fold is not None:
+            on_fold(k, per_fold[-1], base_fold[-1])
         params_out.append(params)
         parts.append(pd.DataFrame({"row": X.index[te], "fold": k, "repeat": k // n_splits_repeat,
                                    "y_true": y[te], "y_pred": pred, "y_baseline": base, "group": groups[te]}))

@@ -20,6 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from nacarbon.errors import RegistryError
+from nacarbon.registry.descriptions import model_description, version_description
 from nacarbon.registry.selection import Candidate
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.runs import open_run
@@ -161,6 +162,9 @@ def apply(client: MlflowClient, target: str, decision: Decision, *, data_version
         for key, value in version_tags(c, data_version=data_version, config=config).items():
             client.set_model_version_tag(name, mv.version, key, value)
         client.set_model_version_tag(name, mv.version, "forced", str(decision.forced).lower())
+        client.update_model_version(name, mv.version, description=version_description(
+            c, data_version=data_version, action=decision.action, reason=decision.reason, forced=decision.forced))
+        client.update_registered_model(name, description=model_description(target, c))
         if decision.action == "promote":
             client.set_registered_model_alias(name, T.CHAMPION_ALIAS, mv.version)
         decision.version = str(mv.version)

@@ -3,34 +3,63 @@
 Served with ``mlflow models serve -m models:/nacarbon-<target>@champion``, it answers each row
 with the prediction, its interval, the domain score and flag and the nearest training samples,
 and refuses physically impossible rows with the schema's message (HTTP 400).
+
+The model ships on its own: it is logged from code (``served_model.py``, MLflow's
+models-from-code) with the fitted predictor as an artifact, the ``nacarbon`` package travels in the
+model's ``code/`` folder (``code_paths``: MLflow puts it on ``sys.path`` before loading), its ``requirements.txt``
+pins every library the pickled predictor and that code import, and ``constraints.txt`` pins
+their dependencies as ``requirements.lock`` does. A fresh virtualenv built from those two files
+loads and answers it as the project's venv does (tests/tracking/test_model_env.py).
 """
 
 from __future__ import annotations
 
-from importlib.metadata import version
+import io
+import pickletools
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
+from pathlib import Path
 
+import cloudpickle
 import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
+import nacarbon
 from nacarbon.errors import DataValidationError
+from nacarbon.paths import project_root
+from nacarbon.tracking.signature import predictor_signature
 
-# What the loaded object needs besides the project itself (pinned to the running versions).
-_REQUIREMENTS = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "pandera", "crepes")
+# Imported by the shipped code on every load whatever the estimator (the pickle names the rest).
+_BASE_REQUIREMENTS = ("mlflow", "cloudpickle", "pandas", "numpy", "scipy", "scikit-learn", "pandera")
+_NOT_REQUIREMENTS = {"nacarbon"}
+PREDICTOR_ARTIFACT = "predictor"
+_MODEL_CODE = Path(__file__).with_name("served_model.py")
 
 
 class SamplePredictorModel(mlflow.pyfunc.PythonModel):
     """pyfunc whose ``predict`` returns :meth:`SamplePredictor.predict_frame`'s frame.
 
+    Logged from code (``served_model.py``, MLflow's models-from-code): the fitted predictor is
+    the model's ``predictor`` artifact, read in :meth:`load_context`.
+
     Parameters
     ----------
-    predictor : nacarbon.uncertainty.predictor.SamplePredictor
-        A fitted predictor.
+    predictor : nacarbon.uncertainty.predictor.SamplePredictor, optional
+        A fitted predictor (in process); None when MLflow loads the logged model.
     """
 
-    def __init__(self, predictor):
+    def __init__(self, predictor=None):
         self.predictor = predictor
+
+    def load_context(self, context) -> None:
+        """Read the fitted predictor from the model's ``predictor`` artifact."""
+        with open(context.artifacts[PREDICTOR_ARTIFACT], "rb") as fh:
+            self.predictor = cloudpickle.load(fh)
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         """Predict for the rows of ``model_input``; a schema break becomes an MLflow 400 error."""
@@ -41,9 +70,63 @@ class SamplePredictorModel(mlflow.pyfunc.PythonModel):
             raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from err
 
 
+def pickled_distributions(obj: object) -> set[str]:
+    """Installed distributions whose modules the cloudpickle of ``obj`` names (not the stdlib, not nacarbon)."""
+    modules = set()
+    for op, arg, _ in pickletools.genops(io.BytesIO(cloudpickle.dumps(obj))):
+        if op.name in ("GLOBAL", "INST") and isinstance(arg, str):
+            modules.add(arg.split(" ")[0])
+        elif op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE") and isinstance(arg, str) and "." in arg:
+            modules.add(arg)     # STACK_GLOBAL takes its module from a pushed string; extra strings are harmless
+    owners = packages_distributions()
+    dists = set()
+    for module in modules:
+        top = module.split(".")[0]
+        if top in sys.stdlib_module_names or top in _NOT_REQUIREMENTS:
+            continue
+        dists.update(owners.get(top, ()))
+    return dists - _NOT_REQUIREMENTS
+
+
+def lock_pins(path: Path | None = None) -> dict[str, str]:
+    """``name -> version`` of ``requirements.lock`` (lower-case names), empty if the file is absent."""
+    path = path or project_root() / "requirements.lock"
+    pins = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if "==" in line:
+                name, ver = line.split("==", 1)
+                pins[name.strip().lower().replace("_", "-")] = ver.strip()
+    return pins
+
+
+def model_requirements(predictor, extra: Iterable[str] = ()) -> list[str]:
+    """Pinned requirements of a logged predictor: the libraries it needs, at the versions running now.
+
+    The running versions are those of ``requirements.lock`` (``make venv`` syncs the venv to it);
+    the lock itself goes with the model as its constraints file (:func:`log_sample_predictor`).
+    """
+    names = set(_BASE_REQUIREMENTS) | pickled_distributions(predictor) | {e.split("==")[0] for e in extra}
+    pins = []
+    for name in sorted(names, key=str.lower):
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return pins
+
+
+def _staged_code(tmp: Path) -> Path:
+    """A clean copy of the ``nacarbon`` package (no bytecode) to log as the model's code."""
+    dest = tmp / "nacarbon"
+    shutil.copytree(Path(nacarbon.__file__).parent, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dest
+
+
 def log_sample_predictor(predictor, *, name: str = "model", registered_model_name: str | None = None,
-                         extra_requirements: list[str] | tuple[str, ...] = ()):
-    """Log a fitted SamplePredictor as a pyfunc in the active run (and register it if named).
+                         extra_requirements: Iterable[str] = (), example: pd.DataFrame | None = None):
+    """Log a fitted SamplePredictor as a self-contained pyfunc in the active run (registered if named).
 
     Parameters
     ----------
@@ -53,13 +136,29 @@ def log_sample_predictor(predictor, *, name: str = "model", registered_model_nam
         The logged model's name in the run.
     registered_model_name : str, optional
         Register a new version under this name (e.g. ``nacarbon-ice``).
-    extra_requirements : sequence of str
-        Further pinned requirements (the estimator's library: xgboost, catboost ...).
+    extra_requirements : iterable of str
+        Further requirements (names or ``name==version``); the estimator's own library is found
+        in the pickle.
+    example : DataFrame, optional
+        Rows with the database's columns (training rows); the first three become the input
+        example. Without it the signature still holds, with no example.
 
     Returns
     -------
     mlflow.models.model.ModelInfo
     """
-    reqs = sorted({f"{p}=={version(p)}" for p in _REQUIREMENTS} | set(extra_requirements))
-    return mlflow.pyfunc.log_model(name=name, python_model=SamplePredictorModel(predictor),
-                                   pip_requirements=reqs, registered_model_name=registered_model_name)
+    signature, input_example = predictor_signature(predictor, example)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        reqs = model_requirements(predictor, extra_requirements)
+        lock = tmp / "constraints.txt"
+        pins = lock_pins()
+        lock.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
+        if pins:
+            reqs.append(f"-c {lock}")
+        pickled = tmp / "predictor.pkl"
+        pickled.write_bytes(cloudpickle.dumps(predictor))
+        return mlflow.pyfunc.log_model(name=name, python_model=_MODEL_CODE, artifacts={PREDICTOR_ARTIFACT: str(pickled)},
+                                       code_paths=[str(_staged_code(tmp))], pip_requirements=reqs,
+                                       signature=signature, input_example=input_example,
+                                       registered_model_name=registered_model_name)

@@ -3,14 +3,19 @@ the git commit, and a description the UI shows."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
+from mlflow.entities import RunStatus
 
+from nacarbon.errors import StoreError
 from nacarbon.tracking import tags as T
-from nacarbon.tracking.store import connect, ensure_experiment, git_commit
+from nacarbon.tracking.redact import redact
+from nacarbon.tracking.failures import store_errors
+from nacarbon.tracking.store import STALE_TAG, connect, ensure_experiment, git_commit
 
 _EXPERIMENTS = {
     T.SCREENING_EXPERIMENT: "Screening of candidate carbons with the registry's champions "
@@ -51,8 +56,12 @@ def prepare_experiment(name: str, *, uri: str, artifact_root: str | Path) -> str
     with _schema_lock(uri):
         client = connect(uri, artifact_root)
         exp_id = ensure_experiment(name, uri=uri, artifact_root=artifact_root)
-        if T.DESCRIPTION not in client.get_experiment(exp_id).tags:
+        have = client.get_experiment(exp_id).tags
+        if T.DESCRIPTION not in have:
             client.set_experiment_tag(exp_id, T.DESCRIPTION, experiment_description(name))
+        if T.EXPERIMENT_KIND not in have:
+            # Without it MLflow 3's UI opens an experiment on its GenAI "Traces" page.
+            client.set_experiment_tag(exp_id, T.EXPERIMENT_KIND, T.MODEL_DEVELOPMENT)
     return exp_id
 
 
@@ -98,13 +107,80 @@ def open_run(experiment: str, kind: str, description: str, *, uri: str, artifact
     Yields
     ------
     mlflow.ActiveRun
+
+    Raises
+    ------
+    StoreError
+        If the store fails while the run is opened or closed (a dead server, a full disk).
+        An exception inside the block ends the run FAILED with its reason in the tag
+        ``nacarbon.failed_because`` and goes on.
     """
     if kind not in T.KINDS:
         raise ValueError(f"unknown run kind {kind!r}; known: {T.KINDS}")
-    exp_id = prepare_experiment(experiment, uri=uri, artifact_root=artifact_root)
-    all_tags = {T.KIND: kind, T.GIT_COMMIT: git_commit(), **(tags or {})}
-    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags, description=description) as run:
+    with store_errors(uri, f"opening a {kind} run"):
+        exp_id = prepare_experiment(experiment, uri=uri, artifact_root=artifact_root)
+        all_tags = {T.KIND: kind, T.GIT_COMMIT: git_commit(), **(tags or {})}
+        run = mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags, description=description)
+    try:
         yield run
+    except BaseException as err:
+        _close_failed(err)
+        raise
+    with store_errors(uri, f"closing {kind} run {run.info.run_id}"):
+        mlflow.end_run()
+
+
+def _close_failed(err: BaseException) -> None:
+    """End the active run FAILED (KILLED on Ctrl-C), its reason in ``nacarbon.failed_because``.
+
+    The store may be what failed: then the run cannot be closed from here and stays RUNNING
+    with this process's host and pid, which the next command's :func:`fail_stale_runs` reads.
+    """
+    killed = isinstance(err, KeyboardInterrupt)
+    reason = "interrupted (Ctrl-C)" if killed else f"{type(err).__name__}: {err}"
+    status = RunStatus.KILLED if killed else RunStatus.FAILED
+    # After a store failure, one attempt without MLflow's retries: a dead server fails at once.
+    with _retries("0" if isinstance(err, StoreError) else None):
+        try:
+            mlflow.set_tag(STALE_TAG, redact(" ".join(reason.split()))[:4900])
+        except Exception:  # noqa: BLE001 (the store itself may be gone; the original error is what counts)
+            pass
+        try:
+            mlflow.end_run(RunStatus.to_string(status))   # pops the run first, even if the store is gone
+        except Exception:  # noqa: BLE001
+            pass
+
+
+@contextmanager
+def _retries(count: str | None) -> Iterator[None]:
+    """MLflow's HTTP retries set to ``count`` inside the block (None: unchanged)."""
+    key = "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
+    old = os.environ.get(key)
+    if count is not None:
+        os.environ[key] = count
+    try:
+        yield
+    finally:
+        if count is not None:
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+UI_URL = "http://127.0.0.1:5000"     # `make ui` over the project's SQLite store
+
+
+def experiment_url(uri: str, experiment_id: str, run_id: str | None = None) -> str:
+    """The MLflow UI's link to an experiment's runs table (or one run), in its model-training view.
+
+    MLflow 3.17's UI routes by its own GenAI / Model training switch (default GenAI, remembered by
+    the browser), not by the experiment's ``mlflow.experimentKind`` tag; ``workflowType`` in the
+    link opens the runs table in a browser that never chose (scripts/ui_check.py checks it).
+    """
+    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else UI_URL
+    page = f"runs/{run_id}" if run_id else "runs"
+    return f"{base}/#/experiments/{experiment_id}/{page}?workflowType=machine_learning"
 
 
 def log_params(params: Mapping[str, object]) -> None:
@@ -136,9 +212,15 @@ def record_run(experiment: str, kind: str, description: str, *, uri: str, artifa
     -------
     str
         The run id.
+
+    Raises
+    ------
+    StoreError
+        If the store fails (a dead server, a full disk): one message; the run is ended FAILED
+        if the store still takes that, else left to the next command's stale-run clean-up.
     """
     with open_run(experiment, kind, description, uri=uri, artifact_root=artifact_root, run_name=run_name,
-                  tags=tags) as run:
+                  tags=tags) as run, store_errors(uri, f"recording the {kind} run"):
         log_params(params or {})
         mlflow.log_metrics({k: float(v) for k, v in (metrics or {}).items()})
         for path, folder in files:

@@ -9,6 +9,7 @@ marked FAILED.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -25,10 +26,12 @@ from mlflow.tracking import MlflowClient
 
 from nacarbon.errors import StoreError
 from nacarbon.paths import project_root
+from nacarbon.tracking.failures import store_errors
 from nacarbon.tracking.redact import redact
 
 PROBE_TIMEOUT_S = 5.0
 HOST_TAG, PID_TAG, STALE_TAG = "nacarbon.host", "nacarbon.pid", "nacarbon.failed_because"
+PROC_START_TAG = "nacarbon.proc_start"     # the process's start time (Linux clock ticks since boot): pids are reused
 
 
 def is_local(uri: str) -> bool:
@@ -68,20 +71,36 @@ def _sqlite_path(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
+def _proc_start(pid: int) -> str | None:
+    """When process ``pid`` started (field 22 of /proc/<pid>/stat), or None where /proc is not there."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
 def _mark_owner() -> None:
-    """Tag every run this process opens with its host and pid (MLflow's MLFLOW_RUN_CONTEXT tags)."""
+    """Tag every run this process opens with its host, pid and start time (MLflow's MLFLOW_RUN_CONTEXT tags)."""
     tags = json.loads(os.environ.get("MLFLOW_RUN_CONTEXT") or "{}")
     tags.update({HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
+    start = _proc_start(os.getpid())
+    if start is not None:
+        tags[PROC_START_TAG] = start
     os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps(tags)
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, started: str | None = None) -> bool:
+    """Whether process ``pid`` of this host still runs (and is the one that started at ``started``)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
+    if started is not None:
+        now = _proc_start(pid)
+        return now is None or now == started     # another process under a reused pid: the owner is gone
     return True
 
 
@@ -91,7 +110,7 @@ def fail_stale_runs(client: MlflowClient) -> list[str]:
     Parameters
     ----------
     client : MlflowClient
-        The store to clean.
+        The store to clean: the SQLite file or a tracking server, whichever the command uses.
 
     Returns
     -------
@@ -100,8 +119,10 @@ def fail_stale_runs(client: MlflowClient) -> list[str]:
 
     Notes
     -----
-    A run's owner is known from the ``nacarbon.host``/``nacarbon.pid`` tags :func:`connect`
-    arranges; runs of other hosts, and runs without those tags, are left alone.
+    A run's owner is known from the ``nacarbon.host``/``nacarbon.pid``/``nacarbon.proc_start``
+    tags :func:`connect` arranges. Whether a process lives can only be known on its own host:
+    runs of other hosts (a shared server's other clients) and runs without those tags are left
+    alone, however old; they are cleaned when a command runs on their host.
     """
     host, marked = socket.gethostname(), []
     exp_ids = [e.experiment_id for e in client.search_experiments()]
@@ -113,7 +134,7 @@ def fail_stale_runs(client: MlflowClient) -> list[str]:
         if tags.get(HOST_TAG) != host or not str(tags.get(PID_TAG, "")).isdigit():
             continue
         pid = int(tags[PID_TAG])
-        if pid == os.getpid() or _alive(pid):
+        if pid == os.getpid() or _alive(pid, tags.get(PROC_START_TAG)):
             continue
         client.set_tag(run.info.run_id, STALE_TAG, f"process {pid} on {host} ended without closing the run")
         client.set_terminated(run.info.run_id, status=RunStatus.to_string(RunStatus.FAILED))
@@ -188,9 +209,9 @@ def connect(uri: str, artifact_root: str | Path) -> MlflowClient:
     """Point MLflow at ``uri`` and return a client, after checking the store can be used.
 
     For a SQLite store the database's folder is created first, so a fresh clone works; a copied
-    or moved store is re-pointed at its own artifacts (:func:`relocate_store`), and runs left
-    RUNNING by a killed process are marked FAILED (:func:`fail_stale_runs`). A tracking server
-    must answer within a few seconds.
+    or moved store is re-pointed at its own artifacts (:func:`relocate_store`). A tracking server
+    must answer within a few seconds. In either, runs left RUNNING by a killed process of this
+    host are marked FAILED (:func:`fail_stale_runs`).
 
     Raises
     ------
@@ -206,15 +227,16 @@ def connect(uri: str, artifact_root: str | Path) -> MlflowClient:
         relocate_store(db, artifact_root)
     elif uri.startswith(("http://", "https://")):
         probe_server(uri)
+        # MLflow retries a failed request (config.py sets how often); urllib3 logs each retry as a
+        # warning. A server that stays down is one StoreError (store_errors), not a page of retries.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     _mark_owner()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    if db is not None and db.exists():
-        try:
+    if db is None or db.exists():
+        with store_errors(uri, "looking for runs left RUNNING by a killed process"):
             fail_stale_runs(client)
-        except MlflowException as err:
-            raise StoreError(f"MLflow store {redact(uri)} cannot be used: {redact(err.message)}") from None
     return client
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 # Run tags written by the commands and selected on by promotion, comparison and screening.
 KIND = "nacarbon.kind"
 DESCRIPTION = "mlflow.note.content"      # what the MLflow UI shows as a run's/experiment's description
+# MLflow 3's experiment type (the UI's enum ExperimentKind: genai_development, custom_model_development,
+# finetuning, regression ...): "custom_model_development" opens an experiment on its runs table.
+EXPERIMENT_KIND, MODEL_DEVELOPMENT = "mlflow.experimentKind", "custom_model_development"
 TARGET = "target"
 TARGET_COLUMN = "target_column"
 MODEL = "model"

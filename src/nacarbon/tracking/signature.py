@@ -1,0 +1,86 @@
+"""The served predictor's signature: which columns a request carries, of which type, and what comes back.
+
+The inputs are database columns (the names of ``data/``), not the model's derived features:
+``is_soft`` is computed from ``material_class``, ``is_ether`` from ``electrolyte`` (either may
+also be sent as is). The feature columns and the schema's required ones are required; the identity columns and the other numeric columns of the schema are optional, so a
+lab's file passes through with its ``sample_id`` and measured values. MLflow checks the types
+(a text in a number column is refused before the model sees it) and drops columns outside the
+schema; the project's own schema check then judges the values.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.types import ColSpec, Schema
+
+from nacarbon.data import columns as C
+from nacarbon.data.design import DERIVED_FROM
+from nacarbon.data.schema import NUMERIC, REQUIRED, WAIVER
+
+# Text columns of a lab's file the schema check reads (a waiver lets a flagged value through).
+_TEXT_INPUTS = (C.SAMPLE_ID, C.SOURCE, C.PAPER_ID, C.MATERIAL_CLASS, C.ELECTROLYTE, WAIVER, C.IDIG_CONVENTION,
+                C.PRECURSOR, "note")
+_EXAMPLE_ROWS = 3
+
+
+def input_columns(features: list[str]) -> dict[str, tuple[str, bool]]:
+    """``column -> (MLflow type, required)`` of a request for a model of these ``features``."""
+    # The schema's required columns, but for the identity ones a request may omit (check_input fills them).
+    required = {c: "string" if c in _TEXT_INPUTS else "double" for c in REQUIRED if c not in (C.SAMPLE_ID, C.SOURCE)}
+    for feature in features:
+        if feature not in DERIVED_FROM and feature != "paper_code":   # paper_code: a random effect's group
+            required[feature] = "string" if feature in _TEXT_INPUTS else "double"
+    columns = {c: (t, True) for c, t in required.items()}
+    for feature in features:
+        # a derived feature is computed from its column (electrolyte -> is_ether; NaN when absent, imputed
+        # as in training) or taken as given
+        if feature in DERIVED_FROM:
+            columns.setdefault(DERIVED_FROM[feature], ("string", False))
+            columns.setdefault(feature, ("double", False))
+    for col in _TEXT_INPUTS:
+        columns.setdefault(col, ("string", False))
+    for col in NUMERIC:
+        columns.setdefault(col, ("double", False))
+    return columns
+
+
+def output_columns(predictor) -> list[ColSpec]:
+    """The answer's columns (:meth:`SamplePredictor.predict_features`), before the echoed inputs."""
+    t = predictor.target
+    specs = [ColSpec("double", f"pred_{t}"), ColSpec("double", f"lo_{t}"), ColSpec("double", f"hi_{t}"),
+             ColSpec("double", "domain_score"), ColSpec("double", "domain_percentile"),
+             ColSpec("boolean", "in_domain")]
+    group = getattr(predictor, "group_column_", C.PAPER_ID)
+    for i in range(1, predictor.n_nearest + 1):
+        specs += [ColSpec("string", f"nearest{i}_sample_id"), ColSpec("string", f"nearest{i}_{group}"),
+                  ColSpec("double", f"nearest{i}_distance")]
+    return specs
+
+
+def predictor_signature(predictor, rows: pd.DataFrame | None = None) -> tuple[ModelSignature, pd.DataFrame | None]:
+    """The signature of a SamplePredictor's pyfunc and an input example drawn from ``rows``.
+
+    Parameters
+    ----------
+    predictor : SamplePredictor
+        Fitted (its features, target and number of nearest samples give the columns).
+    rows : DataFrame, optional
+        Database rows (e.g. the training table); the first three, cut to the signature's
+        columns, are the example. None gives no example.
+
+    Returns
+    -------
+    (ModelSignature, DataFrame or None)
+    """
+    columns = input_columns(list(predictor.features))
+    inputs = Schema([ColSpec(t, name, required=req) for name, (t, req) in columns.items()])
+    signature = ModelSignature(inputs=inputs, outputs=Schema(output_columns(predictor)))
+    if rows is None:
+        return signature, None
+    example = rows.head(_EXAMPLE_ROWS).reset_index(drop=True)
+    keep = [c for c in columns if c in example and (columns[c][1] or example[c].notna().all())]
+    example = example[keep].copy()
+    for col in keep:
+        example[col] = example[col].astype(object if columns[col][0] == "string" else float)
+    return signature, example
