@@ -118,7 +118,7 @@ def _input_problems(raw: pd.DataFrame) -> list[dict]:
     """Rows that measure nothing (an unfilled template), and text cells a spreadsheet would run."""
     measured = [c for c in MEASURED if c in raw]
     have = raw[measured].notna() & (raw[measured].astype(str).apply(lambda s: s.str.strip()) != "")
-    problems = [_problem(i + 1, ";".join(MEASURED), None,
+    problems = [_problem(i + 1, "(measurements)", None,
                          f"no measured value: a row needs at least one of {list(MEASURED)} "
                          f"(a suggest template is added once its samples are measured)")
                 for i in (~have.any(axis=1)).to_numpy().nonzero()[0]]
