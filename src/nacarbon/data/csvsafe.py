@@ -44,6 +44,11 @@ def formula_problems(frame: pd.DataFrame, text_columns: Iterable[str]) -> list[d
     return problems
 
 
+def _texts(column: pd.Series) -> bool:
+    """A column that may hold text (object, or pandas' string dtype)."""
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
+
+
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` where every text cell that reads as a formula is prefixed with ``'``.
 
@@ -51,7 +56,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if _texts(out[col]):
             out[col] = out[col].map(lambda v: f"'{v}" if is_formula(v) else v)
     out.columns = [f"'{c}" if is_formula(c) else c for c in out.columns]
     return out

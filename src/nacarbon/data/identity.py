@@ -61,7 +61,7 @@ def control_problems(frame: pd.DataFrame) -> list[dict]:
     """Cells holding a control character (NUL, escape ...), by row and column."""
     problems = []
     for col in frame.columns:
-        if frame[col].dtype != object:
+        if not (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col])):
             continue
         text = frame[col].astype(str)
         hit = text.str.contains(CONTROL) & frame[col].notna()
