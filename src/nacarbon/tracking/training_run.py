@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nacarbon.data import columns as C
 from nacarbon.plots.parity import parity_plot
+from nacarbon.staging import staging_dir
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
 from nacarbon.tracking.runs import open_run
@@ -76,10 +76,12 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
     params["estimator"] = estimator["_target_"]
     params.update({f"final.{k}": v for k, v in final_params.items()})
 
+    # run files staged under the project's store, not /tmp: a killed train leaves them there and the next removes them
+    staging = Path(cfg.paths.mlruns_dir) / "train-files"
+    staging.parent.mkdir(parents=True, exist_ok=True)
     with open_run(T.experiment_name(cfg.dataset.name), T.TRAIN, description, uri=cfg.tracking.uri,
                   artifact_root=cfg.tracking.artifact_root, run_name=run_name, tags=tags) as run, \
-            tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+            staging_dir(staging) as tmp:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
         for k, (fold, base) in enumerate(zip(cv.per_fold, cv.baseline_per_fold)):
