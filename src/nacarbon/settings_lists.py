@@ -40,17 +40,20 @@ class ListSetting:
     nullable: bool = False
 
 
+# Names are checked by each command where it says best what is wrong (an unknown target, plan,
+# model or electrolyte has its own message there); here only the shape, except for a setting no
+# command checks: an unknown name in exclude_models would silently exclude nothing.
 LISTS: tuple[ListSetting, ...] = (
-    ListSetting("targets", str, _names("target"), "[ice,capacity]", nullable=True),
-    ListSetting("analyze_targets", str, _names("target"), "[ice,capacity]"),
+    ListSetting("targets", str, None, "[ice,capacity]", nullable=True),
+    ListSetting("analyze_targets", str, None, "[ice,capacity]"),
     ListSetting("exclude_models", str, _names("model"), "[dummy,ridge]"),
-    ListSetting("models", str, _names("model"), "[ridge,extra_trees]", nullable=True),
-    ListSetting("plans", str, _names("plan"), "[main]"),
+    ListSetting("models", str, None, "[ridge,extra_trees]", nullable=True),
+    ListSetting("plans", str, None, "[main]"),
     ListSetting("steps", str, None, "[validate,train]"),
     ListSetting("space", str, None, "[d002_nm,ssa_m2_g]"),
     ListSetting("process.htt_c", float, None, "[1100,1300]"),
     ListSetting("process.current_ma_g", float, None, "[30]"),
-    ListSetting("process.electrolyte", str, lambda: ["ester", "ether"], "[ester]"),
+    ListSetting("process.electrolyte", str, None, "[ester]"),
 )
 
 
