@@ -204,6 +204,7 @@ def validate(df: pd.DataFrame, path: str | Path = "<dataframe>") -> pd.DataFrame
         Listing every problem: row (1-based data row; file line = row + 1), field, value, rule.
     """
     problems: list[dict] = []
+    df = df.reset_index(drop=True)   # row numbers are positions, whatever index the caller's frame has
     missing = [c for c in REQUIRED if c not in df.columns]
     for col in missing:
         problems.append(_problem(None, col, None, "required column is missing"))
