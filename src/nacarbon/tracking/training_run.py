@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -37,6 +38,17 @@ def to_yaml(cfg: DictConfig) -> str:
 def model_requirements() -> list[str]:
     """Pinned pip requirements for a logged model."""
     return [f"{pkg}=={version(pkg)}" for pkg in _MODEL_REQUIREMENTS]
+
+
+def _run_files(cfg: DictConfig):
+    """Where a run's files are written before logging: under the project's store, not /tmp, so a
+    killed train leaves them there and the next train removes them (the system temp folder only
+    when the store folder cannot be made, e.g. runs on a server and no local mlruns/)."""
+    try:
+        Path(cfg.paths.mlruns_dir).mkdir(parents=True, exist_ok=True)
+        return staging_dir(Path(cfg.paths.mlruns_dir) / "train-files")
+    except OSError:
+        return tempfile.TemporaryDirectory()
 
 
 def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str, float], beats: bool, model,
@@ -76,12 +88,10 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
     params["estimator"] = estimator["_target_"]
     params.update({f"final.{k}": v for k, v in final_params.items()})
 
-    # run files staged under the project's store, not /tmp: a killed train leaves them there and the next removes them
-    staging = Path(cfg.paths.mlruns_dir) / "train-files"
-    staging.parent.mkdir(parents=True, exist_ok=True)
     with open_run(T.experiment_name(cfg.dataset.name), T.TRAIN, description, uri=cfg.tracking.uri,
                   artifact_root=cfg.tracking.artifact_root, run_name=run_name, tags=tags) as run, \
-            staging_dir(staging) as tmp:
+            _run_files(cfg) as tmp:
+        tmp = Path(tmp)
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
         for k, (fold, base) in enumerate(zip(cv.per_fold, cv.baseline_per_fold)):
