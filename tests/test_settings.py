@@ -55,3 +55,57 @@ def test_nonsense_is_refused_naming_key_value_and_allowed(name, override, key):
 def test_holdout_allows_one_split_and_values_are_typed():
     checked = validate_settings(compose_config("train", ["cv=holdout", "search=optuna", "search.timeout=10"]))
     assert checked["cv.n_splits"] == 1 and checked["search.timeout"] == 10.0 and checked["seed"] == 42
+
+
+# --- list and mapping settings, and the estimator's own rules (nacarbon.settings_lists) ------------
+@pytest.mark.parametrize("name, override, key, value", [
+    ("predict", "targets=ice", "targets", ["ice"]),
+    ("screening", "targets=ice", "targets", ["ice"]),
+    ("analyze", "targets=ice", "targets", ["ice"]),
+    ("compare", "targets=[ice,rate]", "targets", ["ice", "rate"]),
+    ("promote", "exclude_models=extra_trees", "exclude_models", ["extra_trees"]),
+    ("pipeline", "models=ridge", "models", ["ridge"]),
+    ("suggest", "process.electrolyte=ether", "process.electrolyte", ["ether"]),
+])
+def test_a_bare_name_becomes_a_one_item_list_in_the_config(name, override, key, value):
+    from omegaconf import OmegaConf
+
+    cfg = compose_config(name, [override])
+    checked = validate_settings(cfg)
+    assert checked[key] == value
+    assert OmegaConf.to_container(OmegaConf.select(cfg, key)) == value   # what the command reads
+
+
+@pytest.mark.parametrize("name, override, start, allowed", [
+    ("predict", "targets=5", "targets=5 is not allowed", "a list of names"),
+    ("screening", "targets=7", "targets=7 is not allowed", "a list of names"),
+    ("compare", "targets=3", "targets=3 is not allowed", "a list of names"),
+    ("compare", "targets=[ice,3]", "targets=['ice', 3] is not allowed", "a list of names"),
+    ("promote", "exclude_models=[extra_tree]", "exclude_models: unknown 'extra_tree'", "'extra_trees'"),
+    ("suggest", "process.htt_c=[hot]", "process.htt_c=['hot'] is not allowed", "a list of numbers"),
+    ("suggest", "process.htt_c=[1300,inf]", "process.htt_c=[1300, inf] is not allowed", "a list of numbers"),
+    ("suggest", "process.electrolyte=[[ester]]", "process.electrolyte=[['ester']] is not allowed", "list of names"),
+    ("screening", "screen.weights.ice=heavy", "screen.weights.ice='heavy' is not allowed", "number >= 0"),
+    ("screening", "screen.weights.ice=-1", "screen.weights.ice=-1 is not allowed", "number >= 0"),
+    ("promote", "force=maybe", "force='maybe' is not allowed", "true or false"),
+    ("promote", "dry_run=perhaps", "dry_run='perhaps' is not allowed", "true or false"),
+    ("promote", "metric=accuracy", "metric='accuracy' is not allowed", "rmse_mean"),
+    ("promote", "metric=r2_mean", "metric='r2_mean' is not allowed", "rmse_mean"),
+])
+def test_wrong_shapes_and_unknown_names_are_refused(name, override, start, allowed):
+    with pytest.raises(ConfigError) as caught:
+        validate_settings(compose_config(name, [override]))
+    assert str(caught.value).startswith(start) and allowed in str(caught.value)
+
+
+@pytest.mark.parametrize("model, override, start, allowed", [
+    ("extra_trees", "model.estimator.n_estimators=-5", "model.estimator.n_estimators=-5 is not allowed",
+     "an int in the range [1, inf)"),
+    ("ridge", "model.estimator.alpha=-1", "model.estimator.alpha=-1", "range [0.0, inf)"),
+    ("knn", "model.estimator.weights=heavy", "model.estimator.weights='heavy'", "'uniform'"),
+    ("ridge", "+model.estimator.depth=3", "model.estimator: cannot be built", "depth"),
+])
+def test_estimator_parameters_are_checked_by_the_estimators_own_rules(model, override, start, allowed):
+    with pytest.raises(ConfigError) as caught:
+        validate_settings(compose_config("train", [f"model={model}", override]))
+    assert str(caught.value).startswith(start) and allowed in str(caught.value), caught.value

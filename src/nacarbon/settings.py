@@ -94,6 +94,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("n_nearest", int, _ge(1), "an integer >= 1"),
     Setting("require_in_domain", bool, allowed="true or false"),
     Setting("series.prior", float, _ge(0), "a strength >= 0 (standard deviations of the known values)"),
+    # python -m promote: a string "maybe" is not a yes; the metric decides a ranking whose
+    # significance rule and printout are about RMSE, so only the outer-CV mean RMSE ranks
+    Setting("force", bool, allowed="true or false"),
+    Setting("dry_run", bool, allowed="true or false"),
+    Setting("metric", str, lambda v, cfg: v in ("rmse_mean", "mae_mean"),
+            "rmse_mean or mae_mean (an outer-CV mean error: lower is better, compared with the baseline's)"),
 )
 
 
@@ -144,6 +150,13 @@ def validate_settings(cfg: DictConfig, settings: tuple[Setting, ...] = SETTINGS)
     ------
     ConfigError
         Naming the first bad key, its value and what is allowed.
+
+    Notes
+    -----
+    List settings (``targets``, ``exclude_models`` ...) are normalized in ``cfg`` itself by
+    :func:`nacarbon.settings_lists.normalize_lists` (``targets=ice`` becomes ``[ice]``), so every
+    command reads the same list whatever the command line said; the model's estimator
+    parameters are checked by the estimator's own rules before any fit.
     """
     checked: dict[str, Any] = {}
     for s in settings:
@@ -161,4 +174,9 @@ def validate_settings(cfg: DictConfig, settings: tuple[Setting, ...] = SETTINGS)
         if not ok:
             raise ConfigError(f"{s.key}={raw!r} is not allowed: expected {s.allowed or s.kind.__name__}")
         checked[s.key] = value
+    from nacarbon.settings_lists import check_estimator, normalize_lists, validate_mappings
+
+    checked |= normalize_lists(cfg)
+    checked |= validate_mappings(cfg)
+    check_estimator(cfg)
     return checked

@@ -133,3 +133,29 @@ def test_concurrent_adds_both_land(data_dir, tmp_path):
     table = read_table(target)
     assert sorted(table["sample_id"]) == ["C-0001", "C-0002"]
     assert sorted(out.split("contributed.csv: ")[1].split()[0] for out, _ in outputs) == ["C-0001", "C-0002"]
+
+
+def test_update_and_withdraw_from_the_command_line(data_dir, tmp_path, capsys):
+    assert run(capsys, "add", str(write_rows(tmp_path / "new.csv", GOOD_ROWS)), "--data-dir", str(data_dir))[0] == 0
+    fixed = write_rows(tmp_path / "fixed.csv", [{**GOOD_ROWS[0], "ice_pct": "87"}])
+    code, out, err = run(capsys, "update", str(fixed), "--reason", "re-read", "--dry-run", "--data-dir", str(data_dir))
+    assert code == 0 and "would have updated 1 row(s)" in out and "dry run: nothing written" in out, err
+    code, out, err = run(capsys, "update", str(fixed), "--reason", "re-read", "--data-dir", str(data_dir))
+    assert code == 0 and "updated 1 row(s)" in out and "changes/log.csv" in out, err
+    code, out, err = run(capsys, "withdraw", "C-0002", "--reason", "cell shorted", "--data-dir", str(data_dir))
+    assert code == 0 and "withdrew 1 row(s)" in out, err
+    assert read_table(data_dir / "contributed.csv")["ice_pct"].tolist() == [87.0]
+    code, _, err = run(capsys, "withdraw", "C-0002", "--reason", "again", "--data-dir", str(data_dir))
+    assert code == 2 and err.startswith("error:") and "no row has this sample_id" in err
+
+
+def test_an_unfilled_template_is_refused_saying_what_is_missing(data_dir, tmp_path, capsys):
+    unfilled = write_rows(tmp_path / "batch.csv", [{**GOOD_ROWS[0], "ice_pct": "", "capacity_mah_g": ""}])
+    code, _, err = run(capsys, "add", str(unfilled), "--data-dir", str(data_dir))
+    assert code == 2 and "no measured value" in err and "ice_pct" in err
+
+
+def test_export_of_an_unknown_dataset_lists_the_known_ones(tmp_path, capsys):
+    code, _, err = run(capsys, "export", "../../etc/passwd", str(tmp_path / "o.csv"))
+    assert code == 2 and "known: ['literature'" in err and "'merged'" in err
+    assert not (tmp_path / "o.csv").exists()

@@ -51,6 +51,10 @@ BAD_VALUES = {
     "rate_factor_range": "-0.2",
     "plateau_v_range": "4.5",
     "htt_range": "90",
+    "carbonization_time_range": "-2",
+    "heating_rate_range": "inf",
+    "pore_volume_range": "-5",
+    "rate_capacity_range": "1e308",
 }
 
 
@@ -77,6 +81,7 @@ def test_waiver_allows_only_the_named_rule(tmp_path):
     def edit(frame):
         frame.loc[3, "d002_nm"] = "0.330"
         frame.loc[3, "qc_waiver"] = "d002_range"
+        frame.loc[3, "note"] = "printed so in the paper's Table 2"
         frame.loc[4, "ice_pct"] = "140"
         frame.loc[4, "qc_waiver"] = "d002_range"   # waives the wrong rule
         return frame
@@ -84,6 +89,56 @@ def test_waiver_allows_only_the_named_rule(tmp_path):
     with pytest.raises(DataValidationError) as info:
         read_table(write_bad(tmp_path, edit))
     assert [(p["row"], p["field"]) for p in info.value.problems] == [(5, "ice_pct")]
+
+
+def test_a_waiver_needs_a_note_saying_why(tmp_path):
+    def edit(frame):
+        frame.loc[3, ["d002_nm", "qc_waiver", "note"]] = ["0.330", "d002_range", " "]
+        return frame
+
+    with pytest.raises(DataValidationError) as info:
+        read_table(write_bad(tmp_path, edit))
+    assert [(p["row"], p["field"]) for p in info.value.problems] == [(4, "qc_waiver")]
+    assert "needs a note" in str(info.value)
+
+
+@pytest.mark.parametrize("column, value, waiver", [
+    ("ice_pct", "250", "ice_range"), ("d002_nm", "5.0", "d002_range"), ("ssa_m2_g", "-3", "ssa_range"),
+    ("lc_nm", "inf", "lc_range")])
+def test_no_waiver_keeps_a_physically_impossible_value(tmp_path, column, value, waiver):
+    def edit(frame):
+        frame.loc[6, [column, "qc_waiver", "note"]] = [value, waiver, "the paper says so"]
+        return frame
+
+    with pytest.raises(DataValidationError) as info:
+        read_table(write_bad(tmp_path, edit))
+    assert [(p["row"], p["field"]) for p in info.value.problems] == [(7, column)]
+    assert "cannot be waived" in str(info.value) and "physically possible" in str(info.value)
+
+
+@pytest.mark.parametrize("column, value, hint", [
+    ("ice_pct", "0.82", "a fraction"), ("lc_nm", "0.1", "one layer"), ("capacity_mah_g", "0.3", "Ah/g"),
+    ("current_ma_g", "0.03", "A/g")])
+def test_unit_slips_of_measured_columns_are_refused(tmp_path, column, value, hint):
+    with pytest.raises(DataValidationError) as info:
+        read_table(write_bad(tmp_path, set_cell(2, column, value)))
+    assert [(p["row"], p["field"]) for p in info.value.problems] == [(3, column)] and hint in str(info.value)
+
+
+def test_a_plausible_but_unusual_value_is_kept_with_a_waiver_and_a_note(tmp_path):
+    def edit(frame):
+        frame.loc[6, ["lc_nm", "qc_waiver", "note"]] = ["0.30", "lc_range", "printed so; below one layer"]
+        return frame
+
+    assert read_table(write_bad(tmp_path, edit))["lc_nm"].iloc[6] == 0.30
+
+
+@pytest.mark.parametrize("sid, rule", [("t1-01", "ignoring case"), (" T1-01 ", "must be unique"),
+                                       ("a/b", "not a path"), ("..\\x", "not a path")])
+def test_sample_ids_are_names_compared_ignoring_case_and_spaces(tmp_path, sid, rule):
+    with pytest.raises(DataValidationError) as info:
+        read_table(write_bad(tmp_path, set_cell(1, "sample_id", sid)))
+    assert [(p["row"], p["field"]) for p in info.value.problems] == [(2, "sample_id")] and rule in str(info.value)
 
 
 def test_unknown_waiver_is_an_error(tmp_path):

@@ -173,9 +173,10 @@ def test_first_promotion_sets_champion_and_loads_by_alias(store):
     mlflow.set_registry_uri(f"sqlite:///{store.dir / 'mlflow.db'}")
     loaded = mlflow.pyfunc.load_model(f"models:/{ICE}@{ALIAS}")
     # the registered model is the whole predictor: it answers the estimator's point with its interval
-    # (on the rows the schema accepts: this store's synthetic table has some d002 below graphite's)
+    # (on the rows the schema accepts: this store's synthetic table has some d002 below graphite's
+    # and some Lc below one layer)
     design = store.source.results["better"].design
-    ok = (design.X["d002_nm"] >= 0.3354).to_numpy()
+    ok = ((design.X["d002_nm"] >= 0.3354) & ~(design.X["lc_nm"] < 0.3354)).to_numpy()
     answer = loaded.predict(pd.concat([design.meta, design.X], axis=1)[ok])
     np.testing.assert_allclose(answer["pred_ice"], store.source.results["better"].model.predict(design.X[ok]))
     assert (answer["lo_ice"] <= answer["pred_ice"]).all() and (answer["pred_ice"] <= answer["hi_ice"]).all()

@@ -4,7 +4,14 @@
     python -m nacarbon.db version  [FILE ...]            # data version of each table (and of merged)
     python -m nacarbon.db add FILE.csv [--into TABLE] [--dry-run]
                                                          # append checked rows (default data/contributed.csv)
+    python -m nacarbon.db update FILE.csv --reason "..." [--into TABLE] [--dry-run]
+                                                         # replace rows by sample_id (a correction)
+    python -m nacarbon.db withdraw SAMPLE_ID --reason "..." [--from TABLE] [--dry-run]
+                                                         # remove a contributed row
     python -m nacarbon.db export DATASET FILE.csv        # the table training sees (merged, deduplicated, paper_id)
+
+update and withdraw check like add, write atomically under add's lock and record each change
+(when, which row, the reason, the row as it was) in DATA_DIR/changes/log.csv.
 
 Every subcommand takes ``--data-dir DIR`` (default: the repository's ``data/``).
 Exit codes: 0 success, 2 the data or the write was refused (one message on stderr).
@@ -90,14 +97,34 @@ def cmd_add(file: str, into: str | None, data_dir: Path, dry_run: bool) -> int:
     return 0
 
 
+def cmd_amend(args: argparse.Namespace, data_dir: Path) -> int:
+    """``update`` or ``withdraw`` a contributed row; print what changed."""
+    from nacarbon.data.amend import update_rows, withdraw_row
+
+    wait = {"lock": data_dir / LOCK_NAME, "dry_run": args.dry_run,
+            "on_wait": lambda p: print(f"waiting for another change to finish (lock {p})", file=sys.stderr, flush=True)}
+    if args.command == "update":
+        target = Path(args.into) if args.into else data_dir / CONTRIBUTED
+        result = update_rows(args.file, target, reason=args.reason, reference=shipped_tables(data_dir), **wait)
+    else:
+        target = Path(args.table) if args.table else data_dir / CONTRIBUTED
+        result = withdraw_row(args.sample_id, target, reason=args.reason, **wait)
+    verb = {"update": "updated", "withdraw": "withdrew"}[result.action]
+    print(f"{'would have ' if result.dry_run else ''}{verb} {len(result.sample_ids)} row(s) of {result.target}: "
+          f"{_ids(list(result.sample_ids))}\n  table data version: {result.table_version_before} -> "
+          f"{result.table_version}\n  " + ("dry run: nothing written" if result.dry_run else f"recorded in {result.log}"))
+    return 0
+
+
 def cmd_export(dataset: str, file: str, data_dir: Path) -> int:
     """Write ``conf/dataset/DATASET.yaml``'s table as training loads it (see nacarbon.data.export)."""
     from nacarbon.data.export import export_dataset
     from nacarbon.errors import ConfigError
 
-    spec_path = project_root() / "conf" / "dataset" / f"{dataset}.yaml"
-    if not spec_path.is_file():
-        known = sorted(p.stem for p in spec_path.parent.glob("*.yaml"))
+    folder = project_root() / "conf" / "dataset"
+    spec_path = folder / f"{dataset}.yaml"
+    if not dataset or "/" in dataset or "\\" in dataset or not spec_path.is_file():
+        known = sorted(p.stem for p in folder.glob("*.yaml"))
         raise ConfigError(f"dataset={dataset!r}: no conf/dataset/{dataset}.yaml; known: {known}")
     cfg = OmegaConf.create({"paths": {"data_dir": str(data_dir)}, "dataset": OmegaConf.load(spec_path)})
     table = export_dataset(cfg.dataset, file)
@@ -121,6 +148,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_add.add_argument("file", help="CSV of new rows, with a header of table columns; source is required")
     p_add.add_argument("--into", default=None, help=f"table to grow (default: DATA_DIR/{CONTRIBUTED})")
     p_add.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    p_upd = sub.add_parser("update", parents=[common], help="correct contributed rows (matched by sample_id)")
+    p_upd.add_argument("file", help="CSV of corrected rows, with a header of table columns")
+    p_upd.add_argument("--into", default=None, help=f"table to correct (default: DATA_DIR/{CONTRIBUTED})")
+    p_wd = sub.add_parser("withdraw", parents=[common], help="remove a contributed row")
+    p_wd.add_argument("sample_id")
+    p_wd.add_argument("--from", dest="table", default=None, help=f"table (default: DATA_DIR/{CONTRIBUTED})")
+    for p in (p_upd, p_wd):
+        p.add_argument("--reason", required=True, help="why; recorded in DATA_DIR/changes/log.csv")
+        p.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     p_exp = sub.add_parser("export", parents=[common], help="write a dataset as training sees it")
     p_exp.add_argument("dataset", help="a conf/dataset/ name: seed, literature, merged, ...")
     p_exp.add_argument("file", help="CSV to write")
@@ -135,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export(args.dataset, args.file, data_dir)
         if args.command == "add":
             return cmd_add(args.file, args.into, data_dir, args.dry_run)
+        if args.command in ("update", "withdraw"):
+            return cmd_amend(args, data_dir)
     except NacarbonError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

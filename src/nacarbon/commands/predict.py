@@ -10,8 +10,6 @@ and its reference samples: the lab's offset, shrunk towards zero, is applied to 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING
 from omegaconf import DictConfig
 
 from nacarbon.config import target_config, target_filters, target_names
+from nacarbon.staging import staging_dir
 from nacarbon.errors import ConfigError, DataValidationError, RegistryError
 from nacarbon.tracking import tags as T
 
@@ -95,6 +94,14 @@ def check_paths(cfg: DictConfig) -> tuple[Path, Path]:
         raise ConfigError(f"output={out}: must end in .csv")
     if out.resolve() == src.resolve():
         raise ConfigError(f"output={out} is the input file; choose another name")
+    for final in (out, out.with_suffix(".md")):
+        if final.is_dir():
+            raise ConfigError(f"output={out}: {final} is a folder; give a file name, e.g. {final / 'predictions.csv'}")
+    parent = next((p for p in [out.parent, *out.parent.parents] if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise ConfigError(f"output={out}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"output={out}: cannot write in {parent}")
     return src, out
 
 
@@ -154,14 +161,16 @@ def run(cfg: DictConfig) -> PredictOutcome:
 def _write(cfg: DictConfig, src: Path, out_path: Path, frame: "pd.DataFrame", table: "pd.DataFrame",
            checks: list[TargetCheck]) -> PredictOutcome:
     """Write the CSV and summary (each via a temporary file, renamed into place) and the MLflow run."""
+    from nacarbon.data.csvsafe import spreadsheet_safe
     from nacarbon.plots.intervals import parity_with_intervals
     from nacarbon.tracking.runs import record_run
     from nacarbon.uncertainty.answer import measured_values
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     summary_path = out_path.with_suffix(".md")
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    # Staged beside the output (same file system, so the final step is a rename; a kill leaves a
+    # hidden folder there, not files in the system temp folder, and the next predict removes it)
+    with staging_dir(out_path) as tmp:
         plots = []
         for c in checks:
             if c.check.get("n", 0) >= 1:
@@ -173,7 +182,7 @@ def _write(cfg: DictConfig, src: Path, out_path: Path, frame: "pd.DataFrame", ta
                                                    path=tmp / f"parity_{c.target}.png", label=c.label, unit=c.unit,
                                                    metrics=c.check))
         csv_tmp, md_tmp = tmp / "out.csv", tmp / "out.md"
-        table.to_csv(csv_tmp, index=False)
+        spreadsheet_safe(table).to_csv(csv_tmp, index=False)
         md_tmp.write_text(summary_markdown(src, out_path, table, checks, lab_calibration=bool(cfg.lab_calibration)))
         metrics = {f"{k}_{c.target}": v for c in checks for k, v in c.check.items()}
         metrics |= {f"lab_offset_{c.target}": c.offset["offset"] for c in checks if c.offset}
@@ -192,15 +201,8 @@ def _write(cfg: DictConfig, src: Path, out_path: Path, frame: "pd.DataFrame", ta
                             metrics={k: v for k, v in metrics.items() if v == v},
                             files=[(csv_tmp, "data"), (md_tmp, None), *((p, "plots") for p in plots)])
         for made, final in ((csv_tmp, out_path), (md_tmp, summary_path)):
-            _place(made, final)
+            os.replace(made, final)   # same folder: a rename, never a half-written file
     return PredictOutcome(table, out_path, summary_path, checks, run_id)
-
-
-def _place(made: Path, final: Path) -> None:
-    """Copy ``made`` next to ``final`` and rename it into place, so ``final`` is never half-written."""
-    part = final.with_name(f".{final.name}.part")
-    shutil.copyfile(made, part)
-    os.replace(part, final)
 
 
 def _fmt(v: float, digits: int = 3) -> str:

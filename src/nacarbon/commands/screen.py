@@ -36,8 +36,12 @@ class ScreenOutcome:
 
 def load_champions(cfg: DictConfig) -> tuple[dict[str, ChampionModel], list[str]]:
     """Champions of the configured targets, and the targets that have none."""
+    from nacarbon.config import target_names
     from nacarbon.registry.champions import load_champion
     from nacarbon.tracking.store import connect
+
+    if unknown := [t for t in cfg.targets if t not in target_names()]:
+        raise ConfigError(f"targets: unknown target {unknown[0]!r}; allowed {target_names()}")
 
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
     found = {t: load_champion(client, t) for t in cfg.targets}

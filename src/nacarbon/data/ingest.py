@@ -23,13 +23,17 @@ import pandas as pd
 from nacarbon.data import columns as C
 from nacarbon.data.dedup import DEFAULT_KEY_FIELDS, DEFAULT_NUMERIC_FIELDS, find_duplicates
 from nacarbon.data.io import content_hash, dataset_name, load_dataset, read_raw, read_table
-from nacarbon.data.schema import IDENTITY, validate
+from nacarbon.data.csvsafe import formula_problems
+from nacarbon.data.sample_ids import id_key
+from nacarbon.data.schema import IDENTITY, NUMERIC, validate
 from nacarbon.errors import DataValidationError, NacarbonError
 
 # Columns of the literature set that hold numbers but that the schema leaves as text; a new
 # row must not put text there, or the merged table would mix types.
 EXTRA_NUMERIC = ("carbonization_time_h", "heating_rate_c_min", "pore_volume_cm3_g", "rate_capacity_mah_g")
 LOCK_NAME = ".nacarbon-add.lock"
+# What a lab measures on a sample: a contributed row reports at least one of these.
+MEASURED = (C.CAPACITY_MAH_G, C.RATE_FACTOR, C.ICE_PCT, C.PLATEAU_V, C.PLATEAU_CAPACITY_MAH_G, "rate_capacity_mah_g")
 
 
 @dataclass(frozen=True)
@@ -96,13 +100,29 @@ def _column_problems(raw: pd.DataFrame, header: Sequence[str], target: Path) -> 
 
 
 def _id_problems(new: pd.DataFrame, existing: Mapping[Path, pd.DataFrame]) -> list[dict]:
-    """New sample ids that a shipped table already uses."""
-    owner: dict[str, Path] = {}
+    """New sample ids that a shipped table already uses (ignoring case and spaces: l-0001 is L-0001)."""
+    owner: dict[str, tuple[Path, str]] = {}
     for path, table in existing.items():
         for sid in table[C.SAMPLE_ID]:
-            owner.setdefault(sid, path)
-    return [_problem(i + 1, C.SAMPLE_ID, sid, f"sample_id already used in {owner[sid]}")
-            for i, sid in enumerate(new[C.SAMPLE_ID]) if sid in owner]
+            owner.setdefault(id_key(sid), (path, sid))
+    out = []
+    for i, sid in enumerate(new[C.SAMPLE_ID]):
+        if (hit := owner.get(id_key(sid))) is not None:
+            same = "" if hit[1] == sid else f" as {hit[1]!r} (ids are compared ignoring case and spaces)"
+            out.append(_problem(i + 1, C.SAMPLE_ID, sid, f"sample_id already used in {hit[0]}{same}; "
+                                                         f"to correct that row use `python -m nacarbon.db update`"))
+    return out
+
+
+def _input_problems(raw: pd.DataFrame) -> list[dict]:
+    """Rows that measure nothing (an unfilled template), and text cells a spreadsheet would run."""
+    measured = [c for c in MEASURED if c in raw]
+    have = raw[measured].notna() & (raw[measured].astype(str).apply(lambda s: s.str.strip()) != "")
+    problems = [_problem(i + 1, "(measurements)", None,
+                         f"no measured value: a row needs at least one of {list(MEASURED)} "
+                         f"(a suggest template is added once its samples are measured)")
+                for i in (~have.any(axis=1)).to_numpy().nonzero()[0]]
+    return problems + formula_problems(raw, [c for c in raw.columns if c not in NUMERIC])
 
 
 def _content_keys(frame: pd.DataFrame, content: Sequence[str]) -> list[tuple]:
@@ -176,7 +196,7 @@ def check_new_rows(file: str | Path, target: str | Path,
     file, target = Path(file), Path(target)
     header = list(existing[target.resolve()].columns)
     raw = read_raw(file)
-    problems = _column_problems(raw, header, target)
+    problems = _column_problems(raw, header, target) + _input_problems(raw)
     try:
         new = validate(raw, file)
     except DataValidationError as err:

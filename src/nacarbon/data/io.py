@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import tempfile
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import IO
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.data.sample_ids import control_problems
 from nacarbon.data.prepare import prepare_table
 from nacarbon.data.schema import validate
 from nacarbon.errors import DataValidationError
@@ -69,10 +71,42 @@ def read_raw(source: str | Path | IO[bytes], label: str | None = None) -> pd.Dat
         raw = source.read()
     try:
         # utf-8-sig: spreadsheet exports start with a byte-order mark that would rename the first column
-        check_header(raw.decode("utf-8-sig").splitlines()[:1], label)
-        return pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        text = raw.decode("utf-8-sig")
+        check_header(text.splitlines()[:1], label)
+        check_row_lengths(text, label)
+        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as err:
         raise DataValidationError(label, _file_problem(f"not a readable CSV: {err}")) from err
+    if problems := control_problems(frame):
+        raise DataValidationError(label, problems)
+    if C.SAMPLE_ID in frame:   # ' L-0001' is L-0001: one spelling reaches the checks and the table
+        frame[C.SAMPLE_ID] = frame[C.SAMPLE_ID].str.strip()
+    return frame
+
+
+def check_row_lengths(text: str, label: str) -> None:
+    """Refuse a row with more fields than the header (pandas would shift it into an index).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the first such rows (data row and file line) and their field counts.
+    """
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        return
+    problems, row = [], 0
+    for fields in reader:
+        if not fields:          # a blank line: pandas skips it, so it is no data row
+            continue
+        row += 1
+        if len(fields) > len(header):
+            problems.append({"row": row, "field": f"(line {reader.line_num})", "value": fields[len(header):],
+                             "rule": f"the row has {len(fields)} fields, the header {len(header)}: a stray "
+                                     f"comma, or a text cell holding a comma without quotes"})
+    if problems:
+        raise DataValidationError(label, problems)
 
 
 def check_header(first_line: list[str], label: str) -> None:
@@ -103,11 +137,21 @@ def check_header(first_line: list[str], label: str) -> None:
     names = next(csv.reader([line]))
     seen: set[str] = set()
     for name in names:
+        if hidden := [ch for ch in name if _invisible(ch)]:
+            raise DataValidationError(label, [{"row": None, "field": "header", "value": name,
+                                               "rule": f"the column name holds an invisible character "
+                                                       f"(U+{ord(hidden[0]):04X} {unicodedata.name(hidden[0], '')}); "
+                                                       f"retype it"}])
         key = name.strip()
         if key in seen:
             raise DataValidationError(label, [{"row": None, "field": key, "value": names.count(name),
                                                "rule": "each column appears once in the header (this one repeats)"}])
         seen.add(key)
+
+
+def _invisible(ch: str) -> bool:
+    """A character a spreadsheet shows as nothing or as a plain space (no-break space, zero width ...)."""
+    return ch != " " and (unicodedata.category(ch) in ("Zs", "Cf", "Cc") or ch == "\ufeff")
 
 
 def read_table(path: str | Path, *, dataset: str | None = None) -> pd.DataFrame:
@@ -220,19 +264,26 @@ def load_configured(dataset_cfg) -> Dataset:
     return load_dataset(dataset_cfg.name, list(dataset_cfg.files), merge=bool(dataset_cfg.merge))
 
 
-def write_csv_atomic(frame: pd.DataFrame, path: str | Path, **to_csv) -> Path:
+def write_csv_atomic(frame: pd.DataFrame, path: str | Path, *, for_spreadsheets: bool = True, **to_csv) -> Path:
     """Write ``frame`` as CSV to ``path`` through a temp file beside it and a rename.
 
     ``path`` is either the whole new file or as it was before (a failure or an interruption never
-    leaves a half-written table); the temp file is removed in every case. ``to_csv`` goes to
-    :meth:`pandas.DataFrame.to_csv` (``index=False`` always; ``lineterminator`` defaults to ``\\n``).
+    leaves a half-written table); the temp file is removed in every case. With
+    ``for_spreadsheets`` (the default: every CSV the product writes is opened in one) a text cell
+    that reads as a formula is escaped (:func:`nacarbon.data.csvsafe.spreadsheet_safe`).
+    ``to_csv`` goes to :meth:`pandas.DataFrame.to_csv` (``index=False`` always;
+    ``lineterminator`` defaults to ``\\n``).
 
     Raises
     ------
     OSError
         If the folder does not exist or cannot be written.
     """
+    from nacarbon.data.csvsafe import spreadsheet_safe
+
     path = Path(path)
+    if for_spreadsheets:
+        frame = spreadsheet_safe(frame)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

@@ -16,6 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from nacarbon.data import columns as C
+from nacarbon.data.sample_ids import id_problems
 from nacarbon.errors import DataValidationError
 
 WAIVER = "qc_waiver"
@@ -23,7 +24,12 @@ WAIVER = "qc_waiver"
 
 @dataclass(frozen=True)
 class RangeRule:
-    """A physical range one column must lie in (missing values pass: missing is not wrong)."""
+    """A physical range one column must lie in (missing values pass: missing is not wrong).
+
+    ``low``/``high`` bound what is *plausible*: a row may waive the rule (``qc_waiver``, with a
+    ``note`` saying why) to keep a figure printed outside it. ``possible`` bounds what is
+    physically *possible*: no waiver lets a value outside it into a table.
+    """
 
     name: str
     column: str
@@ -32,6 +38,7 @@ class RangeRule:
     include_low: bool = True
     include_high: bool = True
     why: str = ""
+    possible: tuple[float, float] = (-np.inf, np.inf)
 
     def describe(self) -> str:
         """Human-readable form, e.g. ``0.3354 <= d002_nm < 0.5``."""
@@ -46,28 +53,45 @@ class RangeRule:
         below = values <= self.high if self.include_high else values < self.high
         return (above & below) | values.isna()
 
+    def impossible(self, values: pd.Series) -> pd.Series:
+        """Element-wise mask of values no waiver can keep (outside ``possible``, or infinite)."""
+        lo, hi = self.possible
+        return values.notna() & (~np.isfinite(values) | (values < lo) | (values > hi))
 
+
+GRAPHENE_LAYER_NM = C.GRAPHITE_D002_NM   # one layer's spacing: no stack is thinner than one layer
 RULES: tuple[RangeRule, ...] = (
     RangeRule("d002_range", C.D002_NM, C.GRAPHITE_D002_NM, 0.5, True, False,
-              "graphite's 0.3354 nm is the floor; >= 0.5 nm is a value in Angstrom"),
-    RangeRule("la_range", C.LA_NM, 0.0, 100.0, False, True, "nm; non-graphitic carbons are < 100 nm"),
-    RangeRule("lc_range", C.LC_NM, 0.0, 100.0, False, True, "nm; non-graphitic carbons are < 100 nm"),
-    RangeRule("id_ig_range", C.ID_IG, 0.0, 5.0, False, True, "a Raman intensity ratio"),
-    RangeRule("ssa_range", C.SSA_M2_G, 0.0, 3500.0, True, True, "m2/g; above any real carbon"),
-    RangeRule("ice_range", C.ICE_PCT, 0.0, 100.0, True, True, "a percentage, not a fraction"),
-    RangeRule("capacity_range", C.CAPACITY_MAH_G, 0.0, 1500.0, True, True, "mAh/g"),
-    RangeRule("plateau_capacity_range", C.PLATEAU_CAPACITY_MAH_G, 0.0, 1500.0, True, True, "mAh/g"),
-    RangeRule("current_range", C.CURRENT_MA_G, 0.0, 1e5, False, True, "mA/g"),
-    RangeRule("rate_factor_range", C.RATE_FACTOR, 0.0, 10.0, False, True, "1/slope, positive"),
-    RangeRule("plateau_v_range", C.PLATEAU_V, 0.0, 3.0, False, True, "V vs Na/Na+"),
-    RangeRule("htt_range", C.HTT_C, 200.0, 3200.0, True, True, "degC"),
+              "graphite's 0.3354 nm is the floor; >= 0.5 nm is a value in Angstrom", (0.30, 1.0)),
+    RangeRule("la_range", C.LA_NM, 0.0, 100.0, False, True, "nm; non-graphitic carbons are < 100 nm", (0.0, 1e4)),
+    RangeRule("lc_range", C.LC_NM, GRAPHENE_LAYER_NM, 100.0, True, True,
+              "nm; a stack is at least one layer (0.3354 nm) high, non-graphitic carbons are < 100 nm", (0.0, 1e4)),
+    RangeRule("id_ig_range", C.ID_IG, 0.0, 5.0, False, True, "a Raman intensity ratio", (0.0, 50.0)),
+    RangeRule("ssa_range", C.SSA_M2_G, 0.0, 3500.0, True, True, "m2/g; above any real carbon", (0.0, 1e4)),
+    RangeRule("ice_range", C.ICE_PCT, 5.0, 100.0, True, True,
+              "a percentage, not a fraction: below 5 % is a fraction entered by mistake, e.g. 0.82 for 82 %",
+              (0.0, 100.0)),
+    RangeRule("capacity_range", C.CAPACITY_MAH_G, 5.0, 1500.0, True, True,
+              "mAh/g; below 5 is a value in Ah/g", (0.0, 1e4)),
+    RangeRule("plateau_capacity_range", C.PLATEAU_CAPACITY_MAH_G, 0.0, 1500.0, True, True, "mAh/g", (0.0, 1e4)),
+    RangeRule("current_range", C.CURRENT_MA_G, 1.0, 1e5, True, True,
+              "mA/g; below 1 is a value in A/g", (0.0, 1e6)),
+    RangeRule("rate_factor_range", C.RATE_FACTOR, 0.0, 10.0, False, True, "1/slope, positive", (0.0, 1e3)),
+    RangeRule("plateau_v_range", C.PLATEAU_V, 0.0, 3.0, False, True, "V vs Na/Na+; above 3 is a value in mV",
+              (0.0, 5.0)),
+    RangeRule("htt_range", C.HTT_C, 200.0, 3200.0, True, True, "degC", (0.0, 4000.0)),
+    # the literature set's process and extra measured columns
+    RangeRule("carbonization_time_range", "carbonization_time_h", 0.0, 100.0, False, True, "hours", (0.0, 1e4)),
+    RangeRule("heating_rate_range", "heating_rate_c_min", 0.0, 100.0, False, True, "degC/min", (0.0, 1e4)),
+    RangeRule("pore_volume_range", "pore_volume_cm3_g", 0.0, 5.0, True, True, "cm3/g", (0.0, 100.0)),
+    RangeRule("rate_capacity_range", "rate_capacity_mah_g", 0.0, 1500.0, True, True, "mAh/g", (0.0, 1e4)),
 )
 RULE_NAMES = {r.name for r in RULES}
 
 REQUIRED = [C.SAMPLE_ID, C.SOURCE, C.MATERIAL_CLASS, *C.STRUCTURE]
 NUMERIC = [*C.STRUCTURE, C.HTT_C, C.CAPACITY_MAH_G, C.CURRENT_MA_G, C.RATE_FACTOR, C.ICE_PCT,
            C.PLATEAU_V, C.PLATEAU_CAPACITY_MAH_G,
-           # literature extras: numbers when present, no physical range checked
+           # literature extras: numbers when present, ranged by the rules above
            "carbonization_time_h", "heating_rate_c_min", "pore_volume_cm3_g", "rate_capacity_mah_g"]
 CATEGORIES = {C.MATERIAL_CLASS: {"hard", "soft"}, C.ELECTROLYTE: {"ester", "ether"}}
 # Columns that identify a row rather than describe the material: ignored when looking for
@@ -79,7 +103,7 @@ def _pandera_schema(columns: list[str]) -> pa.DataFrameSchema:
     """Build the pandera schema for the columns present (numeric already coerced)."""
     cols: dict[str, pa.Column] = {
         C.SAMPLE_ID: pa.Column(str, pa.Check(lambda s: s.str.strip() != "", name="sample_id_not_empty"),
-                               unique=True, nullable=False),
+                               nullable=False),   # unique ignoring case: nacarbon.data.sample_ids
         C.SOURCE: pa.Column(str, pa.Check(lambda s: s.str.strip() != "", name="source_not_empty"),
                             nullable=False),
     }
@@ -113,20 +137,37 @@ def _parse_numbers(df: pd.DataFrame, problems: list[dict]) -> pd.DataFrame:
     return out
 
 
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, float) and np.isnan(cell)) or str(cell).strip() == ""
+
+
 def _waived(df: pd.DataFrame, problems: list[dict]) -> pd.DataFrame:
-    """Blank the cells whose rule the row waives, so pandera does not flag them."""
+    """Blank the cells whose rule the row waives, so pandera does not flag them.
+
+    A waiver needs a ``note`` saying why, and keeps only what is physically possible: a value
+    outside the rule's ``possible`` bounds (ICE above 100 %, d002 of 5 nm) stays an error.
+    """
     if WAIVER not in df:
         return df
     out = df.copy()
     by_name = {r.name: r for r in RULES}
+    notes = df["note"] if "note" in df else pd.Series(None, index=df.index, dtype=object)
     for i, cell in enumerate(out[WAIVER].tolist()):
-        if cell is None or (isinstance(cell, float) and np.isnan(cell)) or str(cell).strip() == "":
+        if _blank(cell):
             continue
+        if _blank(notes.iloc[i]):
+            problems.append(_problem(i + 1, WAIVER, cell, "a waiver needs a note saying why (column 'note')"))
         for name in (n.strip() for n in str(cell).split(";")):
             if name not in by_name:
                 problems.append(_problem(i + 1, WAIVER, cell, f"unknown rule '{name}'; known: {sorted(RULE_NAMES)}"))
-            elif by_name[name].column in out:
-                out.iloc[i, out.columns.get_loc(by_name[name].column)] = np.nan
+            elif (rule := by_name[name]).column in out:
+                value = out[rule.column].iloc[i:i + 1]
+                if rule.impossible(value).iloc[0]:
+                    lo, hi = rule.possible
+                    problems.append(_problem(i + 1, rule.column, value.iloc[0],
+                                             f"{name} cannot be waived for this value: outside what is physically "
+                                             f"possible ({lo:g} <= {rule.column} <= {hi:g})"))
+                out.iloc[i, out.columns.get_loc(rule.column)] = np.nan
     return out
 
 
@@ -163,6 +204,7 @@ def validate(df: pd.DataFrame, path: str | Path = "<dataframe>") -> pd.DataFrame
         Listing every problem: row (1-based data row; file line = row + 1), field, value, rule.
     """
     problems: list[dict] = []
+    df = df.reset_index(drop=True)   # row numbers are positions, whatever index the caller's frame has
     missing = [c for c in REQUIRED if c not in df.columns]
     for col in missing:
         problems.append(_problem(None, col, None, "required column is missing"))
@@ -186,6 +228,8 @@ def validate(df: pd.DataFrame, path: str | Path = "<dataframe>") -> pd.DataFrame
                 rule = "must be unique"
             problems.append(_problem(row, case.column, value, rule))
     _duplicate_rows(df, problems)
+    if C.SAMPLE_ID in df:
+        problems += id_problems(df[C.SAMPLE_ID])
     if problems:
         problems.sort(key=lambda p: (p["row"] is not None, p["row"] or 0, str(p["field"])))
         raise DataValidationError(str(path), problems)

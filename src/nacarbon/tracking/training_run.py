@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nacarbon.data import columns as C
 from nacarbon.plots.parity import parity_plot
+from nacarbon.staging import staging_dir
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
 from nacarbon.tracking.runs import experiment_url, open_run
@@ -41,6 +42,17 @@ def to_yaml(cfg: DictConfig) -> str:
 def model_requirements() -> list[str]:
     """Pinned pip requirements for a logged model."""
     return [f"{pkg}=={version(pkg)}" for pkg in _MODEL_REQUIREMENTS]
+
+
+def _run_files(cfg: DictConfig):
+    """Where a run's files are written before logging: under the project's store, not /tmp, so a
+    killed train leaves them there and the next train removes them (the system temp folder only
+    when the store folder cannot be made, e.g. runs on a server and no local mlruns/)."""
+    try:
+        Path(cfg.paths.mlruns_dir).mkdir(parents=True, exist_ok=True)
+        return staging_dir(Path(cfg.paths.mlruns_dir) / "train-files")
+    except OSError:
+        return tempfile.TemporaryDirectory()
 
 
 def run_tags(cfg: DictConfig, data_version: str) -> dict[str, str]:
@@ -117,7 +129,7 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
     StoreError
         If the store fails while writing.
     """
-    with store_errors(cfg.tracking.uri, "logging the training results"), tempfile.TemporaryDirectory() as tmp:
+    with store_errors(cfg.tracking.uri, "logging the training results"), _run_files(cfg) as tmp:
         _log_results(cfg, Path(tmp), dataset=dataset, design=design, cv=cv, metrics=metrics, beats=beats,
                      model=model, final_params=final_params, final_study=final_study, predictor=predictor,
                      verdict=verdict, figures=figures)

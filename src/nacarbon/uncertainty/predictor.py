@@ -20,8 +20,8 @@ from nacarbon.uncertainty.domain import PaperDomain
 def physical_bounds(column: str) -> tuple[float, float]:
     """The physical range of a database column from the schema's rules ((-inf, inf) if none)."""
     for rule in RULES:
-        if rule.column == column:
-            return rule.low, rule.high
+        if rule.column == column:   # the floor is physics (ICE 0 %), not the unit-slip floor (5 %)
+            return rule.possible[0], rule.high
     return -math.inf, math.inf
 
 

@@ -1,0 +1,203 @@
+"""Correct or withdraw contributed rows, with the checks and atomicity of ``db add``, and a record.
+
+``db add`` refuses a sample id the database already uses, so a row added too early (an unfilled
+suggest template) or with a slip could never be fixed. :func:`update_rows` replaces rows by
+their ``sample_id`` and :func:`withdraw_row` removes one; both run under the lock ``db add``
+takes, check the new table exactly as an addition is checked (schema, columns, a measured
+value, no formula text, no id or material another row already has), and swap the table in by
+a temp file and a rename, so a failure leaves it byte-identical.
+
+Every change is recorded in ``changes/log.csv`` beside the tables (see :data:`LOG_COLUMNS`):
+when, what, which row, the reason given, and the row as it was. Training data changes under
+past runs' feet otherwise: the log keeps the old row verbatim, so a data version a run was
+trained on can be rebuilt, and a reviewer sees why a measurement left the database. The
+seed and literature tables are converted from their sources and are not amended here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from nacarbon.data import columns as C
+from nacarbon.data.sample_ids import CONTROL, id_key
+from nacarbon.data.ingest import LOCK_NAME, check_new_rows, exclusive_lock, staged
+from nacarbon.data.io import content_hash, dataset_name, read_raw, read_table
+from nacarbon.errors import DataValidationError, NacarbonError
+
+LOG = Path("changes") / "log.csv"
+LOG_COLUMNS = ["time_utc", "action", "table", "sample_id", "reason", "row_before", "row_after"]
+FROZEN = ("seed", "literature")     # converted from their sources: corrected there, or waived
+
+
+@dataclass(frozen=True)
+class AmendResult:
+    """What an update or a withdrawal did (or, on a dry run, would do)."""
+
+    action: str
+    target: str
+    sample_ids: tuple[str, ...]
+    table_version_before: str
+    table_version: str
+    log: str
+    dry_run: bool = False
+
+
+def _problem(row: int | None, field: object, value: object, rule: str) -> dict:
+    return {"row": row, "field": field, "value": value, "rule": rule}
+
+
+def _check_request(target: Path, reason: str, label: str) -> None:
+    problems = []
+    if dataset_name(target) in FROZEN:
+        problems.append(_problem(None, "table", str(target),
+                                 f"the {dataset_name(target)} table is converted from its source: correct it there, "
+                                 f"or waive a rule with qc_waiver and a note; only contributed tables are amended"))
+    if not reason.strip() or CONTROL.search(reason):
+        problems.append(_problem(None, "--reason", reason, "say why (a non-empty sentence, recorded in the change log)"))
+    if problems:
+        raise DataValidationError(label, problems)
+
+
+def _table_bytes(frame: pd.DataFrame, original: bytes) -> bytes:
+    """The text table as CSV, with the original file's line ending."""
+    eol = "\r\n" if original.split(b"\n", 1)[0].endswith(b"\r") else "\n"
+    return frame.to_csv(index=False, lineterminator=eol).encode("utf-8")
+
+
+def _log_bytes(log: Path, entries: list[dict]) -> bytes:
+    old = log.read_bytes() if log.is_file() else b""
+    new = pd.DataFrame(entries, columns=LOG_COLUMNS).to_csv(index=False, header=not old, lineterminator="\n")
+    return old + new.encode("utf-8")
+
+
+def _write_log(log: Path, data: bytes) -> None:
+    """Replace the log atomically (temp file beside it, fsync, rename)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=log.parent, prefix=f".{log.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, log)
+    except OSError as err:
+        raise NacarbonError(f"could not write the change log {log}: {err}; the table is unchanged") from err
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _row_json(row: pd.Series | None) -> str:
+    return "" if row is None else json.dumps({k: v for k, v in row.items() if pd.notna(v)}, ensure_ascii=False)
+
+
+def _commit(target: Path, text: pd.DataFrame, entries: list[dict], log: Path, *, action: str, ids: Sequence[str],
+            before: pd.DataFrame, dry_run: bool) -> AmendResult:
+    """Validate the new table, record the change, swap the table in (unless ``dry_run``)."""
+    data = _table_bytes(text, target.read_bytes())
+    with staged(target, data, len(text), dry_run=dry_run) as after:
+        result = AmendResult(action, str(target), tuple(ids), content_hash(before), content_hash(after), str(log),
+                             dry_run)
+        if not dry_run:   # the record first: a change never lands without its reason
+            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            _write_log(log, _log_bytes(log, [{**e, "time_utc": stamp, "action": action, "table": target.name}
+                                             for e in entries]))
+    return result
+
+
+def update_rows(file: str | Path, target: str | Path, *, reason: str, reference: Sequence[str | Path] = (),
+                lock: str | Path | None = None, log: str | Path | None = None, dry_run: bool = False,
+                on_wait: Callable[[Path], None] | None = None) -> AmendResult:
+    """Replace rows of ``target`` by the rows of ``file`` with the same ``sample_id``.
+
+    Parameters
+    ----------
+    file : str or Path
+        CSV of corrected rows (a header of table columns); every id must be in ``target``.
+    target : str or Path
+        A contributed table, e.g. ``data/contributed.csv``.
+    reason : str
+        Why, recorded with each row in the change log.
+    reference : sequence of path
+        Every shipped table: a corrected row must not take another row's id or material.
+    lock, log : path, optional
+        Default ``.nacarbon-add.lock`` and ``changes/log.csv`` beside ``target``.
+    dry_run : bool, default=False
+        Check and report without writing.
+    on_wait : callable, optional
+        Called with the lock path if another change holds the lock.
+
+    Raises
+    ------
+    DataValidationError
+        An id not in ``target``, or a corrected row that ``db add`` would refuse; nothing written.
+    NacarbonError
+        The table or the log cannot be written; the table is unchanged.
+    """
+    file, target = Path(file), Path(target)
+    _check_request(target, reason, str(file))
+    log = target.parent / LOG if log is None else Path(log)
+    with exclusive_lock(target.parent / LOCK_NAME if lock is None else Path(lock), on_wait):
+        text, before = read_raw(target), read_table(target)
+        keys = [id_key(s) for s in text[C.SAMPLE_ID]]
+        given = read_raw(file)
+        ids = given[C.SAMPLE_ID] if C.SAMPLE_ID in given else pd.Series(dtype=object)
+        missing = [_problem(i + 1, C.SAMPLE_ID, s, f"not in {target}: add a new row with `python -m nacarbon.db add`")
+                   for i, s in enumerate(ids) if id_key(s) not in keys]
+        if missing:
+            raise DataValidationError(str(file), missing)
+        where = {id_key(s): keys.index(id_key(s)) for s in ids}
+        # the rows being corrected are checked against everything but their own old version
+        existing = {Path(p).resolve(): read_table(p) for p in reference if Path(p).resolve() != target.resolve()}
+        existing[target.resolve()] = before.drop(index=list(where.values())).reset_index(drop=True)
+        raw, _ = check_new_rows(file, target, existing)
+        new_text = text.copy()
+        for i, sid in enumerate(raw[C.SAMPLE_ID]):
+            new_text.loc[where[id_key(sid)]] = raw.iloc[i].reindex(new_text.columns).to_numpy()
+        entries = [{"sample_id": sid, "reason": reason, "row_before": _row_json(text.loc[where[id_key(sid)]]),
+                    "row_after": _row_json(raw.iloc[i])} for i, sid in enumerate(raw[C.SAMPLE_ID])]
+        return _commit(target, new_text, entries, log, action="update", ids=list(raw[C.SAMPLE_ID]), before=before,
+                       dry_run=dry_run)
+
+
+def withdraw_row(sample_id: str, target: str | Path, *, reason: str, lock: str | Path | None = None,
+                 log: str | Path | None = None, dry_run: bool = False,
+                 on_wait: Callable[[Path], None] | None = None) -> AmendResult:
+    """Remove the row ``sample_id`` (compared ignoring case and spaces) from ``target``, recording why.
+
+    Raises
+    ------
+    DataValidationError
+        No such row, no reason, or a table that is not amended here; nothing written.
+    NacarbonError
+        The table or the log cannot be written; the table is unchanged.
+    """
+    target = Path(target)
+    _check_request(target, reason, str(target))
+    log = target.parent / LOG if log is None else Path(log)
+    with exclusive_lock(target.parent / LOCK_NAME if lock is None else Path(lock), on_wait):
+        text, before = read_raw(target), read_table(target)
+        keys = [id_key(s) for s in text[C.SAMPLE_ID]]
+        if id_key(sample_id) not in keys:
+            raise DataValidationError(str(target), [_problem(None, C.SAMPLE_ID, sample_id, "no row has this sample_id")])
+        i = keys.index(id_key(sample_id))
+        entry = {"sample_id": text[C.SAMPLE_ID].iloc[i], "reason": reason, "row_before": _row_json(text.iloc[i]),
+                 "row_after": ""}
+        return _commit(target, text.drop(index=text.index[i]).reset_index(drop=True), [entry], log,
+                       action="withdraw", ids=[entry["sample_id"]], before=before, dry_run=dry_run)
+
+
+def read_log(path: str | Path) -> pd.DataFrame:
+    """The change log as a table (empty with :data:`LOG_COLUMNS` when there is none yet)."""
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=LOG_COLUMNS)
+    return pd.read_csv(io.BytesIO(path.read_bytes()), dtype=str, keep_default_na=False)
