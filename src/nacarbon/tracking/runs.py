@@ -10,7 +10,7 @@ from pathlib import Path
 import mlflow
 
 from nacarbon.tracking import tags as T
-from nacarbon.tracking.store import connect, ensure_experiment, git_commit
+from nacarbon.tracking.store import check_writable, connect, ensure_experiment, git_commit
 
 _EXPERIMENTS = {
     T.SCREENING_EXPERIMENT: "Screening of candidate carbons with the registry's champions "
@@ -70,7 +70,7 @@ def _schema_lock(uri: str) -> Iterator[None]:
     from nacarbon.data.ingest import exclusive_lock
 
     db = Path(uri.removeprefix("sqlite:///"))
-    db.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(db.parent)  # a folder that cannot hold the lock is a StoreError, not a traceback
     with exclusive_lock(db.with_name(db.name + ".lock")):
         yield
 
