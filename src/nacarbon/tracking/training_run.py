@@ -14,6 +14,7 @@ import pandas as pd
 from mlflow.models import infer_signature
 from omegaconf import DictConfig, OmegaConf
 
+from nacarbon.config import config_fingerprint
 from nacarbon.data import columns as C
 from nacarbon.plots.parity import parity_plot
 from nacarbon.tracking import tags as T
@@ -57,6 +58,7 @@ def log_training_run(cfg: DictConfig, *, dataset, design, cv, metrics: dict[str,
         T.FEATURES: cfg.features.name, T.SEARCH: cfg.search.name, T.DATASET: cfg.dataset.name,
         T.DATA_VERSION: dataset.version, T.BEATS_BASELINE: str(beats).lower(),
         T.HIGHER_IS_BETTER: str(bool(cfg.target.higher_is_better)).lower(),
+        T.CONFIG_FINGERPRINT: config_fingerprint(cfg),
     }
     verdict = "beats" if beats else "does not beat"
     description = (f"{cfg.model.name} on {cfg.target.name} ({cfg.target.column}), {cfg.dataset.name}@{dataset.version}, "
