@@ -10,6 +10,8 @@ and where. The project's own messages, and any library ERROR, stay on the consol
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Loggers MLflow gives their own stderr handler (and no propagation) when it is imported.
@@ -32,6 +34,8 @@ class ConsoleFilter(logging.Filter):
         self.held = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "console", True):   # logged with extra={"console": False}: the file's only
+            return False
         if _own(record) or record.levelno >= logging.ERROR:
             return True
         if record.levelno >= logging.WARNING:
@@ -40,14 +44,20 @@ class ConsoleFilter(logging.Filter):
 
 
 def route_library_logs() -> None:
-    """Send the loggers MLflow configures for itself to the root handlers (console filter, log file).
+    """Send the loggers MLflow and Optuna configure for themselves to the root handlers (console
+    filter, log file).
 
     Called after MLflow is imported (its import replaces these loggers' handlers); idempotent.
     """
+    import optuna
+
     for name in _SELF_HANDLED:
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+    # Optuna's own stderr handler ("Trial 3 failed ..." for every failed trial of every study).
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()
 
 
 def quiet_console(*, tracking: bool = True) -> ConsoleFilter:
@@ -79,23 +89,45 @@ def quiet_console(*, tracking: bool = True) -> ConsoleFilter:
     return ConsoleFilter()
 
 
-def log_to_file(path: str | Path, *, console_level: int = logging.WARNING) -> ConsoleFilter:
-    """Configure this process's logging: everything from INFO to ``path``, the console filtered.
-
-    Used by the pipeline (and its worker processes, appending to the same file); Hydra commands
-    get their file and console handlers from Hydra, and only :func:`quiet_console`.
-    """
+def _install(path: str | Path, console_level: int) -> list[logging.Handler]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
     file_handler = logging.FileHandler(path, encoding="utf-8")
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     console = logging.StreamHandler()
     console.setLevel(console_level)
     console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
     root.addHandler(file_handler)
     root.addHandler(console)
     root.setLevel(logging.INFO)
+    return [file_handler, console]
+
+
+def log_to_file(path: str | Path, *, console_level: int = logging.WARNING) -> ConsoleFilter:
+    """Configure this process's logging: everything from INFO to ``path``, the console filtered.
+
+    For the pipeline's worker processes (appending to the parent's file); Hydra commands get
+    their file and console handlers from Hydra, and only :func:`quiet_console`.
+    """
+    _install(path, console_level)
     return quiet_console()
+
+
+@contextmanager
+def logging_to(path: str | Path, *, console_level: int = logging.WARNING) -> Iterator[ConsoleFilter]:
+    """:func:`log_to_file` for the ``with`` block, the root logger's handlers restored after it."""
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    ours = _install(path, console_level)
+    try:
+        yield quiet_console()
+    finally:
+        for handler in ours:
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved:
+            root.addHandler(handler)
+        root.setLevel(level)

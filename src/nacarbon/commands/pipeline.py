@@ -307,17 +307,16 @@ def main(argv: list[str] | None = None) -> int:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from nacarbon.logs import log_to_file
+    from nacarbon.logs import logging_to
 
-    console = None
     try:
         try:
             cfg = compose_config("pipeline", overrides)
         except (HydraException, OmegaConfBaseException) as err:
             raise ConfigError(f"conf/pipeline.yaml: {str(err).splitlines()[0]}") from err
         path = log_path(cfg)
-        console = log_to_file(path)
-        state = run(cfg, log_file=path)
+        with logging_to(path) as console:
+            state = run(cfg, log_file=path)
     except NacarbonError as err:
         from nacarbon.cli import EXIT_ERROR
         from nacarbon.tracking.redact import redact
@@ -328,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pipeline finished in {total:.0f} s (CPU {sum(state['cpu'].values()):.0f} s): "
           + ", ".join(f"{k} {v:.0f} s" for k, v in state["timings"].items()))
     print(f"log: {path}" + (f" ({console.held} library warnings in the parent process kept off the console)"
-                            if console is not None and console.held else ""))
+                            if console.held else ""))
     return 0
 
 

@@ -117,7 +117,8 @@ def run_jobs(jobs: dict[Key, list[str]], order: list[Key], *, n_jobs: int, log_f
     failures: list[Failure] = []
 
     def failed(key: Key, err: BaseException) -> None:
-        log.error("training job %s failed", "/".join(key), exc_info=err)
+        # The traceback goes to the log file; the console gets the one-line list at the end.
+        log.error("training job %s failed", "/".join(key), exc_info=err, extra={"console": False})
         failures.append(Failure(key, _reason(err)))
 
     if n_jobs <= 1:
