@@ -12,6 +12,7 @@ calls the same library function as its own command (``python -m train``, ``pytho
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -60,7 +61,20 @@ def load_plan(cfg: DictConfig, name: str) -> DictConfig:
     plan = OmegaConf.load(path)
     if cfg.targets is not None:
         plan.targets = {t: s for t, s in plan.targets.items() if t in set(cfg.targets)}
+    for target, spec in plan.targets.items():
+        # A target's data and features are its own best-known setup (conf/target/<t>.yaml), the one
+        # `python -m train target=<t>` uses, unless the plan names others (the paper plan does).
+        setup = target_setup(str(target)) if spec.get("dataset") is None or spec.get("features") is None else {}
+        spec.dataset = spec.get("dataset") or setup["dataset"]
+        spec.features = spec.get("features") or setup["features"]
     return plan
+
+
+@functools.lru_cache(maxsize=None)
+def target_setup(target: str) -> dict[str, str]:
+    """The dataset and features ``python -m train target=<target>`` trains on by default."""
+    tcfg = compose_config("train", [f"target={target}"])
+    return {"dataset": str(tcfg.dataset.name), "features": str(tcfg.features.name)}
 
 
 def plans(cfg: DictConfig) -> dict[str, DictConfig]:

@@ -195,6 +195,8 @@ def format_summary(cfg: DictConfig, result: TrainResult) -> str:
         cells = [f"{m[pre + k + '_mean']:8.3f} ± {m[pre + k + '_std']:5.3f}" for k in ("r2", "rmse", "mae")]
         lines.append(f"{who:10s}" + "".join(f"{c:>18s}" for c in cells))
     n_splits = len(result.cv.per_fold)
+    # No p beside "not tested": on fewer splits the test is not the rule's, so its p means nothing here.
+    p_text = f", Nadeau–Bengio p={m['baseline_paired_p']:.3g}" if n_splits >= MIN_SPLITS else ""
     if n_splits < MIN_SPLITS:
         verdict = f"not tested against the mean baseline: {n_splits} splits < {MIN_SPLITS} (use cv=repeated)"
     else:
@@ -202,7 +204,7 @@ def format_summary(cfg: DictConfig, result: TrainResult) -> str:
             " the mean baseline (this family alone; promotion adjusts across families)"
     lines.append(f"pooled out-of-fold R2={m['r2_pooled']:.3f} RMSE={m['rmse_pooled']:.3g}; "
                  f"ΔRMSE vs baseline {m['delta_rmse']:.3g} [95 % CI {m['delta_rmse_ci_low']:.3g}, "
-                 f"{m['delta_rmse_ci_high']:.3g}], Nadeau–Bengio p={m['baseline_paired_p']:.3g}")
+                 f"{m['delta_rmse_ci_high']:.3g}]{p_text}")
     lines.append(f"the model {verdict}")
     lines.append(f"MLflow run {result.run_id}: browse with `make ui` (http://127.0.0.1:5000)")
     return "\n".join(lines)
