@@ -11,7 +11,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # Fits on ~50 rows gain nothing from threads (HistGradientBoosting gets 10x slower with 2).
 export OMP_NUM_THREADS := 1
 
-.PHONY: help venv run test test-slow validate train ui lock clean server server-stop sweep
+.PHONY: help venv run test test-slow test-slow-only validate train ui lock clean server server-stop sweep
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ test: $(STAMP) ## fast test suite (skips tests marked slow)
 
 test-slow: $(STAMP) ## the whole suite, slow tests included
 	$(BIN)/python -m pytest -m ""
+
+test-slow-only: $(STAMP) ## only the tests marked slow (CI runs make test, then this)
+	$(BIN)/python -m pytest -m slow
 
 validate: $(STAMP) ## validate the shipped databases
 	$(BIN)/python -m nacarbon.db validate

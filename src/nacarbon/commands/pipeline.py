@@ -194,7 +194,8 @@ def step_train(cfg: DictConfig, state: dict) -> None:
     if len(todo) < len(jobs):
         print(f"[train] {len(jobs) - len(todo)} of {len(jobs)} jobs already have a FINISHED run of the same "
               f"config and data: not trained again (retrain=true to redo them)")
-    bar = tqdm(total=len(todo), desc="train", disable=not cfg.progress)
+    # The bar redraws one line: on a terminal only (in a log file every redraw would be a line).
+    bar = tqdm(total=len(todo), desc="train", disable=not cfg.progress or not sys.stderr.isatty())
 
     def done(key: tuple[str, str, str], metrics: dict) -> None:
         results[key] = metrics
@@ -316,8 +317,10 @@ def log_path(cfg: DictConfig) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: Hydra-style ``key=value`` overrides of ``conf/pipeline.yaml``."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     overrides = list(sys.argv[1:] if argv is None else argv)
+    # Progress lines as they happen when the output is a file (make run > log 2>&1), not at exit.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
