@@ -4,7 +4,7 @@ failures collected instead of ending the others.
 A job is one ``python -m train`` configuration (plan x target x family). Before any worker
 starts, the parent creates every MLflow experiment and Optuna storage the jobs write to, so
 workers never race to create a schema. A job whose configuration (its fingerprint, see
-:func:`nacarbon.config.config_fingerprint`) already has a FINISHED run on the same data version
+:func:`nacarbon.fingerprint.config_fingerprint`) already has a FINISHED run on the same data version
 is not trained again: running the pipeline again after a failure redoes only what is missing.
 """
 
@@ -64,7 +64,7 @@ def data_versions(configs: dict[Key, DictConfig], known: dict[str, str]) -> dict
 
 def already_finished(configs: dict[Key, DictConfig], versions: dict[str, str]) -> dict[Key, dict]:
     """The jobs whose configuration already has a FINISHED run on the current data: key -> its metrics."""
-    from nacarbon.config import config_fingerprint
+    from nacarbon.fingerprint import config_fingerprint
     from nacarbon.tracking.finished import finished_training
     from nacarbon.tracking.tags import experiment_name
 

@@ -14,7 +14,7 @@ import pandas as pd
 from mlflow.models import infer_signature
 from omegaconf import DictConfig, OmegaConf
 
-from nacarbon.config import config_fingerprint
+from nacarbon.fingerprint import config_fingerprint
 from nacarbon.data import columns as C
 from nacarbon.plots.parity import parity_plot
 from nacarbon.tracking import tags as T
