@@ -134,7 +134,7 @@ def step_train(cfg: DictConfig, state: dict) -> None:
         results[key] = metrics
         bar.update()
         tqdm.write(f"[train] {key[0]:5s} {key[1]:16s} {key[2]:18s} RMSE {metrics['rmse_mean']:.4g} "
-                   f"(baseline {metrics['baseline_rmse_mean']:.4g})")
+                   f"(baseline {metrics['baseline_rmse_mean']:.4g}), CPU {metrics.get('cpu_seconds', 0):.0f} s")
 
     # The ~600-row datasets first, the ~60-row seed ones last, so the last jobs to finish are short.
     order = sorted(todo, key=lambda k: any(o.startswith("dataset=seed") for o in jobs[k]))

@@ -92,10 +92,16 @@ def init_worker(log_file: str | None) -> None:
 
 
 def train_one(overrides: list[str]) -> dict:
-    """Train one configuration; its metrics (runs in a worker process when ``n_jobs > 1``)."""
+    """Train one configuration; its metrics and ``cpu_seconds`` (runs in a worker process when ``n_jobs > 1``)."""
+    import time
+
     from nacarbon.commands import train
 
-    return train.run(compose_config("train", overrides)).metrics
+    start = time.process_time()
+    metrics = dict(train.run(compose_config("train", overrides)).metrics)
+    # This process's CPU only: a job's fits run in it (one BLAS thread, no nested pools).
+    metrics["cpu_seconds"] = time.process_time() - start
+    return metrics
 
 
 def _reason(err: BaseException) -> str:
