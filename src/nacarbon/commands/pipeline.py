@@ -136,8 +136,10 @@ def step_train(cfg: DictConfig, state: dict) -> None:
         tqdm.write(f"[train] {key[0]:5s} {key[1]:16s} {key[2]:18s} RMSE {metrics['rmse_mean']:.4g} "
                    f"(baseline {metrics['baseline_rmse_mean']:.4g}), CPU {metrics.get('cpu_seconds', 0):.0f} s")
 
-    # The ~600-row datasets first, the ~60-row seed ones last, so the last jobs to finish are short.
-    order = sorted(todo, key=lambda k: any(o.startswith("dataset=seed") for o in jobs[k]))
+    # Longest first, so that the last jobs to finish are short and both workers stay busy: the
+    # ~600-row datasets before the ~60-row seed ones, and within each the costlier families first.
+    order = sorted(todo, key=lambda k: (str(configs[k].dataset.name).startswith("seed"),
+                                        -int(configs[k].model.get("complexity", 1))))
     failures = pipeline_train.run_jobs(jobs, order, n_jobs=int(cfg.n_jobs), log_file=state.get("log_file"),
                                        on_done=done)
     bar.close()
