@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         except (HydraException, OmegaConfBaseException) as err:
             raise ConfigError(f"conf/pipeline.yaml: {str(err).splitlines()[0]}") from err
         path = log_path(cfg)
-        with logging_to(path) as console:
+        with logging_to(path):
             state = run(cfg, log_file=path)
     except NacarbonError as err:
         from nacarbon.cli import EXIT_ERROR
@@ -278,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(state["timings"].values())
     print(f"pipeline finished in {total:.0f} s (CPU {sum(state['cpu'].values()):.0f} s): "
           + ", ".join(f"{k} {v:.0f} s" for k, v in state["timings"].items()))
-    print(f"log: {path}" + (f" ({console.held} library warnings in the parent process kept off the console)"
-                            if console.held else ""))
+    # Workers log to the same file: count there what every process kept off the console.
+    warned = sum(" WARNING " in line for line in path.read_text(encoding="utf-8", errors="replace").splitlines())
+    print(f"log: {path}" + (f" ({warned} library warnings kept off the console)" if warned else ""))
     return 0
 
 
