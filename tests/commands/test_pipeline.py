@@ -123,6 +123,9 @@ def test_a_failing_job_ends_no_other_and_a_rerun_redoes_only_it(tmp_path, capsys
     assert "1 of 2 training jobs failed (the other 1 are stored" in err
     assert "\n  paper/ice/broken: InvalidParameterError: " in err and "no_such_algorithm" in err
     assert ("ridge", "FINISHED") in _finished_runs(tmp_path)
+    assert not [ln for ln in err.splitlines() if "WARNING" in ln]     # library warnings go to the log file
+    log = next((tmp_path / "out" / "pipeline").glob("*/pipeline.log")).read_text()
+    assert "training job paper/ice/broken failed" in log and "no_such_algorithm" in log
 
     broken.write_text(broken.read_text().replace("  algorithm: no_such_algorithm\n", ""))   # the user fixes it
     assert main(_failing_run(tmp_path, "n_jobs=1")) == 0
