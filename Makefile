@@ -11,7 +11,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # Fits on ~50 rows gain nothing from threads (HistGradientBoosting gets 10x slower with 2).
 export OMP_NUM_THREADS := 1
 
-.PHONY: help venv run test test-slow validate train ui lock clean server server-stop sweep
+.PHONY: help venv run test test-slow test-slow-only validate train ui lock clean server server-stop sweep
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -34,14 +34,17 @@ test: $(STAMP) ## fast test suite (skips tests marked slow)
 test-slow: $(STAMP) ## the whole suite, slow tests included
 	$(BIN)/python -m pytest -m ""
 
+test-slow-only: $(STAMP) ## only the tests marked slow (CI runs make test, then this)
+	$(BIN)/python -m pytest -m slow
+
 validate: $(STAMP) ## validate the shipped databases
 	$(BIN)/python -m nacarbon.db validate
 
 ui: $(STAMP) ## MLflow UI on 127.0.0.1 for the project store under mlruns/
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --host 127.0.0.1 --port 5000
 
-sweep: $(STAMP) ## every model family x 4 seed targets (defaults, no tuning, 5x5 grouped CV, 2 jobs at once), then the comparison table
-	$(BIN)/python -m train -m target=capacity,ice,rate,plateau 'model=glob(*)' search=none cv=repeated progress=false hydra/launcher=joblib hydra.launcher.n_jobs=2
+sweep: $(STAMP) ## every model family x 4 seed targets (the paper's setup, defaults, no tuning, 5x5 grouped CV, 2 jobs at once), then the comparison table
+	$(BIN)/python -m train -m target=capacity,ice,rate,plateau setup=paper 'model=glob(*)' search=none cv=repeated progress=false hydra/launcher=joblib hydra.launcher.n_jobs=2
 	$(BIN)/python -m compare runs_search=none cv=repeated
 
 server: $(STAMP) ## MLflow tracking server on 127.0.0.1:5000 (PORT=... to change; stop with make server-stop)

@@ -40,12 +40,15 @@ def main() -> int:
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
         return proc.returncode
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("pipeline finished")), "")
-    steps = dict(re.findall(r"(\w+) (\d+) s", line.split(":", 1)[-1]))
+    steps = re.findall(r"^\[(\w+)\] done in ([\d.]+) s \(CPU (\d+) s\)", proc.stdout, flags=re.M)
+    jobs = re.findall(r"^\[train\] (\w+)\s+(\w+)\s+(\w+)\s+RMSE .*CPU (\d+) s$", proc.stdout, flags=re.M)
     print(f"load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (2 cores)")
     print(f"pipeline wall time: {wall:.0f} s; CPU (user+sys, all processes): {usage.ru_utime + usage.ru_stime:.0f} s")
     print(f"peak RSS of the largest process: {usage.ru_maxrss / 1024:.0f} MB")
-    print("steps: " + ", ".join(f"{k} {v} s" for k, v in steps.items()))
+    print("steps (wall / CPU): " + ", ".join(f"{k} {float(w):.0f} / {c} s" for k, w, c in steps))
+    print("training jobs by CPU seconds:")
+    for plan, target, family, cpu in sorted(jobs, key=lambda j: -int(j[3])):
+        print(f"  {cpu:>5s} s  {plan}/{target}/{family}")
     return 0
 
 

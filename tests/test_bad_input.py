@@ -494,6 +494,8 @@ def _run(case: Case, tmp: Path, champions: Path | None = None) -> Outcome:
                      f"paths.experiments_dir={tmp / 'experiments'}"]
         if argv[0] in ("train", "screen"):
             argv.insert(1, "progress=false")
+    if argv[0] == "train":   # the quick seed setup (a target's own default is its larger main-plan data)
+        argv.insert(1, "setup=paper")
     argv += [a.format(**fill) for a in case.extra]
     data_before = _digest(tmp / "data") if (tmp / "data").is_dir() else {}
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HYDRA_FULL_ERROR": ""}

@@ -5,15 +5,22 @@ from __future__ import annotations
 import pytest
 from omegaconf import OmegaConf
 
+from nacarbon.commands.pipeline import load_plan
 from nacarbon.paths import project_root
+from tests.conftest import compose_config
 
 CONF = project_root() / "conf"
 PLANS = sorted((CONF / "plan").glob("*.yaml"))
 
 
+def _plan(name: str):
+    """The plan as the pipeline reads it (a target without data or features gets its own setup's)."""
+    return load_plan(compose_config("pipeline"), name)
+
+
 @pytest.mark.parametrize("path", PLANS, ids=[p.stem for p in PLANS])
 def test_plan_names_existing_configs(path):
-    plan = OmegaConf.load(path)
+    plan = _plan(path.stem)
     assert (CONF / "cv" / f"{plan.cv}.yaml").is_file()
     for target, spec in plan.targets.items():
         tcfg = OmegaConf.load(CONF / "target" / f"{target}.yaml")
@@ -26,7 +33,7 @@ def test_plan_names_existing_configs(path):
 
 
 def test_main_plan_uses_the_widest_data():
-    plan = OmegaConf.load(CONF / "plan" / "main.yaml")
+    plan = _plan("main")
     assert plan.targets.ice.dataset == plan.targets.capacity.dataset == "merged"
     assert plan.targets.plateau_capacity.dataset == "literature_contributed"
     assert plan.targets.rate.dataset == plan.targets.plateau.dataset == "seed_contributed"

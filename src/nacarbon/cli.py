@@ -111,6 +111,18 @@ class _GuardedStderr(io.TextIOBase):
         return self.real.isatty()
 
 
+# The stream of the command running in this process (None in a sweep's worker process). It is a
+# module global, not a closure cell of the job function, because a parallel sweep (joblib
+# launcher) pickles that function for its workers, and an open stderr cannot be pickled.
+_GUARD: _GuardedStderr | None = None
+
+
+def _release_guard() -> None:
+    """The job has started: stop holding this process's stderr (a no-op in a worker process)."""
+    if _GUARD is not None:
+        _GUARD.release()
+
+
 _EXCEPTION_LINE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*(?:Error|Exception))(?::\s*(?P<rest>.*))?$")
 
 
@@ -173,21 +185,20 @@ def hydra_entry(config_name: str) -> Callable[[Callable], Callable[[], object]]:
 
         # Absolute, so the conf/ folder is found relative to the entry module, as before.
         conf_dir = str((Path(inspect.getfile(task)).resolve().parent / ".." / "conf").resolve())
-        guard: list[_GuardedStderr] = []
 
         @functools.wraps(task)
         def job(cfg):
-            if guard:
-                guard[0].release()
+            _release_guard()
             return task(cfg)
 
         main = hydra.main(version_base="1.3", config_path=conf_dir, config_name=config_name)(job)
 
         @functools.wraps(task)
         def entry() -> object:
+            global _GUARD
             real = sys.stderr
             stream = _GuardedStderr(real)
-            guard[:] = [stream]
+            _GUARD = stream
             sys.stderr = stream
             try:
                 return main()
@@ -203,6 +214,7 @@ def hydra_entry(config_name: str) -> Callable[[Callable], Callable[[], object]]:
                 real.write(redact(held))
                 raise
             finally:
+                _GUARD = None
                 if sys.stderr is stream:
                     stream.release()
                     sys.stderr = real

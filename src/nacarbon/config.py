@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +72,28 @@ class RedactSecrets(Callback):
 
     Hydra saves ``config.yaml``, ``hydra.yaml`` and ``overrides.yaml`` just before it calls
     ``on_job_start``; this masks them there, and puts a masking filter on every log handler.
-    Registered in the ``hydra.callbacks`` of each top-level config.
+    Registered in the ``hydra.callbacks`` of each top-level config. As the one hook every
+    command's job passes, it also keeps library warnings off the console and in the job's log
+    file (:func:`nacarbon.logs.quiet_console`).
     """
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from nacarbon.logs import quiet_console
+
+        self._console = quiet_console()
         for handler in logging.getLogger().handlers:
             if not any(isinstance(f, _RedactFilter) for f in handler.filters):
                 handler.addFilter(_RedactFilter())
         subdir = config.hydra.output_subdir
         if subdir is not None:
             redact_files(Path(config.hydra.runtime.output_dir) / subdir)
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        console = getattr(self, "_console", None)
+        if console is not None and console.held:
+            log_file = Path(config.hydra.runtime.output_dir, f"{config.hydra.job.name}.log")
+            print(f"({console.held} library warnings kept off the console: {log_file})", file=sys.stderr)
+            console.held = 0
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         redact_files(config.hydra.sweep.dir)
@@ -107,4 +120,5 @@ def target_filters(name: str) -> dict[str, list]:
     """The conditions a target's models were trained on (its ``filter``), ``{}`` when it has none."""
     meta = target_config(name)
     return OmegaConf.to_container(meta.filter, resolve=True) if meta.get("filter") else {}
+
 

@@ -106,3 +106,86 @@ def test_a_bad_run_is_refused_before_any_work(tmp_path, capsys, overrides, messa
     assert rc == 2
     assert err.startswith("error: ") and message in err and "Traceback" not in err
     assert not (tmp_path / "mlruns").exists()  # refused before the store was touched
+
+
+def _broken_model(folder: Path) -> Path:
+    """A config folder with model=broken: knn with an algorithm scikit-learn refuses at fit (and tuning does not touch)."""
+    from tests.conftest import CONF
+
+    (folder / "model").mkdir(parents=True)
+    text = (CONF / "model" / "knn.yaml").read_text().replace("name: knn", "name: broken")
+    (folder / "model" / "broken.yaml").write_text(text.replace("  n_jobs: 1\n", "  n_jobs: 1\n  algorithm: no_such_algorithm\n"))
+    return folder / "model" / "broken.yaml"
+
+
+def _failing_run(tmp_path: Path, *extra: str) -> list[str]:
+    return [f"paths.mlruns_dir={tmp_path / 'mlruns'}", f"paths.output_dir={tmp_path / 'out'}",
+            f"paths.experiments_dir={tmp_path / 'exp'}", "plans=[paper]", "targets=[ice]", "models=[ridge,broken]",
+            "search_preset=none", f"train_overrides=['hydra.searchpath=[file://{tmp_path / 'conf'}]']",
+            "progress=false", "steps=[validate,train,compare]", *extra]
+
+
+def _finished_runs(tmp_path: Path) -> list[tuple[str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "mlruns" / "mlflow.db") as db:
+        return db.execute("select t.value, r.status from runs r join tags t on t.run_uuid = r.run_uuid "
+                          "where t.key = 'model' order by r.start_time").fetchall()
+
+
+def test_a_failing_job_ends_no_other_and_a_rerun_redoes_only_it(tmp_path, capsys):
+    from nacarbon.commands.pipeline import main
+
+    broken = _broken_model(tmp_path / "conf")
+    assert main(_failing_run(tmp_path, "n_jobs=1")) == 2
+    err = capsys.readouterr().err
+    assert "1 of 2 training jobs failed (the other 1 are stored" in err
+    assert "\n  paper/ice/broken: InvalidParameterError: " in err and "no_such_algorithm" in err
+    assert ("ridge", "FINISHED") in _finished_runs(tmp_path)
+    assert not [ln for ln in err.splitlines() if "WARNING" in ln]     # library warnings go to the log file
+    log = next((tmp_path / "out" / "pipeline").glob("*/pipeline.log")).read_text()
+    assert "training job paper/ice/broken failed" in log and "no_such_algorithm" in log
+
+    broken.write_text(broken.read_text().replace("  algorithm: no_such_algorithm\n", ""))   # the user fixes it
+    assert main(_failing_run(tmp_path, "n_jobs=1")) == 0
+    out = capsys.readouterr().out
+    assert "1 of 2 jobs already have a FINISHED run of the same config and data" in out
+    runs = _finished_runs(tmp_path)
+    assert [m for m, s in runs if s == "FINISHED"].count("ridge") == 1     # ridge was not trained again
+    assert [m for m, s in runs if s == "FINISHED"].count("broken") == 1
+    assert "[compare] paper: ice on seed (default)" in out
+
+
+def test_search_preset_none_needs_no_other_override():
+    from nacarbon.commands.pipeline import train_jobs
+
+    cfg = compose_config("pipeline", ["plans=[main]", "targets=[ice]", "models=[ridge]", "search_preset=none",
+                                      "steps=[validate,train]"])
+    (overrides,) = train_jobs(cfg).values()
+    assert "search=none" in overrides and not any(o.startswith("search.") for o in overrides)
+    tuned = train_jobs(compose_config("pipeline", ["plans=[main]", "targets=[ice]", "models=[ridge]"]))
+    assert "search.n_trials=3" in next(iter(tuned.values()))
+
+
+@pytest.mark.slow
+def test_parallel_tuned_run_on_a_fresh_store_lists_its_failure(tmp_path):
+    """make run's path: 2 worker processes, tuning into a fresh Optuna store made by the parent, one job failing."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    _broken_model(tmp_path / "conf")
+    args = _failing_run(tmp_path, "n_jobs=2", "search_preset=optuna",
+                        "search_overrides=['search.n_trials=2','search.inner_splits=2']")
+    proc = subprocess.run([sys.executable, "-m", "nacarbon.pipeline", *args], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.startswith("error: 1 of 2 training jobs failed") and "Traceback" not in proc.stderr
+    assert "  paper/ice/broken: " in proc.stderr
+    assert ("ridge", "FINISHED") in _finished_runs(tmp_path)
+    with sqlite3.connect(tmp_path / "mlruns" / "optuna.db") as db:
+        assert db.execute("select count(*) from alembic_version").fetchone() == (1,)
+        assert db.execute("select count(*) from studies").fetchone()[0] >= 26    # 25 outer + the final study
+    log = next((tmp_path / "out" / "pipeline").glob("*/pipeline.log")).read_text()
+    assert "training job paper/ice/broken failed" in log and "Traceback" in log

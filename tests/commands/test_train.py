@@ -124,7 +124,7 @@ def test_parallel_multirun_shares_a_fresh_sqlite_store(tmp_path):
     from tests.conftest import ROOT
 
     proc = subprocess.run([sys.executable, "-m", "train", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-                           "target=ice", "model=dummy,ridge", "progress=false", f"paths.mlruns_dir={tmp_path / 'mlruns'}",
+                           "target=ice", "setup=paper", "model=dummy,ridge", "progress=false", f"paths.mlruns_dir={tmp_path / 'mlruns'}",
                            f"paths.output_dir={tmp_path / 'out'}", f"paths.experiments_dir={tmp_path / 'exp'}",
                            f"hydra.sweep.dir={tmp_path / 'multirun'}"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -33,7 +33,7 @@ def cli_runs(postgres, mlflow_server, tmp_path_factory):
     env = {**os.environ, "NACARBON_OPTUNA_STORAGE": postgres.url, "MLFLOW_DISABLE_TELEMETRY": "true"}
     procs = []
     for k in range(N_WORKERS):
-        cmd = [sys.executable, "-m", "train", "target=ice", "model=ridge", "search=optuna",
+        cmd = [sys.executable, "-m", "train", "target=ice", "setup=paper", "model=ridge", "search=optuna",
                f"search.n_trials={N_TRIALS}", "search.storage=${oc.env:NACARBON_OPTUNA_STORAGE}",
                f"cv.n_splits={N_OUTER}", f"seed={SEED}", f"tracking.uri={mlflow_server.url}",
                f"paths.mlruns_dir={tmp / 'mlruns'}",

@@ -263,7 +263,9 @@ def test_stale_running_trial_is_marked_failed(ice_tuning, tmp_path, monkeypatch)
     dead = optuna.create_study(study_name=name, storage=optuna.storages.RDBStorage(storage, heartbeat_interval=1))
     trial = dead.ask()
     dead._storage.record_heartbeat(trial._trial_id)
-    monkeypatch.setattr(tuning, "GRACE_SECONDS", 1)
+    from nacarbon.models import study_storage
+
+    monkeypatch.setattr(study_storage, "GRACE_SECONDS", 1)
     # SQLite's now() has whole seconds: 2.5 s guarantees a gap of at least 2 s > the 1 s grace.
     time.sleep(2.5)
     study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings, study_name="stale")

@@ -13,92 +13,26 @@ calls the same library function as its own command (``python -m train``, ``pytho
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections.abc import Callable
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from nacarbon.commands import analyze, compare, promote, screen, train
+from nacarbon.commands import analyze, compare, pipeline_train, promote, screen
 from nacarbon.commands.compose import compose_config
+from nacarbon.commands.plans import (families, groups, load_plan, plan_path, plans, searches,  # noqa: F401
+                                     store_overrides, target_overrides)
 from nacarbon.errors import ConfigError, NacarbonError
 
 log = logging.getLogger("nacarbon.pipeline")
 
 
-def store_overrides(cfg: DictConfig) -> list[str]:
-    """Overrides every step inherits from the pipeline config (where things are stored)."""
-    return [f"paths.root={cfg.paths.root}", f"paths.mlruns_dir={cfg.paths.mlruns_dir}",
-            f"paths.output_dir={cfg.paths.output_dir}", f"paths.experiments_dir={cfg.paths.experiments_dir}",
-            f"tracking.uri={cfg.tracking.uri}"]
-
-
-def plan_path(cfg: DictConfig, name: str) -> Path:
-    """Where plan ``name`` is defined: ``conf/plan/<name>.yaml``."""
-    return Path(cfg.paths.root, "conf", "plan", f"{name}.yaml")
-
-
-def load_plan(cfg: DictConfig, name: str) -> DictConfig:
-    """``conf/plan/<name>.yaml``, restricted to the pipeline's ``targets`` (null = all of the plan).
-
-    Raises
-    ------
-    ConfigError
-        If the plan does not exist.
-    """
-    path = plan_path(cfg, name)
-    if not path.is_file():
-        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
-        raise ConfigError(f"conf/pipeline.yaml: plans: unknown plan '{name}'; known: {known}")
-    plan = OmegaConf.load(path)
-    if cfg.targets is not None:
-        plan.targets = {t: s for t, s in plan.targets.items() if t in set(cfg.targets)}
-    return plan
-
-
-def plans(cfg: DictConfig) -> dict[str, DictConfig]:
-    """Every plan of the run, by name (the promoted plan first)."""
-    names = list(dict.fromkeys([cfg.promote_plan, *cfg.plans])) if cfg.promote_plan in cfg.plans else list(cfg.plans)
-    return {name: load_plan(cfg, name) for name in names}
-
-
-def families(cfg: DictConfig, spec: DictConfig) -> list[str]:
-    """The families of one target: the plan's, or the pipeline's ``models`` override."""
-    return list(cfg.models) if cfg.models is not None else list(spec.families)
-
-
-def searches(cfg: DictConfig, spec: DictConfig, family: str) -> list[str]:
-    """The search presets one family of a target is trained with.
-
-    A plan target with a ``tuned`` list trains every family untuned (``none``) and those listed
-    also with the pipeline's ``search_preset``: both runs compete, so a champion is never worse
-    than its untuned family. Without the key, every family is trained with ``search_preset`` only.
-    Families given on the command line (``models=[...]``) are all tuned, beside their untuned runs.
-    """
-    preset = str(cfg.search_preset)
-    if "tuned" not in spec:
-        return [preset]
-    tuned = set(families(cfg, spec)) if cfg.models is not None else set(spec.tuned)
-    return ["none"] + ([preset] if preset != "none" and family in tuned else [])
-
-
-def target_overrides(cfg: DictConfig, plan: DictConfig, target: str) -> list[str]:
-    """Store, dataset, features and splits of one target of a plan (train, compare and promote alike)."""
-    spec = plan.targets[target]
-    return [*store_overrides(cfg), f"dataset={spec.dataset}", f"features={spec.features}", f"cv={plan.cv}"]
-
-
-def groups(plan: DictConfig) -> dict[tuple[str, str], list[str]]:
-    """A plan's targets grouped by (dataset, features): one comparison per group."""
-    out: dict[tuple[str, str], list[str]] = {}
-    for target, spec in plan.targets.items():
-        out.setdefault((str(spec.dataset), str(spec.features)), []).append(str(target))
-    return out
+class PipelineError(NacarbonError):
+    """Some training jobs failed; the others finished and are stored."""
 
 
 def step_validate(cfg: DictConfig, state: dict) -> None:
@@ -111,25 +45,40 @@ def step_validate(cfg: DictConfig, state: dict) -> None:
         print(f"[validate] {name}: {len(ds.frame)} rows valid, data version {ds.version}")
 
 
+def tunes(cfg: DictConfig) -> bool:
+    """Whether the pipeline's ``search_preset`` tunes (``search_overrides`` only apply then)."""
+    return bool(compose_config("train", [*store_overrides(cfg), f"search={cfg.search_preset}"]).search.enabled)
+
+
 def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str, str], list[str]]:
-    """The ``python -m train`` overrides of every plan x target x family x search, keyed by those four."""
+    """The ``python -m train`` overrides of every plan x target x family x search, keyed by those four.
+
+    ``search_overrides`` (the tuning budget) apply to the tuned jobs when the preset tunes, so
+    ``search_preset=none`` needs nothing else; ``train_overrides`` apply to every job.
+    """
+    budget = list(cfg.search_overrides) if tunes(cfg) else []
     jobs = {}
     for name, plan in plans(cfg).items():
         for target, spec in plan.targets.items():
             for family in families(cfg, spec):
                 for search in searches(cfg, spec, family):
-                    overrides = list(cfg.search_overrides) if search != "none" else []
                     jobs[(name, str(target), family, search)] = [
                         *target_overrides(cfg, plan, target), f"target={target}", f"model={family}",
-                        f"search={search}", *overrides, f"seed={cfg.seed}", "progress=false"]
+                        f"search={search}", *(budget if search != "none" else []),
+                        *cfg.get("train_overrides", []), f"seed={cfg.seed}", "progress=false"]
     return jobs
 
 
-def preflight(cfg: DictConfig) -> None:
+def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
     """Refuse a run that would fail later: bad settings, unknown steps or targets, jobs that do not compose.
 
     Every training job's config is composed and its plain settings checked before any work starts,
     so ``models=[xgbost]`` or ``seed=abc`` is one message now, not a traceback from a worker minutes on.
+
+    Returns
+    -------
+    dict
+        Every training job's composed config, by (plan, target, family).
 
     Raises
     ------
@@ -149,52 +98,58 @@ def preflight(cfg: DictConfig) -> None:
     planned = {str(t) for name in cfg.plans for t in OmegaConf.load(plan_path(cfg, name)).targets}
     if cfg.targets is not None and (unknown := sorted(set(map(str, cfg.targets)) - planned)):
         raise ConfigError(f"conf/pipeline.yaml: targets: {unknown} not in plans {list(cfg.plans)}; known: {sorted(planned)}")
+    configs = {}
     for key, overrides in train_jobs(cfg).items():
         try:
-            validate_settings(compose_config("train", overrides))
+            configs[key] = compose_config("train", overrides)
+            validate_settings(configs[key])
         except (HydraException, OmegaConfBaseException) as err:
             raise ConfigError(f"plan {key[0]}, target {key[1]}, model {key[2]}: the training config does not "
                               f"compose: {str(err).splitlines()[0]}") from err
-
-
-def _train_one(overrides: list[str]) -> dict:
-    """Train one configuration (runs in a worker process when ``n_jobs > 1``)."""
-    return train.run(compose_config("train", overrides)).metrics
+    return configs
 
 
 def step_train(cfg: DictConfig, state: dict) -> None:
-    """Train (tuned, nested CV) every plan x target x family, ``n_jobs`` at a time."""
-    from nacarbon.tracking.runs import prepare_experiment
-    from nacarbon.tracking.tags import experiment_name
+    """Train (tuned, nested CV) every plan x target x family not already done, ``n_jobs`` at a time.
 
+    The stores are created first, here; a job whose configuration has a FINISHED run on the same
+    data is skipped (``retrain=true`` trains it again); a job that fails does not stop the
+    others, and the step ends with the list of failed jobs (:class:`PipelineError`).
+    """
     jobs = train_jobs(cfg)
-    # Create the store and experiments once, before workers race to do it.
-    for dataset in sorted({o.split("=", 1)[1] for over in jobs.values() for o in over if o.startswith("dataset=")}):
-        prepare_experiment(experiment_name(dataset), uri=cfg.tracking.uri, artifact_root=cfg.tracking.artifact_root)
+    configs = state.get("train_configs") or {key: compose_config("train", over) for key, over in jobs.items()}
+    pipeline_train.prepare_stores(configs)
     results = state.setdefault("train", {})
-    bar = tqdm(total=len(jobs), desc="train", disable=not cfg.progress)
+    if not cfg.retrain:
+        versions = pipeline_train.data_versions(configs, state.get("data_version", {}))
+        for key, metrics in pipeline_train.already_finished(configs, versions).items():
+            results[key] = metrics
+    todo = [key for key in jobs if key not in results]
+    if len(todo) < len(jobs):
+        print(f"[train] {len(jobs) - len(todo)} of {len(jobs)} jobs already have a FINISHED run of the same "
+              f"config and data: not trained again (retrain=true to redo them)")
+    # The bar redraws one line: on a terminal only (in a log file every redraw would be a line).
+    bar = tqdm(total=len(todo), desc="train", disable=not cfg.progress or not sys.stderr.isatty())
 
     def done(key: tuple[str, str, str, str], metrics: dict) -> None:
         results[key] = metrics
         bar.update()
         tqdm.write(f"[train] {key[0]:5s} {key[1]:16s} {key[2]:18s} {key[3]:8s} RMSE {metrics['rmse_mean']:.4g} "
-                   f"(baseline {metrics['baseline_rmse_mean']:.4g})")
+                   f"(baseline {metrics['baseline_rmse_mean']:.4g}), CPU {metrics.get('cpu_seconds', 0):.0f} s")
 
-    # The ~600-row datasets first, the ~60-row seed ones last, so the last jobs to finish are short.
-    order = sorted(jobs, key=lambda k: any(o.startswith("dataset=seed") for o in jobs[k]))
-    if int(cfg.n_jobs) <= 1:
-        for key in order:
-            done(key, _train_one(jobs[key]))
-    else:
-        # One BLAS/OpenMP thread per worker: the parallelism is across jobs.
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(var, "1")
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=int(cfg.n_jobs), mp_context=ctx) as pool:
-            futures = {pool.submit(_train_one, jobs[key]): key for key in order}
-            for fut in as_completed(futures):
-                done(futures[fut], fut.result())
+    # Longest first, so that the last jobs to finish are short and both workers stay busy: the
+    # ~600-row datasets before the ~60-row seed ones, and within each the costlier families first.
+    order = sorted(todo, key=lambda k: (str(configs[k].dataset.name).startswith("seed"),
+                                        -int(configs[k].model.get("complexity", 1))))
+    failures = pipeline_train.run_jobs(jobs, order, n_jobs=int(cfg.n_jobs), log_file=state.get("log_file"),
+                                       on_done=done)
     bar.close()
+    if failures:
+        state["failed"] = failures
+        lines = "\n".join(f"  {f.line()}" for f in failures)
+        raise PipelineError(f"{len(failures)} of {len(jobs)} training jobs failed (the other {len(jobs) - len(failures)} "
+                            f"are stored; run the same command again to redo only the failed ones; tracebacks in "
+                            f"{state.get('log_file') or 'the log'}):\n{lines}")
 
 
 def step_compare(cfg: DictConfig, state: dict) -> None:
@@ -230,7 +185,7 @@ def step_screen(cfg: DictConfig, state: dict) -> None:
     plan = plans(cfg).get(cfg.promote_plan)
     targets = list(plan.targets) if plan is not None else []
     scfg = compose_config("screening", [*store_overrides(cfg), f"targets=[{','.join(targets)}]",
-                                        f"progress={cfg.progress}"])
+                                        f"progress={bool(cfg.progress) and sys.stderr.isatty()}"])
     outcome = screen.run(scfg)
     state["screen"] = outcome
     print(f"[screen] {outcome.result.n_candidates:,} candidates, {outcome.result.n_passed:,} feasible; "
@@ -266,31 +221,55 @@ STEPS: dict[str, Callable[[DictConfig, dict], None]] = {
 }
 
 
-def run(cfg: DictConfig) -> dict:
-    """Check the whole run first (:func:`preflight`), then run the configured steps in order."""
-    preflight(cfg)
-    state: dict = {"timings": {}}
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the step's workers)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run(cfg: DictConfig, *, log_file: str | Path | None = None) -> dict:
+    """Check the whole run first (:func:`preflight`), then run the configured steps in order.
+
+    ``state["timings"]`` and ``state["cpu"]`` hold each step's wall and CPU seconds (workers included).
+    """
+    state: dict = {"timings": {}, "cpu": {}, "log_file": log_file, "train_configs": preflight(cfg)}
     for name in cfg.steps:
-        t0 = time.perf_counter()
-        STEPS[name](cfg, state)
-        state["timings"][name] = time.perf_counter() - t0
-        print(f"[{name}] done in {state['timings'][name]:.1f} s")
+        t0, c0 = time.perf_counter(), _cpu_seconds()
+        try:
+            STEPS[name](cfg, state)
+        finally:
+            state["timings"][name], state["cpu"][name] = time.perf_counter() - t0, _cpu_seconds() - c0
+        print(f"[{name}] done in {state['timings'][name]:.1f} s (CPU {state['cpu'][name]:.0f} s)")
     return state
+
+
+def log_path(cfg: DictConfig) -> Path:
+    """This run's log file: ``<outputs>/pipeline/<date>_<time>_<pid>/pipeline.log``."""
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    return Path(cfg.paths.output_dir, "pipeline", f"{stamp}_{os.getpid()}", "pipeline.log")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: Hydra-style ``key=value`` overrides of ``conf/pipeline.yaml``."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     overrides = list(sys.argv[1:] if argv is None else argv)
+    # Progress lines as they happen when the output is a file (make run > log 2>&1), not at exit.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
+
+    from nacarbon.logs import logging_to
 
     try:
         try:
             cfg = compose_config("pipeline", overrides)
         except (HydraException, OmegaConfBaseException) as err:
             raise ConfigError(f"conf/pipeline.yaml: {str(err).splitlines()[0]}") from err
-        state = run(cfg)
+        path = log_path(cfg)
+        with logging_to(path):
+            state = run(cfg, log_file=path)
     except NacarbonError as err:
         from nacarbon.cli import EXIT_ERROR
         from nacarbon.tracking.redact import redact
@@ -298,7 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {redact(str(err)).strip()}", file=sys.stderr)
         return EXIT_ERROR
     total = sum(state["timings"].values())
-    print(f"pipeline finished in {total:.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in state["timings"].items()))
+    print(f"pipeline finished in {total:.0f} s (CPU {sum(state['cpu'].values()):.0f} s): "
+          + ", ".join(f"{k} {v:.0f} s" for k, v in state["timings"].items()))
+    # Workers log to the same file: count there what every process kept off the console.
+    warned = sum(" WARNING " in line for line in path.read_text(encoding="utf-8", errors="replace").splitlines())
+    print(f"log: {path}" + (f" ({warned} library warnings kept off the console)" if warned else ""))
     return 0
 
 

@@ -220,9 +220,11 @@ def format_summary(cfg: DictConfig, result: TrainResult) -> str:
         cells = [f"{m[pre + k + '_mean']:8.3f} ± {m[pre + k + '_std']:5.3f}" for k in ("r2", "rmse", "mae")]
         lines.append(f"{who:10s}" + "".join(f"{c:>18s}" for c in cells))
     verdict = run_verdict(m, len(result.cv.per_fold))
+    # No p beside "not tested": on fewer splits the test is not the rule's, so its p means nothing here.
+    p_text = f", Nadeau–Bengio p={m['baseline_paired_p']:.3g}" if verdict.tested else ""
     lines.append(f"pooled out-of-fold R2={m['r2_pooled']:.3f} RMSE={m['rmse_pooled']:.3g} (mean over repeats); "
                  f"ΔRMSE vs baseline {m['delta_rmse']:.3g} [95 % CI {m['delta_rmse_ci_low']:.3g}, "
-                 f"{m['delta_rmse_ci_high']:.3g}], Nadeau–Bengio p={m['baseline_paired_p']:.3g}")
+                 f"{m['delta_rmse_ci_high']:.3g}]{p_text}")
     lines.append(f"verdict {verdict.name}: {verdict.sentence()} (this family alone; promotion adjusts "
                  f"across families)")
     where = "`make ui`, then " if not str(cfg.tracking.uri).startswith(("http://", "https://")) else ""

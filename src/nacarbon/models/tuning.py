@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
-import warnings
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,19 +17,16 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
-from nacarbon.errors import NacarbonError, StoreError
+from nacarbon.errors import NacarbonError
 from nacarbon.evaluation.metrics import regression_metrics
 from nacarbon.evaluation.splits import RepeatedGroupKFold
 from nacarbon.models.pipeline import build_pipeline
 from nacarbon.models.search_space import DEFAULTS_ATTR, default_params, suggest
+from nacarbon.models.study_storage import create_study
 
 log = logging.getLogger(__name__)
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-# A trial whose process died (kill -9, power loss) stops beating; after GRACE_SECONDS without a
-# heartbeat the next process that opens the study marks it FAIL instead of leaving it RUNNING.
-HEARTBEAT_SECONDS = 15
-GRACE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -193,80 +187,6 @@ def study_sampler(settings: TuningSettings, study_name: str, n_existing: int):
     return instantiate(settings.sampler, seed=seed)
 
 
-def _prepare_storage(storage: str | None) -> str | None:
-    """Make a storage URL usable: create a SQLite file's folder, pick the installed PG driver."""
-    # SQLite cannot create the folder holding its file, and tuning runs before MLflow makes it.
-    if storage and storage.startswith("sqlite:///"):
-        Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the lock file installs psycopg2.
-    if storage and storage.startswith(("postgresql://", "postgres://")):
-        storage = "postgresql+psycopg2://" + storage.split("://", 1)[1]
-    return storage
-
-
-def open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
-    """An Optuna storage with heartbeats, or None (in memory) without a URL.
-
-    Raises
-    ------
-    StoreError
-        Naming the storage (password masked) when it cannot be reached or written.
-    """
-    if not url:
-        return None
-    import warnings
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        with warnings.catch_warnings():
-            # Heartbeats are "experimental" in Optuna 5 but are what marks a killed trial FAIL;
-            # the warning, repeated for every study of every run, would bury make run's output.
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS)
-    except (SQLAlchemyError, OSError, ImportError, ValueError) as err:
-        raise _storage_error(url, err) from None
-
-
-def _storage_error(url: str, err: BaseException) -> StoreError:
-    from nacarbon.tracking.redact import redact
-
-    cause = getattr(err, "orig", None) or err
-    reason = " ".join(str(cause).split())[:300]
-    return StoreError(f"Optuna storage {redact(url)} cannot be used: {redact(reason)} "
-                      f"(check search.storage or NACARBON_OPTUNA_STORAGE; is the server running, the folder writable?)")
-
-
-def _transient(err: BaseException) -> bool:
-    """A create-table race between workers, not a server that is down or a file that is read-only."""
-    text = str(err).lower()
-    return not any(s in text for s in ("could not connect", "connection refused", "readonly", "read-only",
-                                       "unable to open", "password authentication", "does not exist",
-                                       "could not translate host", "timeout expired"))
-
-
-def _create_study(study_name: str, storage: str | None, pruner) -> optuna.Study:
-    """``create_study(load_if_exists=True)``, retried: workers starting together on an empty
-    database race to create Optuna's tables and all but one fail once. A storage that cannot
-    be reached fails at once with a :class:`StoreError`; stale trials are marked FAIL."""
-    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-
-    for attempt in range(5):
-        try:
-            study = optuna.create_study(study_name=study_name, storage=open_storage(storage),
-                                        direction="minimize", pruner=pruner, load_if_exists=True)
-            if storage:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                    optuna.storages.fail_stale_trials(study)
-            return study
-        except (IntegrityError, ProgrammingError, OperationalError) as err:
-            if attempt == 4 or not _transient(err):
-                raise _storage_error(storage or "", err) from None
-            time.sleep(0.5 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
 def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.DataFrame, y: np.ndarray,
          groups: np.ndarray, *, settings: TuningSettings, study_name: str, transform: str = "none") -> optuna.Study:
     """Run (or resume) an Optuna study that minimises inner-CV RMSE.
@@ -305,7 +225,7 @@ def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.Da
     nothing from threads, and parallelism belongs to the job level (several studies or runs).
     """
     study_name = f"{study_name}-{study_identity(model_cfg, space, X, y, groups, settings, transform)}"
-    study = _create_study(study_name, _prepare_storage(settings.storage), instantiate(settings.pruner))
+    study = create_study(study_name, settings.storage, instantiate(settings.pruner))
     study.sampler = study_sampler(settings, study_name, len(study.trials))
     done = sum(t.state in FINISHED for t in study.trials)
     remaining = max(settings.n_trials - done, 0)

@@ -15,7 +15,7 @@ from nacarbon.errors import StoreError
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
 from nacarbon.tracking.failures import store_errors
-from nacarbon.tracking.store import STALE_TAG, connect, ensure_experiment, git_commit
+from nacarbon.tracking.store import STALE_TAG, check_writable, connect, ensure_experiment, git_commit
 
 _EXPERIMENTS = {
     T.SCREENING_EXPERIMENT: "Screening of candidate carbons with the registry's champions "
@@ -79,7 +79,7 @@ def _schema_lock(uri: str) -> Iterator[None]:
     from nacarbon.data.ingest import exclusive_lock
 
     db = Path(uri.removeprefix("sqlite:///"))
-    db.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(db.parent)  # a folder that cannot hold the lock is a StoreError, not a traceback
     with exclusive_lock(db.with_name(db.name + ".lock")):
         yield
 

@@ -26,6 +26,7 @@ GIT_COMMIT = "git_commit"
 BEATS_BASELINE = "beats_baseline"
 VERDICT = "verdict"                      # nacarbon.evaluation.significance.Verdict.name
 HIGHER_IS_BETTER = "higher_is_better"
+CONFIG_FINGERPRINT = "nacarbon.config"   # nacarbon.fingerprint.config_fingerprint: what the pipeline skips on
 
 # Values of the KIND tag: which command wrote the run.
 TRAIN, PROMOTE, SCREEN, ANALYZE, COMPARE = "train", "promote", "screen", "analyze", "compare"

@@ -17,6 +17,7 @@ import pandas as pd
 from mlflow.models import infer_signature
 from omegaconf import DictConfig, OmegaConf
 
+from nacarbon.fingerprint import config_fingerprint
 from nacarbon.data import columns as C
 from nacarbon.plots.parity import parity_plot
 from nacarbon.staging import staging_dir
@@ -63,6 +64,7 @@ def run_tags(cfg: DictConfig, data_version: str) -> dict[str, str]:
         T.MODEL_COMPLEXITY: str(cfg.model.get("complexity", 99)), T.CV: cfg.cv.name,
         T.FEATURES: cfg.features.name, T.SEARCH: cfg.search.name, T.DATASET: cfg.dataset.name,
         T.DATA_VERSION: data_version, T.HIGHER_IS_BETTER: str(bool(cfg.target.higher_is_better)).lower(),
+        T.CONFIG_FINGERPRINT: config_fingerprint(cfg),
     }
 
 

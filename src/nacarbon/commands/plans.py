@@ -1,0 +1,95 @@
+"""The pipeline's plans (``conf/plan/<name>.yaml``): per target a dataset, a feature set and model
+families, and the overrides each step composes its config with."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from nacarbon.commands.compose import compose_config
+from nacarbon.errors import ConfigError
+
+
+def store_overrides(cfg: DictConfig) -> list[str]:
+    """Overrides every step inherits from the pipeline config (where things are stored)."""
+    return [f"paths.root={cfg.paths.root}", f"paths.mlruns_dir={cfg.paths.mlruns_dir}",
+            f"paths.output_dir={cfg.paths.output_dir}", f"paths.experiments_dir={cfg.paths.experiments_dir}",
+            f"tracking.uri={cfg.tracking.uri}"]
+
+
+def plan_path(cfg: DictConfig, name: str) -> Path:
+    """Where plan ``name`` is defined: ``conf/plan/<name>.yaml``."""
+    return Path(cfg.paths.root, "conf", "plan", f"{name}.yaml")
+
+
+def load_plan(cfg: DictConfig, name: str) -> DictConfig:
+    """``conf/plan/<name>.yaml``, restricted to the pipeline's ``targets`` (null = all of the plan).
+
+    Raises
+    ------
+    ConfigError
+        If the plan does not exist.
+    """
+    path = plan_path(cfg, name)
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise ConfigError(f"conf/pipeline.yaml: plans: unknown plan '{name}'; known: {known}")
+    plan = OmegaConf.load(path)
+    if cfg.targets is not None:
+        plan.targets = {t: s for t, s in plan.targets.items() if t in set(cfg.targets)}
+    for target, spec in plan.targets.items():
+        # A target's data and features are its own best-known setup (conf/target/<t>.yaml), the one
+        # `python -m train target=<t>` uses, unless the plan names others (the paper plan does).
+        setup = target_setup(str(target)) if spec.get("dataset") is None or spec.get("features") is None else {}
+        spec.dataset = spec.get("dataset") or setup["dataset"]
+        spec.features = spec.get("features") or setup["features"]
+    return plan
+
+
+@functools.lru_cache(maxsize=None)
+def target_setup(target: str) -> dict[str, str]:
+    """The dataset and features ``python -m train target=<target>`` trains on by default."""
+    tcfg = compose_config("train", [f"target={target}"])
+    return {"dataset": str(tcfg.dataset.name), "features": str(tcfg.features.name)}
+
+
+def plans(cfg: DictConfig) -> dict[str, DictConfig]:
+    """Every plan of the run, by name (the promoted plan first)."""
+    names = list(dict.fromkeys([cfg.promote_plan, *cfg.plans])) if cfg.promote_plan in cfg.plans else list(cfg.plans)
+    return {name: load_plan(cfg, name) for name in names}
+
+
+def families(cfg: DictConfig, spec: DictConfig) -> list[str]:
+    """The families of one target: the plan's, or the pipeline's ``models`` override."""
+    return list(cfg.models) if cfg.models is not None else list(spec.families)
+
+
+def searches(cfg: DictConfig, spec: DictConfig, family: str) -> list[str]:
+    """The search presets one family of a target is trained with.
+
+    A plan target with a ``tuned`` list trains every family untuned (``none``) and those listed
+    also with the pipeline's ``search_preset``: both runs compete, so a champion is never worse
+    than its untuned family. Without the key, every family is trained with ``search_preset`` only.
+    Families given on the command line (``models=[...]``) are all tuned, beside their untuned runs.
+    """
+    preset = str(cfg.search_preset)
+    if "tuned" not in spec:
+        return [preset]
+    tuned = set(families(cfg, spec)) if cfg.models is not None else set(spec.tuned)
+    return ["none"] + ([preset] if preset != "none" and family in tuned else [])
+
+
+def target_overrides(cfg: DictConfig, plan: DictConfig, target: str) -> list[str]:
+    """Store, dataset, features and splits of one target of a plan (train, compare and promote alike)."""
+    spec = plan.targets[target]
+    return [*store_overrides(cfg), f"dataset={spec.dataset}", f"features={spec.features}", f"cv={plan.cv}"]
+
+
+def groups(plan: DictConfig) -> dict[tuple[str, str], list[str]]:
+    """A plan's targets grouped by (dataset, features): one comparison per group."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for target, spec in plan.targets.items():
+        out.setdefault((str(spec.dataset), str(spec.features)), []).append(str(target))
+    return out
