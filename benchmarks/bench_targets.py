@@ -19,6 +19,7 @@ import time
 import numpy as np
 from _targets_common import fmt_table, load, node, pooled_r2, run_cv, design_for
 
+from nacarbon.commands.plans import with_setups
 from nacarbon.evaluation.significance import compare_with_baseline, per_split_table
 from nacarbon.evaluation.splits import RepeatedGroupKFold
 
@@ -57,7 +58,7 @@ def main() -> None:
     parser.add_argument("--families", nargs="*", default=None, help="override the plan's families")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    plan = node("plan", args.plan)
+    plan = with_setups(node("plan", args.plan))
     rows = []
     for target, spec in plan.targets.items():
         if args.targets and target not in args.targets:

@@ -30,6 +30,7 @@ import optuna
 from omegaconf import OmegaConf
 
 from nacarbon.commands.compose import compose_config
+from nacarbon.commands.plans import with_setups
 from nacarbon.commands.train import TrainResult, load_for_target
 from nacarbon.commands.train import run as train_run
 from nacarbon.models.catalog import model_names
@@ -116,7 +117,7 @@ def versus(targets: list[str] | None, families: list[str] | None, n_trials: int,
 
     from nacarbon.evaluation.metrics import regression_metrics
     from nacarbon.evaluation.significance import corrected_ttest
-    from nacarbon.evaluation.splits import make_splitter
+    from nacarbon.evaluation.splits import RepeatedGroupKFold
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.search_space import chosen_params
 
@@ -124,14 +125,14 @@ def versus(targets: list[str] | None, families: list[str] | None, n_trials: int,
                                                               "min_gain": min_gain})
     settings = settings_from_config(search, seed=seed, storage=None)
     rows = []
-    for target, spec in node("plan", "main").targets.items():
+    for target, spec in with_setups(node("plan", "main")).targets.items():
         if targets and target not in targets:
             continue
         dataset, transform = load(spec.dataset), str(node("target", target).get("transform", "none"))
         for family in families or list(spec.families):
             cfg, design = node("model", family, seed), design_for(dataset, target, spec.features, family, seed)
             space = model_space(cfg, where=f"conf/model/{family}.yaml")
-            splitter = make_splitter("repeated", n_splits=5, n_repeats=5, random_state=seed)
+            splitter = RepeatedGroupKFold(n_splits=5, n_repeats=5, random_state=seed)
 
             def tuner(X, y, groups, k, cfg=cfg, space=space):
                 return chosen_params(tune(cfg, space, X, y, groups, settings=settings, transform=transform,

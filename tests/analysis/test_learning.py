@@ -9,7 +9,7 @@ import pytest
 from nacarbon.analysis.figures import plot_importance_stability, plot_learning_curve
 from nacarbon.analysis.learning import importance_by_split, learning_curve, stability_summary
 from nacarbon.commands.train import load_for_target
-from nacarbon.evaluation.splits import make_splitter
+from nacarbon.evaluation.splits import RepeatedGroupKFold
 from tests.conftest import compose_config
 
 
@@ -22,7 +22,7 @@ def ice():
 
 def test_learning_curve_scores_held_out_papers_at_each_fraction(ice):
     model, d = ice
-    splitter = make_splitter("repeated", n_splits=3, n_repeats=2, random_state=0)
+    splitter = RepeatedGroupKFold(n_splits=3, n_repeats=2, random_state=0)
     curve = learning_curve(model, d.X, d.y, d.groups, splitter, fractions=(0.3, 1.0), seed=0)
     assert set(curve["fraction"]) == {0.3, 1.0} and set(curve["repeat"]) == {0, 1}
     full = curve[curve["fraction"] == 1.0]["n_papers"].mean()
@@ -35,7 +35,7 @@ def test_learning_curve_scores_held_out_papers_at_each_fraction(ice):
 
 def test_importances_per_split_and_their_agreement(ice, tmp_path):
     model, d = ice
-    splitter = make_splitter("repeated", n_splits=3, n_repeats=2, random_state=0)
+    splitter = RepeatedGroupKFold(n_splits=3, n_repeats=2, random_state=0)
     imp = importance_by_split(model, d.X, d.y, d.groups, splitter, n_repeats=2)
     assert len(imp) == 6 * d.X.shape[1] and set(imp["feature"]) == set(d.X.columns)
     assert (imp.groupby("split")["rank"].min() == 1).all()

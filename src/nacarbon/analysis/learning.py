@@ -29,7 +29,7 @@ def learning_curve(model_cfg, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray
     X, y, groups
         The design; ``groups`` are papers.
     splitter
-        A repeated grouped splitter (``make_splitter("repeated", ...)``); its ``n_splits`` folds
+        A repeated grouped splitter (``RepeatedGroupKFold``); its ``n_splits`` folds
         make one repeat.
     fractions : sequence of float
         Shares of each split's training papers to fit on; the test fold is always whole.

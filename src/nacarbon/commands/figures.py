@@ -23,7 +23,7 @@ from omegaconf import OmegaConf
 from nacarbon.analysis.figures import oof_figures, plot_importance_stability, plot_learning_curve
 from nacarbon.analysis.learning import importance_by_split, learning_curve, stability_summary
 from nacarbon.analysis.paper_error import lab_share
-from nacarbon.evaluation.splits import make_splitter
+from nacarbon.evaluation.splits import RepeatedGroupKFold
 from nacarbon.models.crossval import cross_validate, pooled_metrics
 from nacarbon.paths import project_root
 
@@ -62,7 +62,7 @@ def target_figures(target: str, *, family: str = "extra_trees", seed: int = 42, 
     transform = str(cfg.target.get("transform", "none"))
 
     def splitter():
-        return make_splitter("repeated", n_splits=5, n_repeats=5, random_state=seed)
+        return RepeatedGroupKFold(n_splits=5, n_repeats=5, random_state=seed)
 
     cv = cross_validate(cfg.model, d.X, d.y, d.groups, splitter(), transform=transform)
     files, numbers = oof_figures(cv.oof, out_dir / target, unit=str(cfg.target.unit), label=target)

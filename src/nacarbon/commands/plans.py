@@ -39,9 +39,16 @@ def load_plan(cfg: DictConfig, name: str) -> DictConfig:
     plan = OmegaConf.load(path)
     if cfg.targets is not None:
         plan.targets = {t: s for t, s in plan.targets.items() if t in set(cfg.targets)}
+    return with_setups(plan)
+
+
+def with_setups(plan: DictConfig) -> DictConfig:
+    """``plan`` with every target's ``dataset`` and ``features`` filled in.
+
+    A target's data and features are its own best-known setup (conf/target/<t>.yaml), the one
+    `python -m train target=<t>` uses, unless the plan names others (the paper plan does).
+    """
     for target, spec in plan.targets.items():
-        # A target's data and features are its own best-known setup (conf/target/<t>.yaml), the one
-        # `python -m train target=<t>` uses, unless the plan names others (the paper plan does).
         setup = target_setup(str(target)) if spec.get("dataset") is None or spec.get("features") is None else {}
         spec.dataset = spec.get("dataset") or setup["dataset"]
         spec.features = spec.get("features") or setup["features"]
