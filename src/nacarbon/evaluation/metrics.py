@@ -23,11 +23,11 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     }
 
 
-def summarize_folds(per_fold: list[dict[str, float]]) -> dict[str, float]:
-    """Mean and standard deviation over folds: ``{"r2_mean": .., "r2_std": .., ...}``."""
+def summarize_folds(per_fold: list[dict[str, float]], *, mean: str = "mean", std: str = "std") -> dict[str, float]:
+    """Mean and standard deviation over folds (or repeats): ``{"r2_<mean>": .., "r2_<std>": .., ...}``."""
     out: dict[str, float] = {}
     for m in METRICS:
         vals = np.array([f[m] for f in per_fold], dtype=float)
-        out[f"{m}_mean"] = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
-        out[f"{m}_std"] = float(np.nanstd(vals, ddof=1)) if np.isfinite(vals).sum() > 1 else float("nan")
+        out[f"{m}_{mean}"] = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
+        out[f"{m}_{std}"] = float(np.nanstd(vals, ddof=1)) if np.isfinite(vals).sum() > 1 else float("nan")
     return out

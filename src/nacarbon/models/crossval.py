@@ -15,7 +15,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from nacarbon.evaluation.metrics import METRICS, regression_metrics, summarize_folds
+from nacarbon.evaluation.metrics import regression_metrics, summarize_folds
 from nacarbon.models.pipeline import build_pipeline
 
 # (X_train, y_train, groups_train, fold_index) -> params; None means "use the defaults".
@@ -66,12 +66,7 @@ def pooled_metrics(oof: pd.DataFrame, column: str = "y_pred") -> dict[str, float
         ``<m>_pooled_std`` = standard deviation over repeats (NaN with one repeat).
     """
     per_repeat = [regression_metrics(part["y_true"], part[column]) for _, part in oof.groupby("repeat", sort=True)]
-    out: dict[str, float] = {}
-    for m in METRICS:
-        vals = np.array([r[m] for r in per_repeat], dtype=float)
-        out[f"{m}_pooled"] = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
-        out[f"{m}_pooled_std"] = float(np.nanstd(vals, ddof=1)) if np.isfinite(vals).sum() > 1 else float("nan")
-    return out
+    return summarize_folds(per_repeat, mean="pooled", std="pooled_std")
 
 
 def cross_validate(model_cfg: DictConfig, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, splitter, *,
