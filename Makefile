@@ -6,6 +6,7 @@ STAMP   := $(VENV)/.installed
 UV_VER  := 0.13.9
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
+export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 # Let Python cache bytecode in .venv: without it every test process recompiles pandas, sklearn ...
 unexport PYTHONDONTWRITEBYTECODE
 # Fits on ~50 rows gain nothing from threads (HistGradientBoosting gets 10x slower with 2).

@@ -10,6 +10,7 @@ and where. The project's own messages, and any library ERROR, stay on the consol
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,6 +76,9 @@ def quiet_console(*, tracking: bool = True) -> ConsoleFilter:
         The filter put on every console handler (``held`` counts the warnings kept off it).
     """
     logging.captureWarnings(True)
+    # MLflow draws a "Downloading artifacts" bar for every artifact it fetches (each champion,
+    # each fold table): dozens of bars that say nothing about the work.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if tracking:
         import nacarbon.tracking.store  # noqa: F401  (MLflow sets up its loggers on import)
     route_library_logs()
