@@ -440,6 +440,19 @@ def _stale_folder(tmp: Path) -> None:
     (stale / "out.csv").write_text("half a table")
 
 
+def _unknown_structure_is_out_of_domain(out: Outcome) -> None:
+    """Item 1: S1 has none of d002, La, Lc, ID/IG, SSA; S2 is a normal sample."""
+    table = _read(out.tmp / "pred.csv").set_index("sample_id")
+    assert str(table.loc["S1", "in_domain_ice"]) in ("False", "false")
+    assert "structure features" in str(table.loc["S1", "domain_note_ice"])
+    assert str(table.loc["S2", "in_domain_ice"]) in ("True", "true")
+
+
+def _trained_untuned(out: Outcome) -> None:
+    """Item 14: the README's search_preset=none runs as written and trains without tuning."""
+    assert "[train] main  ice" in out.stdout and " none " in out.stdout
+
+
 # Input that once misled (read letter by letter, silently ignored, copied verbatim, locked a user
 # out) and must now give the right answer: exit 0 and what ``check`` says.
 ANSWERS = [
@@ -466,6 +479,14 @@ ANSWERS = [
          check=_withdrawn_and_recorded),
     Case("db-add-padded-new-id", ["nacarbon.db", "add", "{tmp}/new.csv", "--data-dir", "{tmp}/data"], [],
          store=False, prepare=_add_file([{"sample_id": " C-0009 "}]), check=_stored_stripped),
+    # item 1 (F2): a sample with no structure data is answered out of the domain, with the reason
+    Case("predict-no-structure", ["predict", "input={tmp}/mine.csv", "output={tmp}/pred.csv"], [], champions=True,
+         prepare=_lab_file("mine.csv", ["S1,my lab,hard,1300,ester,30,,,,,,", _mine("S2", 1100, 20)]),
+         check=_unknown_structure_is_out_of_domain),
+    # item 14: search_preset=none as the README writes it, no search_overrides needed
+    Case("pipeline-search-preset-none", ["nacarbon.pipeline", "plans=[main]", "targets=[ice]", "models=[ridge]",
+                                         "search_preset=none", "steps=[validate,train]", "progress=false"], [],
+         check=_trained_untuned),
 ]
 
 
