@@ -182,16 +182,16 @@ def test_parallel_tuned_run_on_a_fresh_store_lists_its_failure(tmp_path):
 
     from tests.conftest import ROOT
 
-    _broken_model(tmp_path / "conf")
+    _broken_model(tmp_path / "conf")   # tuned, its default (1000 neighbours) is outside its own search space
     args = _failing_run(tmp_path, "n_jobs=2", "search_preset=optuna",
                         "search_overrides=['search.n_trials=2','search.inner_splits=2']")
     proc = subprocess.run([sys.executable, "-m", "nacarbon.pipeline", *args], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert proc.stderr.startswith("error: 1 of 2 training jobs failed") and "Traceback" not in proc.stderr
-    assert "  paper/ice/broken: " in proc.stderr
+    assert "  paper/ice/broken/optuna: " in proc.stderr
     assert ("ridge", "FINISHED") in _finished_runs(tmp_path)
     with sqlite3.connect(tmp_path / "mlruns" / "optuna.db") as db:
         assert db.execute("select count(*) from alembic_version").fetchone() == (1,)
         assert db.execute("select count(*) from studies").fetchone()[0] >= 26    # 25 outer + the final study
     log = next((tmp_path / "out" / "pipeline").glob("*/pipeline.log")).read_text()
-    assert "training job paper/ice/broken failed" in log and "Traceback" in log
+    assert "training job paper/ice/broken/optuna failed" in log and "Traceback" in log
