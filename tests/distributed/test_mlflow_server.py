@@ -101,8 +101,8 @@ def test_server_killed_mid_run_is_one_error_and_the_orphan_is_failed_on_next_con
     import sys
     import time
 
-    from nacarbon.scale import free_port
-    from nacarbon.scale.mlflow_server import MlflowServer
+    from nacarbon.distributed import free_port
+    from nacarbon.distributed.mlflow_server import MlflowServer
 
     port = free_port()
     server = MlflowServer(tmp_path / "srv", port=port)
