@@ -74,6 +74,14 @@ def test_unknown_choice_lists_the_options():
     assert "xgboost" in proc.stderr  # Hydra lists the available options
 
 
+@pytest.mark.parametrize("top", ["train", "promote"])
+def test_unknown_setup_is_refused_not_ignored(top):
+    from hydra.errors import MissingConfigException
+
+    with pytest.raises(MissingConfigException, match="setup/nonsense"):
+        compose_config(top, ["setup=nonsense"])
+
+
 def test_target_not_in_dataset_is_a_clear_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "train", "dataset=literature", "target=rate",
                            f"paths.mlruns_dir={tmp_path}"], capture_output=True, text=True)

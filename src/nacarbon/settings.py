@@ -85,6 +85,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("map.grid", int, _ge(2), "an integer >= 2"),
     Setting("map.min_rows", int, _ge(3), "an integer >= 3"),
     Setting("n_jobs", int, _ge(1), "an integer >= 1"),
+    Setting("retrain", bool, allowed="true or false"),
     # python -m suggest
     Setting("n", int, _ge(1), "a batch size, an integer >= 1"),
     Setting("kappa", float, _ge(0), "a number >= 0"),

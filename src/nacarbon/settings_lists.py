@@ -50,6 +50,8 @@ LISTS: tuple[ListSetting, ...] = (
     ListSetting("models", str, None, "[ridge,extra_trees]", nullable=True),
     ListSetting("plans", str, None, "[main]"),
     ListSetting("steps", str, None, "[validate,train]"),
+    ListSetting("search_overrides", str, None, "[search.n_trials=3]"),
+    ListSetting("train_overrides", str, None, "[model.estimator.n_jobs=1]"),
     ListSetting("space", str, None, "[d002_nm,ssa_m2_g]"),
     ListSetting("process.htt_c", float, None, "[1100,1300]"),
     ListSetting("process.current_ma_g", float, None, "[30]"),
