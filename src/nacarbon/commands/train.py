@@ -4,13 +4,15 @@ fit the final model on every row, and record it all in one MLflow run."""
 from __future__ import annotations
 
 import logging
-import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
+from nacarbon.commands.train_record import run_files, run_opening, training_record
 from nacarbon.errors import ConfigError
 
 if TYPE_CHECKING:  # the heavy modules (sklearn, optuna) load when a run starts, not for --help
@@ -35,6 +37,8 @@ class TrainResult:
     model: object
     predictor: object = None    # the SamplePredictor logged as the run's model
     url: str = ""               # the run in the MLflow UI
+    verdict: "Verdict | None" = None   # the run's family alone (promotion adjusts across families)
+    study: object = None        # the final tuning study (optuna.Study), None without a search
 
 
 def load_for_target(cfg: DictConfig) -> tuple["Dataset", "Design"]:
@@ -87,9 +91,8 @@ def run(cfg: DictConfig) -> TrainResult:
     from nacarbon.evaluation.splits import make_splitter
     from nacarbon.models.crossval import cross_validate
     from nacarbon.models.pipeline import build_pipeline
-    from nacarbon.models.search_space import chosen_params, model_space
-    from nacarbon.models.tuning import settings_from_config, tune
-    from nacarbon.tracking.training_run import log_training_run, training_run
+    from nacarbon.models.search_space import chosen_params
+    from nacarbon.tracking.training_run import training_run
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dataset, design = load_for_target(cfg)
@@ -98,43 +101,55 @@ def run(cfg: DictConfig) -> TrainResult:
 
     transform = str(cfg.target.get("transform", "none"))
     splitter = make_splitter(cfg.cv, random_state=int(cfg.seed))
-    tuner, final_params, settings = None, {}, None
-    if cfg.search.enabled:
-        space = model_space(cfg.model, where=model_source(cfg))
-        settings = settings_from_config(cfg.search, seed=int(cfg.seed), storage=cfg.search.get("storage"))
-        prefix = study_prefix(cfg, dataset)
-
-        def tuner(X, y, groups, k):
-            if not space:
-                return {}
-            return chosen_params(tune(cfg.model, space, X, y, groups, settings=settings,
-                                      study_name=f"{prefix}-outer{k}", transform=transform))
-
+    tuner, final_study_of = tuners(cfg, dataset, transform)
     # The run opens when the work starts: RUNNING while it trains, fold metrics as they come,
-    # FAILED with the reason if it dies (tracking.training_run).
-    with training_run(cfg, data_version=dataset.version,
-                      run_name=cfg.get("run_name") or default_run_name(cfg)) as live, warnings.catch_warnings():
+    # FAILED with the reason if it dies (tracking.training_run). Its files are staged in `folder`.
+    opening = run_opening(cfg, data_version=dataset.version, run_name=cfg.get("run_name") or default_run_name(cfg))
+    with training_run(opening) as live, run_files(cfg) as folder, warnings.catch_warnings():
         # Tuning trials push GPs and elastic nets to the edges of their ranges, where sklearn warns
         # about convergence on every fit; the outer-CV score is what judges those fits.
         warnings.simplefilter("ignore", ConvergenceWarning)
         cv = cross_validate(cfg.model, design.X, design.y, design.groups, splitter, transform=transform,
                             tuner=tuner, progress=bool(cfg.progress), on_fold=live.log_fold)
-        final_study = None
-        if tuner is not None and space:
-            final_study = tune(cfg.model, space, design.X, design.y, design.groups, settings=settings,
-                               study_name=f"{study_prefix(cfg, dataset)}-final", transform=transform)
-            final_params = chosen_params(final_study)
+        final_study = None if final_study_of is None else final_study_of(design.X, design.y, design.groups, "final")
+        final_params = {} if final_study is None else chosen_params(final_study)
         model = build_pipeline(cfg.model, params=final_params, transform=transform).fit(design.X, design.y)
         predictor = fit_predictor(cfg, design, build_pipeline(cfg.model, params=final_params, transform=transform))
         metrics, verdict = verdict_metrics(cfg, cv, design)
-        with tempfile.TemporaryDirectory() as tmp:
-            # Per-paper error and within-paper ranking from the out-of-fold predictions (no refit).
-            figures, numbers = oof_figures(cv.oof, tmp, unit=str(cfg.target.get("unit", "")), label=cfg.target.name)
-            metrics.update(numbers)
-            log_training_run(cfg, dataset=dataset, design=design, cv=cv, metrics=metrics, beats=verdict.significant,
-                             verdict=verdict, model=model, predictor=predictor, final_params=final_params,
-                             final_study=final_study, figures=figures)
-    return TrainResult(live.run_id, metrics, cv, design, dataset, final_params, model, predictor, live.url)
+        # Per-paper error and within-paper ranking from the out-of-fold predictions (no refit).
+        figures, numbers = oof_figures(cv.oof, Path(folder) / "plots", unit=str(cfg.target.get("unit", "")),
+                                       label=cfg.target.name)
+        metrics.update(numbers)
+        result = TrainResult(live.run_id, metrics, cv, design, dataset, final_params, model, predictor, live.url,
+                             verdict=verdict, study=final_study)
+        live.write(training_record(cfg, result, Path(folder), figures), Path(folder))
+    return result
+
+
+def tuners(cfg: DictConfig, dataset: "Dataset", transform: str) -> tuple[Callable | None, Callable | None]:
+    """The outer folds' tuner and the final study's, both None without a search.
+
+    The first, ``(X, y, groups, k) -> params``, tunes on outer fold ``k``'s training rows (``{}``
+    for a family with nothing to tune); the second, ``(X, y, groups, name) -> optuna.Study``,
+    runs the study on all rows (None when there is nothing to tune).
+    """
+    if not cfg.search.enabled:
+        return None, None
+    from nacarbon.models.search_space import chosen_params, model_space
+    from nacarbon.models.tuning import settings_from_config, tune
+
+    space = model_space(cfg.model, where=model_source(cfg))
+    settings = settings_from_config(cfg.search, seed=int(cfg.seed), storage=cfg.search.get("storage"))
+    prefix = study_prefix(cfg, dataset)
+
+    def study(X, y, groups, name: str):
+        return tune(cfg.model, space, X, y, groups, settings=settings, study_name=f"{prefix}-{name}",
+                    transform=transform)
+
+    def tuner(X, y, groups, k: int) -> dict:
+        return chosen_params(study(X, y, groups, f"outer{k}")) if space else {}
+
+    return tuner, (study if space else None)
 
 
 def verdict_metrics(cfg: DictConfig, cv: "CVResult", design: "Design") -> tuple[dict[str, float], "Verdict"]:
