@@ -114,14 +114,10 @@ def collect_folds(client: MlflowClient, experiment_ids: list[str], *, target: st
 
     Parameters
     ----------
-    client : MlflowClient
-        Connected to the tracking store.
-    experiment_ids : list of str
-        Experiments to search.
+    client, experiment_ids, exclude_models
+        Where to look and which models to leave out, as in :func:`latest_runs`.
     target, data_version, cv, features, seed, search
         The selection, as in :func:`selection_filter`.
-    exclude_models : tuple of str
-        Model names to leave out.
 
     Returns
     -------
