@@ -22,6 +22,7 @@ from nacarbon.uncertainty.predictor import SamplePredictor
 FEATURES = ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g", "htt_c"]
 GOOD = {"d002_nm": 0.38, "la_nm": 2.5, "lc_nm": 1.1, "id_ig": 1.0, "ssa_m2_g": 40.0, "htt_c": 1300.0,
         "material_class": "hard"}
+NO_STRUCTURE = {**GOOD, **dict.fromkeys(["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g"])}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,55 @@ def test_pyfunc_refuses_bad_rows_in_process(predictor):
         model.predict(None, pd.DataFrame([{**GOOD, "d002_nm": 3.8}]))
 
 
+def _strict_json(text: str):
+    """Parse as a JSON reader must: ``NaN``, ``Infinity`` and ``-Infinity`` are not JSON."""
+    def refuse(constant):
+        raise AssertionError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_served_answer_is_strict_json_with_null_for_no_distance(predictor):
+    """The scoring server's own writer (and pandas') gives null where the predictor has inf or NaN."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+    from mlflow.pyfunc.scoring_server import predictions_to_json
+
+    from nacarbon.tracking.pyfunc_model import SamplePredictorModel
+
+    request = pd.DataFrame([GOOD, {**GOOD, "la_nm": None}, NO_STRUCTURE])
+    here = predictor.predict_frame(request)
+    assert here["domain_score"][2] == np.inf and here["nearest1_distance"][2] == np.inf   # in process: inf
+    answer = SamplePredictorModel(predictor).predict(None, request)
+    body = io.StringIO()
+    predictions_to_json(answer, body)            # what `mlflow models serve` writes
+    rows = _strict_json(body.getvalue())["predictions"]
+    assert rows[2]["domain_score"] is None and rows[2]["in_domain"] is False
+    assert "only 0 of the 5 structure features" in rows[2]["domain_note"]
+    assert [rows[2][f"nearest{i}_distance"] for i in (1, 2, 3)] == [None] * 3 and rows[2]["nearest1_sample_id"] == ""
+    assert rows[2]["domain_percentile"] == 1.0 and rows[2]["d002_nm"] is None
+    assert rows[1]["la_nm"] is None                       # an input left empty is echoed as null
+    for i in (0, 1):                                      # finite numbers come back unchanged
+        assert rows[i]["domain_score"] == here["domain_score"][i] and rows[i]["pred_ice"] == here["pred_ice"][i]
+    assert _strict_json(answer.to_json(orient="records"))[2]["domain_score"] is None
+
+
+def test_json_safe_touches_only_float_columns_with_a_missing_or_infinite_value():
+    import numpy as np
+    import pandas as pd
+
+    from nacarbon.tracking.pyfunc_model import json_safe
+
+    frame = pd.DataFrame({"finite": [1.0, 2.0], "gap": [np.nan, 0.5], "far": [np.inf, -np.inf], "flag": [True, False],
+                          "n": [1, 2], "id": ["a", ""]})
+    safe = json_safe(frame)
+    assert safe["gap"].tolist() == [None, 0.5] and safe["far"].tolist() == [None, None]
+    assert safe.drop(columns=["gap", "far"]).dtypes.equals(frame.drop(columns=["gap", "far"]).dtypes)
+    assert frame["far"].tolist() == [np.inf, -np.inf]     # the caller's frame is left as it was
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,9 +107,9 @@ def _post(url: str, rows: list[dict]) -> tuple[int, dict]:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, json.loads(resp.read())
+            return resp.status, _strict_json(resp.read())
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+        return err.code, _strict_json(err.read())
 
 
 @pytest.mark.server
@@ -99,13 +149,15 @@ def test_served_champion_answers_intervals_and_refuses_bad_rows(predictor, tmp_p
                 time.sleep(1)
         url = f"http://127.0.0.1:{port}/invocations"
         # a JSON integer in a double column is cast by the signature, not refused
-        status, good = _post(url, [GOOD, {**GOOD, "ssa_m2_g": 900, "htt_c": 1300}])
+        # and a row with no structure at all: no distance to the data, null (not Infinity) in strict JSON
+        status, good = _post(url, [GOOD, {**GOOD, "ssa_m2_g": 900, "htt_c": 1300}, NO_STRUCTURE])
         assert status == 200, good
         rows = good["predictions"]
-        assert len(rows) == 2
+        assert len(rows) == 3
         for row in rows:
             assert row["lo_ice"] <= row["pred_ice"] <= row["hi_ice"] <= 100
             assert isinstance(row["in_domain"], bool)
+        assert rows[2]["domain_score"] is None and rows[2]["in_domain"] is False and rows[2]["domain_note"]
         status, bad = _post(url, [GOOD, {**GOOD, "d002_nm": 3.8, "ssa_m2_g": -20.0}])
         assert status == 400
         assert "d002_nm" in bad["message"] and "ssa_m2_g" in bad["message"]

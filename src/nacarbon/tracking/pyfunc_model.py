@@ -4,6 +4,13 @@ Served with ``mlflow models serve -m models:/nacarbon-<target>@champion``, it an
 with the prediction, its interval, the domain score and flag and the nearest training samples,
 and refuses physically impossible rows with the schema's message (HTTP 400).
 
+Its answer is strict JSON: a number that is missing or infinite is ``null`` (MLflow's server
+would write ``NaN``/``Infinity``, which JSON readers refuse). So a row with too few structure
+features to have a distance to the data (``SamplePredictor`` scores it ``inf``) comes back with
+``domain_score: null``, ``in_domain: false``, ``domain_note`` saying why, ``nearest<i>_distance:
+null`` and empty nearest ids; an input left empty is echoed as ``null``. In process
+(``predict``, ``screen``, ``suggest``) the predictor keeps ``inf``.
+
 The model ships on its own: it is logged from code (``served_model.py``, MLflow's
 models-from-code) with the fitted predictor as an artifact, the ``nacarbon`` package travels in the
 model's ``code/`` folder (``code_paths``: MLflow puts it on ``sys.path`` before loading), its ``requirements.txt``
@@ -25,6 +32,7 @@ from pathlib import Path
 
 import cloudpickle
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
@@ -62,12 +70,32 @@ class SamplePredictorModel(mlflow.pyfunc.PythonModel):
             self.predictor = cloudpickle.load(fh)
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        """Predict for the rows of ``model_input``; a schema break becomes an MLflow 400 error."""
+        """Predict for the rows of ``model_input``; a schema break becomes an MLflow 400 error.
+
+        Returns :meth:`SamplePredictor.predict_frame`'s frame through :func:`json_safe`: a
+        missing or infinite number (``domain_score`` of a row with no distance to the data) is None.
+        """
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         try:
-            return self.predictor.predict_frame(frame, source="request")
+            return json_safe(self.predictor.predict_frame(frame, source="request"))
         except DataValidationError as err:
             raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from err
+
+
+def json_safe(answer: pd.DataFrame) -> pd.DataFrame:
+    """``answer`` with every NaN or infinite float as None, so any JSON writer gives ``null``.
+
+    A float column holding one becomes an object column (the finite values unchanged); the
+    others keep their dtype. Python's ``json`` (MLflow's scoring server) writes ``NaN`` and
+    ``Infinity`` for the floats themselves, which is not JSON.
+    """
+    out = answer.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            finite = np.isfinite(out[col].to_numpy(dtype=float, na_value=np.nan))
+            if not finite.all():
+                out[col] = out[col].astype(object).where(finite, None)
+    return out
 
 
 def pickled_distributions(obj: object) -> set[str]:
