@@ -7,7 +7,6 @@ import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
@@ -117,12 +116,12 @@ def run(cfg: DictConfig) -> TrainResult:
         predictor = fit_predictor(cfg, design, build_pipeline(cfg.model, params=final_params, transform=transform))
         metrics, verdict = verdict_metrics(cfg, cv, design)
         # Per-paper error and within-paper ranking from the out-of-fold predictions (no refit).
-        figures, numbers = oof_figures(cv.oof, Path(folder) / "plots", unit=str(cfg.target.get("unit", "")),
+        figures, numbers = oof_figures(cv.oof, folder / "plots", unit=str(cfg.target.get("unit", "")),
                                        label=cfg.target.name)
         metrics.update(numbers)
         result = TrainResult(live.run_id, metrics, cv, design, dataset, final_params, model, predictor, live.url,
                              verdict=verdict, study=final_study)
-        live.write(training_record(cfg, result, Path(folder), figures), Path(folder))
+        live.write(training_record(cfg, result, folder, figures), folder)
     return result
 
 

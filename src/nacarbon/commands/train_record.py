@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import tempfile
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
     from nacarbon.commands.train import TrainResult
 
 
-def run_files(cfg: DictConfig) -> AbstractContextManager:
+@contextmanager
+def run_files(cfg: DictConfig) -> Iterator[Path]:
     """Where a run's files are written before logging: under the project's store, not /tmp, so a
     killed train leaves them there and the next train removes them (the system temp folder only
     when the store folder cannot be made, e.g. runs on a server and no local mlruns/)."""
@@ -29,9 +31,11 @@ def run_files(cfg: DictConfig) -> AbstractContextManager:
 
     try:
         Path(cfg.paths.mlruns_dir).mkdir(parents=True, exist_ok=True)
-        return staging_dir(Path(cfg.paths.mlruns_dir) / "train-files")
+        staged = staging_dir(Path(cfg.paths.mlruns_dir) / "train-files")
     except OSError:
-        return tempfile.TemporaryDirectory()
+        staged = tempfile.TemporaryDirectory()
+    with staged as folder:
+        yield Path(folder)
 
 
 def to_yaml(cfg: DictConfig) -> str:
