@@ -14,9 +14,8 @@ from sklearn.svm import SVR
 from sklearn.tree import DecisionTreeRegressor
 from xgboost import XGBRegressor
 
-from nacarbon.analysis.explain import (
-    is_tree_model, permutation_importance_table, shap_plots, shap_summary, shap_values,
-)
+from nacarbon.analysis.explain import is_tree_model, permutation_importance_table, shap_summary, shap_values
+from nacarbon.analysis.shap_plots import shap_plots
 from nacarbon.errors import ConfigError, NacarbonError
 
 FEATURES = ["d002_nm", "la_nm", "lc_nm"]
