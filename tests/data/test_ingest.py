@@ -197,25 +197,6 @@ def test_rows_are_quoted_as_csv():
     assert out == b'sample_id,source\nC-1,"Doe, ""X"", 2025"\n'
 
 
-def test_lock_makes_a_second_holder_wait(tmp_path):
-    lock = tmp_path / "t.lock"
-    waited = threading.Event()
-    entered = threading.Event()
-
-    def second():
-        with exclusive_lock(lock, on_wait=lambda p: waited.set()):
-            entered.set()
-
-    with exclusive_lock(lock):
-        thread = threading.Thread(target=second)
-        thread.start()
-        while not waited.is_set() and thread.is_alive():
-            waited.wait(0.01)
-        assert waited.is_set() and not entered.is_set()
-    thread.join()
-    assert entered.is_set()
-
-
 def test_concurrent_additions_wait_and_both_land(data_dir, tmp_path):
     """Two additions start while the lock is held: both wait, then both sets of rows land."""
     lock = tmp_path / "add.lock"

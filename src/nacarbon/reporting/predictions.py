@@ -89,8 +89,8 @@ def _calibration(checks: list[TargetCheck], lab_calibration: bool) -> list[str]:
                         "model's own. Add a few samples you measured (with their target values) to calibrate."]
     rows = [[c.target, c.offset["n"], f"{c.offset['offset']:+.3g}", f"{c.offset['sd']:.3g}",
              f"{c.offset['tau2']:.3g}", f"{c.offset['sigma2']:.3g}"] for c in checks if c.offset]
-    return [*lines, CALIBRATION, "", *md_table(["target", "references", "offset added", "offset sd", "τ²", "σ²"], rows),
-            "Targets without measured rows are not shifted."]
+    header = ["target", "references", "offset added", "offset sd", "τ²", "σ²"]
+    return [*lines, CALIBRATION, "", *md_table(header, rows), "Targets without measured rows are not shifted."]
 
 
 def summary_markdown(src: Path, out_path: Path, table: pd.DataFrame, checks: list[TargetCheck], *,
