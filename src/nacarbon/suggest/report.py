@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.reporting.md_html import md_table
 from nacarbon.suggest.acquisition import Objective
 
 SHOWN = (C.HTT_C, C.ELECTROLYTE, C.CURRENT_MA_G, *C.STRUCTURE)
@@ -32,12 +33,10 @@ def picks_table(picks: pd.DataFrame, sample_ids: Sequence[str], targets: Sequenc
     cols = [c for c in SHOWN if c in picks]
     head = ["rank", "sample_id", *cols, *(f"{t} [interval]" for t in targets), "mode", "domain_score",
             "nearest_distance"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for sid, (_, row) in zip(sample_ids, picks.iterrows()):
-        cells = [str(row["rank"]), sid, *(_num(row[c]) for c in cols), *(_interval(row, t) for t in targets),
-                 str(row["mode"]), _num(row["domain_score"]), _num(row["nearest_distance"])]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    rows = [[row["rank"], sid, *(_num(row[c]) for c in cols), *(_interval(row, t) for t in targets), row["mode"],
+             _num(row["domain_score"]), _num(row["nearest_distance"])]
+            for sid, (_, row) in zip(sample_ids, picks.iterrows())]
+    return "\n".join(md_table(head, rows)[:-1])
 
 
 def why(row: pd.Series, targets: Sequence[str]) -> str:
