@@ -1,6 +1,6 @@
-"""The import rules of the layout, checked statically (README "Layout"): MLflow only behind
-tracking/ and registry/, evaluation/ a leaf, library code never importing commands, and no
-import cycle among the packages of nacarbon."""
+"""The rules of the layout, checked statically (README "Layout"): MLflow only behind tracking/
+and registry/, evaluation/ a leaf, library code never importing commands, no import cycle among
+the packages of nacarbon, and no module or function too long to hold one job."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ MLFLOW_DOORS = {"tracking", "registry"}
 LIBRARY = {"data", "evaluation", "models", "screening", "analysis", "processing", "comparison", "plots",
            "uncertainty", "suggest", "distributed", "reporting"}
 LEAF_MAY_IMPORT = {"evaluation": {"errors"}}
+MAX_MODULE_LINES = 300
+MAX_FUNCTION_CODE = 50
+# compare.run is split on another branch (issue 20); remove it from here when that branch lands.
+LONG_FUNCTIONS_ALLOWED = {"commands/compare.py:run"}
 
 
 def unit(module: str) -> str:
@@ -99,6 +103,55 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         if v not in index:
             visit(v)
     return out
+
+
+def code_lines(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of code in a function's body: its docstring, comments and blank lines aside."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if not body:
+        return 0
+    first = min([body[0].lineno, *(d.lineno for d in getattr(body[0], "decorator_list", []))])
+    return sum(1 for line in lines[first - 1:node.end_lineno] if line.strip() and not line.strip().startswith("#"))
+
+
+def size_violations(src: Path, allowed: set[str] = frozenset()) -> list[str]:
+    """Modules over MAX_MODULE_LINES lines and functions over MAX_FUNCTION_CODE lines of code under
+    ``src`` (a ``nacarbon`` folder) and beside it (the entry-point shims); ``allowed`` names
+    ``<module path>:<function>`` exceptions."""
+    problems = []
+    for path in [*sorted(src.parent.glob("*.py")), *sorted(src.rglob("*.py"))]:
+        rel = path.relative_to(src if src in path.parents else src.parent).as_posix()
+        text = path.read_text()
+        lines = text.splitlines()
+        if len(lines) > MAX_MODULE_LINES:
+            problems.append(f"{rel}: {len(lines)} lines (at most {MAX_MODULE_LINES}; a longer module holds two jobs)")
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and f"{rel}:{node.name}" not in allowed:
+                n = code_lines(lines, node)
+                if n > MAX_FUNCTION_CODE:
+                    problems.append(f"{rel}:{node.name}: {n} lines of code (at most {MAX_FUNCTION_CODE})")
+    return problems
+
+
+def test_no_module_or_function_is_too_long():
+    assert size_violations(SRC, LONG_FUNCTIONS_ALLOWED) == []
+
+
+def test_the_size_rule_counts_code_only(tmp_path):
+    tree = tmp_path / "src" / "nacarbon"
+    tree.mkdir(parents=True)
+    # 50 lines of code after a docstring, with comments and blank lines between: within the rule
+    (tree / "ok.py").write_text('def f():\n    """Doc.\n\n    More.\n    """\n' + "    # why\n\n    x = 1\n" * 50)
+    assert size_violations(tree) == []
+    (tree / "long.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
+    (tree / "pkg").mkdir()
+    (tree / "pkg" / "f.py").write_text("@decorator\ndef g():\n" + "    x = 1\n" * (MAX_FUNCTION_CODE + 1))
+    assert size_violations(tree) == ["long.py: 301 lines (at most 300; a longer module holds two jobs)",
+                                      "pkg/f.py:g: 51 lines of code (at most 50)"]
+    assert size_violations(tree, {"pkg/f.py:g"}) == [size_violations(tree)[0]]
 
 
 def test_the_source_tree_keeps_the_rules():

@@ -1,4 +1,4 @@
-"""SHAP values, their summaries and plots, and permutation importance."""
+"""SHAP values, their summaries, and permutation importance."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from sklearn.svm import SVR
 from sklearn.tree import DecisionTreeRegressor
 from xgboost import XGBRegressor
 
-from nacarbon.analysis.explain import (
-    is_tree_model, permutation_importance_table, shap_plots, shap_summary, shap_values,
-)
+from nacarbon.analysis.explain import is_tree_model, permutation_importance_table, shap_summary, shap_values
 from nacarbon.errors import ConfigError, NacarbonError
 
 FEATURES = ["d002_nm", "la_nm", "lc_nm"]
@@ -99,18 +97,6 @@ def test_unfitted_model_is_refused(data):
     X, _ = data
     with pytest.raises(NacarbonError, match="unfitted"):
         shap_values(Ridge(), X)
-
-
-def test_shap_plots_write_pngs(data, tmp_path):
-    X, y = data
-    model = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, y)
-    paths = shap_plots(shap_values(model, X), tmp_path / "shap", top_k=2)
-    names = [p.name for p in paths]
-    assert names[:3] == ["shap_beeswarm.png", "shap_bar.png", "shap_dependence_1_d002_nm.png"]
-    assert len(names) == 4 and names[3].startswith("shap_dependence_2_")
-    for p in paths:
-        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert p.stat().st_size > 5_000
 
 
 def test_permutation_importance_ranks_informative_feature_first(data):

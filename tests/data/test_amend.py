@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-import nacarbon.data.ingest as ingest
-from nacarbon.data.amend import read_log, update_rows, withdraw_row
+import nacarbon.data.table_write as table_write
+from nacarbon.data.amend import LOG_COLUMNS, update_rows, withdraw_row
 from nacarbon.data.ingest import add_rows
 from nacarbon.data.io import read_table
 from nacarbon.errors import DataValidationError, NacarbonError
 from tests.data.test_ingest import GOOD_ROWS, TABLES, copy_data, copy_of_seed_row, snapshot, write_rows
+
+
+def read_log(path: Path) -> pd.DataFrame:
+    """The change log as text cells (empty with LOG_COLUMNS when there is none yet)."""
+    if not path.is_file():
+        return pd.DataFrame(columns=LOG_COLUMNS)
+    return pd.read_csv(io.BytesIO(path.read_bytes()), dtype=str, keep_default_na=False)
 
 
 @pytest.fixture
@@ -83,7 +92,7 @@ def test_a_failed_swap_leaves_table_as_it_was(data_dir, monkeypatch):
     def broken(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ingest.os, "replace", broken)
+    monkeypatch.setattr(table_write.os, "replace", broken)
     with pytest.raises(NacarbonError, match="unchanged"):
         withdraw_row("C-0001", data_dir / "contributed.csv", reason="gone")
     assert (data_dir / "contributed.csv").read_bytes() == before

@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import nacarbon.data.ingest as ingest
+import nacarbon.data.table_write as table_write
 from nacarbon.data.dedup import merge_datasets
-from nacarbon.data.ingest import add_rows, appended_bytes, exclusive_lock
+from nacarbon.data.ingest import add_rows, appended_bytes
+from nacarbon.data.table_write import TableChange, exclusive_lock
 from nacarbon.data.prepare import prepare_table
 from nacarbon.data.io import content_hash, dataset_name, load_dataset, read_table
 from nacarbon.errors import DataValidationError, NacarbonError
@@ -62,7 +63,7 @@ def data_dir(tmp_path: Path) -> Path:
     return copy_data(tmp_path / "data")
 
 
-def _add(data_dir: Path, file: Path, **kwargs) -> ingest.AddResult:
+def _add(data_dir: Path, file: Path, **kwargs) -> TableChange:
     tables = [data_dir / t for t in TABLES]
     return add_rows(file, data_dir / "contributed.csv", reference=tables, merged=tables, **kwargs)
 
@@ -168,7 +169,7 @@ def test_failure_after_the_temp_write_leaves_the_table_unchanged(data_dir, tmp_p
         assert any(p.suffix == ".tmp" for p in data_dir.iterdir()), "the temp file exists when this fails"
         raise exc("simulated failure")
 
-    monkeypatch.setattr(ingest.os, point, fail)
+    monkeypatch.setattr(table_write.os, point, fail)
     with pytest.raises(NacarbonError if exc is OSError else exc, match="simulated failure"):
         _add(data_dir, new)
     monkeypatch.undo()
@@ -194,25 +195,6 @@ def test_appended_bytes_keep_the_original_and_its_line_ending(original, expected
 def test_rows_are_quoted_as_csv():
     out = appended_bytes(b"sample_id,source\n", pd.DataFrame({"sample_id": ["C-1"], "source": ['Doe, "X", 2025']}))
     assert out == b'sample_id,source\nC-1,"Doe, ""X"", 2025"\n'
-
-
-def test_lock_makes_a_second_holder_wait(tmp_path):
-    lock = tmp_path / "t.lock"
-    waited = threading.Event()
-    entered = threading.Event()
-
-    def second():
-        with exclusive_lock(lock, on_wait=lambda p: waited.set()):
-            entered.set()
-
-    with exclusive_lock(lock):
-        thread = threading.Thread(target=second)
-        thread.start()
-        while not waited.is_set() and thread.is_alive():
-            waited.wait(0.01)
-        assert waited.is_set() and not entered.is_set()
-    thread.join()
-    assert entered.is_set()
 
 
 def test_concurrent_additions_wait_and_both_land(data_dir, tmp_path):

@@ -16,8 +16,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
 from nacarbon.analysis.explain import (
-    is_tree_model, permutation_importance_table, shap_plots, shap_summary, shap_values, split_model,
+    is_tree_model, permutation_importance_table, shap_summary, shap_values, split_model,
 )
+from nacarbon.analysis.shap_plots import shap_plots
 from nacarbon.analysis.sources import EXPLAINED_ON, ModelSource
 _ELEMENTWISE = (StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler)
 

@@ -73,18 +73,7 @@ def axis_label(column: str) -> str:
 
 
 def short_label(column: str) -> str:
-    """Return :func:`axis_label` without its unit, e.g. ``"$L_a$"`` for ``"la_nm"``.
-
-    Parameters
-    ----------
-    column : str
-        Column name.
-
-    Returns
-    -------
-    str
-        The label up to its parenthesised unit.
-    """
+    """Return :func:`axis_label` without its unit, e.g. ``"$L_a$"`` for ``"la_nm"``."""
     return axis_label(column).split(" (")[0]
 
 
@@ -121,15 +110,8 @@ def numeric_columns(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-def map_grid(
-    x_values: np.ndarray,
-    y_values: np.ndarray,
-    z_values: np.ndarray,
-    *,
-    method: str = "rbf",
-    grid: int = 100,
-    smoothing: float = 1e-2,
-) -> MapGrid:
+def map_grid(x_values: np.ndarray, y_values: np.ndarray, z_values: np.ndarray, *, method: str = "rbf",
+             grid: int = 100, smoothing: float = 1e-2) -> MapGrid:
     """Interpolate z over a regular (x, y) grid, masked to the convex hull of the data.
 
     Parameters
@@ -232,18 +214,8 @@ def _norm(*arrays: np.ndarray) -> tuple[Normalize, np.ndarray]:
     return Normalize(levels[0], levels[-1]), levels
 
 
-def performance_map(
-    df: pd.DataFrame,
-    x: str,
-    y: str,
-    z: str,
-    *,
-    path: str | Path,
-    method: str = "rbf",
-    grid: int = 100,
-    title: str | None = None,
-    smoothing: float = 1e-2,
-) -> Path:
+def performance_map(df: pd.DataFrame, x: str, y: str, z: str, *, path: str | Path, method: str = "rbf",
+                    grid: int = 100, title: str | None = None, smoothing: float = 1e-2) -> Path:
     """Draw measured performance over two structural parameters as a filled-contour map.
 
     Parameters
@@ -268,7 +240,7 @@ def performance_map(
     Returns
     -------
     Path
-        The written PNG.
+        The PNG, written by :func:`save_png`.
 
     Notes
     -----

@@ -90,14 +90,8 @@ def _explain(cfg: DictConfig, client, refs: list["SourceRef"], notes: list[str],
 def analyze(cfg: DictConfig) -> Analysis:
     """Compute and write the analysis of ``cfg.dataset`` (nothing is logged to MLflow yet).
 
-    Parameters
-    ----------
-    cfg : DictConfig
-        The composed ``conf/analyze.yaml``.
-
-    Returns
-    -------
-    Analysis
+    ``cfg`` is the composed ``conf/analyze.yaml``; the returned :class:`Analysis` holds the
+    tables, the maps, the explained models and the notes on what was skipped.
     """
     from nacarbon.analysis.outputs import write_correlations, write_maps
     from nacarbon.analysis.targets import load_targets
@@ -179,19 +173,12 @@ def _verdicts(cfg: DictConfig, analysis: Analysis) -> dict:
 
 
 def run(cfg: DictConfig) -> dict:
-    """Analyse, optionally write the reproduction report, and log it all as one MLflow run.
+    """Analyse ``cfg`` (the composed ``conf/analyze.yaml``), optionally write the reproduction report,
+    and log it all as one MLflow run.
 
-    Parameters
-    ----------
-    cfg : DictConfig
-        The composed ``conf/analyze.yaml``.
-
-    Returns
-    -------
-    dict
-        ``run_id``, ``data_version``, ``out_dir``, ``files`` (every file written, report included),
-        ``metrics`` (what was logged), ``notes`` (what was skipped and why), ``report`` (path or None),
-        ``explained`` (target -> explained training run id).
+    Returns a dict: ``run_id``, ``data_version``, ``out_dir``, ``files`` (every file written, report
+    included), ``metrics`` (what was logged), ``notes`` (what was skipped and why), ``report`` (path
+    or None), ``explained`` (target -> explained training run id).
     """
     # MLflow's download progress bars would interleave with the command's own output.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

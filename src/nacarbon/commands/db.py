@@ -26,8 +26,9 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from nacarbon.data.ingest import LOCK_NAME, AddResult, add_rows
+from nacarbon.data.ingest import LOCK_NAME, add_rows
 from nacarbon.data.io import content_hash, load_dataset, read_table
+from nacarbon.data.table_write import TableChange
 from nacarbon.errors import NacarbonError
 from nacarbon.paths import project_root
 
@@ -73,7 +74,7 @@ def _ids(ids: Sequence[str], limit: int = 10) -> str:
     return shown + (f", ... ({len(ids) - limit} more)" if len(ids) > limit else "")
 
 
-def report_add(result: AddResult) -> str:
+def report_add(result: TableChange) -> str:
     """The lines ``add`` prints: rows added and the new data versions."""
     verb = "would add" if result.dry_run else "added"
     lines = [f"{verb} {len(result.sample_ids)} row(s) from {result.file} to {result.target}: {_ids(result.sample_ids)}",

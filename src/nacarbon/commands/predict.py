@@ -10,13 +10,14 @@ and its reference samples: the lab's offset, shrunk towards zero, is applied to 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
 from nacarbon.config import target_config, target_filters, target_names
+from nacarbon.reporting.predictions import TargetCheck
 from nacarbon.staging import staging_dir
 from nacarbon.errors import ConfigError, DataValidationError, RegistryError
 from nacarbon.tracking import tags as T
@@ -25,20 +26,6 @@ if TYPE_CHECKING:  # pandas, MLflow and the model libraries load when the comman
     import pandas as pd
 
     from nacarbon.registry.champions import ChampionModel
-
-
-@dataclass
-class TargetCheck:
-    """One target's answer facts: champion, lab check against measured values, lab offset."""
-
-    target: str
-    column: str
-    label: str
-    unit: str
-    champion: "ChampionModel"
-    check: dict = field(default_factory=dict)          # n, r2, rmse, mae, coverage, mean_width
-    offset: dict = field(default_factory=dict)         # offset, sd, n, tau2, sigma2 (when calibrated)
-    conditions: dict = field(default_factory=dict)     # filters (conf/target), n_outside (rows left unanswered)
 
 
 @dataclass
@@ -163,6 +150,7 @@ def _write(cfg: DictConfig, src: Path, out_path: Path, frame: "pd.DataFrame", ta
     """Write the CSV and summary (each via a temporary file, renamed into place) and the MLflow run."""
     from nacarbon.data.csvsafe import spreadsheet_safe
     from nacarbon.plots.intervals import parity_with_intervals
+    from nacarbon.reporting.predictions import summary_markdown
     from nacarbon.tracking.runs import record_run
     from nacarbon.uncertainty.answer import measured_values
 
@@ -203,72 +191,3 @@ def _write(cfg: DictConfig, src: Path, out_path: Path, frame: "pd.DataFrame", ta
         for made, final in ((csv_tmp, out_path), (md_tmp, summary_path)):
             os.replace(made, final)   # same folder: a rename, never a half-written file
     return PredictOutcome(table, out_path, summary_path, checks, run_id)
-
-
-def _fmt(v: float, digits: int = 3) -> str:
-    return "–" if v != v else f"{v:.{digits}g}"
-
-
-def summary_markdown(src: Path, out_path: Path, table: "pd.DataFrame", checks: list[TargetCheck], *,
-                     lab_calibration: bool) -> str:
-    """The Markdown written next to the output: models, what the columns mean, lab check and offset."""
-    from nacarbon.reporting.md_html import markdown_table
-    from nacarbon.uncertainty.answer import describe_conditions
-
-    lines = [f"# Predictions for `{src.name}` ({len(table)} samples) -> `{out_path.name}`", "", "## Models", ""]
-    for c in checks:
-        tags = c.champion.tags
-        lines.append(f"- `{c.target}` ({c.label}, {c.unit}): {T.model_name(c.target)} v{c.champion.version} "
-                     f"({tags.get('model', '?')}, data version {tags.get('data_version', '?')}, "
-                     f"run {c.champion.run_id}); {int(table[f'in_domain_{c.target}'].sum())} of {len(table)} "
-                     f"samples in its domain")
-        if c.conditions.get("filters"):
-            lines.append(f"  - trained on {describe_conditions(c.conditions['filters'])} only: "
-                         f"{c.conditions['n_outside']} sample(s) with another value are "
-                         f"left unanswered (`conditions_{c.target}` says why); a sample that does not say is "
-                         f"answered as if it met them")
-    lines += ["", "## What the columns mean", ""]
-    for c in checks:
-        lines.append(f"- `{c.target}`: {c.champion.predictor.describe()} Per target the columns are suffixed "
-                     f"`_{c.target}`; `nearest<i>_{c.target}_sample_id/paper_id/distance` are the closest "
-                     f"training samples in that space.")
-    lines += ["- `in_domain`: the sample is inside every target's domain.", ""]
-    measured = [c for c in checks if c.check.get("n", 0) >= 1]
-    if measured:
-        lines += ["## Check against your measured values", "",
-                  "The models' own answers (before any lab offset) on the rows where the file holds a measured "
-                  "value; parity plots with the intervals are in the MLflow run (plots/).", "",
-                  "| target | n | R² | RMSE | MAE | interval coverage | mean width |", "|---|---|---|---|---|---|---|"]
-        for c in measured:
-            k = c.check
-            lines.append(f"| {c.target} | {int(k['n'])} | {_fmt(k['r2'])} | {_fmt(k['rmse'])} | {_fmt(k['mae'])} | "
-                         f"{_fmt(k['coverage'], 2)} | {_fmt(k['mean_width'])} |")
-        lines.append("")
-    lines += ["## Lab calibration", ""]
-    if not lab_calibration:
-        lines.append("Off (`lab_calibration=false`): every prediction is the model's own.")
-    elif not any(c.offset for c in checks):
-        lines.append("No row holds a measured target, so no lab offset was estimated: every prediction is the "
-                     "model's own. Add a few samples you measured (with their target values) to calibrate.")
-    else:
-        lines += ["The file is treated as one lab. About 45 % of the models' error variance on a new paper is a "
-                  "per-paper offset (between-paper share τ²/(τ²+σ²) of ExtraTrees' out-of-fold residuals: 0.45 "
-                  "literature ICE, 0.46 merged ICE, 0.39 plateau capacity), so the rows with a measured value serve as the lab's references: their mean residual, "
-                  "shrunk towards 0 by n / (n + σ²/τ²) (τ², σ²: between- and within-paper variance of the "
-                  "champion's out-of-fold residuals), is added to **every** row's prediction and interval "
-                  "(`pred/lo/hi_<t>`; the model's own answer is kept as `*_uncalibrated`; `reference_<t>` marks "
-                  "the references). Interval widths are kept: the conformal width already allows for an "
-                  "unknown lab's offset. Turn it off with `lab_calibration=false`.", "",
-                  "| target | references | offset added | offset sd | τ² | σ² |", "|---|---|---|---|---|---|"]
-        for c in checks:
-            if c.offset:
-                o = c.offset
-                lines.append(f"| {c.target} | {o['n']} | {o['offset']:+.3g} | {o['sd']:.3g} | {o['tau2']:.3g} | "
-                             f"{o['sigma2']:.3g} |")
-        lines += ["", "Targets without measured rows are not shifted."]
-    show = [c for c in table.columns if c in ("sample_id",)]
-    for c in checks:
-        show += [f"pred_{c.target}", f"lo_{c.target}", f"hi_{c.target}", f"domain_score_{c.target}"]
-    lines += ["", "## Predictions (first 20 rows" + (", after the lab offset)" if any(c.offset for c in checks) else ")"),
-              "", markdown_table(table[show].head(20).round(3)), ""]
-    return "\n".join(lines)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # MLflow and the model libraries load when the command runs, 
     import pandas as pd
 
     from nacarbon.registry.champions import ChampionModel
-    from nacarbon.suggest.acquisition import Objective
+    from nacarbon.suggest.select import SuggestConfig
 
 
 @dataclass
@@ -41,29 +41,6 @@ class SuggestOutcome:
     n_pool: int
     n_eligible: int
     champions: dict[str, ChampionModel]
-
-
-def parse_objectives(raw: object) -> list[dict]:
-    """``cfg.objectives`` as a list of ``{target, weight, goal, low, high}`` dicts (goal may be None).
-
-    An item is a target name or a mapping; anything else is a ConfigError.
-    """
-    items = OmegaConf.to_container(raw, resolve=True) if OmegaConf.is_config(raw) else raw
-    if isinstance(items, (str, dict)):
-        items = [items]
-    if not isinstance(items, list) or not items:
-        raise ConfigError(f"objectives={items!r}: give at least one target, e.g. objectives=[ice]")
-    out = []
-    for item in items:
-        spec = {"target": item} if isinstance(item, str) else item
-        if not isinstance(spec, dict) or not isinstance(spec.get("target"), str):
-            raise ConfigError(f"objectives: {item!r} is neither a target name nor {{target: ..., weight: ...}}")
-        unknown = set(spec) - {"target", "weight", "goal", "low", "high"}
-        if unknown:
-            raise ConfigError(f"objectives: '{spec['target']}' has unknown keys {sorted(unknown)}; "
-                              f"allowed: target, weight, goal, low, high")
-        out.append(spec)
-    return out
 
 
 def load_needed(cfg: DictConfig, targets: list[str]) -> dict[str, ChampionModel]:
@@ -90,26 +67,12 @@ def load_needed(cfg: DictConfig, targets: list[str]) -> dict[str, ChampionModel]
     return champions
 
 
-def make_objectives(specs: list[dict], champions: Mapping[str, ChampionModel]) -> list[Objective]:
-    """Objectives with each missing goal taken from the champion's ``higher_is_better``."""
-    from nacarbon.suggest.acquisition import Objective
-
-    return [Objective(target=s["target"], weight=float(s.get("weight", 1.0)),
-                      goal=s.get("goal") or ("max" if champions[s["target"]].higher_is_better else "min"),
-                      low=s.get("low"), high=s.get("high")) for s in specs]
-
-
 def split_rules(cfg: DictConfig) -> tuple[list[dict], list[dict]]:
     """The screen's physical rules plus ``constraints``: those on pool columns, those on predictions."""
-    raw = [*OmegaConf.to_container(cfg.screen.constraints, resolve=True),
-           *OmegaConf.to_container(cfg.constraints, resolve=True)]
-    on_pool, on_predictions = [], []
-    for rule in raw:
-        if not isinstance(rule, dict) or "name" not in rule or "expr" not in rule:
-            raise ConfigError(f"constraints: {rule!r} must be {{name: ..., expr: ...}} (target: <t> for a rule "
-                              f"on pred_<t>)")
-        (on_predictions if rule.get("target") or "pred_" in str(rule["expr"]) else on_pool).append(rule)
-    return on_pool, on_predictions
+    from nacarbon.suggest.space import split_rules as split
+
+    return split([*OmegaConf.to_container(cfg.screen.constraints, resolve=True),
+                  *OmegaConf.to_container(cfg.constraints, resolve=True)])
 
 
 def build_pool(cfg: DictConfig, rules: list[dict]) -> pd.DataFrame:
@@ -162,6 +125,20 @@ def within_conditions(pool: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
     return pool
 
 
+def settings(cfg: DictConfig, from_lab: bool) -> SuggestConfig:
+    """The batch settings of ``cfg`` (the series prior applies to a lab's own candidates only)."""
+    from nacarbon.suggest.select import SuggestConfig
+    from nacarbon.suggest.series import series_fields
+
+    return SuggestConfig(n=int(cfg.n), method=str(cfg.acquisition), kappa=float(cfg.kappa), xi=float(cfg.xi),
+                         combine=str(cfg.combine), min_distance=float(cfg.min_distance),
+                         max_per_group=None if cfg.max_per_group is None else int(cfg.max_per_group),
+                         group_column=cfg.group_column, space=list(cfg.space), diversity=list(cfg.diversity),
+                         n_nearest=int(cfg.n_nearest),
+                         **series_fields(OmegaConf.to_container(cfg.series.trends, resolve=True), cfg.series.column,
+                                         float(cfg.series.prior), active=from_lab))
+
+
 def run(cfg: DictConfig) -> SuggestOutcome:
     """Propose ``cfg.n`` experiments and write the template, the summary and an MLflow run.
 
@@ -175,23 +152,15 @@ def run(cfg: DictConfig) -> SuggestOutcome:
         ``n <= 0``, an objective without a champion, constraints that leave no candidate, an
         unknown electrolyte (nothing is written in any of these cases).
     """
-    import numpy as np
-
-    from nacarbon.screening.constraints import apply_constraints
     from nacarbon.suggest.champions import champion_predictions, interval_alpha, known_materials
+    from nacarbon.suggest.objectives import make_objectives, parse_objectives
     from nacarbon.suggest.report import outside_domain
-    from nacarbon.suggest.select import SuggestConfig, suggest_batch
-    from nacarbon.suggest.series import series_fields
+    from nacarbon.suggest.select import suggest_batch
+    from nacarbon.suggest.space import passing_predictions
 
     specs = parse_objectives(cfg.objectives)
     from_lab = bool(cfg.candidates)
-    sc = SuggestConfig(n=int(cfg.n), method=str(cfg.acquisition), kappa=float(cfg.kappa), xi=float(cfg.xi),
-                       combine=str(cfg.combine), min_distance=float(cfg.min_distance),
-                       max_per_group=None if cfg.max_per_group is None else int(cfg.max_per_group),
-                       group_column=cfg.group_column, space=list(cfg.space), diversity=list(cfg.diversity),
-                       n_nearest=int(cfg.n_nearest),
-                       **series_fields(OmegaConf.to_container(cfg.series.trends, resolve=True), cfg.series.column,
-                                       float(cfg.series.prior), active=from_lab))
+    sc = settings(cfg, from_lab)
     pool_rules, pred_rules = split_rules(cfg)
     if from_lab:
         champions = load_needed(cfg, [s["target"] for s in specs])
@@ -199,39 +168,25 @@ def run(cfg: DictConfig) -> SuggestOutcome:
     else:
         pool = build_pool(cfg, pool_rules)  # unknown electrolyte, bad grid, rules leaving nothing: before any load
         champions = load_needed(cfg, [s["target"] for s in specs])
-    objectives = make_objectives(specs, champions)
+    objectives = make_objectives(specs, {t: c.higher_is_better for t, c in champions.items()})
     pool = within_conditions(pool, list(champions))
     sc = replace(sc, interval_alpha=interval_alpha(champions))
     frame = champion_predictions(champions, pool)
-    n_pool = len(pool)
-    # rules on predictions apply where their targets are predicted (as in the screen)
-    active = [{k: v for k, v in r.items() if k != "target"} for r in pred_rules
-              if all(t in champions for t in {*_pred_names(r["expr"]), *([r["target"]] if r.get("target") else [])})]
-    keep = np.ones(n_pool, bool)
-    if active:
-        checked = apply_constraints(pool.join(frame), active)
-        keep = checked.mask
-        if not keep.any():
-            raise ConfigError(f"the rules on predictions leave no candidate of {n_pool:,}; rows removed per rule: "
-                              f"{dict(checked.failures)}")
-    n_in_domain = int((keep & frame["in_domain"].to_numpy()).sum())
-    if cfg.require_in_domain and not n_in_domain:
-        raise ConfigError(f"no candidate of {n_pool:,} that passes the rules is inside the applicability domain "
-                          f"of the champions; widen screen.grid / process or set require_in_domain=false")
+    counts = {"n_pool": len(pool)}
+    keep = passing_predictions(pool, frame, pred_rules, list(champions))
+    counts["n_in_domain"] = int((keep & frame["in_domain"].to_numpy()).sum())
+    if cfg.require_in_domain and not counts["n_in_domain"]:
+        raise ConfigError(f"no candidate of {counts['n_pool']:,} that passes the rules is inside the applicability "
+                          f"domain of the champions; widen screen.grid / process or set require_in_domain=false")
     pool, frame = pool[keep].reset_index(drop=True), frame[keep].reset_index(drop=True)
+    counts["n_eligible"] = len(pool)
     outside = outside_domain(pool, frame, bool(cfg.require_in_domain))
     predict, domain = _callables(frame, list(champions), bool(cfg.require_in_domain))
     known = known_materials(champions)
     picks = suggest_batch(pool, predict, objectives, known, sc, domain=domain)
     shown = frame[frame["in_domain"].to_numpy()] if cfg.require_in_domain else frame
-    return _write(cfg, picks, objectives, champions, known, from_lab=from_lab, n_pool=n_pool, n_eligible=len(pool),
-                  n_in_domain=n_in_domain, alpha=sc.interval_alpha, candidates=shown, outside=outside)
-
-
-def _pred_names(expr: str) -> list[str]:
-    import re
-
-    return re.findall(r"pred_([A-Za-z0-9_]+)", expr)
+    return _write(cfg, picks, objectives, champions, known, from_lab=from_lab, counts=counts,
+                  alpha=sc.interval_alpha, candidates=shown, outside=outside)
 
 
 def _callables(frame: pd.DataFrame, targets: list[str], require: bool) -> tuple[Callable, Callable]:
@@ -249,41 +204,52 @@ def _callables(frame: pd.DataFrame, targets: list[str], require: bool) -> tuple[
     return predict, domain
 
 
-def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Mapping[str, ChampionModel],
-           known: pd.DataFrame, *, from_lab: bool, n_pool: int, n_eligible: int, n_in_domain: int,
-           alpha: float, candidates: pd.DataFrame, outside: list[str]) -> SuggestOutcome:
-    """Template, summary, the batch among its candidates (PNG), MLflow run."""
-    from nacarbon.plots.batch import batch_plot
-    from nacarbon.suggest.report import batch_header, summary_markdown
-    from nacarbon.suggest.series import series_sentence
-    from nacarbon.suggest.template import table_header, write_template
-    from nacarbon.tracking.runs import record_run
-
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    batch_id = f"SUG-{stamp}"
-    table_header(cfg.table)  # a missing table is an error before anything is written
+def template_path(cfg: DictConfig, stamp: str) -> Path:
+    """Where the template goes: ``cfg.output``, or a new folder of ``experiments/suggest/``."""
     out = Path(cfg.output) if cfg.output else Path(cfg.paths.experiments_dir) / "suggest" / stamp / "batch.csv"
     if out.suffix.lower() != ".csv":
         raise ConfigError(f"output={str(out)!r}: the template is a CSV file (name it *.csv)")
     if out.is_dir():
         raise ConfigError(f"output={str(out)!r} is a folder; give a file name, e.g. output={out / 'batch.csv'}")
+    return out
+
+
+def _header(cfg: DictConfig, batch_id: str, picks: pd.DataFrame, champions: Mapping[str, ChampionModel], *,
+            from_lab: bool, counts: Mapping[str, int], alpha: float, template: str) -> list[str]:
+    """The summary's opening lines, from the config and what the batch found."""
+    from nacarbon.suggest.report import acquisition_sentence, batch_header, pool_sentence
+    from nacarbon.suggest.series import series_sentence
+
+    prior_on = from_lab and bool(cfg.series.column) and bool(cfg.series.prior)
+    series = (series_sentence(str(cfg.series.column), OmegaConf.to_container(cfg.series.trends, resolve=True),
+                              float(cfg.series.prior), int(picks["series_dominated"].sum())) if prior_on else None)
+    return batch_header(
+        batch_id, models=", ".join(f"`{T.model_name(t)}` v{c.version}" for t, c in champions.items()),
+        pool=pool_sentence(counts["n_pool"], candidates=cfg.candidates if from_lab else None,
+                           process=list(cfg.process), grid=cfg.screen.name),
+        n_eligible=counts["n_eligible"], n_in_domain=counts["n_in_domain"],
+        require_in_domain=bool(cfg.require_in_domain), series=series, from_lab=from_lab,
+        acquisition=acquisition_sentence(cfg.acquisition, cfg.kappa, cfg.xi, cfg.combine, alpha, cfg.min_distance,
+                                         list(cfg.diversity)),
+        template=template, n_asked=int(cfg.n), n_picked=len(picks))
+
+
+def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Mapping[str, ChampionModel],
+           known: pd.DataFrame, *, from_lab: bool, counts: Mapping[str, int], alpha: float, candidates: pd.DataFrame,
+           outside: list[str]) -> SuggestOutcome:
+    """Template, summary, the batch among its candidates (PNG), MLflow run."""
+    from nacarbon.plots.batch import batch_plot
+    from nacarbon.suggest.report import summary_markdown
+    from nacarbon.suggest.template import table_header, write_template
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    batch_id = f"SUG-{stamp}"
+    table_header(cfg.table)  # a missing table is an error before anything is written
+    out = template_path(cfg, stamp)
     sample_ids = ([str(v) for v in picks["sample_id"]] if from_lab else
                   [f"{batch_id}-{i + 1:02d}" for i in range(len(picks))])
-    prior_on = from_lab and bool(cfg.series.column) and bool(cfg.series.prior)
-    header = batch_header(
-        batch_id, models=", ".join(f"`{T.model_name(t)}` v{c.version}" for t, c in champions.items()),
-        pool=(f"{n_pool:,} of your samples in `{cfg.candidates}`" if from_lab else
-              f"{n_pool:,} candidates over what a lab controls ({', '.join(cfg.process)} x the structure "
-              f"grid '{cfg.screen.name}') inside the physical rules on the settings"),
-        n_eligible=n_eligible, n_in_domain=n_in_domain, require_in_domain=bool(cfg.require_in_domain),
-        series=(series_sentence(str(cfg.series.column), OmegaConf.to_container(cfg.series.trends, resolve=True),
-                                float(cfg.series.prior), int(picks["series_dominated"].sum())) if prior_on else
-                "Series prior: off" + ("." if from_lab else " (grid candidates have no series).")),
-        acquisition=(f"{cfg.acquisition} (kappa {cfg.kappa}, xi {cfg.xi}) on {cfg.combine} objectives, each "
-                     f"champion's {1 - alpha:.0%} interval (paper-grouped CV+, as `predict` and `screen` give); "
-                     f"no two picks closer than {cfg.min_distance} on ({', '.join(cfg.diversity)}), the "
-                     f"settings a lab controls"),
-        template=out.name, n_asked=int(cfg.n), n_picked=len(picks))
+    header = _header(cfg, batch_id, picks, champions, from_lab=from_lab, counts=counts, alpha=alpha,
+                     template=out.name)
     text = summary_markdown(picks, sample_ids, objectives, header=header, outside=outside,
                             diversity=(list(cfg.diversity), float(cfg.min_distance)),
                             notes={"Known materials": f"{len(known):,} (the champions' training rows)"})
@@ -292,6 +258,23 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
     summary = out.with_suffix(".md")
     summary.write_text(text, encoding="utf-8")
     plot = batch_plot(candidates, picks, [o.target for o in objectives], path=out.with_suffix(".png"))
+    try:
+        run_id = _record(cfg, batch_id, picks, objectives, champions, from_lab=from_lab, counts=counts, alpha=alpha,
+                         files=[(template, None), (summary, None), (plot, "plots")])
+    except NacarbonError:
+        for made in (template, summary, plot):
+            made.unlink(missing_ok=True)
+        raise
+    return SuggestOutcome(picks, sample_ids, template, summary, run_id, counts["n_pool"], counts["n_eligible"],
+                          dict(champions))
+
+
+def _record(cfg: DictConfig, batch_id: str, picks: pd.DataFrame, objectives: list,
+            champions: Mapping[str, ChampionModel], *, from_lab: bool, counts: Mapping[str, int], alpha: float,
+            files: list[tuple[Path, str | None]]) -> str:
+    """The batch's MLflow run: settings as params, pool counts as metrics, champion versions as tags."""
+    from nacarbon.tracking.runs import record_run
+
     tags = {f"model_version.{t}": f"{T.model_name(t)}/{c.version}" for t, c in champions.items()}
     tags |= {"batch_id": batch_id}
     description = (f"Batch {batch_id}: {len(picks)} suggested experiments by {cfg.acquisition} on "
@@ -304,14 +287,8 @@ def _write(cfg: DictConfig, picks: pd.DataFrame, objectives: list, champions: Ma
               "grid": cfg.screen.name, "require_in_domain": cfg.require_in_domain,
               "candidates": str(cfg.candidates) if from_lab else "grid",
               "series_prior": float(cfg.series.prior) if from_lab and cfg.series.column else 0.0}
-    metrics = {"n_picks": len(picks), "n_pool": n_pool, "n_eligible": n_eligible, "n_in_domain": n_in_domain,
-               "n_explore": int((picks["mode"] == "explore").sum())}
-    try:
-        run_id = record_run(T.SUGGEST_EXPERIMENT, T.SUGGEST, description, uri=cfg.tracking.uri,
-                            artifact_root=cfg.tracking.artifact_root, run_name=f"suggest-{batch_id}", tags=tags,
-                            params=params, metrics=metrics, files=[(template, None), (summary, None), (plot, "plots")])
-    except NacarbonError:
-        for made in (template, summary, plot):
-            made.unlink(missing_ok=True)
-        raise
-    return SuggestOutcome(picks, sample_ids, template, summary, run_id, n_pool, n_eligible, dict(champions))
+    metrics = {"n_picks": len(picks), "n_pool": counts["n_pool"], "n_eligible": counts["n_eligible"],
+               "n_in_domain": counts["n_in_domain"], "n_explore": int((picks["mode"] == "explore").sum())}
+    return record_run(T.SUGGEST_EXPERIMENT, T.SUGGEST, description, uri=cfg.tracking.uri,
+                      artifact_root=cfg.tracking.artifact_root, run_name=f"suggest-{batch_id}", tags=tags,
+                      params=params, metrics=metrics, files=files)

@@ -16,12 +16,8 @@ seed and literature tables are converted from their sources and are not amended 
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,8 +25,9 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.data.sample_ids import CONTROL, id_key
-from nacarbon.data.ingest import LOCK_NAME, check_new_rows, exclusive_lock, staged
+from nacarbon.data.ingest import check_new_rows, problem
 from nacarbon.data.io import content_hash, dataset_name, read_raw, read_table
+from nacarbon.data.table_write import LOCK_NAME, TableChange, exclusive_lock, line_ending, replace_file, staged
 from nacarbon.errors import DataValidationError, NacarbonError
 
 LOG = Path("changes") / "log.csv"
@@ -38,39 +35,21 @@ LOG_COLUMNS = ["time_utc", "action", "table", "sample_id", "reason", "row_before
 FROZEN = ("seed", "literature")     # converted from their sources: corrected there, or waived
 
 
-@dataclass(frozen=True)
-class AmendResult:
-    """What an update or a withdrawal did (or, on a dry run, would do)."""
-
-    action: str
-    target: str
-    sample_ids: tuple[str, ...]
-    table_version_before: str
-    table_version: str
-    log: str
-    dry_run: bool = False
-
-
-def _problem(row: int | None, field: object, value: object, rule: str) -> dict:
-    return {"row": row, "field": field, "value": value, "rule": rule}
-
-
 def _check_request(target: Path, reason: str, label: str) -> None:
     problems = []
     if dataset_name(target) in FROZEN:
-        problems.append(_problem(None, "table", str(target),
+        problems.append(problem(None, "table", str(target),
                                  f"the {dataset_name(target)} table is converted from its source: correct it there, "
                                  f"or waive a rule with qc_waiver and a note; only contributed tables are amended"))
     if not reason.strip() or CONTROL.search(reason):
-        problems.append(_problem(None, "--reason", reason, "say why (a non-empty sentence, recorded in the change log)"))
+        problems.append(problem(None, "--reason", reason, "say why (a non-empty sentence, recorded in the change log)"))
     if problems:
         raise DataValidationError(label, problems)
 
 
 def _table_bytes(frame: pd.DataFrame, original: bytes) -> bytes:
     """The text table as CSV, with the original file's line ending."""
-    eol = "\r\n" if original.split(b"\n", 1)[0].endswith(b"\r") else "\n"
-    return frame.to_csv(index=False, lineterminator=eol).encode("utf-8")
+    return frame.to_csv(index=False, lineterminator=line_ending(original)).encode("utf-8")
 
 
 def _log_bytes(log: Path, entries: list[dict]) -> bytes:
@@ -80,19 +59,10 @@ def _log_bytes(log: Path, entries: list[dict]) -> bytes:
 
 
 def _write_log(log: Path, data: bytes) -> None:
-    """Replace the log atomically (temp file beside it, fsync, rename)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=log.parent, prefix=f".{log.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, log)
+        replace_file(log, data)
     except OSError as err:
         raise NacarbonError(f"could not write the change log {log}: {err}; the table is unchanged") from err
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _row_json(row: pd.Series | None) -> str:
@@ -100,12 +70,12 @@ def _row_json(row: pd.Series | None) -> str:
 
 
 def _commit(target: Path, text: pd.DataFrame, entries: list[dict], log: Path, *, action: str, ids: Sequence[str],
-            before: pd.DataFrame, dry_run: bool) -> AmendResult:
+            before: pd.DataFrame, dry_run: bool) -> TableChange:
     """Validate the new table, record the change, swap the table in (unless ``dry_run``)."""
     data = _table_bytes(text, target.read_bytes())
     with staged(target, data, len(text), dry_run=dry_run) as after:
-        result = AmendResult(action, str(target), tuple(ids), content_hash(before), content_hash(after), str(log),
-                             dry_run)
+        result = TableChange(action, str(target), tuple(ids), content_hash(before), content_hash(after),
+                             log=str(log), dry_run=dry_run)
         if not dry_run:   # the record first: a change never lands without its reason
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
             _write_log(log, _log_bytes(log, [{**e, "time_utc": stamp, "action": action, "table": target.name}
@@ -115,7 +85,7 @@ def _commit(target: Path, text: pd.DataFrame, entries: list[dict], log: Path, *,
 
 def update_rows(file: str | Path, target: str | Path, *, reason: str, reference: Sequence[str | Path] = (),
                 lock: str | Path | None = None, log: str | Path | None = None, dry_run: bool = False,
-                on_wait: Callable[[Path], None] | None = None) -> AmendResult:
+                on_wait: Callable[[Path], None] | None = None) -> TableChange:
     """Replace rows of ``target`` by the rows of ``file`` with the same ``sample_id``.
 
     Parameters
@@ -150,7 +120,7 @@ def update_rows(file: str | Path, target: str | Path, *, reason: str, reference:
         keys = [id_key(s) for s in text[C.SAMPLE_ID]]
         given = read_raw(file)
         ids = given[C.SAMPLE_ID] if C.SAMPLE_ID in given else pd.Series(dtype=object)
-        missing = [_problem(i + 1, C.SAMPLE_ID, s, f"not in {target}: add a new row with `python -m nacarbon.db add`")
+        missing = [problem(i + 1, C.SAMPLE_ID, s, f"not in {target}: add a new row with `python -m nacarbon.db add`")
                    for i, s in enumerate(ids) if id_key(s) not in keys]
         if missing:
             raise DataValidationError(str(file), missing)
@@ -170,7 +140,7 @@ def update_rows(file: str | Path, target: str | Path, *, reason: str, reference:
 
 def withdraw_row(sample_id: str, target: str | Path, *, reason: str, lock: str | Path | None = None,
                  log: str | Path | None = None, dry_run: bool = False,
-                 on_wait: Callable[[Path], None] | None = None) -> AmendResult:
+                 on_wait: Callable[[Path], None] | None = None) -> TableChange:
     """Remove the row ``sample_id`` (compared ignoring case and spaces) from ``target``, recording why.
 
     Raises
@@ -187,17 +157,10 @@ def withdraw_row(sample_id: str, target: str | Path, *, reason: str, lock: str |
         text, before = read_raw(target), read_table(target)
         keys = [id_key(s) for s in text[C.SAMPLE_ID]]
         if id_key(sample_id) not in keys:
-            raise DataValidationError(str(target), [_problem(None, C.SAMPLE_ID, sample_id, "no row has this sample_id")])
+            raise DataValidationError(str(target), [problem(None, C.SAMPLE_ID, sample_id, "no row has this sample_id")])
         i = keys.index(id_key(sample_id))
         entry = {"sample_id": text[C.SAMPLE_ID].iloc[i], "reason": reason, "row_before": _row_json(text.iloc[i]),
                  "row_after": ""}
         return _commit(target, text.drop(index=text.index[i]).reset_index(drop=True), [entry], log,
                        action="withdraw", ids=[entry["sample_id"]], before=before, dry_run=dry_run)
 
-
-def read_log(path: str | Path) -> pd.DataFrame:
-    """The change log as a table (empty with :data:`LOG_COLUMNS` when there is none yet)."""
-    path = Path(path)
-    if not path.is_file():
-        return pd.DataFrame(columns=LOG_COLUMNS)
-    return pd.read_csv(io.BytesIO(path.read_bytes()), dtype=str, keep_default_na=False)

@@ -3,19 +3,13 @@
 A new row must pass the schema (:func:`nacarbon.data.io.read_table`), use only the target
 table's columns, carry a ``sample_id`` no shipped table uses and not report a material some
 shipped row already reports (:func:`nacarbon.data.dedup.find_duplicates`). The table is then
-rewritten through a temporary file and ``os.replace``, under a lock, so a failure at any
-point leaves it byte-identical and two concurrent additions run one after the other.
+rewritten by :mod:`nacarbon.data.table_write` (under a lock, through a temp file and a rename).
 """
 
 from __future__ import annotations
 
-import fcntl
-import io
-import os
-import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -26,33 +20,18 @@ from nacarbon.data.io import content_hash, dataset_name, load_dataset, read_raw,
 from nacarbon.data.csvsafe import formula_problems
 from nacarbon.data.sample_ids import id_key
 from nacarbon.data.schema import IDENTITY, NUMERIC, validate
-from nacarbon.errors import DataValidationError, NacarbonError
+from nacarbon.data.table_write import LOCK_NAME, TableChange, exclusive_lock, line_ending, staged
+from nacarbon.errors import DataValidationError
 
 # Columns of the literature set that hold numbers but that the schema leaves as text; a new
 # row must not put text there, or the merged table would mix types.
 EXTRA_NUMERIC = ("carbonization_time_h", "heating_rate_c_min", "pore_volume_cm3_g", "rate_capacity_mah_g")
-LOCK_NAME = ".nacarbon-add.lock"
 # What a lab measures on a sample: a contributed row reports at least one of these.
 MEASURED = (C.CAPACITY_MAH_G, C.RATE_FACTOR, C.ICE_PCT, C.PLATEAU_V, C.PLATEAU_CAPACITY_MAH_G, "rate_capacity_mah_g")
 
 
-@dataclass(frozen=True)
-class AddResult:
-    """What an addition did (or, on a dry run, would do)."""
-
-    file: str
-    target: str
-    sample_ids: tuple[str, ...]
-    table_version_before: str
-    table_version: str
-    merged_rows_before: int | None = None
-    merged_rows: int | None = None
-    merged_version_before: str | None = None
-    merged_version: str | None = None
-    dry_run: bool = False
-
-
-def _problem(row: int | None, field: object, value: object, rule: str) -> dict:
+def problem(row: int | None, field: object, value: object, rule: str) -> dict:
+    """One problem of a :class:`~nacarbon.errors.DataValidationError` (row 1-based, None for the file)."""
     return {"row": row, "field": field, "value": value, "rule": rule}
 
 
@@ -61,40 +40,14 @@ def _in_order(problems: list[dict]) -> list[dict]:
     return sorted(problems, key=lambda p: (p["row"] is not None, p["row"] or 0, str(p["field"])))
 
 
-@contextmanager
-def exclusive_lock(path: str | Path, on_wait: Callable[[Path], None] | None = None) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created if missing) for the ``with`` block.
-
-    Parameters
-    ----------
-    path : str or Path
-        The lock file, left in place afterwards: unlinking it would let a waiter lock a file
-        that no newcomer sees.
-    on_wait : callable, optional
-        Called with ``path`` once, if another holder has the lock and this one waits.
-    """
-    path = Path(path)
-    with open(path, "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait is not None:
-                on_wait(path)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _column_problems(raw: pd.DataFrame, header: Sequence[str], target: Path) -> list[dict]:
     """Columns the target lacks, and text in the extra numeric columns."""
-    problems = [_problem(None, col, None, f"unknown column: {target} has no column '{col}'")
+    problems = [problem(None, col, None, f"unknown column: {target} has no column '{col}'")
                 for col in raw.columns if col not in header]
     for col in (c for c in EXTRA_NUMERIC if c in raw):
         text = raw[col].notna() & (raw[col].astype(str).str.strip() != "")
         bad = pd.to_numeric(raw[col], errors="coerce").isna() & text
-        problems += [_problem(i + 1, col, raw[col].iloc[i], "must be a number (a missing value is an empty cell)")
+        problems += [problem(i + 1, col, raw[col].iloc[i], "must be a number (a missing value is an empty cell)")
                      for i in bad.to_numpy().nonzero()[0]]
     return problems
 
@@ -109,7 +62,7 @@ def _id_problems(new: pd.DataFrame, existing: Mapping[Path, pd.DataFrame]) -> li
     for i, sid in enumerate(new[C.SAMPLE_ID]):
         if (hit := owner.get(id_key(sid))) is not None:
             same = "" if hit[1] == sid else f" as {hit[1]!r} (ids are compared ignoring case and spaces)"
-            out.append(_problem(i + 1, C.SAMPLE_ID, sid, f"sample_id already used in {hit[0]}{same}; "
+            out.append(problem(i + 1, C.SAMPLE_ID, sid, f"sample_id already used in {hit[0]}{same}; "
                                                          f"to correct that row use `python -m nacarbon.db update`"))
     return out
 
@@ -118,7 +71,7 @@ def _input_problems(raw: pd.DataFrame) -> list[dict]:
     """Rows that measure nothing (an unfilled template), and text cells a spreadsheet would run."""
     measured = [c for c in MEASURED if c in raw]
     have = raw[measured].notna() & (raw[measured].astype(str).apply(lambda s: s.str.strip()) != "")
-    problems = [_problem(i + 1, "(measurements)", None,
+    problems = [problem(i + 1, "(measurements)", None,
                          f"no measured value: a row needs at least one of {list(MEASURED)} "
                          f"(a suggest template is added once its samples are measured)")
                 for i in (~have.any(axis=1)).to_numpy().nonzero()[0]]
@@ -139,7 +92,7 @@ def _same_content_problems(new: pd.DataFrame, table: pd.DataFrame, target: Path)
     seen: dict[tuple, int] = {}
     for i, key in enumerate(_content_keys(table, content)):
         seen.setdefault(key, i)
-    return [_problem(i + 1, "(all fields)", new[C.SAMPLE_ID].iloc[i],
+    return [problem(i + 1, "(all fields)", new[C.SAMPLE_ID].iloc[i],
                      f"duplicate_row: same content as row {seen[key] + 1} of {target} "
                      f"({table[C.SAMPLE_ID].iloc[seen[key]]})")
             for i, key in enumerate(_content_keys(new, content)) if key in seen]
@@ -160,7 +113,7 @@ def _material_problems(new: pd.DataFrame, existing: Mapping[Path, pd.DataFrame])
         a, b = combined.loc[p.index_a], combined.loc[p.index_b]
         where = (f"row {a['_row']} of this file" if p.index_a >= first_new
                  else f"row {a['_row']} of {a['_origin']}, dataset {a['_dataset']}")
-        out.append(_problem(int(b["_row"]), ";".join([*DEFAULT_KEY_FIELDS, p.fields_compared]), b[C.SAMPLE_ID],
+        out.append(problem(int(b["_row"]), ";".join([*DEFAULT_KEY_FIELDS, p.fields_compared]), b[C.SAMPLE_ID],
                             f"duplicate_material: same material as {a[C.SAMPLE_ID]} ({where}); "
                             f"{p.fields_compared} agree, max rel. diff {p.max_rel_diff:.3f}"))
     return out
@@ -202,7 +155,7 @@ def check_new_rows(file: str | Path, target: str | Path,
     except DataValidationError as err:
         raise DataValidationError(str(file), _in_order(problems + err.problems)) from None
     if new.empty:
-        problems.append(_problem(None, None, None, "no rows to add"))
+        problems.append(problem(None, None, None, "no rows to add"))
     else:
         same = _same_content_problems(new, existing[target.resolve()], target)
         exact = {p["row"] for p in same}  # a row equal to a target row needs no second report
@@ -218,76 +171,15 @@ def appended_bytes(original: bytes, rows: pd.DataFrame) -> bytes:
 
     The original bytes are kept as they are, and new lines use the file's line ending.
     """
-    eol = "\r\n" if original.split(b"\n", 1)[0].endswith(b"\r") else "\n"
+    eol = line_ending(original)
     if original and not original.endswith(b"\n"):
         original += eol.encode()
     return original + rows.to_csv(index=False, header=False, lineterminator=eol).encode("utf-8")
 
 
-def _check_result(table: pd.DataFrame, expected_rows: int, label: str) -> None:
-    if len(table) != expected_rows:  # e.g. an unclosed quote in the table's last line swallowed rows
-        raise DataValidationError(label, [_problem(None, None, len(table), f"should have {expected_rows} rows")])
-
-
-@contextmanager
-def staged(target: Path, data: bytes, expected_rows: int, *, dry_run: bool = False) -> Iterator[pd.DataFrame]:
-    """Stage new bytes for ``target``; yield them validated; swap them in if the block succeeds.
-
-    Parameters
-    ----------
-    target : Path
-        The table to replace.
-    data : bytes
-        Its new content, which must parse to ``expected_rows`` valid rows.
-    expected_rows : int
-    dry_run : bool, default=False
-        Validate ``data`` in memory and never write.
-
-    Yields
-    ------
-    pandas.DataFrame
-        The validated new table.
-
-    Notes
-    -----
-    The bytes go to a temp file beside the target (same file system, so ``os.replace`` is an
-    atomic rename), are fsynced, read back and validated; only when the ``with`` block ends
-    without error are they renamed over the target and the directory fsynced. An error or an
-    interruption anywhere before the rename leaves the target byte-identical; the temp file is
-    removed in every case.
-    """
-    if dry_run:
-        label = f"{target} (new content)"
-        table = validate(read_raw(io.BytesIO(data), label), label)
-        _check_result(table, expected_rows, label)
-        yield table
-        return
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        table = read_table(tmp)
-        _check_result(table, expected_rows, str(tmp))
-        yield table
-        os.chmod(tmp, target.stat().st_mode & 0o7777)
-        os.replace(tmp, target)
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)  # make the rename itself durable
-        finally:
-            os.close(dir_fd)
-    except OSError as err:
-        raise NacarbonError(f"could not write {target}: {err}; the table is unchanged") from err
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def add_rows(file: str | Path, target: str | Path, *, reference: Sequence[str | Path] = (),
              merged: Sequence[str | Path] = (), lock: str | Path | None = None, dry_run: bool = False,
-             on_wait: Callable[[Path], None] | None = None) -> AddResult:
+             on_wait: Callable[[Path], None] | None = None) -> TableChange:
     """Check the rows of ``file`` and append them to ``target`` atomically.
 
     Parameters
@@ -310,7 +202,8 @@ def add_rows(file: str | Path, target: str | Path, *, reference: Sequence[str | 
 
     Returns
     -------
-    AddResult
+    TableChange
+        ``action`` "add", with the merged dataset's size and version before and after.
 
     Raises
     ------
@@ -328,9 +221,8 @@ def add_rows(file: str | Path, target: str | Path, *, reference: Sequence[str | 
         before = existing[target.resolve()]
         data = appended_bytes(target.read_bytes(), raw)
         with staged(target, data, len(before) + len(new), dry_run=dry_run) as after:
-            result = AddResult(file=str(file), target=str(target), sample_ids=tuple(new[C.SAMPLE_ID]),
-                               table_version_before=content_hash(before), table_version=content_hash(after),
-                               dry_run=dry_run)
+            result = TableChange("add", str(target), tuple(new[C.SAMPLE_ID]), content_hash(before),
+                                 content_hash(after), file=str(file), dry_run=dry_run)
             if merged:  # computed before the swap, so a failure here also leaves the table as it was
                 old = load_dataset("merged", merged, merge=True, tables=existing)
                 now = load_dataset("merged", merged, merge=True, tables={**existing, target.resolve(): after})

@@ -276,11 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         raw = pd.read_csv(raw_path, encoding="utf-8")
         write_csv(convert_literature(raw), out_path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError, NacarbonError) as exc:
         print(f"error: cannot convert {raw_path}: {exc}", file=sys.stderr)
-        return 1
-    except NacarbonError as exc:
-        print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
 

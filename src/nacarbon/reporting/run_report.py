@@ -112,6 +112,72 @@ def tuning_rows(name: str, plan: DictConfig, state: dict) -> list[list[str]]:
     return out
 
 
+TITLES = {"main": "Main job: each target on the widest data that carries it (promoted, screened)",
+          "paper": "Reproduction of Liu et al. 2022: seed data, five structure features (not promoted)"}
+
+
+def _intro(cfg: DictConfig, versions: Mapping[str, str]) -> list[str]:
+    """The title and the one rule every verdict of the report follows."""
+    lines = [f"# nacarbon run report ({time.strftime('%Y-%m-%d %H:%M')})", "",
+             f"Search `{cfg.search_preset}` ({', '.join(cfg.search_overrides) or 'as configured'}), seed {cfg.seed}. "
+             "Every family of a target is scored on the same repeated paper-grouped splits (no paper on both "
+             "sides of a split) and judged by one rule: ΔRMSE = mean over splits of RMSE(model) − RMSE(mean "
+             "baseline) with its 95 % interval, one-sided Nadeau–Bengio corrected resampled t-test, Holm across "
+             "the families of the target; a model beats the baseline when the adjusted p < alpha. "
+             f"A significant model is also judged on its practical effect: verdict `{BEATS}` when it removes at least "
+             f"{DEFAULT_MIN_EFFECT:.0%} of the baseline's RMSE, `{SMALL_EFFECT}` (shown, not ranked) when less. "
+             "`python -m compare`, `python -m promote`, this report and the screening apply that same verdict. "
+             "Pooled R² and RMSE: within each of the 5 repeats the out-of-fold predictions cover every row once and "
+             "are scored together; the table gives the mean ± standard deviation over the repeats.", "",
+             f"Grouped vs ungrouped cross-validation on the same data and models (the gap a leak between papers "
+             f"makes): [`experiments/{PROTOCOLS}`]({PROTOCOLS}).", ""]
+    if versions:
+        lines += ["Data versions: " + ", ".join(f"`{k}@{v}`" for k, v in versions.items()) + ".", ""]
+    return lines
+
+
+def _plan_section(name: str, plan: DictConfig, state: dict) -> list[str]:
+    """One plan's targets: the verdict table, a line per target without a useful model, tuned vs untuned."""
+    rows = target_rows(name, plan, state)
+    if not rows:
+        return []
+    alpha = plan.get("significance", {}).get("alpha", 0.05)
+    lines = [f"## {TITLES.get(name, f'Plan {name}')}", "",
+             f"cv `{plan.cv}`, alpha {alpha}; the run shown is the best whose verdict is significant, else "
+             "the lowest-RMSE one. Full tables: "
+             + ", ".join(f"`{r.out_dir}/table.md`" for r in state.get("compare", {}).get(name, [])) + ".", "",
+             *target_table(rows)]
+    for r in rows:
+        if not r["significant"]:
+            lines.append(f"- **{r['target']}: no model predicts better than the mean baseline** "
+                         f"({r['n_models']} runs, {r['n_splits']} splits; best adjusted p {_fmt(r['p_adjusted'])}).")
+        elif r["verdict"] == SMALL_EFFECT:
+            lines.append(f"- **{r['target']}: significant but small** (removes {r['relative_gain']:.0%} of the "
+                         f"baseline's RMSE < {DEFAULT_MIN_EFFECT:.0%}): shown, not ranked by screening.")
+    tuning = tuning_rows(name, plan, state)
+    if tuning:
+        lines += ["", "Tuned vs untuned, same splits (pooled R² / fold-mean RMSE; Δ = tuned − untuned RMSE). "
+                  "Promotion picks either run, so no champion is worse than its untuned family; \"tuning dropped\": "
+                  "tuned runs did not beat untuned ones on these splits (`experiments/protocols.md`):", "",
+                  *md_table(["target", "family", "untuned", "tuned", "ΔRMSE"], tuning)]
+    return [*lines, ""]
+
+
+def _outcomes(state: dict) -> list[str]:
+    """What the registry did, the screening's top table and the step timings."""
+    lines = []
+    promote = state.get("promote", {})
+    if promote:
+        lines += ["## Registry", "", *(f"- `{target}`: {d.action}: {d.reason}" for target, d in promote.items()), ""]
+    outcome = state.get("screen")
+    if outcome is not None:
+        lines += ["## Screening", "", (outcome.out_dir / "top_table.md").read_text().split("## ", 1)[-1]]
+    timings = state.get("timings", {})
+    if timings:
+        lines += ["", "Step timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())]
+    return lines
+
+
 def write_run_report(cfg: DictConfig, state: dict, plans: Mapping[str, DictConfig] | None = None) -> Path:
     """Write ``experiments/run_report.md``: per plan and target the one rule's verdict, champions, screening.
 
@@ -132,59 +198,8 @@ def write_run_report(cfg: DictConfig, state: dict, plans: Mapping[str, DictConfi
     out = Path(cfg.paths.experiments_dir) / "run_report.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     state = {**state, "promote_plan": cfg.get("promote_plan", "main")}
-    versions = state.get("data_version", {})
-    lines = [f"# nacarbon run report ({time.strftime('%Y-%m-%d %H:%M')})", "",
-             f"Search `{cfg.search_preset}` ({', '.join(cfg.search_overrides) or 'as configured'}), seed {cfg.seed}. "
-             "Every family of a target is scored on the same repeated paper-grouped splits (no paper on both "
-             "sides of a split) and judged by one rule: ΔRMSE = mean over splits of RMSE(model) − RMSE(mean "
-             "baseline) with its 95 % interval, one-sided Nadeau–Bengio corrected resampled t-test, Holm across "
-             "the families of the target; a model beats the baseline when the adjusted p < alpha. "
-             f"A significant model is also judged on its practical effect: verdict `{BEATS}` when it removes at least "
-             f"{DEFAULT_MIN_EFFECT:.0%} of the baseline's RMSE, `{SMALL_EFFECT}` (shown, not ranked) when less. "
-             "`python -m compare`, `python -m promote`, this report and the screening apply that same verdict. "
-             "Pooled R² and RMSE: within each of the 5 repeats the out-of-fold predictions cover every row once and "
-             "are scored together; the table gives the mean ± standard deviation over the repeats.", "",
-             f"Grouped vs ungrouped cross-validation on the same data and models (the gap a leak between papers "
-             f"makes): [`experiments/{PROTOCOLS}`]({PROTOCOLS}).", ""]
-    if versions:
-        lines += ["Data versions: " + ", ".join(f"`{k}@{v}`" for k, v in versions.items()) + ".", ""]
-    titles = {"main": "Main job: each target on the widest data that carries it (promoted, screened)",
-              "paper": "Reproduction of Liu et al. 2022: seed data, five structure features (not promoted)"}
+    lines = _intro(cfg, state.get("data_version", {}))
     for name, plan in (plans or {}).items():
-        rows = target_rows(name, plan, state)
-        if not rows:
-            continue
-        alpha = plan.get("significance", {}).get("alpha", 0.05)
-        lines += [f"## {titles.get(name, f'Plan {name}')}", "",
-                  f"cv `{plan.cv}`, alpha {alpha}; the run shown is the best whose verdict is significant, else "
-                  "the lowest-RMSE one. Full tables: "
-                  + ", ".join(f"`{r.out_dir}/table.md`" for r in state.get("compare", {}).get(name, [])) + ".", "",
-                  *target_table(rows)]
-        for r in rows:
-            if not r["significant"]:
-                lines.append(f"- **{r['target']}: no model predicts better than the mean baseline** "
-                             f"({r['n_models']} runs, {r['n_splits']} splits; best adjusted p {_fmt(r['p_adjusted'])}).")
-            elif r["verdict"] == SMALL_EFFECT:
-                lines.append(f"- **{r['target']}: significant but small** (removes {r['relative_gain']:.0%} of the "
-                             f"baseline's RMSE < {DEFAULT_MIN_EFFECT:.0%}): shown, not ranked by screening.")
-        tuning = tuning_rows(name, plan, state)
-        if tuning:
-            lines += ["", "Tuned vs untuned, same splits (pooled R² / fold-mean RMSE; Δ = tuned − untuned RMSE). "
-                      "Promotion picks either run, so no champion is worse than its untuned family; \"tuning dropped\": "
-                      "tuned runs did not beat untuned ones on these splits (`experiments/protocols.md`):", "",
-                      *md_table(["target", "family", "untuned", "tuned", "ΔRMSE"], tuning)]
-        lines.append("")
-    promote = state.get("promote", {})
-    if promote:
-        lines += ["## Registry", ""]
-        for target, d in promote.items():
-            lines.append(f"- `{target}`: {d.action}: {d.reason}")
-        lines.append("")
-    outcome = state.get("screen")
-    if outcome is not None:
-        lines += ["## Screening", "", (outcome.out_dir / "top_table.md").read_text().split("## ", 1)[-1]]
-    timings = state.get("timings", {})
-    if timings:
-        lines += ["", "Step timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())]
-    out.write_text("\n".join(lines) + "\n")
+        lines += _plan_section(name, plan, state)
+    out.write_text("\n".join([*lines, *_outcomes(state)]) + "\n")
     return out

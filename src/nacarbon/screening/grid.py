@@ -221,19 +221,9 @@ class ChunkBounds(Sequence):
 
 
 def chunk_bounds(size: int, chunk_size: int) -> ChunkBounds:
-    """Split ``range(size)`` into consecutive ``(start, stop)`` ranges of ``chunk_size``.
+    """Split ``range(size)`` into consecutive ``(start, stop)`` ranges of ``chunk_size`` (the last may be shorter).
 
-    Parameters
-    ----------
-    size : int
-        Number of candidates.
-    chunk_size : int
-        Rows per chunk (the last chunk may be shorter).
-
-    Returns
-    -------
-    ChunkBounds
-        A lazy sequence of half-open ranges covering every index exactly once, in order
-        (a 10^12-candidate grid costs no memory until a chunk is built).
+    Returns a lazy :class:`ChunkBounds` covering every index exactly once, in order (a
+    10^12-candidate grid costs no memory until a chunk is built).
     """
     return ChunkBounds(size, chunk_size)

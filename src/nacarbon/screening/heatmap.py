@@ -67,17 +67,8 @@ def _edges(centers: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * centers[0] - mids[0]], mids, [2 * centers[-1] - mids[-1]]])
 
 
-def prediction_map(
-    candidates_df: pd.DataFrame,
-    x: str,
-    y: str,
-    z: str,
-    *,
-    path: str | Path,
-    agg: str = "max",
-    bins: int = 40,
-    title: str | None = None,
-) -> Path:
+def prediction_map(candidates_df: pd.DataFrame, x: str, y: str, z: str, *, path: str | Path, agg: str = "max",
+                   bins: int = 40, title: str | None = None) -> Path:
     """Draw screening predictions aggregated over an (x, y) grid as a heatmap (paper Fig. 4f-h).
 
     Parameters

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.reporting.md_html import md_table
 from nacarbon.suggest.acquisition import Objective
 
 SHOWN = (C.HTT_C, C.ELECTROLYTE, C.CURRENT_MA_G, *C.STRUCTURE)
@@ -32,12 +33,10 @@ def picks_table(picks: pd.DataFrame, sample_ids: Sequence[str], targets: Sequenc
     cols = [c for c in SHOWN if c in picks]
     head = ["rank", "sample_id", *cols, *(f"{t} [interval]" for t in targets), "mode", "domain_score",
             "nearest_distance"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for sid, (_, row) in zip(sample_ids, picks.iterrows()):
-        cells = [str(row["rank"]), sid, *(_num(row[c]) for c in cols), *(_interval(row, t) for t in targets),
-                 str(row["mode"]), _num(row["domain_score"]), _num(row["nearest_distance"])]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    rows = [[row["rank"], sid, *(_num(row[c]) for c in cols), *(_interval(row, t) for t in targets), row["mode"],
+             _num(row["domain_score"]), _num(row["nearest_distance"])]
+            for sid, (_, row) in zip(sample_ids, picks.iterrows())]
+    return "\n".join(md_table(head, rows)[:-1])
 
 
 def why(row: pd.Series, targets: Sequence[str]) -> str:
@@ -55,10 +54,31 @@ def why(row: pd.Series, targets: Sequence[str]) -> str:
             f"Nearest known materials: {near}.")
 
 
+def pool_sentence(n_pool: int, *, candidates: str | None, process: Sequence[str], grid: str) -> str:
+    """Where the candidates come from: the lab's own file, or the lab's settings x the structure grid."""
+    if candidates:
+        return f"{n_pool:,} of your samples in `{candidates}`"
+    return (f"{n_pool:,} candidates over what a lab controls ({', '.join(process)} x the structure "
+            f"grid '{grid}') inside the physical rules on the settings")
+
+
+def acquisition_sentence(method: str, kappa: float, xi: float, combine: str, alpha: float, min_distance: float,
+                         diversity: Sequence[str]) -> str:
+    """How picks are ranked and spread: the acquisition, its interval and the distance between picks."""
+    return (f"{method} (kappa {kappa}, xi {xi}) on {combine} objectives, each champion's {1 - alpha:.0%} interval "
+            f"(paper-grouped CV+, as `predict` and `screen` give); no two picks closer than {min_distance} on "
+            f"({', '.join(diversity)}), the settings a lab controls")
+
+
 def batch_header(batch_id: str, *, models: str, pool: str, n_eligible: int, n_in_domain: int,
-                 require_in_domain: bool, series: str, acquisition: str, template: str, n_asked: int,
-                 n_picked: int) -> list[str]:
-    """The summary's opening lines: which models, which pool, which rule, and how to use the template."""
+                 require_in_domain: bool, series: str | None, from_lab: bool, acquisition: str, template: str,
+                 n_asked: int, n_picked: int) -> list[str]:
+    """The summary's opening lines: which models, which pool, which rule, and how to use the template.
+
+    ``series`` is the series prior's sentence, or None when the prior is off.
+    """
+    if series is None:
+        series = "Series prior: off" + ("." if from_lab else " (grid candidates have no series).")
     lines = [f"# Suggested batch {batch_id}", "",
              f"Models (registry champions): {models}.",
              f"Pool: {pool}, {n_eligible:,} also pass the rules on the predictions, {n_in_domain:,} of these in the "

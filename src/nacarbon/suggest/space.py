@@ -9,6 +9,7 @@ materials into numbers; distances between them are the one distance of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -106,3 +107,39 @@ def material_matrix(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """:func:`numeric_view` of ``columns``, derived model inputs (``is_ether``, ``is_soft``) computed first."""
     derivable = [c for c in columns if c not in frame and DERIVED_FROM.get(c) in frame]
     return numeric_view(add_derived(frame, derivable) if derivable else frame, columns)
+
+
+def split_rules(rules: Sequence[object]) -> tuple[list[dict], list[dict]]:
+    """Rules on pool columns and rules on predictions (``target: <t>``, or an ``expr`` naming ``pred_<t>``)."""
+    on_pool, on_predictions = [], []
+    for rule in rules:
+        if not isinstance(rule, dict) or "name" not in rule or "expr" not in rule:
+            raise ConfigError(f"constraints: {rule!r} must be {{name: ..., expr: ...}} (target: <t> for a rule "
+                              f"on pred_<t>)")
+        (on_predictions if rule.get("target") or "pred_" in str(rule["expr"]) else on_pool).append(rule)
+    return on_pool, on_predictions
+
+
+def passing_predictions(pool: pd.DataFrame, frame: pd.DataFrame, rules: Sequence[dict],
+                        targets: Sequence[str]) -> np.ndarray:
+    """Mask of the candidates that pass the rules on predictions (as in the screen).
+
+    A rule applies where every target it names is predicted (a column ``pred_<t>`` of ``frame``,
+    aligned with ``pool``); without such a rule every candidate passes.
+
+    Raises
+    ------
+    ConfigError
+        If the rules leave no candidate, with the rows each rule removed.
+    """
+    def named(rule: dict) -> set[str]:
+        return {*re.findall(r"pred_([A-Za-z0-9_]+)", rule["expr"]), *([rule["target"]] if rule.get("target") else [])}
+
+    active = [{k: v for k, v in r.items() if k != "target"} for r in rules if all(t in targets for t in named(r))]
+    if not active:
+        return np.ones(len(pool), bool)
+    checked = apply_constraints(pool.join(frame), active)
+    if not checked.mask.any():
+        raise ConfigError(f"the rules on predictions leave no candidate of {len(pool):,}; rows removed per rule: "
+                          f"{dict(checked.failures)}")
+    return checked.mask
