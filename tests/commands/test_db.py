@@ -107,6 +107,16 @@ def test_missing_file_and_missing_table(data_dir, tmp_path, capsys):
     assert not (data_dir / "x.csv").exists()
 
 
+@pytest.mark.parametrize("argv", [["update", "{f}", "--reason", "typo"], ["update", "{f}", "--reason", "typo", "--dry-run"],
+                                  ["add", "{f}"], ["validate", "{f}"]], ids=lambda a: " ".join(a[::2]))
+def test_a_missing_file_is_named_in_one_line(argv, data_dir, tmp_path, capsys):
+    # `db update` on a missing file once said "file, field 'None': value None breaks rule: ...".
+    missing = tmp_path / "nope.csv"
+    code, out, err = run(capsys, *[a.format(f=missing) for a in argv], "--data-dir", str(data_dir))
+    assert (code, out) == (2, "")
+    assert err == f"error: {missing}: file does not exist\n"
+
+
 def test_merged_files_follow_the_config(data_dir):
     assert merged_files(data_dir) == [data_dir / t for t in TABLES]
 
