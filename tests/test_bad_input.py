@@ -361,7 +361,7 @@ CASES += [
          ["new.csv", "pore_volume_cm3_g", "heating_rate_c_min"], store=False,
          prepare=_add_file([{"pore_volume_cm3_g": "-5", "heating_rate_c_min": "-1e308"}])),
     Case("db-export-bad-dataset", ["nacarbon.db", "export", "../../etc/passwd", "{tmp}/out.csv"],
-         ["../../etc/passwd", "known: ['literature'", "'merged'", "'seed'"], store=False),
+         ["../../etc/passwd", "allowed: ['literature'", "'merged'", "'seed'"], store=False),
     Case("db-nbsp-header", ["nacarbon.db", "validate", "{tmp}/nbsp.csv"], ["nbsp.csv", "invisible", "U+00A0"],
          store=False, prepare=lambda t: (t / "nbsp.csv").write_text(
              (ROOT / "data" / "liu2022_tables.csv").read_text().replace("d002_nm", "d002_nm\u00a0", 1))),

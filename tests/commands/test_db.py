@@ -167,5 +167,5 @@ def test_an_unfilled_template_is_refused_saying_what_is_missing(data_dir, tmp_pa
 
 def test_export_of_an_unknown_dataset_lists_the_known_ones(tmp_path, capsys):
     code, _, err = run(capsys, "export", "../../etc/passwd", str(tmp_path / "o.csv"))
-    assert code == 2 and "known: ['literature'" in err and "'merged'" in err
+    assert code == 2 and "allowed: ['literature'" in err and "'merged'" in err
     assert not (tmp_path / "o.csv").exists()

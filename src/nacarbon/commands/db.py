@@ -125,7 +125,7 @@ def cmd_export(dataset: str, file: str, data_dir: Path) -> int:
     spec_path = folder / f"{dataset}.yaml"
     if not dataset or "/" in dataset or "\\" in dataset or not spec_path.is_file():
         known = sorted(p.stem for p in folder.glob("*.yaml"))
-        raise ConfigError(f"dataset={dataset!r}: no conf/dataset/{dataset}.yaml; known: {known}")
+        raise ConfigError(f"no conf/dataset/{dataset}.yaml", key="dataset", value=dataset, allowed=known)
     cfg = OmegaConf.create({"paths": {"data_dir": str(data_dir)}, "dataset": OmegaConf.load(spec_path)})
     table = export_dataset(cfg.dataset, file)
     print(f"wrote {file}: {len(table)} rows, {table['paper_id'].nunique()} papers (dataset={dataset})")
