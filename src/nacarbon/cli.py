@@ -208,7 +208,7 @@ def composition_error(text: str, argv: list[str]) -> ConfigError:
     found = _NOT_FOUND.search(message)
     if found:
         head = message[:found.start("options")].rsplit(";", 1)[0]
-        return ConfigError(head, key=found["group"].replace("/", "."), value=found["name"],
+        return ConfigError(head, key=found["group"], value=found["name"],   # as typed: hydra/launcher=...
                            allowed=", ".join(found["options"].split()))
     named = _NOT_A_KEY.search(message)
     if named:
