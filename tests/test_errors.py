@@ -64,7 +64,8 @@ def test_error_raised_in_a_process_pool_reaches_the_user_as_one_message(capsys):
 
 def test_several_problems_are_listed_under_one_error_line():
     err = DataValidationError("d.csv", PROBLEM + [{"row": None, "field": "lc_nm", "value": None, "rule": "missing"}])
-    assert str(err).splitlines() == ["d.csv: 2 problem(s) found", "  row 7, field 'la_nm': value '-1' breaks rule: la_range",
+    assert str(err).splitlines() == ["d.csv: 2 problem(s) found",
+                                     "  row 7, field 'la_nm': value '-1' breaks rule: la_range",
                                      "  file, field 'lc_nm': missing"]
 
 

@@ -44,20 +44,12 @@ def as_user_error(err: BaseException) -> NacarbonError | None:
 
 
 def error_exit(err: BaseException | str, *, logger: str | None = None) -> int:
-    """The one error exit: print ``error: <message>`` (passwords masked) on stderr; return the exit code.
+    """The one error exit: print ``error: <message>`` (passwords masked) on stderr; return :data:`EXIT_ERROR`.
 
-    Parameters
-    ----------
-    err : NacarbonError or str
-        The error (its message was written for the user) or a message.
-    logger : str, optional
-        A logger that also records the message, in the log file only (a Hydra job's
-        ``<verb>.log``): the console gets the one ``error:`` line.
-
-    Returns
-    -------
-    int
-        :data:`EXIT_ERROR`, for ``sys.exit`` or a ``main`` that returns its exit code.
+    ``err`` is a :class:`NacarbonError` (its message was written for the user) or a message;
+    ``logger``, if given, also records it in the log file only (a Hydra job's ``<verb>.log``),
+    so the console shows the one ``error:`` line. The code is for ``sys.exit`` or a ``main``
+    that returns its exit code.
     """
     message = redact(str(err)).strip()
     if logger is not None:
@@ -189,7 +181,8 @@ def composition_message(text: str) -> str:
 
 # OmegaConf's own bookkeeping lines under an error (the key is already named above them).
 _OMEGACONF_NOISE = ("full_key:", "object_type=", "reference_type=")
-_NOT_FOUND = re.compile(r"Could not find '(?P<group>[^']+)/(?P<name>[^']*)'; Available options in '[^']*':(?P<options>.*)")
+_NOT_FOUND = re.compile(r"Could not find '(?P<group>[^']+)/(?P<name>[^']*)'; "
+                        r"Available options in '[^']*':(?P<options>.*)")
 _NOT_A_KEY = re.compile(r"Could not override '(?P<key>[^']+)'")
 
 
@@ -234,7 +227,8 @@ def unparsable_override(args: list[str]) -> str | None:
     return None
 
 
-def hydra_entry(config_name: str, *, flags: Mapping[str, str] | None = None) -> Callable[[Callable], Callable[[], object]]:
+def hydra_entry(config_name: str, *,
+                flags: Mapping[str, str] | None = None) -> Callable[[Callable], Callable[[], object]]:
     """``@hydra.main`` for the project's commands (``config_name`` in ``conf/``), failures kept to one line.
 
     ``flags`` maps friendly command-line flags to the override each stands for (promote's
