@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-
 from omegaconf import DictConfig
 
 import nacarbon.config  # noqa: F401  (resolvers)
-from nacarbon.cli import hydra_entry, run_or_exit
-from nacarbon.commands.promote import format_decision, run
-
-# Friendly flags for the two switches people type most; Hydra sees them as overrides.
-_FLAGS = {"--dry-run": "dry_run=true", "--force": "force=true"}
-sys.argv = [_FLAGS.get(a, a) for a in sys.argv]
+from nacarbon.cli import hydra_entry
+from nacarbon.commands.promote import FLAGS, format_decision, run
 
 
-@hydra_entry("promote")
+@hydra_entry("promote", flags=FLAGS)
 def main(cfg: DictConfig) -> None:
     """Promote (or explain why not) the best model of one target."""
-    decision = run_or_exit(run, cfg)
+    decision = run(cfg)
     print(format_decision(cfg, decision))
 
 

@@ -1,6 +1,11 @@
-"""What the command-line entry points share: one door in (:func:`hydra_entry`) and one way out
-for a failure (:func:`run_or_exit`): a single ``error: ...`` line on stderr, exit code 2, and no
-password on any screen or file."""
+"""What the command-line entry points share: one door in and one way out.
+
+Every verb is a few-line shim: the Hydra commands (``python -m train`` ...) are decorated with
+:func:`hydra_entry`; the argparse ones (``python -m nacarbon.db``, ``nacarbon.process``) wrap
+their ``main`` in :func:`exits_on_error` (``nacarbon.pipeline`` calls the exit itself). All end a
+failure through :func:`error_exit`: a :class:`~nacarbon.errors.NacarbonError` (a config error
+included) becomes one ``error: ...`` line on stderr, passwords masked, and exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -10,63 +15,83 @@ import io
 import logging
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
-from nacarbon.errors import NacarbonError
+from nacarbon.errors import ConfigError, NacarbonError
 from nacarbon.tracking.redact import redact
 
 EXIT_ERROR = 2
 
-_Cfg = TypeVar("_Cfg")
-_Result = TypeVar("_Result")
+_Main = TypeVar("_Main", bound=Callable[..., int])
 _HYDRA_HINT = "Set the environment variable HYDRA_FULL_ERROR=1"
 
 
-def fail(message: str, *, logger: str | None = None) -> None:
-    """Print ``error: <message>`` (passwords masked) to stderr and exit with code 2."""
-    message = redact(str(message)).strip()
-    if logger is not None:
-        logging.getLogger(logger).error("%s", message)
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(EXIT_ERROR)
+def as_user_error(err: BaseException) -> NacarbonError | None:
+    """``err`` as the error the user is shown, or None when it is a bug (keeps its traceback).
 
-
-def run_or_exit(fn: Callable[[_Cfg], _Result], cfg: _Cfg, *, logger: str | None = None) -> _Result:
-    """Check ``cfg``'s plain settings, call ``fn(cfg)``; on a :class:`NacarbonError` exit with ``error: ...``.
-
-    Parameters
-    ----------
-    fn : callable
-        The command's library function, e.g. ``nacarbon.training.run``.
-    cfg : object
-        Its single argument (the composed Hydra config); a DictConfig is first checked by
-        :func:`nacarbon.settings.validate_settings`.
-    logger : str, optional
-        Name of a logger that also records the error (in the Hydra run's log file), before the
-        stderr line is printed.
-
-    Returns
-    -------
-    object
-        Whatever ``fn`` returns.
-
-    Notes
-    -----
-    Only the project's own errors are caught: they carry a message written for the user, so a
-    traceback would add nothing. Any other exception is a bug and keeps its traceback.
+    The project's own errors pass as they are; a required value (``???``) nobody gave is a
+    config error of its key.
     """
-    from omegaconf import DictConfig
+    if isinstance(err, NacarbonError):
+        return err
+    from omegaconf.errors import MissingMandatoryValue
+
+    if isinstance(err, MissingMandatoryValue):
+        return ConfigError("is required", key=str(err.full_key), value="???", allowed="a value on the command line")
+    return None
+
+
+def error_exit(err: BaseException | str, *, logger: str | None = None) -> int:
+    """The one error exit: print ``error: <message>`` (passwords masked) on stderr; return :data:`EXIT_ERROR`.
+
+    ``err`` is a :class:`NacarbonError` (its message was written for the user) or a message;
+    ``logger``, if given, also records it in the log file only (a Hydra job's ``<verb>.log``),
+    so the console shows the one ``error:`` line. The code is for ``sys.exit`` or a ``main``
+    that returns its exit code.
+    """
+    message = redact(str(err)).strip()
+    if logger is not None:
+        logging.getLogger(logger).error("%s", message, extra={"console": False})
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return EXIT_ERROR
+
+
+def fail(err: BaseException | str, *, logger: str | None = None) -> NoReturn:
+    """:func:`error_exit`, then end the process with its code."""
+    sys.exit(error_exit(err, logger=logger))
+
+
+def exits_on_error(main: _Main) -> _Main:
+    """Decorate an argparse ``main(argv) -> int``: a user error returns :func:`error_exit`'s code
+    (any other exception is a bug and keeps its traceback)."""
+
+    @functools.wraps(main)
+    def guarded(*args, **kwargs) -> int:
+        try:
+            return main(*args, **kwargs)
+        except Exception as err:
+            known = as_user_error(err)
+            if known is None:
+                raise
+            return error_exit(known)
+
+    return guarded  # type: ignore[return-value]
+
+
+def _run_job(task: Callable, cfg, verb: str) -> object:
+    """Inside a Hydra job: check the plain settings, run the task; a user error ends the process."""
+    from nacarbon.settings import validate_settings
 
     try:
-        if isinstance(cfg, DictConfig):
-            from nacarbon.settings import validate_settings
-
-            validate_settings(cfg)
-        return fn(cfg)
-    except NacarbonError as err:
-        fail(str(err), logger=logger)
+        validate_settings(cfg)
+        return task(cfg)
+    except Exception as err:
+        known = as_user_error(err)
+        if known is None:
+            raise
+        fail(known, logger=verb)
 
 
 class _GuardedStderr(io.TextIOBase):
@@ -127,11 +152,11 @@ _EXCEPTION_LINE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*(?:Error|Exception))(?::
 
 
 def composition_message(text: str) -> str:
-    """Hydra's composition error without its HYDRA_FULL_ERROR hint, passwords masked.
+    """Hydra's composition error as one line: no HYDRA_FULL_ERROR hint, no search path, passwords masked.
 
     Hydra prints a full traceback for errors it does not expect while composing (a YAML syntax
     error in a config file); only the exception's own lines, which name the file, line and
-    column, are kept.
+    column, are kept. Indented lines continue the line above; the others are joined by ``; ``.
     """
     lines = [ln for ln in redact(text).splitlines() if ln.strip() and _HYDRA_HINT not in ln]
     if any(ln.startswith("Traceback (most recent call last)") for ln in lines):
@@ -141,7 +166,49 @@ def composition_message(text: str) -> str:
             name = match.group("name").rsplit(".", 1)[-1]
             kind = "YAML syntax error" if match.group("name").startswith("yaml.") else name
             lines = [f"{kind}: {match.group('rest') or ''}".rstrip(), *lines[starts[-1] + 1:]]
-    return "\n".join(lines) or "the configuration does not compose"
+    if "Config search path:" in lines:   # where Hydra looked: the same for every command, no help
+        lines = lines[:lines.index("Config search path:")]
+    out: list[str] = []
+    for line in lines:
+        if line.strip().startswith(_OMEGACONF_NOISE):
+            continue
+        if out and line[0].isspace():
+            out[-1] += " " + line.strip()
+        else:
+            out.append(line.strip())
+    return "; ".join(line.rstrip(".") for line in out) or "the configuration does not compose"
+
+
+# OmegaConf's own bookkeeping lines under an error (the key is already named above them).
+_OMEGACONF_NOISE = ("full_key:", "object_type=", "reference_type=")
+_NOT_FOUND = re.compile(r"Could not find '(?P<group>[^']+)/(?P<name>[^']*)'; "
+                        r"Available options in '[^']*':(?P<options>.*)")
+_NOT_A_KEY = re.compile(r"Could not override '(?P<key>[^']+)'")
+
+
+def composition_error(text: str, argv: list[str]) -> ConfigError:
+    """What Hydra printed (``text``) when the config did not compose, as a one-line :class:`ConfigError`.
+
+    ``key`` and ``value`` are set where Hydra names them (``argv`` gives the value): an unknown
+    option of a config group (``allowed``: the group's options), a key the config does not
+    have, an override the grammar rejects. Otherwise the error is Hydra's message alone.
+    """
+    message = composition_message(text)
+    bad = unparsable_override(argv)
+    if bad is not None:
+        key, _, value = bad.partition("=")
+        return ConfigError(f"the override grammar rejects it: {message}", key=key.lstrip("+~"), value=redact(value))
+    found = _NOT_FOUND.search(message)
+    if found:
+        head = message[:found.start("options")].rsplit(";", 1)[0]
+        return ConfigError(head, key=found["group"], value=found["name"],   # as typed: hydra/launcher=...
+                           allowed=", ".join(found["options"].split()))
+    named = _NOT_A_KEY.search(message)
+    if named:
+        given = [a.split("=", 1)[1] for a in argv if a.lstrip("+~").split("=", 1)[0] == named["key"] and "=" in a]
+        return ConfigError("this command has no such setting (a leading + would add it as a new key)",
+                           key=named["key"], value=redact(given[0]) if given else None)
+    return ConfigError(message)
 
 
 def unparsable_override(args: list[str]) -> str | None:
@@ -160,65 +227,68 @@ def unparsable_override(args: list[str]) -> str | None:
     return None
 
 
-def hydra_entry(config_name: str) -> Callable[[Callable], Callable[[], object]]:
-    """``@hydra.main`` for the project's commands, with failures kept to one clean message.
+def hydra_entry(config_name: str, *,
+                flags: Mapping[str, str] | None = None) -> Callable[[Callable], Callable[[], object]]:
+    """``@hydra.main`` for the project's commands (``config_name`` in ``conf/``), failures kept to one line.
 
-    Parameters
-    ----------
-    config_name : str
-        The top-level config in ``conf/`` (``train``, ``promote``, ``screening`` ...).
-
-    Returns
-    -------
-    callable
-        A decorator; the decorated task takes the composed config, like ``@hydra.main``'s.
-
-    Notes
-    -----
-    Besides what :func:`run_or_exit` does inside the job, the wrapper masks passwords in
-    everything written to stderr (Hydra echoes the command-line overrides when a job fails),
-    and turns a config that does not compose into ``error: <Hydra's message>`` and exit 2.
+    ``flags`` maps friendly command-line flags to the override each stands for (promote's
+    ``--dry-run`` is ``dry_run=true``): Hydra itself only knows overrides. Inside the job the
+    plain settings are checked first (:func:`nacarbon.settings.validate_settings`) and a user
+    error ends the job through :func:`error_exit`, also recorded in the job's log file. Around
+    it, passwords are masked in everything written to stderr (Hydra echoes the overrides when a
+    job fails), and a config that does not compose becomes one ``error:`` line and exit 2.
     """
 
     def decorate(task: Callable) -> Callable[[], object]:
         import hydra
 
         # Absolute, so the conf/ folder is found relative to the entry module, as before.
-        conf_dir = str((Path(inspect.getfile(task)).resolve().parent / ".." / "conf").resolve())
+        source = Path(inspect.getfile(task)).resolve()
+        conf_dir = str((source.parent / ".." / "conf").resolve())
+        verb = source.stem   # the logger the job's log file records the error under
 
         @functools.wraps(task)
         def job(cfg):
             _release_guard()
-            return task(cfg)
+            return _run_job(task, cfg, verb)
 
         main = hydra.main(version_base="1.3", config_path=conf_dir, config_name=config_name)(job)
 
         @functools.wraps(task)
         def entry() -> object:
-            global _GUARD
-            real = sys.stderr
-            stream = _GuardedStderr(real)
-            _GUARD = stream
-            sys.stderr = stream
+            argv = sys.argv
+            # Hydra parses sys.argv itself: the flags become their overrides for this call only.
+            sys.argv = [(flags or {}).get(a, a) for a in argv]
             try:
-                return main()
-            except SystemExit as done:
-                composing = stream.holding
-                held = "".join(stream.held)
-                stream.held.clear()
-                sys.stderr = real
-                if composing and done.code not in (0, None) and held.strip():
-                    bad = unparsable_override(sys.argv[1:])
-                    prefix = f"override {bad!r}: " if bad else ""
-                    fail(prefix + composition_message(held))
-                real.write(redact(held))
-                raise
+                return _guarded(main)
             finally:
-                _GUARD = None
-                if sys.stderr is stream:
-                    stream.release()
-                    sys.stderr = real
+                sys.argv = argv
 
         return entry
 
     return decorate
+
+
+def _guarded(main: Callable[[], object]) -> object:
+    """Run Hydra's ``main`` with stderr held until the job starts (see :class:`_GuardedStderr`)."""
+    global _GUARD
+    real = sys.stderr
+    stream = _GuardedStderr(real)
+    _GUARD = stream
+    sys.stderr = stream
+    try:
+        return main()
+    except SystemExit as done:
+        composing = stream.holding
+        held = "".join(stream.held)
+        stream.held.clear()
+        sys.stderr = real
+        if composing and done.code not in (0, None) and held.strip():
+            fail(composition_error(held, sys.argv[1:]))
+        real.write(redact(held))
+        raise
+    finally:
+        _GUARD = None
+        if sys.stderr is stream:
+            stream.release()
+            sys.stderr = real

@@ -39,13 +39,29 @@ class DataValidationError(NacarbonError):
         self._init_args = (path, problems)
         self.path = str(path)
         self.problems = problems
+        if len(problems) == 1:   # the common case reads as one line: file, where, what
+            super().__init__(f"{self.path}: {describe_problem(problems[0])}")
+            return
         lines = [f"{self.path}: {len(problems)} problem(s) found"]
-        for p in problems[:50]:
-            row = "file" if p.get("row") is None else f"row {p['row']}"
-            lines.append(f"  {row}, field '{p.get('field')}': value {p.get('value')!r} breaks rule: {p.get('rule')}")
+        lines += [f"  {describe_problem(p)}" for p in problems[:50]]
         if len(problems) > 50:
             lines.append(f"  ... and {len(problems) - 50} more")
         super().__init__("\n".join(lines))
+
+
+def describe_problem(problem: dict) -> str:
+    """One problem of a :class:`DataValidationError` in words: where (row, field), the value, the rule.
+
+    A problem of the whole file (no row, no field, no value: a file that does not exist, has
+    no rows) is its rule alone, after the file's name.
+    """
+    row, field, value = problem.get("row"), problem.get("field"), problem.get("value")
+    where = ("file" if row is None else f"row {row}") + ("" if field is None else f", field '{field}'")
+    if value is not None:
+        return f"{where}: value {value!r} breaks rule: {problem.get('rule')}"
+    if row is None and field is None:
+        return str(problem.get("rule"))
+    return f"{where}: {problem.get('rule')}"
 
 
 class ConfigError(NacarbonError, ValueError):
@@ -76,6 +92,10 @@ class ConfigError(NacarbonError, ValueError):
         if allowed is not None:
             text += f" (allowed: {allowed})"
         super().__init__(text)
+
+
+class PipelineError(NacarbonError):
+    """Some training jobs of ``make run`` failed; the others finished and are stored."""
 
 
 class ProcessingError(NacarbonError):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nacarbon.data.ingest import exclusive_lock
+from nacarbon.data.table_write import exclusive_lock
 from nacarbon.data.io import read_table
 from nacarbon.commands.db import LOCK_NAME, main, merged_files
 from tests.data.test_ingest import GOOD_ROWS, TABLES, copy_data, copy_of_seed_row, snapshot, write_rows
@@ -107,6 +107,16 @@ def test_missing_file_and_missing_table(data_dir, tmp_path, capsys):
     assert not (data_dir / "x.csv").exists()
 
 
+@pytest.mark.parametrize("argv", [["update", "{f}", "--reason", "typo"], ["update", "{f}", "--reason", "typo", "--dry-run"],
+                                  ["add", "{f}"], ["validate", "{f}"]], ids=lambda a: " ".join(a[::2]))
+def test_a_missing_file_is_named_in_one_line(argv, data_dir, tmp_path, capsys):
+    # `db update` on a missing file once said "file, field 'None': value None breaks rule: ...".
+    missing = tmp_path / "nope.csv"
+    code, out, err = run(capsys, *[a.format(f=missing) for a in argv], "--data-dir", str(data_dir))
+    assert (code, out) == (2, "")
+    assert err == f"error: {missing}: file does not exist\n"
+
+
 def test_merged_files_follow_the_config(data_dir):
     assert merged_files(data_dir) == [data_dir / t for t in TABLES]
 
@@ -157,5 +167,5 @@ def test_an_unfilled_template_is_refused_saying_what_is_missing(data_dir, tmp_pa
 
 def test_export_of_an_unknown_dataset_lists_the_known_ones(tmp_path, capsys):
     code, _, err = run(capsys, "export", "../../etc/passwd", str(tmp_path / "o.csv"))
-    assert code == 2 and "known: ['literature'" in err and "'merged'" in err
+    assert code == 2 and "allowed: ['literature'" in err and "'merged'" in err
     assert not (tmp_path / "o.csv").exists()

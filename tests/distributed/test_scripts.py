@@ -51,12 +51,14 @@ def test_password_of_a_server_not_started_is_an_error():
         PostgresServer().password
 
 
-@pytest.mark.parametrize("n_workers, storage", [(0, "sqlite:///x.db"), (2, None)])
-def test_tune_in_processes_checks_its_arguments(n_workers, storage):
+@pytest.mark.parametrize("n_workers, storage, key, value", [(0, "sqlite:///x.db", "n_workers", 0),
+                                                           (2, None, "search.storage", None)])
+def test_tune_in_processes_checks_its_arguments(n_workers, storage, key, value):
     from nacarbon.models.tuning import TuningSettings
 
     settings = TuningSettings(n_trials=1, timeout=None, storage=storage, sampler=None, pruner=None,
                               inner_splits=2, seed=0)
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=key) as caught:
         tune_in_processes(n_workers, model_cfg=None, space={}, X=None, y=None, groups=None, settings=settings,
                           study_name="x")
+    assert (caught.value.key, caught.value.value) == (key, value) and caught.value.allowed

@@ -14,13 +14,13 @@ CURRENT = {"data_version": DATA, "cv": CV, "features": FEATURES}
 def cand(run_id: str, rmse: float, *, complexity: int = 1, beats: bool = True, start: int = 0,
          baseline: float = 15.0) -> Candidate:
     """A candidate run; only the fields the rules read matter."""
-    return Candidate(run_id=run_id, model=f"m-{run_id}", rmse=rmse, baseline_rmse=baseline, r2_pooled=0.3,
+    return Candidate(run_id=run_id, model=f"m-{run_id}", score=rmse, baseline_score=baseline, r2_pooled=0.3,
                      complexity=complexity, beats_baseline=beats, start_time=start, tags={}, metrics={})
 
 
 def champ(run_id: str, rmse: float, **where: str) -> Champion:
     """The current champion, by default scored on the current data, CV protocol and features."""
-    return Champion(version="3", run_id=run_id, rmse=rmse, **(CURRENT | where))
+    return Champion(version="3", run_id=run_id, score=rmse, **(CURRENT | where))
 
 
 # --- rank ---------------------------------------------------------------------------------------
@@ -129,6 +129,35 @@ def test_stale_champion_is_not_replaced_by_a_model_below_baseline(stale):
     decision = decide([cand("new", 16.0, beats=False)], champ("old", 10.0, **stale), **CURRENT)
     assert decision.action == "register-only"
 
+
+METRIC_CASES = [  # (best, champion, force): one case per reason decide() can give with a score in it
+    pytest.param(cand("a", 10.0), None, False, id="first-promotion"),
+    pytest.param(cand("a", 10.0), champ("old", 11.0), False, id="beats-champion"),
+    pytest.param(cand("a", 12.0), champ("old", 11.0), False, id="keeps-champion"),
+    pytest.param(cand("old", 10.0), champ("old", 10.0), False, id="already-champion"),
+    pytest.param(cand("a", 16.0, beats=False), None, False, id="register-only"),
+    pytest.param(cand("a", 16.0, beats=False), None, True, id="forced"),
+]
+
+
+@pytest.mark.parametrize(("best", "champion", "force"), METRIC_CASES)
+@pytest.mark.parametrize(("metric", "label", "other"), [("mae_mean", "MAE", "RMSE"), ("rmse_mean", "RMSE", "MAE")])
+def test_reasons_name_the_metric_the_runs_were_ranked_by(best, champion, force, metric, label, other):
+    # promote metric=mae_mean once printed "RMSE 10" for a mean absolute error.
+    from dataclasses import replace
+
+    decision = decide([replace(best, metric=metric)], champion, **CURRENT, force=force)
+    assert f"{label} " in decision.reason and other not in decision.reason, decision.reason
+
+
+def test_version_description_names_the_metric():
+    from dataclasses import replace
+
+    from nacarbon.registry.descriptions import version_description
+
+    text = version_description(replace(cand("a", 10.0), metric="mae_mean"), data_version=DATA, action="promote",
+                               reason="r", forced=False)
+    assert "Outer-CV MAE 10 vs mean baseline 15" in text and "Outer-CV RMSE" not in text
 
 
 def test_a_champion_needs_the_significance_rule_and_carries_its_tags():

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from nacarbon.data.ingest import LOCK_NAME, add_rows
+from nacarbon.cli import exits_on_error
+from nacarbon.data.ingest import add_rows
 from nacarbon.data.io import content_hash, load_dataset, read_table
-from nacarbon.data.table_write import TableChange
-from nacarbon.errors import NacarbonError
+from nacarbon.data.table_write import LOCK_NAME, TableChange
 from nacarbon.paths import project_root
 
 CONTRIBUTED = "contributed.csv"
@@ -126,15 +126,16 @@ def cmd_export(dataset: str, file: str, data_dir: Path) -> int:
     spec_path = folder / f"{dataset}.yaml"
     if not dataset or "/" in dataset or "\\" in dataset or not spec_path.is_file():
         known = sorted(p.stem for p in folder.glob("*.yaml"))
-        raise ConfigError(f"dataset={dataset!r}: no conf/dataset/{dataset}.yaml; known: {known}")
+        raise ConfigError(f"no conf/dataset/{dataset}.yaml", key="dataset", value=dataset, allowed=known)
     cfg = OmegaConf.create({"paths": {"data_dir": str(data_dir)}, "dataset": OmegaConf.load(spec_path)})
     table = export_dataset(cfg.dataset, file)
     print(f"wrote {file}: {len(table)} rows, {table['paper_id'].nunique()} papers (dataset={dataset})")
     return 0
 
 
+@exits_on_error
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry; returns the exit code."""
+    """Command-line entry; returns the exit code (2, with one ``error:`` line, when refused)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, default=None,
                         help="folder of the database tables (default: the repository's data/)")
@@ -163,22 +164,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_exp.add_argument("file", help="CSV to write")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or default_data_dir()
-    try:
-        if args.command == "validate":
-            return cmd_validate(args.files, data_dir)
-        if args.command == "version":
-            return cmd_version(args.files, data_dir)
-        if args.command == "export":
-            return cmd_export(args.dataset, args.file, data_dir)
-        if args.command == "add":
-            return cmd_add(args.file, args.into, data_dir, args.dry_run)
-        if args.command in ("update", "withdraw"):
-            return cmd_amend(args, data_dir)
-    except NacarbonError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    if args.command == "validate":
+        return cmd_validate(args.files, data_dir)
+    if args.command == "version":
+        return cmd_version(args.files, data_dir)
+    if args.command == "export":
+        return cmd_export(args.dataset, args.file, data_dir)
+    if args.command == "add":
+        return cmd_add(args.file, args.into, data_dir, args.dry_run)
+    return cmd_amend(args, data_dir)   # update, withdraw: argparse allows no other command

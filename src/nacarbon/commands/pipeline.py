@@ -26,13 +26,9 @@ from nacarbon.commands import analyze, compare, pipeline_train, promote, screen
 from nacarbon.commands.compose import compose_config
 from nacarbon.commands.plans import (families, groups, load_plan, plan_path, plans, searches,  # noqa: F401
                                      store_overrides, target_overrides)
-from nacarbon.errors import ConfigError, NacarbonError
+from nacarbon.errors import ConfigError, NacarbonError, PipelineError
 
 log = logging.getLogger("nacarbon.pipeline")
-
-
-class PipelineError(NacarbonError):
-    """Some training jobs failed; the others finished and are stored."""
 
 
 def step_validate(cfg: DictConfig, state: dict) -> None:
@@ -271,11 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         with logging_to(path):
             state = run(cfg, log_file=path)
     except NacarbonError as err:
-        from nacarbon.cli import EXIT_ERROR
-        from nacarbon.tracking.redact import redact
+        from nacarbon.cli import error_exit
 
-        print(f"error: {redact(str(err)).strip()}", file=sys.stderr)
-        return EXIT_ERROR
+        return error_exit(err)
     total = sum(state["timings"].values())
     print(f"pipeline finished in {total:.0f} s (CPU {sum(state['cpu'].values()):.0f} s): "
           + ", ".join(f"{k} {v:.0f} s" for k, v in state["timings"].items()))

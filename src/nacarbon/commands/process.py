@@ -23,12 +23,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nacarbon.errors import NacarbonError, ProcessingError
+from nacarbon.cli import exits_on_error
+from nacarbon.errors import ProcessingError
 from nacarbon.processing import analyze_raman, analyze_xrd, average_voltage, rate_factor, read_two_column
 from nacarbon.processing.readers import read_raman, read_xrd
 
 Row = tuple[str, Any, str]
-EXIT_PROCESSING_ERROR = 2
 
 
 def _analyze(path: Path, func: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Row]:
@@ -199,6 +199,7 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(f"{n:<{w_name}}  {v:>{w_value}}  {u}".rstrip() for n, v, u in cells)
 
 
+@exits_on_error
 def main(argv: list[str] | None = None) -> int:
     """Run the command line.
 
@@ -214,11 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         argparse exit with code 2 as well.
     """
     args = _build_parser().parse_args(argv)
-    try:
-        rows = args.handler(args)
-    except NacarbonError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROCESSING_ERROR
+    rows = args.handler(args)
     if args.json:
         payload = {
             "file": str(args.file) if args.file else str(args.out),
@@ -232,6 +229,3 @@ def main(argv: list[str] | None = None) -> int:
         print(format_table(rows))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,6 +8,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from nacarbon.tracking import tags as T
 
+# The two switches people type most, as flags (``python -m promote --dry-run``); Hydra itself
+# only knows overrides, so the entry point (nacarbon.cli.hydra_entry) turns each into its own.
+FLAGS = {"--dry-run": "dry_run=true", "--force": "force=true"}
+
 if TYPE_CHECKING:  # MLflow loads when the command runs, not for --help
     from nacarbon.registry.promotion import Decision
 

@@ -16,9 +16,8 @@ import pandas as pd
 from omegaconf import DictConfig
 from threadpoolctl import threadpool_limits
 
-from nacarbon.errors import ConfigError
+from nacarbon.errors import ConfigError, ServerError
 from nacarbon.models.tuning import TuningSettings, study_identity, tune
-from nacarbon.errors import ServerError
 
 
 @dataclass(frozen=True)
@@ -69,9 +68,10 @@ def tune_in_processes(n_workers: int, *, model_cfg: DictConfig, space: Mapping[s
     ``n_trials + n_workers - 1`` finished trials.
     """
     if n_workers < 1:
-        raise ConfigError(f"n_workers must be at least 1, got {n_workers}")
+        raise ConfigError("too few worker processes", key="n_workers", value=n_workers, allowed="an integer >= 1")
     if not settings.storage:
-        raise ConfigError("tune_in_processes needs settings.storage: workers share the study through it")
+        raise ConfigError("tune_in_processes needs a storage: workers share the study through it",
+                          key="search.storage", value=settings.storage, allowed="a database URL every worker reaches")
     ctx = mp.get_context("spawn")
     ready, go = ctx.Queue(), ctx.Event()
     kwargs = dict(model_cfg=model_cfg, space=dict(space), X=X, y=y, groups=groups, settings=settings,

@@ -64,7 +64,7 @@ def prepare_storage(storage: str | None) -> str | None:
     if db is None:
         open_storage(url)
         return url
-    from nacarbon.data.ingest import exclusive_lock
+    from nacarbon.data.table_write import exclusive_lock
 
     try:
         # SQLite cannot create the folder holding its file, and tuning runs before MLflow makes it.

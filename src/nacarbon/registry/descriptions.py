@@ -34,7 +34,7 @@ def version_description(candidate, *, data_version: str, action: str, reason: st
     verdict = "beats" if candidate.beats_baseline else "does not beat"
     return (f"{candidate.model} for {t.get(T.TARGET, '?')} (`{t.get(T.TARGET_COLUMN, '')}`), trained on "
             f"{t.get(T.DATASET, '?')}@{data_version}, cv={t.get(T.CV, '')}, features={t.get(T.FEATURES, '')}, "
-            f"search={t.get(T.SEARCH, '')} (run {candidate.run_id}). Outer-CV RMSE {candidate.rmse:.4g} vs mean "
-            f"baseline {candidate.baseline_rmse:.4g}; pooled R² {candidate.r2_pooled:.3g}; Holm-adjusted p "
+            f"search={t.get(T.SEARCH, '')} (run {candidate.run_id}). Outer-CV {candidate.label} {candidate.score:.4g} vs "
+            f"mean baseline {candidate.baseline_score:.4g}; pooled R² {candidate.r2_pooled:.3g}; Holm-adjusted p "
             f"{_p(candidate)}: {verdict} the baseline. Promotion: {action}{' (forced)' if forced else ''}: "
             f"{reason}")[:4900]

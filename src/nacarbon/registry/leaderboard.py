@@ -59,8 +59,8 @@ def model_table(client: MlflowClient, *, experiment: str, targets: list[str], da
             seen.add(cand.model)
             m = cand.metrics
             rows.append({"target": target, "model": cand.model, "search": cand.tags.get("search", ""),
-                         "run_id": cand.run_id, "rmse_mean": cand.rmse,
-                         "rmse_std": m.get("rmse_std", float("nan")), "baseline_rmse_mean": cand.baseline_rmse,
+                         "run_id": cand.run_id, "rmse_mean": cand.score,
+                         "rmse_std": m.get("rmse_std", float("nan")), "baseline_rmse_mean": cand.baseline_score,
                          "r2_pooled": cand.r2_pooled, "baseline_paired_p": m.get("beats_baseline_p", float("nan")),
                          "beats_baseline": cand.beats_baseline, "rank": len(seen),
                          "champion": champ.version if champ is not None and champ.run_id == cand.run_id else ""})

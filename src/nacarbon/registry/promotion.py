@@ -1,10 +1,10 @@
 """Register the best run of a target and move the ``champion`` alias, all or nothing.
 
 Rules (issues 5, 11): the best finished run on the current data version and CV protocol (lowest
-outer-CV RMSE among the runs the significance rule accepts, ties to the simpler model) is
-registered as ``nacarbon-<target>``. It becomes ``champion`` only if it beats the mean baseline
-(Holm-adjusted p < alpha of :mod:`nacarbon.evaluation.significance`) and the current champion. A champion trained
-on another data version is stale: its numbers are not comparable, so a baseline-beating model
+outer-CV RMSE, or promote's ``metric``, among the runs the significance rule accepts, ties to the
+simpler model) is registered as ``nacarbon-<target>``. It becomes ``champion`` only if it beats the
+mean baseline (Holm-adjusted p < alpha of :mod:`nacarbon.evaluation.significance`) and the current
+champion. A champion trained on another data version is stale: its numbers are not comparable, so a baseline-beating model
 on today's data replaces it. ``force`` overrides both checks and is recorded.
 """
 
@@ -33,7 +33,7 @@ class Champion:
 
     version: str
     run_id: str
-    rmse: float
+    score: float                      # in the metric the candidates are ranked by
     data_version: str
     cv: str
     features: str
@@ -67,7 +67,7 @@ def current_champion(client: MlflowClient, target: str, metric: str = "rmse_mean
         score = float(client.get_run(mv.run_id).data.metrics[metric])
     except (MlflowException, KeyError):
         score = float(t.get(metric, "nan"))
-    return Champion(version=str(mv.version), run_id=mv.run_id, rmse=score,
+    return Champion(version=str(mv.version), run_id=mv.run_id, score=score,
                     data_version=t.get("data_version", ""), cv=t.get("cv", ""), features=t.get("features", ""))
 
 
@@ -78,33 +78,34 @@ def decide(ranked: list[Candidate], champion: Champion | None, *, data_version: 
         return Decision("nothing", f"no finished training run on data version {data_version}, cv={cv}, "
                                    f"features={features}", champion=champion)
     best = ranked[0]
+    m = best.label   # the metric the runs were ranked by (promote's metric=), as printouts name it
     if champion is not None and champion.run_id == best.run_id:
-        return Decision("keep", f"the best run ({best.model}, RMSE {best.rmse:.4g}) is already champion "
+        return Decision("keep", f"the best run ({best.model}, {m} {best.score:.4g}) is already champion "
                                 f"v{champion.version}", best, champion)
     if force:
-        return Decision("promote", f"forced: {best.model} (RMSE {best.rmse:.4g}, baseline {best.baseline_rmse:.4g}, "
+        return Decision("promote", f"forced: {best.model} ({m} {best.score:.4g}, baseline {best.baseline_score:.4g}, "
                                    f"beats baseline: {best.beats_baseline})", best, champion, forced=True)
     p = best.metrics.get("beats_baseline_p")
     p_text = "" if p is None else f", Holm-adjusted p {p:.3g}"
     if not best.beats_baseline:
         return Decision("register-only", f"no model beats the mean baseline significantly; the best "
-                                         f"({best.model}, RMSE {best.rmse:.4g} vs baseline {best.baseline_rmse:.4g}"
+                                         f"({best.model}, {m} {best.score:.4g} vs baseline {best.baseline_score:.4g}"
                                          f"{p_text}) is registered, tagged below-baseline, not champion",
                         best, champion)
     p_text += f"; verdict {best.verdict}"
     if champion is None:
         return Decision("promote", f"no champion yet; {best.model} beats the baseline "
-                                   f"(RMSE {best.rmse:.4g} < {best.baseline_rmse:.4g}{p_text})", best, champion)
+                                   f"({m} {best.score:.4g} < {best.baseline_score:.4g}{p_text})", best, champion)
     comparable = (champion.data_version, champion.cv, champion.features) == (data_version, cv, features)
     if not comparable:
         return Decision("promote", f"champion v{champion.version} was scored on data {champion.data_version} "
                                    f"cv={champion.cv} features={champion.features}: stale; {best.model} beats the "
                                    f"baseline on the current data", best, champion)
-    if best.rmse < champion.rmse:
-        return Decision("promote", f"{best.model} (RMSE {best.rmse:.4g}) beats champion v{champion.version} "
-                                   f"(RMSE {champion.rmse:.4g}) and the baseline", best, champion)
-    return Decision("keep", f"best run {best.model} (RMSE {best.rmse:.4g}) does not beat champion "
-                            f"v{champion.version} (RMSE {champion.rmse:.4g})", best, champion)
+    if best.score < champion.score:
+        return Decision("promote", f"{best.model} ({m} {best.score:.4g}) beats champion v{champion.version} "
+                                   f"({m} {champion.score:.4g}) and the baseline", best, champion)
+    return Decision("keep", f"best run {best.model} ({m} {best.score:.4g}) does not beat champion "
+                            f"v{champion.version} ({m} {champion.score:.4g})", best, champion)
 
 
 def version_tags(c: Candidate, *, data_version: str, config: dict) -> dict[str, str]:

@@ -11,14 +11,19 @@ from nacarbon.evaluation.significance import NOT_TESTED, SIGNIFICANT, verdict_of
 from nacarbon.tracking import tags as T
 
 
+def metric_label(metric: str) -> str:
+    """How printouts name a ranking metric: ``rmse_mean`` -> ``RMSE``, ``mae_mean`` -> ``MAE``."""
+    return metric.split("_", 1)[0].upper()
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One finished training run, reduced to what promotion needs."""
 
     run_id: str
     model: str
-    rmse: float
-    baseline_rmse: float
+    score: float                  # the ranking metric (``metric``): outer-CV mean RMSE or MAE
+    baseline_score: float         # the mean baseline's, in the same metric
     r2_pooled: float
     complexity: int
     beats_baseline: bool
@@ -26,16 +31,22 @@ class Candidate:
     tags: dict
     metrics: dict
     verdict: str = NOT_TESTED     # nacarbon.evaluation.significance.Verdict.name; beats_baseline = significant
+    metric: str = "rmse_mean"     # what ``score`` is (promote's metric=)
+
+    @property
+    def label(self) -> str:
+        """The metric as printouts name it (``RMSE``, ``MAE``)."""
+        return metric_label(self.metric)
 
     @classmethod
     def from_run(cls, run: Run, metric: str) -> "Candidate":
         """Build from an MLflow run logged by :mod:`nacarbon.tracking.training_run`."""
         m, t = run.data.metrics, run.data.tags
-        return cls(run_id=run.info.run_id, model=t.get(T.MODEL, "?"), rmse=float(m[metric]),
-                   baseline_rmse=float(m[f"baseline_{metric}"]), r2_pooled=float(m.get("r2_pooled", float("nan"))),
+        return cls(run_id=run.info.run_id, model=t.get(T.MODEL, "?"), score=float(m[metric]),
+                   baseline_score=float(m[f"baseline_{metric}"]), r2_pooled=float(m.get("r2_pooled", float("nan"))),
                    complexity=int(t.get(T.MODEL_COMPLEXITY, 99)), beats_baseline=t.get(T.BEATS_BASELINE) == "true",
                    start_time=int(run.info.start_time or 0), tags=dict(t), metrics=dict(m),
-                   verdict=verdict_of(t.get(T.VERDICT, "")))
+                   verdict=verdict_of(t.get(T.VERDICT, "")), metric=metric)
 
 
 def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_version: str, cv: str,
@@ -55,13 +66,13 @@ def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_
 
 
 def rank(candidates: list[Candidate], *, significant_first: bool = False) -> list[Candidate]:
-    """Best first: lowest outer-CV RMSE; ties go to the simpler model, then the newer run.
+    """Best first: lowest outer-CV score (RMSE or MAE); ties go to the simpler model, then the newer run.
 
     With ``significant_first`` the runs that beat the baseline come before those that do not,
     so the first candidate is the best run the significance rule accepts (compare's winner).
     """
     def key(c: Candidate) -> tuple:
-        return (significant_first and not c.beats_baseline, round(c.rmse, 12), c.complexity, -c.start_time)
+        return (significant_first and not c.beats_baseline, round(c.score, 12), c.complexity, -c.start_time)
 
     return sorted(candidates, key=key)
 

@@ -17,9 +17,8 @@ from nacarbon.registry.champions import (TRAINING_ARTIFACT, champion_version, lo
 from nacarbon.tracking import tags as T
 
 CHAMPION = T.CHAMPION_ALIAS
-
-
 BEST = "best"
+_ALLOWED = f"{CHAMPION}, {BEST} or the run id of a training run"   # what shap.source may be
 
 
 def find_sources(client: MlflowClient, source: str, targets: list[str], *,
@@ -56,7 +55,8 @@ def find_sources(client: MlflowClient, source: str, targets: list[str], *,
         from nacarbon.registry.selection import find_candidates, rank
 
         if not runs_of:
-            raise ConfigError("shap.source=best needs the experiment, data version, cv and features to search")
+            raise ConfigError("needs the experiment, data version, cv and features to search", key="shap.source",
+                              value=source)
         for target in targets:
             ranked = rank(find_candidates(client, target=target, **runs_of))
             if not ranked:
@@ -78,10 +78,11 @@ def find_sources(client: MlflowClient, source: str, targets: list[str], *,
     try:
         run = client.get_run(source)
     except MlflowException as err:
-        raise ConfigError(f"shap.source={source!r}: not '{CHAMPION}' and no such run in the store: {err}") from err
+        raise ConfigError(f"no such run in the store: {str(err).splitlines()[0]}", key="shap.source", value=source,
+                          allowed=_ALLOWED) from err
     if run.data.tags.get(T.KIND) != T.TRAIN:
-        raise ConfigError(f"shap.source={source!r} is not a training run ({T.KIND}="
-                          f"{run.data.tags.get(T.KIND)!r})")
+        raise ConfigError(f"not a training run ({T.KIND}={run.data.tags.get(T.KIND)!r})", key="shap.source",
+                          value=source, allowed=_ALLOWED)
     target = run.data.tags.get(T.TARGET, "")
     if target not in targets:
         notes.append(f"run {source} is for target {target!r}, which is not among targets={targets}; "

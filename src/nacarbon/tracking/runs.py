@@ -76,7 +76,7 @@ def _schema_lock(uri: str) -> Iterator[None]:
     if not uri.startswith("sqlite:///"):
         yield
         return
-    from nacarbon.data.ingest import exclusive_lock
+    from nacarbon.data.table_write import exclusive_lock
 
     db = Path(uri.removeprefix("sqlite:///"))
     check_writable(db.parent)  # a folder that cannot hold the lock is a StoreError, not a traceback
