@@ -110,3 +110,19 @@ def test_first_command_trains_on_merged_data_and_the_paper_setup_is_one_override
     assert _choices("target=ice", "setup=paper") == ("seed", "default", "group")
     assert _choices("target=ice", "dataset=seed") == ("seed", "rich", "repeated")  # the command line wins
     assert _choices("target=ice", "setup=paper", "cv=repeated") == ("seed", "default", "repeated")
+
+
+COMMANDS = ["analyze", "compare", "predict", "promote", "screening", "suggest", "train"]
+
+
+@pytest.mark.parametrize("top", COMMANDS)
+def test_hydra_settings_come_from_the_one_hydra_group(top):
+    from hydra import compose, initialize_config_dir
+
+    assert "hydra" not in OmegaConf.load(CONF / f"{top}.yaml"), "hydra settings belong in conf/hydra/"
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        hydra = compose(config_name=top, return_hydra_config=True).hydra
+    assert hydra.runtime.choices.hydra == "default" and hydra.job.chdir is False
+    assert hydra.callbacks.redact._target_ == "nacarbon.config.RedactSecrets"
+    # The verb (Hydra's job name) keeps each command's runs in its own outputs/<verb>/ folder.
+    assert OmegaConf.to_container(hydra.run)["dir"].startswith("${paths.output_dir}/${hydra.job.name}/")
