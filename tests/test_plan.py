@@ -7,6 +7,7 @@ from omegaconf import OmegaConf
 
 from nacarbon.commands.pipeline import load_plan
 from nacarbon.paths import project_root
+from nacarbon.targets import load_target
 from tests.conftest import compose_config
 
 CONF = project_root() / "conf"
@@ -23,8 +24,7 @@ def test_plan_names_existing_configs(path):
     plan = _plan(path.stem)
     assert (CONF / "cv" / f"{plan.cv}.yaml").is_file()
     for target, spec in plan.targets.items():
-        tcfg = OmegaConf.load(CONF / "target" / f"{target}.yaml")
-        assert spec.dataset in tcfg.datasets, (target, spec.dataset)
+        assert spec.dataset in load_target(str(target)).datasets, (target, spec.dataset)
         assert (CONF / "features" / f"{spec.features}.yaml").is_file()
         for family in spec.families:
             assert (CONF / "model" / f"{family}.yaml").is_file(), family

@@ -59,7 +59,7 @@ def target_figures(target: str, *, family: str = "extra_trees", seed: int = 42, 
     cfg = compose_config("train", [*overrides, f"target={target}", f"dataset={spec.dataset}",
                                    f"features={spec.features}", f"model={family}", f"seed={seed}"])
     _, d = load_for_target(cfg)
-    transform = str(cfg.target.get("transform", "none"))
+    transform = str(cfg.target.transform)
 
     def splitter():
         return RepeatedGroupKFold(n_splits=5, n_repeats=5, random_state=seed)
