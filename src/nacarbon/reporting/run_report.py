@@ -131,7 +131,7 @@ def write_run_report(cfg: DictConfig, state: dict, plans: Mapping[str, DictConfi
     """
     out = Path(cfg.paths.experiments_dir) / "run_report.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    state = {**state, "promote_plan": cfg.get("promote_plan", "main")}
+    state = {**state, "promote_plan": cfg.promote_plan}
     versions = state.get("data_version", {})
     lines = [f"# nacarbon run report ({time.strftime('%Y-%m-%d %H:%M')})", "",
              f"Search `{cfg.search_preset}` ({', '.join(cfg.search_overrides) or 'as configured'}), seed {cfg.seed}. "
@@ -154,7 +154,7 @@ def write_run_report(cfg: DictConfig, state: dict, plans: Mapping[str, DictConfi
         rows = target_rows(name, plan, state)
         if not rows:
             continue
-        alpha = plan.get("significance", {}).get("alpha", 0.05)
+        alpha = plan.significance.alpha
         lines += [f"## {titles.get(name, f'Plan {name}')}", "",
                   f"cv `{plan.cv}`, alpha {alpha}; the run shown is the best whose verdict is significant, else "
                   "the lowest-RMSE one. Full tables: "
