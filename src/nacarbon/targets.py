@@ -68,8 +68,8 @@ class TargetSpec:
         source = source or f"conf/target/{values.get('name', '<name>')}.yaml"
         for key in KEYS:
             if key not in values or values[key] is None:
-                raise ConfigError(f"{source} does not state it (every target file states every key)",
-                                  key=f"target.{key}", value=None, allowed=", ".join(KEYS))
+                raise ConfigError(f"{source} does not state it; every target file states every key: "
+                                  f"{', '.join(KEYS)}", key=f"target.{key}", value=None)
         _check_types(values, source)
         return cls(name=str(values["name"]), column=str(values["column"]), label=str(values["label"]),
                    unit=str(values["unit"]), higher_is_better=values["higher_is_better"],
