@@ -485,7 +485,7 @@ ANSWERS = [
          prepare=_lab_file("mine.csv", ["S1,my lab,hard,1300,ester,30,,,,,,", _mine("S2", 1100, 20)]),
          check=_unknown_structure_is_out_of_domain),
     # item 14: search_preset=none as the README writes it, no search_overrides needed
-    Case("pipeline-search-preset-none", ["nacarbon.pipeline", "plans=[main]", "targets=[ice]", "models=[ridge]",
+    Case("pipeline-search-preset-none", ["nacarbon.pipeline", "plan=main", "targets=[ice]", "models=[ridge]",
                                          "search_preset=none", "steps=[validate,train]", "progress=false"], [],
          check=_trained_untuned),
 ]

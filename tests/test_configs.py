@@ -59,14 +59,6 @@ def test_every_group_has_configs():
         assert list((CONF / g).glob("*.yaml")), g
 
 
-def test_targets_declare_columns_and_datasets():
-    datasets = {p.stem for p in (CONF / "dataset").glob("*.yaml")}
-    for p in (CONF / "target").glob("*.yaml"):
-        t = OmegaConf.load(p)
-        assert t.column and t.unit is not None and isinstance(t.higher_is_better, bool)
-        assert set(t.datasets) <= datasets, p.name
-
-
 def test_unknown_choice_lists_the_options():
     proc = subprocess.run([sys.executable, "-m", "train", "model=nonsense"], capture_output=True, text=True)
     assert proc.returncode != 0
@@ -110,3 +102,19 @@ def test_first_command_trains_on_merged_data_and_the_paper_setup_is_one_override
     assert _choices("target=ice", "setup=paper") == ("seed", "default", "group")
     assert _choices("target=ice", "dataset=seed") == ("seed", "rich", "repeated")  # the command line wins
     assert _choices("target=ice", "setup=paper", "cv=repeated") == ("seed", "default", "repeated")
+
+
+COMMANDS = ["analyze", "compare", "predict", "promote", "screening", "suggest", "train"]
+
+
+@pytest.mark.parametrize("top", COMMANDS)
+def test_hydra_settings_come_from_the_one_hydra_group(top):
+    from hydra import compose, initialize_config_dir
+
+    assert "hydra" not in OmegaConf.load(CONF / f"{top}.yaml"), "hydra settings belong in conf/hydra/"
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        hydra = compose(config_name=top, return_hydra_config=True).hydra
+    assert hydra.runtime.choices.hydra == "default" and hydra.job.chdir is False
+    assert hydra.callbacks.redact._target_ == "nacarbon.config.RedactSecrets"
+    # The verb (Hydra's job name) keeps each command's runs in its own outputs/<verb>/ folder.
+    assert OmegaConf.to_container(hydra.run)["dir"].startswith("${paths.output_dir}/${hydra.job.name}/")

@@ -1,4 +1,5 @@
-"""conf/plan/*.yaml: every target names a dataset that carries it, and existing configs."""
+"""conf/plan/*.yaml (the pipeline's ``plan`` group): every target names a dataset that carries it,
+and existing configs; each plan composes on its own, under its own name."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import pytest
 from omegaconf import OmegaConf
 
 from nacarbon.commands.pipeline import load_plan
+from nacarbon.errors import ConfigError
 from nacarbon.paths import project_root
+from nacarbon.targets import load_target
 from tests.conftest import compose_config
 
 CONF = project_root() / "conf"
@@ -15,7 +18,27 @@ PLANS = sorted((CONF / "plan").glob("*.yaml"))
 
 def _plan(name: str):
     """The plan as the pipeline reads it (a target without data or features gets its own setup's)."""
-    return load_plan(compose_config("pipeline"), name)
+    return load_plan(compose_config("pipeline", [f"plan={name}"]), name)
+
+
+@pytest.mark.parametrize("path", PLANS, ids=[p.stem for p in PLANS])
+def test_each_plan_composes_under_its_own_name(path):
+    cfg = compose_config("pipeline", [f"plan={path.stem}"])
+    assert list(cfg.plan) == [path.stem] and cfg.plan[path.stem].name == path.stem
+
+
+def test_the_pipeline_runs_both_plans_by_default_and_the_command_line_chooses():
+    assert list(compose_config("pipeline").plan) == ["main", "paper"]
+    assert list(compose_config("pipeline", ["plan=[paper,main]"]).plan) == ["paper", "main"]
+    assert dict(compose_config("pipeline", ["plan=[]"]).plan) == {}
+
+
+def test_load_plan_copies_and_refuses_a_plan_not_composed():
+    cfg = compose_config("pipeline", ["plan=paper", "targets=[ice]"])
+    assert list(load_plan(cfg, "paper").targets) == ["ice"]
+    assert len(cfg.plan.paper.targets) == 4   # the composed config is left as it was
+    with pytest.raises(ConfigError, match="unknown plan 'main'.*allowed: \\['paper'\\]"):
+        load_plan(cfg, "main")
 
 
 @pytest.mark.parametrize("path", PLANS, ids=[p.stem for p in PLANS])
@@ -23,8 +46,7 @@ def test_plan_names_existing_configs(path):
     plan = _plan(path.stem)
     assert (CONF / "cv" / f"{plan.cv}.yaml").is_file()
     for target, spec in plan.targets.items():
-        tcfg = OmegaConf.load(CONF / "target" / f"{target}.yaml")
-        assert spec.dataset in tcfg.datasets, (target, spec.dataset)
+        assert spec.dataset in load_target(str(target)).datasets, (target, spec.dataset)
         assert (CONF / "features" / f"{spec.features}.yaml").is_file()
         for family in spec.families:
             assert (CONF / "model" / f"{family}.yaml").is_file(), family

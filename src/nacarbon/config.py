@@ -104,21 +104,3 @@ class RedactSecrets(Callback):
 
 register_resolvers()
 quiet_environment()
-
-
-def target_names() -> list[str]:
-    """Target names with a config in ``conf/target/``."""
-    return sorted(p.stem for p in (project_root() / "conf" / "target").glob("*.yaml"))
-
-
-def target_config(name: str) -> DictConfig:
-    """A target's config (``conf/target/<name>.yaml``: column, label, unit, filter ...)."""
-    return OmegaConf.load(project_root() / "conf" / "target" / f"{name}.yaml")
-
-
-def target_filters(name: str) -> dict[str, list]:
-    """The conditions a target's models were trained on (its ``filter``), ``{}`` when it has none."""
-    meta = target_config(name)
-    return OmegaConf.to_container(meta.filter, resolve=True) if meta.get("filter") else {}
-
-

@@ -157,7 +157,8 @@ def validate_settings(cfg: DictConfig, settings: tuple[Setting, ...] = SETTINGS)
     List settings (``targets``, ``exclude_models`` ...) are normalized in ``cfg`` itself by
     :func:`nacarbon.settings_lists.normalize_lists` (``targets=ice`` becomes ``[ice]``), so every
     command reads the same list whatever the command line said; the model's estimator
-    parameters are checked by the estimator's own rules before any fit.
+    parameters are checked by the estimator's own rules before any fit; a ``target`` node is
+    checked as :class:`nacarbon.targets.TargetSpec` reads it.
     """
     checked: dict[str, Any] = {}
     for s in settings:
@@ -180,4 +181,8 @@ def validate_settings(cfg: DictConfig, settings: tuple[Setting, ...] = SETTINGS)
     checked |= normalize_lists(cfg)
     checked |= validate_mappings(cfg)
     check_estimator(cfg)
+    if isinstance(cfg.get("target"), DictConfig):   # every key of conf/target/<t>.yaml, typed
+        from nacarbon.targets import TargetSpec
+
+        TargetSpec.from_config(cfg.target)
     return checked

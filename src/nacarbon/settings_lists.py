@@ -48,7 +48,6 @@ LISTS: tuple[ListSetting, ...] = (
     ListSetting("analyze_targets", str, None, "[ice,capacity]"),
     ListSetting("exclude_models", str, _names("model"), "[dummy,ridge]"),
     ListSetting("models", str, None, "[ridge,extra_trees]", nullable=True),
-    ListSetting("plans", str, None, "[main]"),
     ListSetting("steps", str, None, "[validate,train]"),
     ListSetting("search_overrides", str, None, "[search.n_trials=3]"),
     ListSetting("train_overrides", str, None, "[model.estimator.n_jobs=1]"),

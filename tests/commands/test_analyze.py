@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 from scipy.stats import spearmanr
 
 from nacarbon.analysis.outputs import write_maps
-from nacarbon.analysis.targets import TargetSpec, load_targets
+from nacarbon.targets import TargetSpec
 from nacarbon.commands.analyze import run
 from nacarbon.errors import ConfigError
 from tests.conftest import CONF, compose_config
@@ -177,19 +177,12 @@ def test_bad_settings_raise_config_errors(tmp_path, override, match):
         run(cfg)
 
 
-def test_targets_a_dataset_lacks_are_skipped():
-    specs, notes = load_targets(["capacity", "rate", "plateau"], CONF, dataset="literature")
-    assert [s.name for s in specs] == ["capacity"] and len(notes) == 2
-    assert specs[0] == TargetSpec("capacity", "capacity_mah_g", "Reversible capacity", "mAh/g", True,
-                                  ("seed", "literature", "merged"))
-
-
 def test_maps_that_cannot_be_drawn_are_listed_with_the_reason(tmp_path):
     df = pd.DataFrame({"material_class": ["hard"] * 6 + ["soft"] * 3,
                        "la_nm": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 1.0, 2.0, 3.0],
                        "lc_nm": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 2.0, 1.0, 3.0],   # hard rows on a line
                        "capacity_mah_g": np.arange(9.0)})
-    spec = TargetSpec("capacity", "capacity_mah_g", "Capacity", "mAh/g", True, ())
+    spec = TargetSpec("capacity", "capacity_mah_g", "Capacity", "mAh/g", True, (), "none", {})
     pairs = {"capacity": {"hard": [["la_nm", "lc_nm", "2b"]], "soft": [["la_nm", "lc_nm"]],
                           "all": [["la_nm", "lc_nm"]]}}
     maps = write_maps(df, [spec], pairs, tmp_path, group_col="material_class", method="linear", grid=10,

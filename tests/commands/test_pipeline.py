@@ -78,23 +78,24 @@ def test_tuned_families_are_trained_untuned_too(tmp_path):
 
 
 def test_unknown_step_or_plan_is_a_clear_error(tmp_path):
-    from nacarbon.errors import ConfigError, NacarbonError
+    from hydra.errors import MissingConfigException
+
+    from nacarbon.errors import NacarbonError
 
     cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "steps=[validate,fly]"])
     with pytest.raises(NacarbonError, match=r"unknown steps \['fly'\]"):
         run(cfg)
-    cfg = compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "plans=[main,fancy]", "steps=[validate]"])
-    with pytest.raises(ConfigError, match="unknown plan 'fancy'"):
-        run(cfg)
+    with pytest.raises(MissingConfigException, match="plan/fancy"):   # plans are a config group
+        compose_config("pipeline", [f"paths.mlruns_dir={tmp_path}", "plan=[main,fancy]", "steps=[validate]"])
 
 
 @pytest.mark.parametrize("overrides, message", [
     (["seed=abc"], "seed='abc' is not allowed"),
     (["n_jobs=-1"], "n_jobs=-1 is not allowed"),
     (["targets=[foo]"], "targets: ['foo'] not in plans"),
-    (["plans=[nope]"], "unknown plan 'nope'"),
+    (["plan=[nope]"], "Could not load 'plan/nope'"),
     (["steps=[bogus]"], "unknown steps ['bogus']"),
-    (["plans=[main]", "targets=[rate]", "models=[xgbost]"], "model xgbost: the training config does not compose"),
+    (["plan=main", "targets=[rate]", "models=[xgbost]"], "model xgbost: the training config does not compose"),
     (["cv=bogus"], "Could not find 'cv/bogus'"),
 ])
 def test_a_bad_run_is_refused_before_any_work(tmp_path, capsys, overrides, message):
@@ -124,7 +125,7 @@ def _broken_model(folder: Path) -> Path:
 
 def _failing_run(tmp_path: Path, *extra: str) -> list[str]:
     return [f"paths.mlruns_dir={tmp_path / 'mlruns'}", f"paths.output_dir={tmp_path / 'out'}",
-            f"paths.experiments_dir={tmp_path / 'exp'}", "plans=[paper]", "targets=[ice]", "models=[ridge,broken]",
+            f"paths.experiments_dir={tmp_path / 'exp'}", "plan=[paper]", "targets=[ice]", "models=[ridge,broken]",
             "search_preset=none", f"train_overrides=['hydra.searchpath=[file://{tmp_path / 'conf'}]']",
             "progress=false", "steps=[validate,train,compare]", *extra]
 
@@ -163,11 +164,11 @@ def test_a_failing_job_ends_no_other_and_a_rerun_redoes_only_it(tmp_path, capsys
 def test_search_preset_none_needs_no_other_override():
     from nacarbon.commands.pipeline import train_jobs
 
-    cfg = compose_config("pipeline", ["plans=[main]", "targets=[ice]", "models=[ridge]", "search_preset=none",
+    cfg = compose_config("pipeline", ["plan=main", "targets=[ice]", "models=[ridge]", "search_preset=none",
                                       "steps=[validate,train]"])
     (overrides,) = train_jobs(cfg).values()
     assert "search=none" in overrides and not any(o.startswith("search.") for o in overrides)
-    tuned = train_jobs(compose_config("pipeline", ["plans=[main]", "targets=[ice]", "models=[ridge]"]))
+    tuned = train_jobs(compose_config("pipeline", ["plan=main", "targets=[ice]", "models=[ridge]"]))
     # models=[...] are tuned beside their untuned runs: the budget goes to the tuned job only
     assert "search.n_trials=3" in tuned[("main", "ice", "ridge", "optuna")]
     assert not any(o.startswith("search.") for o in tuned[("main", "ice", "ridge", "none")])

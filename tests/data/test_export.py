@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
@@ -10,6 +12,7 @@ from nacarbon.data.export import export_dataset
 from nacarbon.data.io import load_configured, read_raw
 from nacarbon.db import main as db_main
 from nacarbon.paths import project_root
+from nacarbon.targets import load_target
 
 ROOT = project_root()
 
@@ -30,7 +33,7 @@ def test_export_equals_what_training_loads(tmp_path, name):
     for col in ("d002_nm", "ssa_m2_g", "ice_pct", "htt_c"):
         pd.testing.assert_series_equal(written[col], seen[col].astype(float), check_names=False)
     # and the design training builds uses exactly these rows and groups
-    train_cfg = OmegaConf.create({"paths": cfg.paths, "dataset": spec, "target": {"name": "ice", "column": "ice_pct",
+    train_cfg = OmegaConf.create({"paths": cfg.paths, "dataset": spec, "target": {**asdict(load_target("ice")),
                                  "datasets": [name]}, "features": {"columns": ["d002_nm", "ssa_m2_g"]},
                                  "cv": {"name": "group", "n_splits": 5}})
     _, design = load_for_target(train_cfg)

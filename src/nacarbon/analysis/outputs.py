@@ -11,7 +11,7 @@ from nacarbon.analysis.correlation import ALL, correlation_heatmap, spearman_tab
 from nacarbon.analysis.importance import Explained, explain_source
 from nacarbon.analysis.maps import numeric_columns, performance_map
 from nacarbon.analysis.sources import ModelSource
-from nacarbon.analysis.targets import TargetSpec
+from nacarbon.targets import TargetSpec
 from nacarbon.errors import ConfigError, DataValidationError
 
 MAP_COLUMNS = ["target", "group", "x", "y", "paper_figure", "n", "file", "status"]

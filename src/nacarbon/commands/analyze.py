@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # SHAP, MLflow and pandas load when the command runs, not for
 
     from nacarbon.analysis.importance import Explained
     from nacarbon.analysis.sources import ModelSource, SourceRef
-    from nacarbon.analysis.targets import TargetSpec
+    from nacarbon.targets import TargetSpec
     from nacarbon.data.io import Dataset
 
 SHAP_DATA = "full"
@@ -94,9 +94,9 @@ def analyze(cfg: DictConfig) -> Analysis:
     tables, the maps, the explained models and the notes on what was skipped.
     """
     from nacarbon.analysis.outputs import write_correlations, write_maps
-    from nacarbon.analysis.targets import load_targets
     from nacarbon.data.io import load_configured
     from nacarbon.registry.sources import find_sources
+    from nacarbon.targets import targets_on_dataset
     from nacarbon.tracking.store import connect
 
     if str(cfg.shap.data) != SHAP_DATA:
@@ -104,7 +104,7 @@ def analyze(cfg: DictConfig) -> Analysis:
                           f"explained on its training rows); out-of-fold SHAP needs per-fold models, which "
                           f"training runs do not store")
     dataset = load_configured(cfg.dataset)
-    targets, notes = load_targets(list(cfg.targets), Path(cfg.paths.root, "conf"), dataset=cfg.dataset.name)
+    targets, notes = targets_on_dataset(cfg.targets, cfg.dataset.name)
     if not targets:
         raise ConfigError(f"none of targets={list(cfg.targets)} is carried by dataset {cfg.dataset.name!r}")
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)

@@ -18,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
 
 from nacarbon.analysis.figures import oof_figures, plot_importance_stability, plot_learning_curve
 from nacarbon.analysis.learning import importance_by_split, learning_curve, stability_summary
 from nacarbon.analysis.paper_error import lab_share
+from nacarbon.commands.plans import plan_target
 from nacarbon.evaluation.splits import RepeatedGroupKFold
 from nacarbon.models.crossval import cross_validate, pooled_metrics
-from nacarbon.paths import project_root
 
 
 def target_figures(target: str, *, family: str = "extra_trees", seed: int = 42, out_dir: Path,
@@ -55,11 +54,11 @@ def target_figures(target: str, *, family: str = "extra_trees", seed: int = 42, 
     from nacarbon.commands.compose import compose_config
     from nacarbon.commands.train import load_for_target
 
-    spec = OmegaConf.load(project_root() / "conf" / "plan" / "main.yaml").targets[target]
+    spec = plan_target("main", target)
     cfg = compose_config("train", [*overrides, f"target={target}", f"dataset={spec.dataset}",
                                    f"features={spec.features}", f"model={family}", f"seed={seed}"])
     _, d = load_for_target(cfg)
-    transform = str(cfg.target.get("transform", "none"))
+    transform = str(cfg.target.transform)
 
     def splitter():
         return RepeatedGroupKFold(n_splits=5, n_repeats=5, random_state=seed)
@@ -98,7 +97,7 @@ def _log(target: str, numbers: dict, folder: Path, overrides: tuple[str, ...]) -
     from nacarbon.tracking.runs import record_run
 
     cfg = compose_config("analyze", list(overrides))
-    spec = OmegaConf.load(project_root() / "conf" / "plan" / "main.yaml").targets[target]
+    spec = plan_target("main", target)
     return record_run(T.experiment_name(str(spec.dataset)), T.ANALYZE,
                       f"methods-audit figures for {target}: learning curve, importance stability, per-paper "
                       f"error, within-paper ranking (nacarbon.commands.figures)", uri=cfg.tracking.uri,

@@ -1,10 +1,10 @@
 """``make run``: the whole job, step by step, from configs.
 
-    python -m nacarbon.pipeline [plans=[main]] [targets=[ice,rate]] [models=[ridge,xgboost]] [steps=[validate,train]]
+    python -m nacarbon.pipeline [plan=main] [targets=[ice,rate]] [models=[ridge,xgboost]] [steps=[validate,train]]
 
-The work is a list of plans (``conf/plan/<name>.yaml``): per target a dataset, a feature set and
-model families, all on the plan's repeated grouped splits. ``main`` (the widest data, rich
-features) is what gets promoted and screened; ``paper`` (seed only, five structure features) is
+The work is a list of plans (the ``plan`` group, ``conf/plan/<name>.yaml``; ``plan=[main,paper]``
+by default): per target a dataset, a feature set and model families, all on the plan's repeated
+grouped splits. ``main`` (the widest data, rich features) is what gets promoted and screened; ``paper`` (seed only, five structure features) is
 the reproduction of Liu et al. 2022, trained and compared beside it, never promoted. Each step
 calls the same library function as its own command (``python -m train``, ``python -m promote``
 ...), with configs composed the same way, so the pipeline is nothing but those commands in order.
@@ -19,12 +19,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from nacarbon.commands import analyze, compare, pipeline_train, promote, screen
 from nacarbon.commands.compose import compose_config
-from nacarbon.commands.plans import (families, groups, load_plan, plan_path, plans, searches,  # noqa: F401
+from nacarbon.commands.plans import (families, groups, load_plan, plans, searches,  # noqa: F401
                                      store_overrides, target_overrides)
 from nacarbon.errors import ConfigError, NacarbonError, PipelineError
 
@@ -61,7 +61,7 @@ def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str, str], list[str]]:
                     jobs[(name, str(target), family, search)] = [
                         *target_overrides(cfg, plan, target), f"target={target}", f"model={family}",
                         f"search={search}", *(budget if search != "none" else []),
-                        *cfg.get("train_overrides", []), f"seed={cfg.seed}", "progress=false"]
+                        *cfg.train_overrides, f"seed={cfg.seed}", "progress=false"]
     return jobs
 
 
@@ -89,11 +89,9 @@ def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
     validate_settings(cfg)
     if unknown := [s for s in cfg.steps if s not in STEPS]:
         raise ConfigError(f"conf/pipeline.yaml: unknown steps {unknown}; known: {list(STEPS)}")
-    for name in cfg.plans:
-        load_plan(cfg, name)  # an unknown plan is refused here
-    planned = {str(t) for name in cfg.plans for t in OmegaConf.load(plan_path(cfg, name)).targets}
+    planned = {str(t) for plan in cfg.plan.values() for t in plan.targets}   # unknown plans: Hydra refused them
     if cfg.targets is not None and (unknown := sorted(set(map(str, cfg.targets)) - planned)):
-        raise ConfigError(f"conf/pipeline.yaml: targets: {unknown} not in plans {list(cfg.plans)}; known: {sorted(planned)}")
+        raise ConfigError(f"conf/pipeline.yaml: targets: {unknown} not in plans {list(cfg.plan)}; known: {sorted(planned)}")
     configs = {}
     for key, overrides in train_jobs(cfg).items():
         try:

@@ -1,10 +1,10 @@
-"""The pipeline's plans (``conf/plan/<name>.yaml``): per target a dataset, a feature set and model
-families, and the overrides each step composes its config with."""
+"""The pipeline's plans (the ``plan`` group, ``conf/plan/<name>.yaml``, composed under ``plan.<name>``):
+per target a dataset, a feature set and model families, and the overrides each step composes its
+config with."""
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -19,27 +19,30 @@ def store_overrides(cfg: DictConfig) -> list[str]:
             f"tracking.uri={cfg.tracking.uri}"]
 
 
-def plan_path(cfg: DictConfig, name: str) -> Path:
-    """Where plan ``name`` is defined: ``conf/plan/<name>.yaml``."""
-    return Path(cfg.paths.root, "conf", "plan", f"{name}.yaml")
-
-
 def load_plan(cfg: DictConfig, name: str) -> DictConfig:
-    """``conf/plan/<name>.yaml``, restricted to the pipeline's ``targets`` (null = all of the plan).
+    """Plan ``name`` as the pipeline composed it (``plan.<name>``, from ``conf/plan/<name>.yaml``),
+    restricted to the pipeline's ``targets`` (null = all of the plan), with every target's setup.
+
+    The pipeline's config is not changed: the plan returned is a plain copy (not in struct mode,
+    so the setups can be filled in).
 
     Raises
     ------
     ConfigError
-        If the plan does not exist.
+        If the plan was not composed (``plan=[...]`` on the command line chooses them).
     """
-    path = plan_path(cfg, name)
-    if not path.is_file():
-        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
-        raise ConfigError(f"conf/pipeline.yaml: plans: unknown plan '{name}'; known: {known}")
-    plan = OmegaConf.load(path)
+    if name not in cfg.plan:
+        raise ConfigError(f"unknown plan {name!r}: not among the composed plans", key="plan",
+                          value=name, allowed=list(cfg.plan))
+    plan = OmegaConf.create(OmegaConf.to_container(cfg.plan[name], resolve=True))
     if cfg.targets is not None:
         plan.targets = {t: s for t, s in plan.targets.items() if t in set(cfg.targets)}
     return with_setups(plan)
+
+
+def plan_target(plan: str, target: str) -> DictConfig:
+    """One target of plan ``plan`` (dataset, features, families) as ``make run`` composes it."""
+    return load_plan(compose_config("pipeline", [f"plan={plan}", f"targets=[{target}]"]), plan).targets[target]
 
 
 def with_setups(plan: DictConfig) -> DictConfig:
@@ -64,7 +67,7 @@ def target_setup(target: str) -> dict[str, str]:
 
 def plans(cfg: DictConfig) -> dict[str, DictConfig]:
     """Every plan of the run, by name (the promoted plan first)."""
-    names = list(dict.fromkeys([cfg.promote_plan, *cfg.plans])) if cfg.promote_plan in cfg.plans else list(cfg.plans)
+    names = list(dict.fromkeys([cfg.promote_plan, *cfg.plan])) if cfg.promote_plan in cfg.plan else list(cfg.plan)
     return {name: load_plan(cfg, name) for name in names}
 
 

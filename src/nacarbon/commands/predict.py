@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
-from nacarbon.config import target_config, target_filters, target_names
 from nacarbon.reporting.predictions import TargetCheck
+from nacarbon.targets import load_target, target_names
 from nacarbon.staging import staging_dir
 from nacarbon.errors import ConfigError, DataValidationError, RegistryError
 from nacarbon.tracking import tags as T
@@ -123,9 +123,9 @@ def run(cfg: DictConfig) -> PredictOutcome:
     table = answer_frame(frame, {t: c.predictor for t, c in champions.items()}, source=str(src))
     checks = []
     for t, champ in champions.items():
-        meta = target_config(t)
-        check = TargetCheck(t, champ.target_column or str(meta.column), str(meta.label), str(meta.unit), champ)
-        filters = target_filters(t)
+        meta = load_target(t)
+        check = TargetCheck(t, champ.target_column or meta.column, meta.label, meta.unit, champ)
+        filters = meta.filter
         outside = outside_conditions(frame, filters)
         check.conditions = {"filters": filters, "n_outside": int((outside != "").sum())}
         measured = measured_values(frame.reset_index(drop=True), check.column)

@@ -36,7 +36,7 @@ class ScreenOutcome:
 
 def load_champions(cfg: DictConfig) -> tuple[dict[str, ChampionModel], list[str]]:
     """Champions of the configured targets, and the targets that have none."""
-    from nacarbon.config import target_names
+    from nacarbon.targets import target_names
     from nacarbon.registry.champions import load_champion
     from nacarbon.tracking.store import connect
 

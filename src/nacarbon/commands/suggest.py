@@ -110,11 +110,11 @@ def within_conditions(pool: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
     ConfigError
         If no candidate is left, naming the target and its conditions.
     """
-    from nacarbon.config import target_filters
+    from nacarbon.targets import load_target
     from nacarbon.uncertainty.answer import describe_conditions, outside_conditions
 
     for t in targets:
-        filters = target_filters(t)
+        filters = load_target(t).filter
         if not filters:
             continue
         inside = outside_conditions(pool, filters) == ""

@@ -46,12 +46,14 @@ def load_for_target(cfg: DictConfig) -> tuple["Dataset", "Design"]:
 
     from nacarbon.data.design import make_design
     from nacarbon.data.io import load_configured
+    from nacarbon.targets import TargetSpec
 
-    if cfg.dataset.name not in cfg.target.datasets:
-        raise ConfigError(f"target '{cfg.target.name}' ({cfg.target.column}) is not carried by dataset "
-                          f"'{cfg.dataset.name}'; datasets with it: {list(cfg.target.datasets)}")
+    target = TargetSpec.from_config(cfg.target)
+    if cfg.dataset.name not in target.datasets:
+        raise ConfigError(f"target '{target.name}' ({target.column}) is not carried by dataset "
+                          f"'{cfg.dataset.name}'; datasets with it: {list(target.datasets)}")
     dataset = load_configured(cfg.dataset)
-    design = make_design(dataset.frame, target=cfg.target.column, filters=cfg.target.get("filter"),
+    design = make_design(dataset.frame, target=target.column, filters=target.filter,
                          features=[*cfg.features.columns, *((cfg.get("model") or {}).get("extra_features") or [])])
     if len(design.y) < 10 or len(np.unique(design.groups)) < max(int(cfg.cv.n_splits), 2):
         raise ConfigError(f"target '{cfg.target.name}' on dataset '{cfg.dataset.name}' has {len(design.y)} rows "
@@ -98,7 +100,7 @@ def run(cfg: DictConfig) -> TrainResult:
     log.info("%s: %d rows with %s (%d dropped: target missing), %d sources", cfg.dataset.name, len(design.y),
              cfg.target.column, design.n_dropped, len(np.unique(design.groups)))
 
-    transform = str(cfg.target.get("transform", "none"))
+    transform = str(cfg.target.transform)   # every target file states it (nacarbon.targets)
     splitter = make_splitter(cfg.cv, random_state=int(cfg.seed))
     tuner, final_study_of = tuners(cfg, dataset, transform)
     # The run opens when the work starts: RUNNING while it trains, fold metrics as they come,
@@ -116,7 +118,7 @@ def run(cfg: DictConfig) -> TrainResult:
         predictor = fit_predictor(cfg, design, build_pipeline(cfg.model, params=final_params, transform=transform))
         metrics, verdict = verdict_metrics(cfg, cv, design)
         # Per-paper error and within-paper ranking from the out-of-fold predictions (no refit).
-        figures, numbers = oof_figures(cv.oof, folder / "plots", unit=str(cfg.target.get("unit", "")),
+        figures, numbers = oof_figures(cv.oof, folder / "plots", unit=str(cfg.target.unit),
                                        label=cfg.target.name)
         metrics.update(numbers)
         result = TrainResult(live.run_id, metrics, cv, design, dataset, final_params, model, predictor, live.url,

@@ -63,7 +63,7 @@ def run_params(cfg: DictConfig, data_version: str) -> dict[str, object]:
         "target": cfg.target.name, "model": cfg.model.name, "dataset": cfg.dataset.name,
         "data_version": data_version, "cv": cfg.cv.name, "cv_n_splits": cfg.cv.n_splits,
         "cv_n_repeats": cfg.cv.n_repeats, "features": ",".join(cfg.features.columns),
-        "transform": cfg.target.get("transform", "none"), "search": cfg.search.name, "seed": cfg.seed,
+        "transform": cfg.target.transform, "search": cfg.search.name, "seed": cfg.seed,
     }
     if cfg.search.enabled:
         params.update({"search_n_trials": cfg.search.n_trials, "search_inner_splits": cfg.search.inner_splits,

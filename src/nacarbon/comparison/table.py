@@ -129,18 +129,10 @@ def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: in
 
 
 def significance_by_run(table: pd.DataFrame) -> pd.DataFrame:
-    """The rule's verdicts of a comparison table, as promotion reads them.
+    """The rule's verdicts of a :func:`comparison_table`, as promotion reads them.
 
-    Parameters
-    ----------
-    table : DataFrame
-        From :func:`comparison_table`.
-
-    Returns
-    -------
-    DataFrame
-        One row per model run: ``family`` (= run id), ``p_adjusted``, ``verdict``, ``test``
-        (the input of :func:`nacarbon.registry.selection.with_significance`).
+    One row per model run: ``family`` (= run id), ``p_adjusted``, ``verdict``, ``test`` (the
+    input of :func:`nacarbon.registry.selection.with_significance`).
     """
     models = table[table["model"] != BASELINE]
     return pd.DataFrame({"family": models["run_id"].to_numpy(), "p_adjusted": models["p_adjusted"].to_numpy(),
@@ -148,18 +140,8 @@ def significance_by_run(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def winners(table: pd.DataFrame) -> dict[str, list[str]]:
-    """Per target, the models whose verdict is significant (either name), best (lowest RMSE) first.
-
-    Parameters
-    ----------
-    table : DataFrame
-        From :func:`comparison_table`.
-
-    Returns
-    -------
-    dict
-        Target -> model names; an empty list when no model beats the baseline.
-    """
+    """Per target of a :func:`comparison_table`, the models whose verdict is significant (either
+    name), best (lowest RMSE) first; an empty list when no model beats the baseline."""
     out: dict[str, list[str]] = {}
     for target, part in table.groupby("target", sort=False):
         hits = part[part["verdict"].isin(SIGNIFICANT)]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from nacarbon.analysis.targets import TargetSpec
+from nacarbon.targets import TargetSpec
 from nacarbon.reporting.paper import CorrelationClaim
 
 COMPARISON_COLUMNS = ["target", "feature", "group", "paper_rho", "paper_p", "implied_n", "n", "rho", "p", "p_bh",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from nacarbon.analysis.targets import TargetSpec
+from nacarbon.targets import TargetSpec
 
 Range = tuple[float | None, float | None]
 

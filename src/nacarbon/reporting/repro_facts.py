@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from nacarbon.analysis.targets import TargetSpec
+from nacarbon.targets import TargetSpec
 from nacarbon.data import columns as C
 from nacarbon.reporting import paper
 from nacarbon.reporting.agreement import compare_correlations

@@ -141,7 +141,7 @@ def _plan_section(name: str, plan: DictConfig, state: dict) -> list[str]:
     rows = target_rows(name, plan, state)
     if not rows:
         return []
-    alpha = plan.get("significance", {}).get("alpha", 0.05)
+    alpha = plan.significance.alpha
     lines = [f"## {TITLES.get(name, f'Plan {name}')}", "",
              f"cv `{plan.cv}`, alpha {alpha}; the run shown is the best whose verdict is significant, else "
              "the lowest-RMSE one. Full tables: "
@@ -197,7 +197,7 @@ def write_run_report(cfg: DictConfig, state: dict, plans: Mapping[str, DictConfi
     """
     out = Path(cfg.paths.experiments_dir) / "run_report.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    state = {**state, "promote_plan": cfg.get("promote_plan", "main")}
+    state = {**state, "promote_plan": cfg.promote_plan}
     lines = _intro(cfg, state.get("data_version", {}))
     for name, plan in (plans or {}).items():
         lines += _plan_section(name, plan, state)
