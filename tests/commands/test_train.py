@@ -96,7 +96,7 @@ def test_logged_model_is_the_whole_predictor(trained):
     assert out["hi_ice"].max() <= 100
     np.testing.assert_allclose(out["pred_ice"], result.model.predict(result.design.X.head(5)))
     run_ = MlflowClient(cfg.tracking.uri).get_run(result.run_id)
-    assert run_.data.params["predictor.difficulty"] == "none"
+    assert run_.data.params["predictor.difficulty"] == "knn"
 
 
 def test_oof_never_mixes_sources(trained):
