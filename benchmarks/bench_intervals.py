@@ -11,12 +11,15 @@ only, and the held-out papers are scored:
 * intervals at 90 %: ``plain`` = split-conformal, one global quantile of the inner grouped
   out-of-fold |residuals| around the refit model; ``plain CV+`` = CV+ over inner paper folds,
   unnormalized; ``adaptive`` = normalized CV+ with the kNN difficulty (log-scaled space). Each
-  with the calibration scores weighed per ``row`` (every row once) and per ``paper`` (each row
-  1 / rows of its paper, every paper once: Dunn, Wasserman & Ramdas 2022).
+  with the calibration scores weighed per ``row`` (every row once), per ``paper`` (each row
+  1 / rows of its paper, every paper once: Dunn, Wasserman & Ramdas 2022) and ``lab<q>``
+  (two-level: one score per paper, the ceil(q n)-th of its n row scores, conformal over papers;
+  ``paper_share=q``), all from the same fitted models.
 * coverage over all held-out rows and in-domain rows (:class:`PaperDomain`, 95 %), median width,
   and the distribution of per-paper coverage over held-out papers with >= 4 rows (10th
   percentile, median, share below 0.5; each (repeat, paper) counts once).
-* the calibration curve: empirical coverage of the adaptive intervals at nominal 0.50-0.95.
+* the calibration curve: empirical coverage at nominal 0.50-0.95 of the previous default
+  (adaptive, paper-weighted) and the shipped one (adaptive, per-lab 70 %).
 * domain admission of the grid of ``conf/screen/grid.yaml``: the share of its structures
   ``PaperDomain`` admits on the seed structure features (``--cases all``; the earlier kNN
   ``ApplicabilityDomain`` it was compared with is gone, its figures stay in benchmarks/README.md).
@@ -72,7 +75,9 @@ CASES = [  # (dataset, target name, column, features)
 FILES = {"literature": "literature_583.csv", "seed": "liu2022_tables.csv"}
 METHODS = {"plain": dict(difficulty="none", method="split"), "plain_cv+": dict(difficulty="none", method="cv+"),
            "adaptive": dict(difficulty="knn", method="cv+")}
-WEIGHTINGS = ("row", "paper")
+CALIBRATIONS = {"row": dict(weighting="row", paper_share=None), "paper": dict(weighting="paper", paper_share=None),
+                "lab50": dict(paper_share=0.5), "lab70": dict(paper_share=0.7), "lab75": dict(paper_share=0.75)}
+CURVES = {("adaptive", "paper"): "adaptive paper", ("adaptive", "lab70"): "adaptive per-lab 70 %"}
 LEVELS = np.round(np.arange(0.50, 0.951, 0.05), 2)
 MIN_PAPER_ROWS = 4
 
@@ -112,15 +117,15 @@ def run_case(frame, column, features, group_column, n_trees, repeats):
             for name, kw in METHODS.items():
                 est = ExtraTreesRegressor(n_estimators=n_trees, min_samples_leaf=2, random_state=rep)
                 m = GroupConformalRegressor(est, bounds=bounds, random_state=rep, **kw).fit(X[tr], y[tr], g[tr])
-                for w in WEIGHTINGS:
-                    lo, hi = m.predict_interval(X[te], weighting=w)
+                for w, calibration in CALIBRATIONS.items():
+                    m.set_params(**calibration)  # calibration is read at prediction time: no refit
+                    lo, hi = m.predict_interval(X[te])
                     parts.append(pd.DataFrame({"method": name, "weighting": w, "rep": rep, "paper": g[te], "y": y[te],
                                                "lo": lo, "hi": hi, "in": dom}))
-                    if name == "adaptive":
-                        for level in LEVELS:
-                            lo, hi = m.predict_interval(X[te], alpha=1 - level, weighting=w)
-                            curve.append(pd.DataFrame({"weighting": w, "level": level, "rep": rep, "paper": g[te],
-                                                       "covered": (y[te] >= lo) & (y[te] <= hi)}))
+                    for level in LEVELS if (name, w) in CURVES else ():
+                        lo, hi = m.predict_interval(X[te], alpha=1 - level)
+                        curve.append(pd.DataFrame({"weighting": CURVES[name, w], "level": level, "rep": rep,
+                                                   "paper": g[te], "covered": (y[te] >= lo) & (y[te] <= hi)}))
     return pd.concat(parts, ignore_index=True), pd.concat(curve, ignore_index=True)
 
 
@@ -129,13 +134,13 @@ def summarize(held: pd.DataFrame) -> pd.DataFrame:
     for (name, w), r in held.groupby(["method", "weighting"], sort=False):
         cov, width, ind = (r.y >= r.lo) & (r.y <= r.hi), r.hi - r.lo, r["in"].to_numpy(bool)
         rows.append({"method": name, "weighting": w, "n": len(r), "coverage": cov.mean(),
-                     "median_width": width.median(), "coverage_in": cov[ind].mean(),
+                     "median_width": width.median(), "mean_width": width.mean(), "coverage_in": cov[ind].mean(),
                      **per_paper(cov.to_numpy(), r.paper.to_numpy(), r.rep.to_numpy())})
     return pd.DataFrame(rows)
 
 
 def calibration_table(curve: pd.DataFrame) -> pd.DataFrame:
-    """Empirical coverage per nominal level and weighting: rows and the median/10th percentile over papers."""
+    """Empirical coverage per nominal level and method: rows and the median/10th percentile over papers."""
     out = []
     for (w, level), c in curve.groupby(["weighting", "level"]):
         pp = per_paper(c.covered.to_numpy(float), c.paper.to_numpy(), c.rep.to_numpy())
@@ -181,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     pd.set_option("display.width", 250)
     print(f"ExtraTrees {n_trees} trees, outer GroupKFold(5) by {args.group_column} x {repeats}, alpha=0.1")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    print("\ncalibration (adaptive): nominal level -> row coverage, per-paper median and 10th percentile")
+    print("\ncalibration: nominal level -> row coverage, per-paper median and 10th percentile")
     for name, c in curves.items():
         print(name)
         print(c.to_string(index=False, float_format=lambda v: f"{v:.3g}"))

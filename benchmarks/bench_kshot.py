@@ -5,7 +5,8 @@
 
 Protocol (science review, section 5): dataset ``merged`` with the ``rich`` features; outer
 GroupKFold(5) over ``paper_id``; on the outer training papers an ExtraTrees
-(``min_samples_leaf=2``) inside :class:`GroupConformalRegressor` (kNN-normalized CV+, 90 %),
+(``min_samples_leaf=2``) inside :class:`GroupConformalRegressor` (the shipped interval of
+``conf/train.yaml`` ``predictor``: difficulty and per-lab ``paper_share``, 90 %),
 whose inner paper-grouped out-of-fold residuals give the lab model's hyperparameters (tau2,
 sigma2 for the offset; slope prior for the trend): "variance components from the other folds".
 For every held-out paper with >= 4 rows, 20 seeded permutations; in each, the first k rows
@@ -14,7 +15,8 @@ For every held-out paper with >= 4 rows, 20 seeded permutations; in each, the fi
 Methods: ``offset`` = :func:`apply_lab_offset` (width kept); ``trend`` = :func:`apply_lab_trend`
 (offset + trend on HTT and ln SSA with the pooled within-paper slope prior; width kept); ``auto`` =
 the trend in the outer folds where :func:`trend_beats_offset` says so on the training papers, else
-the offset (what ``predict`` does). At
+the offset; ``shipped`` = what ``predict`` does: ``auto`` where the target's
+``lab_calibration.trend`` (``conf/target/<t>.yaml``) is ``auto``, the offset where it is ``never``. At
 k = 0 ``offset`` is the model's own answer and ``trend`` applies the pooled trend alone.
 Reported per target, method and k: R2 and RMSE over all scored rows (each permutation counts),
 coverage and median width of the 90 % interval.
@@ -37,6 +39,7 @@ from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.model_selection import GroupKFold
 
+from nacarbon.config import target_config
 from nacarbon.data.io import load_configured
 from nacarbon.paths import project_root
 from nacarbon.uncertainty.conformal import GroupConformalRegressor
@@ -59,10 +62,13 @@ def load_merged() -> pd.DataFrame:
 
 
 def fit_fold(X, y, g, bounds, n_trees, seed):
-    """The conformal model of the training papers; its inner OOF residuals calibrate the lab models."""
+    """The conformal model of the training papers (the shipped interval); its inner OOF residuals
+    calibrate the lab models."""
+    p = OmegaConf.load(project_root() / "conf" / "train.yaml").predictor
+    share = None if p.paper_share is None else float(p.paper_share)
     est = ExtraTreesRegressor(n_estimators=n_trees, min_samples_leaf=2, random_state=seed)
-    model = GroupConformalRegressor(est, bounds=bounds, random_state=seed).fit(X, y, g)
-    return model
+    return GroupConformalRegressor(est, bounds=bounds, random_state=seed, difficulty=str(p.difficulty),
+                                   paper_share=share).fit(X, y, g)
 
 
 def lab_rows(rows: pd.DataFrame, idx, pred, lo, hi, y, k) -> pd.DataFrame:
@@ -74,7 +80,7 @@ def lab_rows(rows: pd.DataFrame, idx, pred, lo, hi, y, k) -> pd.DataFrame:
     return lab
 
 
-def run_target(frame, column, n_trees, repeats, n_perm, trend_sets):
+def run_target(frame, column, n_trees, repeats, n_perm, trend_sets, trend_mode="auto"):
     rows = build_features(frame[frame[column].notna()], FEATURES).reset_index(drop=True)
     X, y = rows[FEATURES].to_numpy(float), rows[column].to_numpy(float)
     g = rows["paper_id"].astype(str).to_numpy()
@@ -111,6 +117,7 @@ def run_target(frame, column, n_trees, repeats, n_perm, trend_sets):
                         cals |= {name: apply_lab_trend(lab, "t", "measured", prior, bounds=bounds)
                                  for name, prior in lab_priors.items()}
                         cals["auto"] = cals[f"trend[{'+'.join(first)}]"] if use_trend else cals["offset"]
+                        cals["shipped"] = cals["auto"] if trend_mode == "auto" else cals["offset"]
                         for name, cal in cals.items():
                             ev = cal.iloc[max(KS):]
                             out.append(pd.DataFrame({"method": name, "k": k, "paper": paper, "perm": perm,
@@ -148,10 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     frame = load_merged()
     pd.set_option("display.width", 200)
     print(f"merged ({len(frame)} rows), rich features, ExtraTrees {args.trees} trees, outer GroupKFold(5) by "
-          f"paper_id x {args.repeats}, {args.permutations} permutations per paper, 90 % kNN-normalized CV+")
+          f"paper_id x {args.repeats}, {args.permutations} permutations per paper, 90 % shipped CV+ interval")
     for target in args.targets:
         sets = [tuple(s.split(",")) for s in args.trend_sets]
-        shots, priors = run_target(frame, TARGETS[target], args.trees, args.repeats, args.permutations, sets)
+        mode = str(target_config(target).lab_calibration.trend)
+        shots, priors = run_target(frame, TARGETS[target], args.trees, args.repeats, args.permutations, sets, mode)
         print(f"\n{target}: lab-model hyperparameters per outer fold")
         print(priors.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
         print(summarize(shots).to_string(index=False, float_format=lambda v: f"{v:.3g}"))

@@ -35,9 +35,10 @@ def test_lab_calibration_uses_the_trend_when_the_champion_knows_htt_and_ssa():
     sample = [f"s{i}" for i in range(len(g))]
     oof = pd.DataFrame({"sample_id": sample, "paper_id": g, "y_true": y_true, "y_pred": y_pred})
     training = pd.DataFrame({"sample_id": sample, "htt_c": htt, "ssa_m2_g": rng.uniform(5, 50, len(g))})
-    prior = lab_prior(oof, training)
+    prior = lab_prior(oof, training, trend="auto")
     assert prior is not None and prior.slope[0] == pytest.approx(2.0, abs=0.4)
-    assert lab_prior(oof, training.drop(columns="htt_c")) is None  # a champion without HTT: offset only
+    assert lab_prior(oof, training.drop(columns="htt_c"), trend="auto") is None  # a champion without HTT: offset only
+    assert lab_prior(oof, training, trend="never") is None  # the target's switch: offset only
     out = pd.DataFrame({"htt_c": ["900", "1100", "1300", "1500"], "ssa_m2_g": ["20"] * 4,
                         "pred_ice": 70.0, "lo_ice": 60.0, "hi_ice": 80.0})
     measured = pd.Series([62.0, 66.0, np.nan, np.nan])
@@ -48,3 +49,14 @@ def test_lab_calibration_uses_the_trend_when_the_champion_knows_htt_and_ssa():
     assert np.allclose(done["hi_ice"] - done["lo_ice"], 20.0)
     plain = calibrate_to_lab(out, "ice", measured, tau2=16.0, sigma2=4.0, bounds=(0, 100))
     assert plain["pred_ice"].nunique() == 1 and "lab_trend_ice" not in plain
+
+
+def test_trend_switch_is_read_from_each_target_config_and_checked():
+    from nacarbon.config import target_config
+    from nacarbon.errors import ConfigError
+    from nacarbon.uncertainty.answer import TREND_MODES, lab_prior
+
+    modes = {t: target_config(t).lab_calibration.trend for t in ("ice", "capacity", "plateau_capacity", "plateau", "rate")}
+    assert set(modes.values()) <= set(TREND_MODES) and modes["capacity"] == "never" and modes["ice"] == "auto"
+    with pytest.raises(ConfigError, match="lab_calibration.trend"):
+        lab_prior(pd.DataFrame(), None, trend="maybe")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.model_selection import GroupKFold
@@ -101,18 +102,6 @@ def test_paper_weighting_gives_every_paper_one_vote():
     np.testing.assert_allclose(model.predict_interval(X[:5]), (lo_p, hi_p))
 
 
-def test_row_weighting_by_weights_equals_the_order_statistics():
-    from nacarbon.uncertainty.conformal import _order_stat, _weighted_upper
-
-    v = np.random.default_rng(1).normal(size=(57, 9))
-    for alpha in (0.05, 0.1, 0.3):
-        level = (1 - alpha) * 58
-        np.testing.assert_allclose(_weighted_upper(v, np.ones(57), level),
-                                   _order_stat(v, int(np.ceil(level - 1e-9)), axis=0))
-    # beyond the total weight the bound is infinite (too few papers for this level)
-    assert np.isinf(_weighted_upper(v, np.full(57, 1 / 57), 1.5)).all()
-
-
 def test_paper_weighted_split_and_bad_weighting(literature):
     X, y, g = _xy(literature, FEATS, "ice_pct")
     model = _model(method="split", bounds=(0, 100)).fit(X[:300], y[:300], g[:300])
@@ -122,3 +111,36 @@ def test_paper_weighted_split_and_bad_weighting(literature):
         model.predict_interval(X[:2], weighting="lab")
     with pytest.raises(ConfigError, match="weighting"):
         _model(weighting="lab").fit(X[:50], y[:50], g[:50])
+
+
+def test_paper_share_promises_a_share_of_each_new_lab():
+    """One lab in five carries a +-6 offset: two-level calibration covers >= 75 % of ~90 % of new labs."""
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(300), 6)
+    X = rng.uniform(0, 1, (len(groups), 2))
+    offset = np.where(np.arange(300) % 5 == 0, 6.0 * rng.choice([-1, 1], 300), 0.0)
+    y = 10 * X[:, 0] + offset[groups] + rng.normal(0, 1, len(groups))
+    train, test = groups < 100, groups >= 100
+    model = _model(difficulty="none", cv=GroupKFold(5)).fit(X[train], y[train], groups[train])
+    labs_served = {}
+    for share in (None, 0.75):
+        model.set_params(paper_share=share)
+        lo, hi = model.predict_interval(X[test])
+        per_lab = pd.Series((y[test] >= lo) & (y[test] <= hi)).groupby(groups[test]).mean()
+        labs_served[share] = (per_lab >= 0.75).mean()
+    assert len(model.calibration_units()[1]) == 100  # one unit per paper, not 600 rows
+    # the promise (>= 75 % of a lab's rows with probability 0.9) holds up to sampling noise over 200
+    # labs; row calibration leaves the offset labs (a fifth) mostly below it
+    assert labs_served[0.75] >= 0.85 and labs_served[0.75] > labs_served[None] + 0.05
+
+
+def test_paper_share_on_the_split_method_and_bad_share(literature):
+    X, y, g = _xy(literature, FEATS, "ice_pct")
+    model = _model(method="split", bounds=(0, 100), paper_share=0.75).fit(X[:300], y[:300], g[:300])
+    lo, hi = model.predict_interval(X[300:])
+    model.set_params(paper_share=None)
+    lo_rows, hi_rows = model.predict_interval(X[300:])
+    assert np.all(hi - lo >= hi_rows - lo_rows - 1e-9) and np.all((lo >= 0) & (hi <= 100))
+    for bad in (0, 1.5, True):
+        with pytest.raises(ConfigError, match="paper_share"):
+            _model(paper_share=bad).fit(X[:50], y[:50], g[:50])

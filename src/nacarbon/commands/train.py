@@ -203,8 +203,9 @@ def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
     p = cfg.predictor
     n_papers = len(np.unique(design.groups))
     cv = GroupKFold(n_splits=min(int(p.n_splits), n_papers), shuffle=True, random_state=int(cfg.seed))
+    share = None if p.paper_share is None else float(p.paper_share)
     regressor = GroupConformalRegressor(estimator, difficulty=str(p.difficulty), alpha=float(p.alpha), cv=cv,
-                                        random_state=int(cfg.seed))
+                                        random_state=int(cfg.seed), paper_share=share)
     domain = PaperDomain(n_neighbors=int(p.domain_neighbors), quantile=float(p.domain_quantile),
                          min_structure=float(p.domain_min_structure))
     table = pd.concat([design.meta, design.X, pd.Series(design.y, name=cfg.target.column)], axis=1)

@@ -57,14 +57,14 @@ def regressor_curve(regressor, levels=LEVELS, weighting: str | None = None) -> p
     """
     from nacarbon.uncertainty.conformal import _weighted_upper
 
-    weights = regressor.calibration_weights(weighting)
+    folds, scores, weights = regressor.calibration_units(weighting)
     lo_hi = {}
     for level in levels:
         lo, hi = np.empty(len(regressor.scores_)), np.empty(len(regressor.scores_))
         for k in np.unique(regressor.fold_of_):
             here = regressor.fold_of_ == k
-            w = weights[~here]
-            q = _weighted_upper(regressor.scores_[~here, None], w, level * (w.sum() + 1))[0]
+            w = weights[folds != k]
+            q = _weighted_upper(scores[folds != k, None], w, level * (w.sum() + 1))[0]
             lo[here] = regressor.oof_[here] - q * regressor.sigma_oof_[here]
             hi[here] = regressor.oof_[here] + q * regressor.sigma_oof_[here]
         lo_hi[level] = (lo, hi)

@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 
 from nacarbon.data import columns as C
+from nacarbon.errors import ConfigError
 from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
 from nacarbon.uncertainty.lab_trend import (MODEL_PREDICTION, TREND_FEATURES, LabPrior, apply_lab_trend, fit_lab_prior,
                                             trend_beats_offset)
 from nacarbon.uncertainty.predictor import SamplePredictor, build_features, check_input
 
+TREND_MODES = ("auto", "never")  # conf/target/<t>.yaml lab_calibration.trend
 # Per-target columns that SamplePredictor names without the target (one target per served model).
 _SHARED = ("domain_score", "domain_percentile", "in_domain", "domain_note")
 
@@ -155,13 +157,25 @@ def lab_variances(oof: pd.DataFrame) -> tuple[float, float]:
     return variance_components(oof["y_true"] - oof["y_pred"], group.astype(str))
 
 
-def lab_prior(oof: pd.DataFrame, training: pd.DataFrame | None) -> LabPrior | None:
+def lab_prior(oof: pd.DataFrame, training: pd.DataFrame | None, *, trend: str) -> LabPrior | None:
     """The within-lab trend prior from a champion's out-of-fold residuals and its training rows.
 
     The residuals' HTT and SSA come from the training table (joined on ``sample_id``). None, so the
-    lab gets the offset alone, when the table lacks them (a model without those features) or when
-    the trend does not beat the offset on the training papers (:func:`trend_beats_offset`, cross-fitted).
+    lab gets the offset alone, when ``trend`` is ``never`` (the target's ``lab_calibration.trend`` in
+    ``conf/target/<t>.yaml``: capacity, whose within-paper slopes do not carry across papers), when
+    the table lacks them (a model without those features) or, with ``auto``, when the trend does
+    not beat the offset on the training papers (:func:`trend_beats_offset`, cross-fitted).
+
+    Raises
+    ------
+    ConfigError
+        When ``trend`` is not one of ``auto``, ``never``.
     """
+    if trend not in TREND_MODES:
+        raise ConfigError("unknown within-lab trend mode", key="lab_calibration.trend", value=trend,
+                          allowed=list(TREND_MODES))
+    if trend == "never":
+        return None
     columns = [f for f in TREND_FEATURES if f != MODEL_PREDICTION]
     if training is None or C.SAMPLE_ID not in oof or C.SAMPLE_ID not in training \
             or any(f not in training for f in columns):

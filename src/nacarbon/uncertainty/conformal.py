@@ -22,32 +22,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nacarbon.errors import ConfigError
 from nacarbon.uncertainty.difficulty import DIFFICULTIES, Difficulty  # noqa: F401  (pickles name conformal.Difficulty)
+from nacarbon.uncertainty.quantiles import order_stat, paper_scores, weighted_upper
+
+_weighted_upper = weighted_upper  # plots.calibration imports it by this name
 
 METHODS = ("cv+", "split")
 WEIGHTINGS = ("paper", "row")
-
-
-def _weighted_upper(values: np.ndarray, weights: np.ndarray, level: float) -> np.ndarray:
-    """Per column, the smallest value whose cumulative weight reaches ``level``; +inf if none does.
-
-    ``values`` is (n, m), ``weights`` (n,). With unit weights and ``level = (1 - alpha)(n + 1)``
-    this is the ``ceil((1 - alpha)(n + 1))``-th smallest, the CV+ upper bound.
-    """
-    order = np.argsort(values, axis=0)
-    reached = np.cumsum(weights[order], axis=0) >= level - 1e-9
-    first = reached.argmax(axis=0)
-    picked = np.take_along_axis(values, order, axis=0)[first, np.arange(values.shape[1])]
-    return np.where(reached.any(axis=0), picked, np.inf)
-
-
-def _order_stat(values: np.ndarray, k: int, axis: int = 0) -> np.ndarray:
-    """k-th smallest (1-based) along ``axis``; +inf/-inf beyond the ends."""
-    n = values.shape[axis]
-    if k > n:
-        return np.full(np.delete(values.shape, axis), np.inf)
-    if k < 1:
-        return np.full(np.delete(values.shape, axis), -np.inf)
-    return np.partition(values, k - 1, axis=axis).take(k - 1, axis=axis)
 
 
 class GroupConformalRegressor(RegressorMixin, BaseEstimator):
@@ -85,6 +65,12 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         so every calibration paper counts once and the new lab's paper is one more exchangeable
         paper (the pooled-CDF method of Dunn, Wasserman & Ramdas 2022): the bounds are the
         weighted quantiles at level ``(1 - alpha)(G + 1) / G`` over the G training papers.
+    paper_share : float, default=None
+        Two-level (per-lab) calibration when set, in (0, 1]: each calibration paper gives one
+        score, the ``ceil(paper_share * n)``-th smallest of its n row scores, and the conformal
+        quantile is taken over papers (``weighting`` is then moot). The promise becomes "with
+        probability 1 - alpha, at least ``paper_share`` of a new lab's rows are covered", which
+        lifts the labs covered worst (experiments/intervals.md). None: every row is a score.
 
     Attributes
     ----------
@@ -100,7 +86,8 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(self, estimator=None, *, difficulty: str = "knn", alpha: float = 0.1, cv=None,
                  bounds: tuple[float, float] = (-math.inf, math.inf), method: str = "cv+",
-                 n_neighbors: int = 10, beta: float = 0.1, random_state: int = 0, weighting: str = "paper"):
+                 n_neighbors: int = 10, beta: float = 0.1, random_state: int = 0, weighting: str = "paper",
+                 paper_share: float | None = None):
         self.estimator = estimator
         self.difficulty = difficulty
         self.alpha = alpha
@@ -111,6 +98,7 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         self.beta = beta
         self.random_state = random_state
         self.weighting = weighting
+        self.paper_share = paper_share
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -128,6 +116,9 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
                               f"got {self.weighting!r}")
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
             raise ConfigError(f"GroupConformalRegressor: alpha must be in (0, 1), got {self.alpha!r}")
+        share = self.paper_share
+        if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1):
+            raise ConfigError(f"GroupConformalRegressor: paper_share must be None or in (0, 1], got {share!r}")
         lo, hi = self.bounds
         if not lo < hi:
             raise ConfigError(f"GroupConformalRegressor: bounds must be (low, high) with low < high, got {self.bounds!r}")
@@ -215,6 +206,19 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         _, inverse, counts = np.unique(self.groups_, return_inverse=True, return_counts=True)
         return 1.0 / counts[inverse]
 
+    def calibration_units(self, weighting: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The calibration scores the intervals use: (fold of each unit, its score, its weight).
+
+        Rows weighed per ``weighting`` or, with ``paper_share`` set, one unit per paper (its
+        two-level score, weight 1; all rows of a paper share a fold, so its fold is theirs).
+        """
+        share = getattr(self, "paper_share", None)  # predictors pickled before it: rows
+        if share is None:
+            return self.fold_of_, self.scores_, self.calibration_weights(weighting)
+        papers, scores = paper_scores(self.scores_, self.groups_, float(share))
+        first = np.unique(self.groups_, return_index=True)[1]  # aligned with the sorted papers
+        return self.fold_of_[first], scores, np.ones(len(papers))
+
     def predict_interval(self, X, alpha: float | None = None,
                          weighting: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds of the 1 - alpha interval, clipped to ``bounds``.
@@ -225,7 +229,7 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         alpha : float, optional
             Override of ``self.alpha``.
         weighting : {"paper", "row"}, optional
-            Override of ``self.weighting``.
+            Override of ``self.weighting`` (moot with ``paper_share`` set).
 
         Returns
         -------
@@ -234,9 +238,9 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         alpha = self.alpha if alpha is None else alpha
-        weights = self.calibration_weights(weighting)
-        if self.method == "split" and weights.min() < 1:
-            return self._split_weighted(X, alpha, weights)
+        folds, scores, weights = self.calibration_units(weighting)
+        if self.method == "split" and (weights.min() < 1 or len(scores) < len(self.scores_)):
+            return self._split_weighted(X, alpha, scores, weights)
         if self.method == "split":
             import warnings
 
@@ -245,17 +249,18 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
                 iv = self.calibrator_.predict_int(self.estimator_.predict(X), sigmas=self.difficulty_.apply(X) + self.floor_,
                                                   confidence=1 - alpha, y_min=self.bounds[0], y_max=self.bounds[1])
             return iv[:, 0], iv[:, 1]
-        return self._cv_plus(X, alpha, weights)
+        return self._cv_plus(X, alpha, folds, scores, weights)
 
-    def _split_weighted(self, X: np.ndarray, alpha: float, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Refit model +/- the paper-weighted score quantile times its difficulty."""
-        q = _weighted_upper(self.scores_[:, None], weights, (1 - alpha) * (weights.sum() + 1))[0]
+    def _split_weighted(self, X: np.ndarray, alpha: float, scores: np.ndarray,
+                        weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Refit model +/- the weighted (or per-paper) score quantile times its difficulty."""
+        q = weighted_upper(scores[:, None], weights, (1 - alpha) * (weights.sum() + 1))[0]
         mu, sd = self.estimator_.predict(X), self.difficulty_.apply(X) + self.floor_
         return np.clip(mu - q * sd, *self.bounds), np.clip(mu + q * sd, *self.bounds)
 
-    def _cv_plus(self, X: np.ndarray, alpha: float, weights: np.ndarray,
+    def _cv_plus(self, X: np.ndarray, alpha: float, folds: np.ndarray, scores: np.ndarray, weights: np.ndarray,
                  chunk_size: int = 2000) -> tuple[np.ndarray, np.ndarray]:
-        n = len(self.scores_)
+        n = len(scores)
         k_hi = math.ceil((1 - alpha) * (n + 1) - 1e-9)
         k_lo = math.floor(alpha * (n + 1) + 1e-9)
         level = (1 - alpha) * (weights.sum() + 1)  # the new paper (or row) weighs 1 at +inf
@@ -268,12 +273,12 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         hi = np.empty(len(X))
         for start in range(0, len(X), chunk_size):
             part = slice(start, start + chunk_size)
-            mu_i, sd_i = mu[:, part][self.fold_of_], sd[:, part][self.fold_of_]     # (n, chunk)
-            half = self.scores_[:, None] * sd_i
+            mu_i, sd_i = mu[:, part][folds], sd[:, part][folds]                       # (n, chunk)
+            half = scores[:, None] * sd_i
             if by_row:  # order statistics: the same answer as the weighted path, faster
-                lo[part] = _order_stat(mu_i - half, k_lo, axis=0)
-                hi[part] = _order_stat(mu_i + half, k_hi, axis=0)
+                lo[part] = order_stat(mu_i - half, k_lo, axis=0)
+                hi[part] = order_stat(mu_i + half, k_hi, axis=0)
             else:
-                lo[part] = -_weighted_upper(-(mu_i - half), weights, level)
-                hi[part] = _weighted_upper(mu_i + half, weights, level)
+                lo[part] = -weighted_upper(-(mu_i - half), weights, level)
+                hi[part] = weighted_upper(mu_i + half, weights, level)
         return np.clip(lo, *self.bounds), np.clip(hi, *self.bounds)

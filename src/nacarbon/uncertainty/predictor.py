@@ -139,9 +139,11 @@ class SamplePredictor:
 
     def describe(self) -> str:
         """What the columns of :meth:`predict_frame` mean."""
-        a = self.regressor.alpha
-        return (f"pred_{self.target}: point prediction; lo_/hi_{self.target}: {1 - a:.0%} conformal interval "
-                f"calibrated over held-out papers (normalized CV+, difficulty={self.regressor.difficulty}), "
+        a, share = self.regressor.alpha, getattr(self.regressor, "paper_share", None)
+        promise = (f"{1 - a:.0%} conformal interval" if share is None else
+                   f"conformal interval covering at least {share:.0%} of a new lab's samples with probability {1 - a:.0%}")
+        return (f"pred_{self.target}: point prediction; lo_/hi_{self.target}: {promise}, "
+                f"calibrated over held-out papers (CV+, difficulty={self.regressor.difficulty}), "
                 f"clipped to {self.bounds}. " + self.domain.describe(self.features))
 
     def predict_frame(self, frame: pd.DataFrame, source: str = "<input>") -> pd.DataFrame:
