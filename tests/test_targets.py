@@ -85,6 +85,13 @@ def test_targets_a_dataset_lacks_are_skipped_with_a_note():
     specs, notes = targets_on_dataset(["capacity", "rate", "plateau"], "literature")
     assert [s.name for s in specs] == ["capacity"]
     assert specs[0] == TargetSpec("capacity", "capacity_mah_g", "Reversible capacity", "mAh/g", True,
-                                  ("seed", "literature", "merged"), "none", {})
+                                  ("seed", "literature", "merged"), "none", {}, {"trend": "never"})
     assert notes == ["rate: dataset 'literature' has no rate_factor; skipped",
                      "plateau: dataset 'literature' has no plateau_v; skipped"]
+
+
+def test_an_unknown_lab_trend_mode_is_refused_naming_the_key():
+    node = OmegaConf.load(TARGET_FILES[0])
+    node.lab_calibration.trend = "off"
+    with pytest.raises(ConfigError, match="lab_calibration.trend"):
+        TargetSpec.from_config(node)

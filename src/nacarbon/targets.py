@@ -37,6 +37,9 @@ class TargetSpec:
         What ``y`` is fitted as (``none`` or ``log``, :func:`nacarbon.models.pipeline.target_transformer`).
     filter : dict
         Column -> allowed values of the conditions the models are trained on (``{}``: all rows).
+    lab_calibration : dict
+        ``{"trend": "auto" | "never"}``: whether ``predict``'s lab calibration may fit a within-lab
+        trend (``auto``: where a cross-fitted check on the training papers prefers it).
     """
 
     name: str
@@ -47,6 +50,7 @@ class TargetSpec:
     datasets: tuple[str, ...]
     transform: str
     filter: dict[str, list[str]]
+    lab_calibration: dict[str, str]
 
     @classmethod
     def from_config(cls, node: DictConfig | Mapping, *, source: str | None = None) -> TargetSpec:
@@ -74,16 +78,19 @@ class TargetSpec:
         return cls(name=str(values["name"]), column=str(values["column"]), label=str(values["label"]),
                    unit=str(values["unit"]), higher_is_better=values["higher_is_better"],
                    datasets=tuple(str(d) for d in values["datasets"]), transform=str(values["transform"]),
-                   filter={str(c): [str(v) for v in allowed] for c, allowed in values["filter"].items()})
+                   filter={str(c): [str(v) for v in allowed] for c, allowed in values["filter"].items()},
+                   lab_calibration={str(k): str(v) for k, v in values["lab_calibration"].items()})
 
 
 KEYS = tuple(f.name for f in fields(TargetSpec))
+TRENDS = ("auto", "never")
 
 
 def _check_types(values: dict, source: str) -> None:
     """Refuse a value of the wrong shape, naming the file and key (``true`` as a string is not a bool)."""
     shapes = {"higher_is_better": (bool, "true or false"), "datasets": (list, "a list of dataset names"),
-              "filter": (dict, "a mapping column -> [allowed values], {} for none")}
+              "filter": (dict, "a mapping column -> [allowed values], {} for none"),
+              "lab_calibration": (dict, "a mapping with trend: auto | never")}
     for key, (kind, allowed) in shapes.items():
         if not isinstance(values[key], kind):
             raise ConfigError(f"in {source}", key=f"target.{key}", value=values[key], allowed=allowed)
@@ -91,6 +98,9 @@ def _check_types(values: dict, source: str) -> None:
         if not isinstance(allowed, list):
             raise ConfigError(f"in {source}", key=f"target.filter.{column}", value=allowed,
                               allowed="a list of allowed values")
+    trend = values["lab_calibration"].get("trend")
+    if trend not in TRENDS:
+        raise ConfigError(f"in {source}", key="target.lab_calibration.trend", value=trend, allowed=list(TRENDS))
 
 
 def target_dir() -> Path:

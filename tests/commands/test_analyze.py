@@ -182,7 +182,7 @@ def test_maps_that_cannot_be_drawn_are_listed_with_the_reason(tmp_path):
                        "la_nm": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 1.0, 2.0, 3.0],
                        "lc_nm": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 2.0, 1.0, 3.0],   # hard rows on a line
                        "capacity_mah_g": np.arange(9.0)})
-    spec = TargetSpec("capacity", "capacity_mah_g", "Capacity", "mAh/g", True, (), "none", {})
+    spec = TargetSpec("capacity", "capacity_mah_g", "Capacity", "mAh/g", True, (), "none", {}, {"trend": "auto"})
     pairs = {"capacity": {"hard": [["la_nm", "lc_nm", "2b"]], "soft": [["la_nm", "lc_nm"]],
                           "all": [["la_nm", "lc_nm"]]}}
     maps = write_maps(df, [spec], pairs, tmp_path, group_col="material_class", method="linear", grid=10,

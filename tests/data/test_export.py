@@ -48,7 +48,7 @@ def test_db_export_cli(tmp_path, capsys):
     assert "papers" in capsys.readouterr().out
     assert len(read_raw(out)) == len(pd.read_csv(out))
     assert db_main(["export", "nope", str(tmp_path / "x.csv")]) == 2
-    assert "known" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+    assert "allowed" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
 
 
 def test_export_into_a_missing_folder_is_one_clear_error(tmp_path, capsys):

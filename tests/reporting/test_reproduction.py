@@ -17,10 +17,10 @@ from nacarbon.reporting.repro_facts import ReportInputs, fmt, p_eq
 from nacarbon.reporting.reproduction import write_report
 
 FEATURES = ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g"]
-TARGETS = [TargetSpec("capacity", "capacity_mah_g", "Capacity", "mAh/g", True, ("seed",), "none", {}),
-           TargetSpec("rate", "rate_factor", "Rate", "1", True, ("seed",), "none", {}),
-           TargetSpec("plateau", "plateau_v", "Plateau", "V", False, ("seed",), "none", {}),
-           TargetSpec("ice", "ice_pct", "ICE", "%", True, ("seed",), "none", {})]
+TARGETS = [TargetSpec("capacity", "capacity_mah_g", "Capacity", "mAh/g", True, ("seed",), "none", {}, {"trend": "auto"}),
+           TargetSpec("rate", "rate_factor", "Rate", "1", True, ("seed",), "none", {}, {"trend": "auto"}),
+           TargetSpec("plateau", "plateau_v", "Plateau", "V", False, ("seed",), "none", {}, {"trend": "auto"}),
+           TargetSpec("ice", "ice_pct", "ICE", "%", True, ("seed",), "none", {}, {"trend": "auto"})]
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_ranges_count_rows_inside():
     assert counts.loc["la_nm", ["n_measured", "n_inside"]].tolist() == [4, 2]
     assert counts.loc["ssa_m2_g", ["n_measured", "n_inside"]].tolist() == [5, 4]
     assert counts.loc["all five", ["n_measured", "n_inside"]].tolist() == [4, 1]   # only row 2
-    spec = TargetSpec("capacity", "capacity_mah_g", "C", "mAh/g", True, (), "none", {})
+    spec = TargetSpec("capacity", "capacity_mah_g", "C", "mAh/g", True, (), "none", {}, {"trend": "auto"})
     best = best_rows(df, spec, ranges, k=3).set_index("feature")
     assert best.loc["la_nm", "values"] == "–, 2.5, 5"        # rows 4, 1, 2: best capacity first
     assert best.loc["la_nm", ["n_inside", "n_measured"]].tolist() == [2, 2]
@@ -118,7 +118,7 @@ class _Peak:
 @pytest.mark.parametrize(("higher_is_better", "agrees"), [(True, 1.0), (False, 0.0)])
 def test_model_agreement_follows_the_direction(higher_is_better, agrees):
     ref = pd.DataFrame({"la_nm": [1.0, 7.0], "lc_nm": [0.5, 3.0]})
-    spec = TargetSpec("capacity", "capacity_mah_g", "C", "mAh/g", higher_is_better, (), "none", {})
+    spec = TargetSpec("capacity", "capacity_mah_g", "C", "mAh/g", higher_is_better, (), "none", {}, {"trend": "auto"})
     a = model_agreement(_Peak(), ref, spec, {"la_nm": (2.5, 5.0), "d002_nm": (0.36, 0.4)}, levels=7)
     assert a["n_grid"] == 49 and a["share_inside"] == pytest.approx(3 / 7)   # La levels 1..7: 3, 4, 5 inside
     assert a["agrees"] == agrees

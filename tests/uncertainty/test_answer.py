@@ -52,11 +52,11 @@ def test_lab_calibration_uses_the_trend_when_the_champion_knows_htt_and_ssa():
 
 
 def test_trend_switch_is_read_from_each_target_config_and_checked():
-    from nacarbon.config import target_config
     from nacarbon.errors import ConfigError
+    from nacarbon.targets import load_target
     from nacarbon.uncertainty.answer import TREND_MODES, lab_prior
 
-    modes = {t: target_config(t).lab_calibration.trend for t in ("ice", "capacity", "plateau_capacity", "plateau", "rate")}
+    modes = {t: load_target(t).lab_calibration["trend"] for t in ("ice", "capacity", "plateau_capacity", "plateau", "rate")}
     assert set(modes.values()) <= set(TREND_MODES) and modes["capacity"] == "never" and modes["ice"] == "auto"
     with pytest.raises(ConfigError, match="lab_calibration.trend"):
         lab_prior(pd.DataFrame(), None, trend="maybe")

@@ -134,7 +134,7 @@ def run(cfg: DictConfig) -> PredictOutcome:
         if cfg.lab_calibration and measured.notna().any():
             tau2, sigma2 = lab_variances(champ.oof)
             table = calibrate_to_lab(table, t, measured, tau2=tau2, sigma2=sigma2, bounds=champ.predictor.bounds,
-                                     prior=lab_prior(champ.oof, champ.training, trend=str(meta.lab_calibration.trend)))
+                                     prior=lab_prior(champ.oof, champ.training, trend=meta.lab_calibration["trend"]))
             check.offset = {"offset": float(table[f"lab_offset_{t}"].iloc[0]),
                             "sd": float(table[f"lab_offset_sd_{t}"].iloc[0]),
                             "n": int(table[f"lab_offset_n_{t}"].iloc[0]), "tau2": tau2, "sigma2": sigma2}

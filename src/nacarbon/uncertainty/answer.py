@@ -12,12 +12,12 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.errors import ConfigError
+from nacarbon.targets import TRENDS as TREND_MODES  # conf/target/<t>.yaml lab_calibration.trend
 from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
 from nacarbon.uncertainty.lab_trend import (MODEL_PREDICTION, TREND_FEATURES, LabPrior, apply_lab_trend, fit_lab_prior,
                                             trend_beats_offset)
 from nacarbon.uncertainty.predictor import SamplePredictor, build_features, check_input
 
-TREND_MODES = ("auto", "never")  # conf/target/<t>.yaml lab_calibration.trend
 # Per-target columns that SamplePredictor names without the target (one target per served model).
 _SHARED = ("domain_score", "domain_percentile", "in_domain", "domain_note")
 
