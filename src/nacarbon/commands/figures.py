@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nacarbon.cli import exits_on_error
 from nacarbon.analysis.figures import oof_figures, plot_importance_stability, plot_learning_curve
 from nacarbon.analysis.learning import importance_by_split, learning_curve, stability_summary
 from nacarbon.analysis.paper_error import lab_share
@@ -106,6 +107,7 @@ def _log(target: str, numbers: dict, folder: Path, overrides: tuple[str, ...]) -
                       folders=[(folder, "figures")])
 
 
+@exits_on_error
 def main(argv: list[str] | None = None) -> int:
     """Command line: targets, family, output folder, whether to record an MLflow run."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
