@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nacarbon.cli import exits_on_error
 from nacarbon.analysis.figures import oof_figures, plot_importance_stability, plot_learning_curve
 from nacarbon.analysis.learning import importance_by_split, learning_curve, stability_summary
 from nacarbon.analysis.paper_error import lab_share
+from nacarbon.cli import exits_on_error
 from nacarbon.commands.plans import plan_target
 from nacarbon.evaluation.splits import RepeatedGroupKFold
 from nacarbon.models.crossval import cross_validate, pooled_metrics
