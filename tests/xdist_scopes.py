@@ -19,6 +19,7 @@ class ModuleScheduling(LoadScopeScheduling):
     """``loadscope`` with every module under :data:`SHARED_SCOPES` in one scope."""
 
     def _split_scope(self, nodeid: str) -> str:
+        """The scope of ``nodeid``: a shared prefix if it has one, else its module (as loadscope does)."""
         for prefix in SHARED_SCOPES:
             if nodeid.startswith(prefix):
                 return prefix
@@ -29,7 +30,7 @@ class ScopesPlugin:
     """Registered by ``tests/conftest.py`` only when pytest-xdist is installed (its hook is xdist's)."""
 
     @pytest.hookimpl
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log) -> LoadScopeScheduling | None:
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: object) -> LoadScopeScheduling | None:
         """Use :class:`ModuleScheduling` for ``--dist loadscope``; leave other modes to xdist."""
         if config.getoption("dist") == "loadscope":
             return ModuleScheduling(config, log)
