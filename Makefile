@@ -29,8 +29,12 @@ venv: $(STAMP) ## create/refresh .venv from requirements.lock
 run: $(STAMP) ## main job: validate data, train and tune every target, promote, screen, report
 	$(BIN)/python -m nacarbon.pipeline
 
-test: $(STAMP) ## fast test suite (skips tests marked slow)
-	$(BIN)/python -m pytest
+# The fast suite on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process). loadscope keeps
+# a module's tests on one worker, so a module's trained store is built once (tests/xdist_scopes.py).
+TEST_WORKERS ?= auto
+
+test: $(STAMP) ## fast test suite (skips tests marked slow), on every core
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 test-slow: $(STAMP) ## the whole suite, slow tests included
 	$(BIN)/python -m pytest -m ""

@@ -48,6 +48,25 @@ def make_cfg(tmp_store):
     return _make
 
 
+@pytest.hookimpl(tryfirst=True)   # before -m 'not slow' deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts a real server (PostgreSQL, an MLflow tracking server, a Dask cluster) is also slow.
+
+    Starting them costs minutes of the fast suite; CI runs them all in ``make test-slow-only``.
+    """
+    for item in items:
+        if item.get_closest_marker("server") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``make test`` (pytest-xdist, ``--dist loadscope``) keep each module's fixtures on one worker."""
+    if config.pluginmanager.hasplugin("xdist"):
+        from tests.xdist_scopes import ScopesPlugin
+
+        config.pluginmanager.register(ScopesPlugin(), "nacarbon-xdist-scopes")
+
+
 @pytest.fixture(scope="session")
 def compare_store(tmp_path_factory):
     """One throwaway MLflow store for the comparison tests (building its SQLite schema is the slow part).

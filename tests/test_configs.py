@@ -74,6 +74,7 @@ def test_unknown_setup_is_refused_not_ignored(top):
         compose_config(top, ["setup=nonsense"])
 
 
+@pytest.mark.slow  # a fresh interpreter importing the training stack costs ~8 s of CPU
 def test_target_not_in_dataset_is_a_clear_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "train", "dataset=literature", "target=rate",
                            f"paths.mlruns_dir={tmp_path}"], capture_output=True, text=True)

@@ -24,6 +24,7 @@ def state(tmp_path_factory):
     return cfg, run(cfg)
 
 
+@pytest.mark.slow  # the whole make run slice: ~1 min of CPU; each step has its own fast tests
 def test_every_step_ran_on_both_plans(state):
     _, st = state
     assert list(st["timings"]) == ["validate", "train", "compare", "promote", "screen", "report"]
@@ -38,6 +39,7 @@ def test_every_step_ran_on_both_plans(state):
             assert (r.table.loc[r.table["model"] != "baseline", "n_folds"] == 25).all()
 
 
+@pytest.mark.slow  # the whole make run slice: ~1 min of CPU; each step has its own fast tests
 def test_only_the_main_plan_is_promoted_and_by_the_rule(state):
     _, st = state
     assert set(st["promote"]) == {"ice", "rate"}
@@ -48,6 +50,7 @@ def test_only_the_main_plan_is_promoted_and_by_the_rule(state):
     assert ice.candidate.model == winners["ice"][0] and winners["rate"] == []
 
 
+@pytest.mark.slow  # the whole make run slice: ~1 min of CPU; each step has its own fast tests
 def test_screen_used_the_champion_and_report_says_so(state):
     cfg, st = state
     assert st["screen"].ranked == ["ice"] and "rate" in st["screen"].missing

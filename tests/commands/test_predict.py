@@ -131,6 +131,7 @@ def test_requested_target_without_champion_is_refused(store, rows, tmp_path):
     assert list(tmp_path.iterdir()) == [src]
 
 
+@pytest.mark.slow  # a fresh interpreter importing the training stack costs ~8 s of CPU
 def test_cli_exits_non_zero_with_one_line(store, tmp_path):
     src = tmp_path / "empty.csv"
     src.write_text("")

@@ -165,6 +165,7 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(store, tmp_path, override
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # a fresh interpreter importing the training stack costs ~8 s of CPU
 def test_command_line_error_is_one_line_and_exit_2(store, tmp_path):
     out = tmp_path / "batch.csv"
     proc = subprocess.run([sys.executable, "-m", "suggest", "n=0", f"output={out}", *store],
