@@ -49,7 +49,7 @@ ui: $(STAMP) ## MLflow UI on 127.0.0.1 for the project store under mlruns/
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --host 127.0.0.1 --port 5000
 
 sweep: $(STAMP) ## every model family x 4 seed targets (the paper's setup, defaults, no tuning, 5x5 grouped CV, 2 jobs at once), then the comparison table
-	$(BIN)/python -m train -m target=capacity,ice,rate,plateau setup=paper 'model=glob(*)' search=none cv=repeated progress=false hydra/launcher=joblib hydra.launcher.n_jobs=2
+	$(BIN)/python -m train -m target=capacity,ice,rate,plateau_voltage setup=paper 'model=glob(*)' search=none cv=repeated progress=false hydra/launcher=joblib hydra.launcher.n_jobs=2
 	$(BIN)/python -m compare runs_search=none cv=repeated
 
 server: $(STAMP) ## MLflow tracking server on 127.0.0.1:5000 (PORT=... to change; stop with make server-stop)

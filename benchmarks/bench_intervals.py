@@ -70,7 +70,7 @@ CASES = [  # (dataset, target name, column, features)
     ("seed", "ice", "ice_pct", [*STRUCT, "htt_c"]),
     ("seed", "capacity", "capacity_mah_g", [*STRUCT, "htt_c"]),
     ("seed", "rate", "rate_factor", [*STRUCT, "htt_c"]),
-    ("seed", "plateau", "plateau_v", [*STRUCT, "htt_c"]),
+    ("seed", "plateau_voltage", "plateau_v", [*STRUCT, "htt_c"]),
 ]
 FILES = {"literature": "literature_583.csv", "seed": "liu2022_tables.csv"}
 METHODS = {"plain": dict(difficulty="none", method="split"), "plain_cv+": dict(difficulty="none", method="cv+"),

@@ -7,7 +7,7 @@
     .venv/bin/python benchmarks/bench_screening.py --profile            # where one 200k chunk spends its time
 
 The models are the ones ``python -m screen`` would use, trained here rather than read from the
-registry so the benchmark needs no promoted champions: per target (capacity, ice, rate, plateau)
+registry so the benchmark needs no promoted champions: per target (capacity, ice, rate, plateau_voltage)
 a whole :class:`~nacarbon.uncertainty.predictor.SamplePredictor`, built exactly as ``python -m
 train`` builds the registered model (``nacarbon.commands.train.fit_predictor``: the
 ``conf/model/<--model>.yaml`` pipeline, normalized CV+ intervals over paper-grouped folds and a
@@ -43,7 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TARGETS = ["capacity", "ice", "rate", "plateau"]
+TARGETS = ["capacity", "ice", "rate", "plateau_voltage"]
 SIZES = {"20k": "100k", "100k": "100k", "1m": "1m", "10m": "10m"}  # 20k: the grid's old name (20,160 structures)
 # The large grid's ranges with fewer points per axis: 20 * 25 * 20 * 20 * 5 = 1,000,000.
 ONE_MILLION_NUM = {"d002_nm": 20, "la_nm": 25, "lc_nm": 20, "id_ig": 20, "ssa_m2_g": 5}

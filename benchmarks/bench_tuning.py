@@ -37,7 +37,7 @@ from nacarbon.models.catalog import model_names
 from nacarbon.models.search_space import model_space
 from nacarbon.models.tuning import settings_from_config, tune
 
-TARGETS = ["capacity", "ice", "rate", "plateau"]
+TARGETS = ["capacity", "ice", "rate", "plateau_voltage"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def train_zoo(targets: Sequence[str], models: Sequence[str] | None = None, overr
     Parameters
     ----------
     targets : sequence of str
-        Target config names (``capacity``, ``ice``, ``rate``, ``plateau``).
+        Target config names (``capacity``, ``ice``, ``rate``, ``plateau_voltage``).
     models : sequence of str, optional
         Model config names; default every ``conf/model/*.yaml``.
     overrides : sequence of str

@@ -58,5 +58,5 @@ def test_main_plan_uses_the_widest_data():
     plan = _plan("main")
     assert plan.targets.ice.dataset == plan.targets.capacity.dataset == "merged"
     assert plan.targets.plateau_capacity.dataset == "literature_contributed"
-    assert plan.targets.rate.dataset == plan.targets.plateau.dataset == "seed_contributed"
+    assert plan.targets.rate.dataset == plan.targets.plateau_voltage.dataset == "seed_contributed"
     assert OmegaConf.load(CONF / "cv" / f"{plan.cv}.yaml").n_repeats >= 5

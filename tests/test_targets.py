@@ -82,12 +82,12 @@ def test_unknown_target_lists_the_known_ones():
 
 
 def test_targets_a_dataset_lacks_are_skipped_with_a_note():
-    specs, notes = targets_on_dataset(["capacity", "rate", "plateau"], "literature")
+    specs, notes = targets_on_dataset(["capacity", "rate", "plateau_voltage"], "literature")
     assert [s.name for s in specs] == ["capacity"]
     assert specs[0] == TargetSpec("capacity", "capacity_mah_g", "Reversible capacity", "mAh/g", True,
                                   ("seed", "literature", "merged"), "none", {}, {"trend": "never"})
     assert notes == ["rate: dataset 'literature' has no rate_factor; skipped",
-                     "plateau: dataset 'literature' has no plateau_v; skipped"]
+                     "plateau_voltage: dataset 'literature' has no plateau_v; skipped"]
 
 
 def test_an_unknown_lab_trend_mode_is_refused_naming_the_key():

@@ -27,7 +27,7 @@ def compared(compare_store):
     trained = {(t, m): train_run(compose_config("train", [*store, "progress=false", f"target={t}", f"model={m}",
                                                           "cv=repeated"]))
                for t, m in RUNS}
-    cfg = compose_config("compare", [*store, "targets=[ice,rate,plateau]", "cv=repeated"])
+    cfg = compose_config("compare", [*store, "targets=[ice,rate,plateau_voltage]", "cv=repeated"])
     return cfg, trained, compare_run(cfg)
 
 
@@ -64,11 +64,11 @@ def test_files_are_written_and_logged(compared):
     assert result.out_dir == Path(cfg.paths.experiments_dir, "compare", f"seed-{result.data_version}")
     for name in ("table.md", "table.csv", "ice.png", "rate.png"):
         assert (result.out_dir / name).stat().st_size > 0
-    assert not (result.out_dir / "plateau.png").exists()
+    assert not (result.out_dir / "plateau_voltage.png").exists()
     csv = pd.read_csv(result.out_dir / "table.csv")
     assert len(csv) == len(result.table) and "verdict" in csv
     md = (result.out_dir / "table.md").read_text()
-    assert "No finished training runs for plateau" in md
+    assert "No finished training runs for plateau_voltage" in md
     for target, models in result.winners.items():
         assert (f"No model beats the mean baseline significantly on {target}" in md) == (not models)
     client = MlflowClient(cfg.tracking.uri)

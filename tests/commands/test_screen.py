@@ -41,7 +41,7 @@ def screen_cfg(store, *extra):
 def test_screen_uses_only_champions(store):
     outcome = screen(screen_cfg(store))
     assert set(outcome.champions) == {"ice"}
-    assert set(outcome.missing) == {"capacity", "rate", "plateau", "plateau_capacity"}
+    assert set(outcome.missing) == {"capacity", "rate", "plateau_voltage", "plateau_capacity"}
     assert outcome.ranked == ["ice"]
     assert outcome.result.n_candidates == 4 * 8 * 4 * 4 * 3
     run = MlflowClient(compose_config("screening", store).tracking.uri).get_run(outcome.run_id)

@@ -83,11 +83,11 @@ def test_winners_and_the_words_for_a_target_nobody_beats(folds):
     table = comparison_table(folds, alpha=0.05)
     best = winners(table)
     assert best == {"ice": ["good"], "rate": []}
-    md = comparison_markdown(table, best, header={"dataset": "seed"}, alpha=0.05, missing=["plateau"])
+    md = comparison_markdown(table, best, header={"dataset": "seed"}, alpha=0.05, missing=["plateau_voltage"])
     assert "**No model beats the mean baseline significantly on rate**" in md
     assert "Beating the mean baseline significantly on ice" in md and ": good." in md
     assert "Targets no model beats significantly: rate." in md
-    assert "No finished training runs for plateau" in md
+    assert "No finished training runs for plateau_voltage" in md
     assert "| baseline (training mean) |" in md and "ΔRMSE [95 % CI]" in md
 
 

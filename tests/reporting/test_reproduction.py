@@ -19,7 +19,7 @@ from nacarbon.reporting.reproduction import write_report
 FEATURES = ["d002_nm", "la_nm", "lc_nm", "id_ig", "ssa_m2_g"]
 TARGETS = [TargetSpec("capacity", "capacity_mah_g", "Capacity", "mAh/g", True, ("seed",), "none", {}, {"trend": "auto"}),
            TargetSpec("rate", "rate_factor", "Rate", "1", True, ("seed",), "none", {}, {"trend": "auto"}),
-           TargetSpec("plateau", "plateau_v", "Plateau", "V", False, ("seed",), "none", {}, {"trend": "auto"}),
+           TargetSpec("plateau_voltage", "plateau_v", "Plateau", "V", False, ("seed",), "none", {}, {"trend": "auto"}),
            TargetSpec("ice", "ice_pct", "ICE", "%", True, ("seed",), "none", {}, {"trend": "auto"})]
 
 
@@ -56,7 +56,7 @@ def test_compare_correlations_equal_scipy(frame, spearman):
         assert r.n == len(ok)
         assert r.rho == pytest.approx(expected.statistic, abs=1e-12)
         assert r.p == pytest.approx(expected.pvalue, rel=1e-9)
-        assert r.paper_rho == {"capacity": 0.223, "rate": 0.296, "plateau": 0.201}[r.target]
+        assert r.paper_rho == {"capacity": 0.223, "rate": 0.296, "plateau_voltage": 0.201}[r.target]
     hard_cap = corr[(corr["target"] == "capacity") & (corr["group"] == "hard")].iloc[0]
     assert hard_cap.n == 39 and hard_cap.same_sign and hard_cap.significant
     hard_rate = corr[(corr["target"] == "rate") & (corr["group"] == "hard")].iloc[0]

@@ -18,7 +18,7 @@ from nacarbon.paths import project_root
 from nacarbon.uncertainty.conformal import GroupConformalRegressor
 from nacarbon.uncertainty.predictor import SamplePredictor
 
-TARGETS = {"capacity": "capacity_mah_g", "ice": "ice_pct", "plateau": "plateau_v", "rate": "rate_factor"}
+TARGETS = {"capacity": "capacity_mah_g", "ice": "ice_pct", "plateau_voltage": "plateau_v", "rate": "rate_factor"}
 
 
 def fit_predictor(table: pd.DataFrame, target: str, column: str, features=tuple(STRUCTURE)) -> SamplePredictor:
@@ -34,5 +34,5 @@ def seed_table() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def whole_predictors(seed_table) -> dict[str, SamplePredictor]:
-    """capacity, ice, plateau (voltage) and rate, each fitted on the 67 rows of Liu et al.'s tables."""
+    """capacity, ice, plateau_voltage and rate, each fitted on the 67 rows of Liu et al.'s tables."""
     return {t: fit_predictor(seed_table, t, column) for t, column in TARGETS.items()}

@@ -64,12 +64,12 @@ def _plan(**kw) -> Plan:
 @pytest.mark.server
 def test_dask_results_identical_to_local(dask_client, whole_predictors, tmp_path):
     """Whole predictors travel to the workers by pickle and answer there exactly as here."""
-    models = Models({t: whole_predictors[t] for t in ("capacity", "ice", "plateau")})
+    models = Models({t: whole_predictors[t] for t in ("capacity", "ice", "plateau_voltage")})
     plan = _plan(constraints=[{"name": "lc_two_layers", "expr": "lc_nm >= 2 * d002_nm"},
                               {"name": "ice_at_least_60", "expr": "pred_ice >= 60"}],
-                 ranking_targets=["capacity", "ice", "plateau"],
-                 weights={"capacity": 1.0, "ice": 1.0, "plateau": 1.0},
-                 directions={"capacity": "max", "ice": "max", "plateau": "min"}, top_k=20)
+                 ranking_targets=["capacity", "ice", "plateau_voltage"],
+                 weights={"capacity": 1.0, "ice": 1.0, "plateau_voltage": 1.0},
+                 directions={"capacity": "max", "ice": "max", "plateau_voltage": "min"}, top_k=20)
     local = screen(models, plan, Execution(500, keep_all_path=str(tmp_path / "local.parquet"), progress=False))
     remote = screen(models, plan, Execution(500, "dask", {"client": dask_client, "max_in_flight": 3},
                                             keep_all_path=str(tmp_path / "dask.parquet"), progress=False))
@@ -85,9 +85,9 @@ def test_dask_results_identical_to_local(dask_client, whole_predictors, tmp_path
 
 @pytest.mark.server
 def test_dask_by_scheduler_address(dask_client, whole_predictors):
-    models = Models({t: whole_predictors[t] for t in ("capacity", "plateau")})
-    plan = _plan(ranking_targets=["capacity", "plateau"], weights={"capacity": 1.0, "plateau": 2.0},
-                 directions={"capacity": "max", "plateau": "min"})
+    models = Models({t: whole_predictors[t] for t in ("capacity", "plateau_voltage")})
+    plan = _plan(ranking_targets=["capacity", "plateau_voltage"], weights={"capacity": 1.0, "plateau_voltage": 2.0},
+                 directions={"capacity": "max", "plateau_voltage": "min"})
     local = screen(models, plan, Execution(chunk_size=1000, progress=False))
     remote = screen(models, plan, Execution(chunk_size=1000, progress=False, backend="dask",
                                             backend_options={"address": dask_client.scheduler.address}))

@@ -26,9 +26,9 @@ RULES = [
     {"name": "lc_two_layers", "expr": "lc_nm >= 2 * d002_nm"},
     {"name": "ice_at_least_60", "expr": "pred_ice >= 60"},
 ]
-WEIGHTS = {"capacity": 2.0, "ice": 1.0, "plateau": 1.0, "rate": 5.0}
-DIRECTIONS = {"capacity": "max", "ice": "max", "plateau": "min", "rate": "max"}
-RANKED = ["capacity", "ice", "plateau"]
+WEIGHTS = {"capacity": 2.0, "ice": 1.0, "plateau_voltage": 1.0, "rate": 5.0}
+DIRECTIONS = {"capacity": "max", "ice": "max", "plateau_voltage": "min", "rate": "max"}
+RANKED = ["capacity", "ice", "plateau_voltage"]
 
 
 def _plan(**overrides) -> Plan:
@@ -48,7 +48,7 @@ def _brute_force(predictors) -> pd.DataFrame:
     return grid
 
 
-@pytest.mark.parametrize("ranges", [None, {"capacity": (150, 300), "ice": (40, 90), "plateau": (0.3, 1)}])
+@pytest.mark.parametrize("ranges", [None, {"capacity": (150, 300), "ice": (40, 90), "plateau_voltage": (0.3, 1)}])
 def test_chunked_equals_single_chunk(whole_predictors, ranges):
     one = _run(whole_predictors, _plan(score_ranges=ranges))
     many = _run(whole_predictors, _plan(score_ranges=ranges), chunk_size=97)
@@ -126,7 +126,7 @@ def test_lcb_ranks_on_the_conservative_bounds(whole_predictors):
     result = _run(whole_predictors, _plan(rank_by="lcb"))
     grid = _brute_force(whole_predictors)
     feasible = grid[apply_constraints(grid, RULES).mask]
-    bounds = feasible[["lo_capacity", "lo_ice", "hi_plateau"]].to_numpy()
+    bounds = feasible[["lo_capacity", "lo_ice", "hi_plateau_voltage"]].to_numpy()
     front = pareto_front(bounds, [True, True, False])
     assert result.pareto[CANDIDATE_ID].tolist() == sorted(feasible[CANDIDATE_ID][front].tolist())
     assert result.summary["rank_by"] == "lcb"

@@ -56,7 +56,7 @@ def test_trend_switch_is_read_from_each_target_config_and_checked():
     from nacarbon.targets import load_target
     from nacarbon.uncertainty.answer import TREND_MODES, lab_prior
 
-    modes = {t: load_target(t).lab_calibration["trend"] for t in ("ice", "capacity", "plateau_capacity", "plateau", "rate")}
+    modes = {t: load_target(t).lab_calibration["trend"] for t in ("ice", "capacity", "plateau_capacity", "plateau_voltage", "rate")}
     assert set(modes.values()) <= set(TREND_MODES) and modes["capacity"] == "never" and modes["ice"] == "auto"
     with pytest.raises(ConfigError, match="lab_calibration.trend"):
         lab_prior(pd.DataFrame(), None, trend="maybe")

@@ -30,7 +30,7 @@ class CorrelationClaim:
 FIG2A: tuple[CorrelationClaim, ...] = (
     CorrelationClaim("capacity", C.LA_NM, 0.223, 0.024, "main impact factor for capacity is La"),
     CorrelationClaim("rate", C.ID_IG, 0.296, 0.001, "rate highly correlated with ID/IG"),
-    CorrelationClaim("plateau", C.ID_IG, 0.201, 0.02, "plateau highly correlated with ID/IG"),
+    CorrelationClaim("plateau_voltage", C.ID_IG, 0.201, 0.02, "plateau highly correlated with ID/IG"),
 )
 # The group Fig. 2a describes: its caption reads "Structure and performance analysis of hard carbon".
 FIG2A_GROUP = "hard"

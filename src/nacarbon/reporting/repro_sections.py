@@ -142,7 +142,7 @@ def correlation_section(inp: ReportInputs, facts: Facts, figures: dict[str, str]
              "95% CI by Fisher's z with the Bonett-Wright variance. *n implied* solves the paper's own ρ and p "
              "for the number of rows; *paper's ρ at our n* is the p the paper's coefficient would have here.", ""]
     if facts.corr.empty:
-        return [*lines[:2], "None of the targets of Fig. 2a (capacity, rate, plateau) was analysed.", ""]
+        return [*lines[:2], "None of the targets of Fig. 2a (capacity, rate, plateau_voltage) was analysed.", ""]
     rows = []
     for r in facts.corr.itertuples():
         rows.append([f"{r.target} ~ {name(r.feature)}", r.group, f"{r.paper_rho} / {r.paper_p}", fmt(r.implied_n),

@@ -234,7 +234,7 @@ def column_order(out: pd.DataFrame, inputs: Sequence[str], targets: Sequence[str
     """Input columns first, then each target's block (prediction, interval, domain, neighbours, offset)."""
     cols = [c for c in inputs if c in out]
     owner: dict[str, str] = {}
-    for t in sorted(targets, key=len, reverse=True):  # "plateau_capacity" before "plateau"
+    for t in sorted(targets, key=len, reverse=True):  # "plateau_capacity" before "capacity"
         for c in out.columns:
             if c not in cols and c not in owner and (c.endswith(f"_{t}") or f"_{t}_" in c):
                 owner[c] = t
