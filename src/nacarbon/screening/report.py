@@ -17,12 +17,14 @@ from nacarbon.reporting.md_html import markdown_table
 def interval_note(champions: dict) -> list[str]:
     """What ``lo_*``/``hi_*`` mean, per champion (each carries its own calibration)."""
     lines = ["Intervals (`lo_*`, `hi_*`): each champion's own conformal interval, the same one `python -m predict` "
-             "and the served model give: normalized CV+ calibrated over held-out *papers*, so that for a sample "
-             "of a new lab the measured value falls inside it with the stated probability; wider where the "
-             "sample is far from the training data; clipped to the physical range of the target."]
+             "and the served model give: normalized CV+ calibrated over held-out *papers*; calibrated per lab "
+             "when `paper_share` is set (with the stated probability, at least that share of a new lab's samples "
+             "falls inside), per sample otherwise; wider where the sample is far from the training data; "
+             "clipped to the physical range of the target."]
     for t, c in champions.items():
         reg = c.predictor.regressor
-        lines.append(f"- `{t}`: {1 - reg.alpha:.0%} interval (difficulty={reg.difficulty}, "
+        share = f", paper_share={reg.paper_share}" if getattr(reg, "paper_share", None) else ""
+        lines.append(f"- `{t}`: {1 - reg.alpha:.0%} interval (difficulty={reg.difficulty}{share}, "
                      f"{len(reg.fold_models_)} paper-grouped folds), range {c.predictor.bounds}")
     return lines
 
