@@ -191,3 +191,28 @@ def test_each_rule_catches_a_break(tmp_path, module, code, expected):
     assert violations(tree) == []
     (tree / module).write_text(code)
     assert any(expected in p for p in violations(tree)), violations(tree)
+
+
+def readme_layout(readme: Path) -> dict[str, set[str]]:
+    """Package -> the words its lines in the README's Layout block name (continuation lines included)."""
+    block = readme.read_text().split("## Layout", 1)[1].split("```")[1]
+    named: dict[str, set[str]] = {}
+    current = None
+    for line in block.splitlines():
+        entry = re.match(r"^ {4}(\w+)/\s", line)
+        if entry:
+            current = entry.group(1)
+        elif not line.startswith(" " * 17):
+            current = "." if line.strip().startswith(("errors.py", "nacarbon/")) else None
+        if current:
+            named.setdefault(current, set()).update(re.findall(r"[a-z_]+", line))
+    return named
+
+
+def test_the_readme_layout_names_every_package_and_module():
+    named = readme_layout(ROOT / "README.md")
+    packages = sorted(p for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists())
+    missing = [f"{p.name}/{m.stem}" for p in packages for m in sorted(p.glob("*.py"))
+               if m.stem != "__init__" and m.stem not in named.get(p.name, set())]
+    missing += [f"{p.name}/ (no line)" for p in packages if p.name not in named]
+    assert missing == [], "README.md's Layout section does not name: " + ", ".join(missing)
