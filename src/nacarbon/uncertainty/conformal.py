@@ -190,12 +190,6 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         return np.clip(self.estimator_.predict(X), *self.bounds)
 
-    def difficulty_of(self, X) -> np.ndarray:
-        """Difficulty sigma(x) of the refit model (with the floor): the interval's local scale."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        return self.difficulty_.apply(X) + self.floor_
-
     def calibration_weights(self, weighting: str | None = None) -> np.ndarray:
         """Weight of each calibration score: 1 (``row``) or 1 / rows of its paper (``paper``)."""
         weighting = weighting or getattr(self, "weighting", "row")  # predictors pickled before weighting: rows
