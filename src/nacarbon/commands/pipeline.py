@@ -260,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             cfg = compose_config("pipeline", overrides)
         except (HydraException, OmegaConfBaseException) as err:
-            raise ConfigError(f"conf/pipeline.yaml: {str(err).splitlines()[0]}") from err
+            from nacarbon.cli import composition_error
+
+            raise composition_error(str(err), overrides) from err
         path = log_path(cfg)
         with logging_to(path):
             state = run(cfg, log_file=path)

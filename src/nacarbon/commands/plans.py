@@ -41,8 +41,17 @@ def load_plan(cfg: DictConfig, name: str) -> DictConfig:
 
 
 def plan_target(plan: str, target: str) -> DictConfig:
-    """One target of plan ``plan`` (dataset, features, families) as ``make run`` composes it."""
-    return load_plan(compose_config("pipeline", [f"plan={plan}", f"targets=[{target}]"]), plan).targets[target]
+    """One target of plan ``plan`` (dataset, features, families) as ``make run`` composes it.
+
+    Raises
+    ------
+    ConfigError
+        If the plan has no such target, listing the ones it has.
+    """
+    targets = load_plan(compose_config("pipeline", [f"plan={plan}"]), plan).targets
+    if target not in targets:
+        raise ConfigError(f"plan {plan!r} has no such target", key="target", value=target, allowed=sorted(targets))
+    return targets[target]
 
 
 def with_setups(plan: DictConfig) -> DictConfig:
