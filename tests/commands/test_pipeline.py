@@ -100,6 +100,8 @@ def test_unknown_step_or_plan_is_a_clear_error(tmp_path):
     (["steps=[bogus]"], "unknown steps ['bogus']"),
     (["plan=main", "targets=[rate]", "models=[xgbost]"], "model xgbost: the training config does not compose"),
     (["cv=bogus"], "Could not find 'cv/bogus'"),
+    (["plan=nonsense"], "plan='nonsense': In 'pipeline': Could not find 'plan/nonsense' (allowed: main, paper)"),
+    (["plans=[main]"], "plans='[main]': this command has no such setting"),
 ])
 def test_a_bad_run_is_refused_before_any_work(tmp_path, capsys, overrides, message):
     from nacarbon.commands.pipeline import main
