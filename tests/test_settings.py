@@ -50,6 +50,8 @@ def test_nonsense_is_refused_naming_key_value_and_allowed(name, override, key):
     with pytest.raises(ConfigError, match="expected") as caught:
         validate_settings(compose_config(name, overrides))
     assert str(caught.value).startswith(f"{key} is not allowed")
+    # ... and carries them, for a caller that wants more than the line
+    assert caught.value.key == override.split("=", 1)[0] and caught.value.allowed
 
 
 def test_holdout_allows_one_split_and_values_are_typed():

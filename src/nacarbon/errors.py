@@ -79,7 +79,8 @@ class ConfigError(NacarbonError, ValueError):
         What is allowed instead (a list of names, a range in words).
 
     With ``key``, the message reads ``key=value: message (allowed: ...)``, so one line tells the
-    user what to change; the three are kept as attributes of the same names.
+    user what to change; the three are kept as attributes of the same names. With ``key`` and
+    ``allowed`` but no message it reads ``key=value is not allowed: expected <allowed>``.
     """
 
     def __init__(self, message: str = "", *, key: str | None = None, value: object = None, allowed: object = None):
@@ -87,10 +88,13 @@ class ConfigError(NacarbonError, ValueError):
         self._init_kwargs = {k: v for k, v in (("key", key), ("value", value), ("allowed", allowed)) if v is not None}
         self.key, self.value, self.allowed = key, value, allowed
         text = str(message)
-        if key is not None:
-            text = f"{key}={value!r}" + (f": {text}" if text else "")
-        if allowed is not None:
-            text += f" (allowed: {allowed})"
+        if key is not None and allowed is not None and not text:
+            text = f"{key}={value!r} is not allowed: expected {allowed}"
+        else:
+            if key is not None:
+                text = f"{key}={value!r}" + (f": {text}" if text else "")
+            if allowed is not None:
+                text += f" (allowed: {allowed})"
         super().__init__(text)
 
 

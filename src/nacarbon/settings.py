@@ -174,7 +174,7 @@ def validate_settings(cfg: DictConfig, settings: tuple[Setting, ...] = SETTINGS)
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            raise ConfigError(f"{s.key}={raw!r} is not allowed: expected {s.allowed or s.kind.__name__}")
+            raise ConfigError(key=s.key, value=raw, allowed=s.allowed or s.kind.__name__)
         checked[s.key] = value
     from nacarbon.settings_lists import check_estimator, normalize_lists, validate_mappings
 

@@ -78,7 +78,7 @@ def _parse(s: ListSetting, raw: Any) -> list:
     allowed = f"a list of {what}, e.g. {s.key}={s.example}"
     items = list(raw) if isinstance(raw, ListConfig) else [raw] if isinstance(raw, str) else None
     if items is None:          # a number, a mapping, a boolean: not a list of names
-        raise ConfigError(f"{s.key}={raw!r} is not allowed: expected {allowed}")
+        raise ConfigError(key=s.key, value=raw, allowed=allowed)
     try:
         parsed = [_item(v, s.kind) for v in items]
     except (TypeError, ValueError):
@@ -131,8 +131,8 @@ def validate_mappings(cfg: DictConfig) -> dict[str, float]:
     for name, value in weights.items():
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
         if not ok:
-            raise ConfigError(f"screen.weights.{name}={value!r} is not allowed: expected a number >= 0 "
-                              f"(the weight of target {name} in the ranking)")
+            raise ConfigError(key=f"screen.weights.{name}", value=value,
+                              allowed=f"a number >= 0 (the weight of target {name} in the ranking)")
         out[f"screen.weights.{name}"] = float(value)
     return out
 
