@@ -16,7 +16,8 @@ from nacarbon.fingerprint import config_fingerprint
 # Values that differ between machines and runs (who, where, when, which commit, which logged model).
 VOLATILE_TAGS = ("git_commit", "mlflow.source.name", "mlflow.source.type", "mlflow.user", "nacarbon.host",
                  "nacarbon.pid", "nacarbon.proc_start", "model_uri")
-PREDICTOR_PARAMS = ["predictor.alpha", "predictor.cv_folds", "predictor.difficulty", "predictor.domain_quantile"]
+PREDICTOR_PARAMS = ["predictor.alpha", "predictor.cv_folds", "predictor.difficulty", "predictor.domain_quantile",
+                    "predictor.paper_share"]
 METRICS = sorted([f"{pre}{m}_{s}" for pre in ("", "baseline_") for m in ("r2", "rmse", "mae")
                   for s in ("mean", "std", "pooled", "pooled_std")]
                  + [f"fold_{pre}{m}" for pre in ("", "baseline_") for m in ("r2", "rmse", "mae")]
@@ -37,7 +38,8 @@ INPUT = {"name": "seed@<data_version>", "digest": "<data_version>", "source_type
 UNTUNED = ["target=ice", "model=random_forest", "model.estimator.n_estimators=30"]
 TUNED = ["target=ice", "model=ridge", "search=optuna", "search.n_trials=3", "search.inner_splits=2"]
 
-# Recorded from the code before the record moved (commit 54c593c), placeholders for what varies.
+# Recorded from the code before the record moved (commit 54c593c), placeholders for what varies;
+# predictor.paper_share was added since (the per-lab interval calibration a run was trained with).
 BEFORE = {
     "untuned": {
         "run_name": "ice-random_forest",
@@ -53,7 +55,8 @@ BEFORE = {
                    "estimator": "sklearn.ensemble.RandomForestRegressor",
                    "features": "d002_nm,la_nm,lc_nm,id_ig,ssa_m2_g", "model": "random_forest",
                    "predictor.alpha": "0.1", "predictor.cv_folds": "5", "predictor.difficulty": "knn",
-                   "predictor.domain_quantile": "0.95", "search": "none", "seed": "42", "target": "ice",
+                   "predictor.domain_quantile": "0.95", "predictor.paper_share": "0.7",
+                   "search": "none", "seed": "42", "target": "ice",
                    "transform": "none"},
         "artifacts": ARTIFACTS,
     },
@@ -69,7 +72,8 @@ BEFORE = {
                    "dataset": "seed", "default.alpha": "1.0", "estimator": "sklearn.linear_model.Ridge",
                    "features": "d002_nm,la_nm,lc_nm,id_ig,ssa_m2_g", "final.alpha": "1.0", "model": "ridge",
                    "predictor.alpha": "0.1", "predictor.cv_folds": "5", "predictor.difficulty": "knn",
-                   "predictor.domain_quantile": "0.95", "search": "optuna", "search_inner_splits": "2",
+                   "predictor.domain_quantile": "0.95", "predictor.paper_share": "0.7",
+                   "search": "optuna", "search_inner_splits": "2",
                    "search_n_trials": "3", "search_storage": "sqlite:///<store>/optuna.db", "seed": "42",
                    "target": "ice", "transform": "none"},
         "artifacts": sorted([*ARTIFACTS, "tuning/optimization_history.png", "tuning/trials.csv"]),

@@ -180,6 +180,8 @@ def _models(result: "TrainResult") -> ModelsToLog:
         estimator=result.model, X=design.X, predictor=predictor,
         predictor_params={"predictor.alpha": reg.alpha, "predictor.difficulty": reg.difficulty,
                           "predictor.cv_folds": len(reg.fold_models_),
-                          "predictor.domain_quantile": predictor.domain.quantile},
+                          "predictor.domain_quantile": predictor.domain.quantile,
+                          # per-lab calibration (a share of each new lab's rows) or per row ("none")
+                          "predictor.paper_share": "none" if reg.paper_share is None else reg.paper_share},
         predictor_metrics={"predictor_domain_threshold": predictor.domain.threshold_},
         example=frame[frame[C.SAMPLE_ID].isin(ids)] if ids else None)
