@@ -49,8 +49,8 @@ def run_tags(cfg: DictConfig, data_version: str) -> dict[str, str]:
 
     return {
         T.TARGET: cfg.target.name, T.TARGET_COLUMN: cfg.target.column,
-        T.MODEL: cfg.model.name, T.MODEL_FAMILY: cfg.model.get("family", ""),
-        T.MODEL_COMPLEXITY: str(cfg.model.get("complexity", 99)), T.CV: cfg.cv.name,
+        T.MODEL: cfg.model.name, T.MODEL_FAMILY: cfg.model.family,
+        T.MODEL_COMPLEXITY: str(cfg.model.complexity), T.CV: cfg.cv.name,
         T.FEATURES: cfg.features.name, T.SEARCH: cfg.search.name, T.DATASET: cfg.dataset.name,
         T.DATA_VERSION: data_version, T.HIGHER_IS_BETTER: str(bool(cfg.target.higher_is_better)).lower(),
         T.CONFIG_FINGERPRINT: config_fingerprint(cfg),

@@ -124,7 +124,7 @@ def build_pipeline(model_cfg: DictConfig | Mapping, *, params: Mapping[str, Any]
         except ValueError as err:
             raise ConfigError(f"model '{model_cfg.get('name')}': {err}") from err
     steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
-    if bool(model_cfg.get("scale", False)):
+    if bool(model_cfg.scale):
         steps.append(("scale", StandardScaler()))
     steps.append(("model", regressor))
     pipe = Pipeline(steps)
