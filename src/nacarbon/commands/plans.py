@@ -48,10 +48,11 @@ def plan_target(plan: str, target: str) -> DictConfig:
     ConfigError
         If the plan has no such target, listing the ones it has.
     """
-    targets = load_plan(compose_config("pipeline", [f"plan={plan}"]), plan).targets
-    if target not in targets:
-        raise ConfigError(f"plan {plan!r} has no such target", key="target", value=target, allowed=sorted(targets))
-    return targets[target]
+    cfg = compose_config("pipeline", [f"plan={plan}", f"targets=[{target}]"])
+    if target not in cfg.plan[plan].targets:   # checked on the plan as composed, before any setup is filled in
+        raise ConfigError(f"plan {plan!r} has no such target", key="target", value=target,
+                          allowed=sorted(map(str, cfg.plan[plan].targets)))
+    return load_plan(cfg, plan).targets[target]
 
 
 def with_setups(plan: DictConfig) -> DictConfig:

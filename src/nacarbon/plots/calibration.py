@@ -55,7 +55,7 @@ def regressor_curve(regressor, levels=LEVELS, weighting: str | None = None) -> p
     weighed as the regressor weighs them: a split-conformal interval per fold, so the curve says
     how the calibration carries to unseen papers. Rows of ``coverage_curve`` with ``groups_``.
     """
-    from nacarbon.uncertainty.conformal import _weighted_upper
+    from nacarbon.uncertainty.quantiles import weighted_upper
 
     folds, scores, weights = regressor.calibration_units(weighting)
     lo_hi = {}
@@ -64,7 +64,7 @@ def regressor_curve(regressor, levels=LEVELS, weighting: str | None = None) -> p
         for k in np.unique(regressor.fold_of_):
             here = regressor.fold_of_ == k
             w = weights[folds != k]
-            q = _weighted_upper(scores[folds != k, None], w, level * (w.sum() + 1))[0]
+            q = weighted_upper(scores[folds != k, None], w, level * (w.sum() + 1))[0]
             lo[here] = regressor.oof_[here] - q * regressor.sigma_oof_[here]
             hi[here] = regressor.oof_[here] + q * regressor.sigma_oof_[here]
         lo_hi[level] = (lo, hi)

@@ -24,8 +24,6 @@ from nacarbon.errors import ConfigError
 from nacarbon.uncertainty.difficulty import DIFFICULTIES, Difficulty  # noqa: F401  (pickles name conformal.Difficulty)
 from nacarbon.uncertainty.quantiles import order_stat, paper_scores, weighted_upper
 
-_weighted_upper = weighted_upper  # plots.calibration imports it by this name
-
 METHODS = ("cv+", "split")
 WEIGHTINGS = ("paper", "row")
 
