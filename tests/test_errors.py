@@ -142,3 +142,18 @@ def test_errors_are_defined_in_errors_py_only():
                     ("Error", "Exception", "Unavailable")) for b in node.bases):
                 found.append(f"{path.relative_to(src)}:{node.name}")
     assert found == []
+
+
+def test_a_command_composing_a_config_the_user_broke_ends_in_one_config_error(monkeypatch, capsys):
+    from nacarbon.commands.compose import compose_config
+
+    monkeypatch.setattr("sys.argv", ["prog", "--no-log", "bogus=1"])
+
+    @exits_on_error
+    def main() -> int:   # as `python -m nacarbon.commands.figures ... bogus=1` composes its configs
+        compose_config("analyze", ["bogus=1"])
+        return 0
+
+    assert main() == EXIT_ERROR
+    assert capsys.readouterr().err == ("error: bogus='1': this command has no such setting "
+                                       "(a leading + would add it as a new key)\n")

@@ -32,14 +32,19 @@ def as_user_error(err: BaseException) -> NacarbonError | None:
     """``err`` as the error the user is shown, or None when it is a bug (keeps its traceback).
 
     The project's own errors pass as they are; a required value (``???``) nobody gave is a
-    config error of its key.
+    config error of its key; a config a command composes from the user's overrides and that
+    does not compose (Hydra's error) is the one-line :func:`composition_error`.
     """
     if isinstance(err, NacarbonError):
         return err
+    from hydra.errors import HydraException
     from omegaconf.errors import MissingMandatoryValue
 
     if isinstance(err, MissingMandatoryValue):
         return ConfigError("is required", key=str(err.full_key), value="???", allowed="a value on the command line")
+    if isinstance(err, HydraException):
+        overrides = [a for a in sys.argv[1:] if "=" in a and not a.startswith("-")]
+        return composition_error(str(err), overrides)
     return None
 
 
