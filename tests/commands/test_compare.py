@@ -93,3 +93,17 @@ def test_unknown_target_is_named(compared):
     bad = compose_config("compare", [f"paths.mlruns_dir={cfg.paths.mlruns_dir}", "targets=[ice,voltage]"])
     with pytest.raises(ConfigError, match="unknown target 'voltage'"):
         compare_run(bad)
+
+
+def test_the_summary_keeps_one_column_for_long_target_names():
+    import pandas as pd
+
+    from nacarbon.commands.compare import ComparisonResult, format_summary
+
+    result = ComparisonResult(table=pd.DataFrame({"model": ["baseline", "ridge", "svr"]}),
+                              winners={"ice": ["ridge"], "plateau_voltage": []}, missing=["rate"],
+                              data_version="abc", out_dir=Path("/x"), run_id="r1", markdown="")
+    lines = format_summary(result).splitlines()
+    assert lines[0] == "comparison of 2 runs, data version abc"
+    assert lines[1:4] == ["  ice             ridge", "  plateau_voltage no model beats the mean baseline",
+                          "  rate            no finished runs"]

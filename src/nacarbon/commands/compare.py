@@ -170,8 +170,9 @@ def run(cfg: DictConfig) -> ComparisonResult:
 def format_summary(result: ComparisonResult) -> str:
     """The few lines ``python -m compare`` prints about ``result`` (from :func:`run`)."""
     lines = [f"comparison of {result.table['model'].ne('baseline').sum()} runs, data version {result.data_version}"]
+    width = max([10, *map(len, result.winners), *map(len, result.missing)])   # plateau_voltage: one column still
     for target, models in result.winners.items():
-        lines.append(f"  {target:10s} " + (", ".join(models) if models else "no model beats the mean baseline"))
-    lines += [f"  {t:10s} no finished runs" for t in result.missing]
+        lines.append(f"  {target:{width}s} " + (", ".join(models) if models else "no model beats the mean baseline"))
+    lines += [f"  {t:{width}s} no finished runs" for t in result.missing]
     lines.append(f"written to {result.out_dir} (table.md, table.csv, PNGs); MLflow run {result.run_id}")
     return "\n".join(lines)
