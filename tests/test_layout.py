@@ -1,6 +1,7 @@
 """The rules of the layout, checked statically (README "Layout"): MLflow only behind tracking/
 and registry/, evaluation/ a leaf, library code never importing commands, no import cycle among
-the packages of nacarbon, and no module or function too long to hold one job."""
+the packages of nacarbon, no module or function too long to hold one job, and a docstring on every
+module, public function and public class."""
 
 from __future__ import annotations
 
@@ -151,6 +152,34 @@ def test_the_size_rule_counts_code_only(tmp_path):
     assert size_violations(tree) == ["long.py: 301 lines (at most 300; a longer module holds two jobs)",
                                       "pkg/f.py:g: 51 lines of code (at most 50)"]
     assert size_violations(tree, {"pkg/f.py:g"}) == [size_violations(tree)[0]]
+
+
+def missing_docstrings(src: Path) -> list[str]:
+    """Modules, public functions and public classes under ``src`` (a ``nacarbon`` folder) and
+    beside it (the shims) without a docstring, as ``<module path>:<name>``."""
+    problems = []
+    for path in [*sorted(src.parent.glob("*.py")), *sorted(src.rglob("*.py"))]:
+        rel = path.relative_to(src if src in path.parents else src.parent).as_posix()
+        tree = ast.parse(path.read_text(), filename=str(path))
+        if tree.body and ast.get_docstring(tree) is None:
+            problems.append(f"{rel}: module")
+        problems += [f"{rel}:{node.name}" for node in tree.body
+                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                     and not node.name.startswith("_") and ast.get_docstring(node) is None]
+    return problems
+
+
+def test_every_module_public_function_and_class_has_a_docstring():
+    assert missing_docstrings(SRC) == []
+
+
+def test_the_docstring_rule_catches_a_missing_one(tmp_path):
+    tree = tmp_path / "src" / "nacarbon"
+    tree.mkdir(parents=True)
+    (tree / "ok.py").write_text('"""What it is for."""\n\n\ndef f():\n    """Doc."""\n\n\ndef _g():\n    pass\n')
+    assert missing_docstrings(tree) == []
+    (tree / "bad.py").write_text('def f():\n    pass\n\n\nclass C:\n    """Doc."""\n')
+    assert missing_docstrings(tree) == ["bad.py: module", "bad.py:f"]
 
 
 def test_the_source_tree_keeps_the_rules():

@@ -116,9 +116,9 @@ def run(cfg: DictConfig) -> ScreenOutcome:
               for t, c in champions.items()}
     out_dir = Path(cfg.paths.experiments_dir) / "screening" / time.strftime("%Y%m%d-%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
-    if sc.get("mode", "grid") == "optimize":
+    if sc.mode == "optimize":
         return _optimize(cfg, spec, champions, ranked, shown_only, missing, skipped, rules, out_dir)
-    rank_by = str(sc.get("rank_by", "mean"))
+    rank_by = str(sc.rank_by)
     keep = str(out_dir / "candidates.parquet") if sc.keep_all else None
     directions = {t: "max" if champions[t].higher_is_better else "min" for t in ranked}
     plan = Plan.build(spec, rules, ranking_targets=ranked, weights={t: float(sc.weights[t]) for t in ranked},

@@ -69,9 +69,9 @@ def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | No
         pruner=search_cfg.pruner,
         inner_splits=int(search_cfg.inner_splits),
         seed=seed,
-        progress=bool(search_cfg.get("progress", False)),
-        worker=int(search_cfg.get("worker", 0)),
-        min_gain=float(search_cfg.get("min_gain", 0.0)),
+        progress=bool(search_cfg.progress),
+        worker=int(search_cfg.worker),
+        min_gain=float(search_cfg.min_gain),
     )
 
 

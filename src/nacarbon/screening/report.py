@@ -71,7 +71,7 @@ def write_outputs(result, champions: dict, cfg: DictConfig, out_dir: Path, *, ra
     if skipped_rules:
         lines += ["", f"Rules not applied (their target is not predicted): {', '.join(skipped_rules)}"]
     lines += ["", *interval_note(champions), "", "Domain: " + domain_note(cfg.screen.require_in_domain),
-              "", winners_curse_note(str(cfg.screen.get("rank_by", "mean")), len(table)),
+              "", winners_curse_note(str(cfg.screen.rank_by), len(table)),
               "", f"## Top {len(table)} by weighted score", "", markdown_table(table), "",
               f"Pareto front over {', '.join(ranked)}: {len(result.pareto)} candidates (pareto.csv).", "",
               "Rule failures: " + ", ".join(f"{k} {v:,}" for k, v in result.summary.get("rule_failures", {}).items())]
