@@ -184,24 +184,10 @@ def _duplicate_rows(df: pd.DataFrame, problems: list[dict]) -> None:
 
 
 def validate(df: pd.DataFrame, path: str | Path = "<dataframe>") -> pd.DataFrame:
-    """Check a database table and return it with numeric columns as floats.
+    """Check a database table; return a copy with numeric columns as float64 (waived cells keep their values).
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        The table as read from CSV (strings allowed; they are coerced).
-    path : str or Path, default="<dataframe>"
-        The file name used in error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with numeric columns coerced to float64 (waived cells keep their values).
-
-    Raises
-    ------
-    DataValidationError
-        Listing every problem: row (1-based data row; file line = row + 1), field, value, rule.
+    ``path`` names the file in errors. The DataValidationError lists every problem: row (1-based data row;
+    file line = row + 1), field, value, rule.
     """
     problems: list[dict] = []
     df = df.reset_index(drop=True)   # row numbers are positions, whatever index the caller's frame has
