@@ -16,8 +16,9 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.data.sample_ids import CONTROL, id_key
-from nacarbon.data.ingest import check_new_rows, problem
+from nacarbon.data.ingest import check_new_rows
 from nacarbon.data.io import content_hash, dataset_name, read_raw, read_table
+from nacarbon.data.schema import problem
 from nacarbon.data.table_write import LOCK_NAME, TableChange, exclusive_lock, line_ending, replace_file, staged
 from nacarbon.errors import DataValidationError, NacarbonError
 

@@ -18,7 +18,7 @@ from nacarbon.data.dedup import DEFAULT_KEY_FIELDS, DEFAULT_NUMERIC_FIELDS, find
 from nacarbon.data.io import content_hash, dataset_name, load_dataset, read_raw, read_table
 from nacarbon.data.csvsafe import formula_problems
 from nacarbon.data.sample_ids import id_key
-from nacarbon.data.schema import IDENTITY, NUMERIC, validate
+from nacarbon.data.schema import IDENTITY, NUMERIC, in_order, problem, validate
 from nacarbon.data.table_write import LOCK_NAME, TableChange, exclusive_lock, line_ending, staged
 from nacarbon.errors import DataValidationError
 
@@ -27,16 +27,6 @@ from nacarbon.errors import DataValidationError
 EXTRA_NUMERIC = ("carbonization_time_h", "heating_rate_c_min", "pore_volume_cm3_g", "rate_capacity_mah_g")
 # What a lab measures on a sample: a contributed row reports at least one of these.
 MEASURED = (C.CAPACITY_MAH_G, C.RATE_FACTOR, C.ICE_PCT, C.PLATEAU_V, C.PLATEAU_CAPACITY_MAH_G, "rate_capacity_mah_g")
-
-
-def problem(row: int | None, field: object, value: object, rule: str) -> dict:
-    """One problem of a :class:`~nacarbon.errors.DataValidationError` (row 1-based, None for the file)."""
-    return {"row": row, "field": field, "value": value, "rule": rule}
-
-
-def _in_order(problems: list[dict]) -> list[dict]:
-    """File-level problems first, then by row, as the schema reports them."""
-    return sorted(problems, key=lambda p: (p["row"] is not None, p["row"] or 0, str(p["field"])))
 
 
 def _column_problems(raw: pd.DataFrame, header: Sequence[str], target: Path) -> list[dict]:
@@ -134,7 +124,7 @@ def check_new_rows(file: str | Path, target: str | Path,
     try:
         new = validate(raw, file)
     except DataValidationError as err:
-        raise DataValidationError(str(file), _in_order(problems + err.problems)) from None
+        raise DataValidationError(str(file), in_order(problems + err.problems)) from None
     if new.empty:
         problems.append(problem(None, None, None, "no rows to add"))
     else:
@@ -143,7 +133,7 @@ def check_new_rows(file: str | Path, target: str | Path,
         problems += _id_problems(new, existing) + same
         problems += [p for p in _material_problems(new, existing) if p["row"] not in exact]
     if problems:
-        raise DataValidationError(str(file), _in_order(problems))
+        raise DataValidationError(str(file), in_order(problems))
     return raw.reindex(columns=header), new
 
 

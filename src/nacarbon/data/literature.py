@@ -17,7 +17,7 @@ import pandas as pd
 from nacarbon.cli import exits_on_error
 from nacarbon.data import columns as C
 from nacarbon.data.papers import load_title_repairs, repair_titles
-from nacarbon.data.schema import RULES, RangeRule
+from nacarbon.data.schema import RULES
 from nacarbon.errors import DataValidationError, NacarbonError
 
 DATASET_NAME = "literature"
@@ -127,12 +127,6 @@ def resolve_electrolyte(category: pd.Series, type_code: pd.Series,
     return electrolyte, note
 
 
-def _bounds_text(rule: RangeRule) -> str:
-    lo = "<=" if rule.include_low else "<"
-    hi = "<=" if rule.include_high else "<"
-    return f"{rule.low:g} {lo} {rule.column} {hi} {rule.high:g}"
-
-
 def qc_waivers(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """The schema QC rules each row breaks (';'-joined) and why ('; '-joined), so figures stay as reported.
 
@@ -147,7 +141,7 @@ def qc_waivers(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         hits = [r for r in rules if broken.at[i, r.name]]
         waiver[i] = ";".join(r.name for r in hits)
         reason[i] = "; ".join(f"{r.column} {float(df.at[i, r.column])!r} as reported, outside "
-                              f"{_bounds_text(r)}" for r in hits)
+                              f"{r.bounds()}" for r in hits)
     return waiver, reason
 
 
