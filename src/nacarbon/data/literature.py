@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nacarbon.cli import exits_on_error
 from nacarbon.data import columns as C
 from nacarbon.data.papers import load_title_repairs, repair_titles
 from nacarbon.data.schema import RULES
@@ -193,7 +192,6 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-@exits_on_error
 def main(argv: list[str] | None = None) -> int:
     """``python -m nacarbon.data.literature RAW_CSV OUT_CSV``; returns the exit code (2 on bad usage or input)."""
     args = sys.argv[1:] if argv is None else argv
@@ -205,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         raw = pd.read_csv(raw_path, encoding="utf-8")
         write_csv(convert_literature(raw), out_path)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError, NacarbonError) as exc:
-        raise NacarbonError(f"cannot convert {raw_path}: {exc}") from exc
+        # exit 2 and one error: line, as nacarbon.cli.error_exit ends every command (data/ may not import cli)
+        print(f"error: cannot convert {raw_path}: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
