@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nacarbon.cli import EXIT_ERROR
 from nacarbon.data.literature import OUTPUT_COLUMNS, convert_literature, main, resolve_electrolyte
 from nacarbon.data.schema import validate
 from nacarbon.errors import DataValidationError
@@ -181,7 +182,8 @@ def test_shipped_csv_equals_fresh_conversion(tmp_path):
     assert out.read_bytes() == SHIPPED.read_bytes()
 
 
-def test_cli_reports_errors(tmp_path, capsys):
-    assert main([str(tmp_path / "absent.csv"), str(tmp_path / "out.csv")]) == 1
-    assert "absent.csv" in capsys.readouterr().err
+def test_cli_reports_errors_like_the_one_exit(tmp_path, capsys):
+    assert main([str(tmp_path / "absent.csv"), str(tmp_path / "out.csv")]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot convert ") and "absent.csv" in err and err.count("\n") == 1
     assert main([]) == 2

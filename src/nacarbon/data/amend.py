@@ -1,17 +1,8 @@
-"""Correct or withdraw contributed rows, with the checks and atomicity of ``db add``, and a record.
+"""Correct or withdraw contributed rows, with the checks, lock and atomicity of ``db add``, and a record.
 
-``db add`` refuses a sample id the database already uses, so a row added too early (an unfilled
-suggest template) or with a slip could never be fixed. :func:`update_rows` replaces rows by
-their ``sample_id`` and :func:`withdraw_row` removes one; both run under the lock ``db add``
-takes, check the new table exactly as an addition is checked (schema, columns, a measured
-value, no formula text, no id or material another row already has), and swap the table in by
-a temp file and a rename, so a failure leaves it byte-identical.
-
-Every change is recorded in ``changes/log.csv`` beside the tables (see :data:`LOG_COLUMNS`):
-when, what, which row, the reason given, and the row as it was. Training data changes under
-past runs' feet otherwise: the log keeps the old row verbatim, so a data version a run was
-trained on can be rebuilt, and a reviewer sees why a measurement left the database. The
-seed and literature tables are converted from their sources and are not amended here.
+``db add`` refuses a used sample id, so a row added too early or with a slip could not be fixed otherwise.
+Each change goes to ``changes/log.csv`` with its reason and the old row verbatim, so the data version a
+past run was trained on can be rebuilt. The seed and literature tables are converted, never amended.
 """
 
 from __future__ import annotations
@@ -25,8 +16,9 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.data.sample_ids import CONTROL, id_key
-from nacarbon.data.ingest import check_new_rows, problem
+from nacarbon.data.ingest import check_new_rows
 from nacarbon.data.io import content_hash, dataset_name, read_raw, read_table
+from nacarbon.data.schema import problem
 from nacarbon.data.table_write import LOCK_NAME, TableChange, exclusive_lock, line_ending, replace_file, staged
 from nacarbon.errors import DataValidationError, NacarbonError
 
@@ -86,31 +78,12 @@ def _commit(target: Path, text: pd.DataFrame, entries: list[dict], log: Path, *,
 def update_rows(file: str | Path, target: str | Path, *, reason: str, reference: Sequence[str | Path] = (),
                 lock: str | Path | None = None, log: str | Path | None = None, dry_run: bool = False,
                 on_wait: Callable[[Path], None] | None = None) -> TableChange:
-    """Replace rows of ``target`` by the rows of ``file`` with the same ``sample_id``.
+    """Replace rows of ``target`` (a contributed table) by the rows of ``file`` with the same ``sample_id``.
 
-    Parameters
-    ----------
-    file : str or Path
-        CSV of corrected rows (a header of table columns); every id must be in ``target``.
-    target : str or Path
-        A contributed table, e.g. ``data/contributed.csv``.
-    reason : str
-        Why, recorded with each row in the change log.
-    reference : sequence of path
-        Every shipped table: a corrected row must not take another row's id or material.
-    lock, log : path, optional
-        Default ``.nacarbon-add.lock`` and ``changes/log.csv`` beside ``target``.
-    dry_run : bool, default=False
-        Check and report without writing.
-    on_wait : callable, optional
-        Called with the lock path if another change holds the lock.
-
-    Raises
-    ------
-    DataValidationError
-        An id not in ``target``, or a corrected row that ``db add`` would refuse; nothing written.
-    NacarbonError
-        The table or the log cannot be written; the table is unchanged.
+    ``reference`` lists every shipped table: a corrected row must not take another row's id or material.
+    ``lock`` and ``log`` default to ``.nacarbon-add.lock`` and ``changes/log.csv`` beside ``target``;
+    ``on_wait`` gets the lock path if another change holds it. DataValidationError (an id not in
+    ``target``, a row ``db add`` would refuse) or NacarbonError (a write failed) leave the table unchanged.
     """
     file, target = Path(file), Path(target)
     _check_request(target, reason, str(file))
@@ -143,12 +116,8 @@ def withdraw_row(sample_id: str, target: str | Path, *, reason: str, lock: str |
                  on_wait: Callable[[Path], None] | None = None) -> TableChange:
     """Remove the row ``sample_id`` (compared ignoring case and spaces) from ``target``, recording why.
 
-    Raises
-    ------
-    DataValidationError
-        No such row, no reason, or a table that is not amended here; nothing written.
-    NacarbonError
-        The table or the log cannot be written; the table is unchanged.
+    DataValidationError (no such row, no reason, a table not amended here) or NacarbonError (a write
+    failed) leave the table unchanged.
     """
     target = Path(target)
     _check_request(target, reason, str(target))

@@ -33,6 +33,5 @@ PLATEAU_V = "plateau_v"              # average working (discharge) voltage, V
 PLATEAU_CAPACITY_MAH_G = "plateau_capacity_mah_g"  # capacity below the plateau knee (literature set)
 
 STRUCTURE = [D002_NM, LA_NM, LC_NM, ID_IG, SSA_M2_G]
-PERFORMANCE = [CAPACITY_MAH_G, RATE_FACTOR, ICE_PCT, PLATEAU_V, PLATEAU_CAPACITY_MAH_G]
 
 GRAPHITE_D002_NM = 0.3354        # graphite's interlayer spacing: no carbon packs its layers closer

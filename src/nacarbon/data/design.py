@@ -69,23 +69,11 @@ def add_derived(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def make_design(frame: pd.DataFrame, *, features: Sequence[str], target: str,
                 filters: Mapping[str, Sequence[str]] | None = None) -> Design:
-    """Select the rows with a measured target and split them into X, y and groups.
+    """The rows of ``frame`` with a measured target, split into X, y, groups (``paper_id``) and meta.
 
-    Parameters
-    ----------
-    frame : DataFrame
-        A validated database table.
-    features : sequence of str
-        Feature columns (database columns or names in ``DERIVED``).
-    target : str
-        Target column; rows where it is missing are dropped (and counted), never imputed.
-    filters : mapping of column -> allowed values, optional
-        Rows whose value is not allowed (or missing) are dropped and counted too, e.g.
-        ``{"electrolyte": ["ester"]}`` where a target is defined for one condition only.
-
-    Returns
-    -------
-    Design
+    ``features`` are database columns or names in ``DERIVED``. Rows missing the target are dropped and
+    counted, never imputed; so are rows whose value is not allowed by ``filters`` (e.g.
+    ``{"electrolyte": ["ester"]}`` for a target defined for one condition). ConfigError on an absent column.
     """
     if C.PAPER_ID not in frame:
         # a table not loaded through nacarbon.data.io: identify its papers the same way

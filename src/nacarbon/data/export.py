@@ -14,36 +14,15 @@ LEADING = [C.SAMPLE_ID, C.DATASET, C.PAPER_ID]
 
 
 def training_table(dataset: Dataset) -> pd.DataFrame:
-    """The rows and columns of a loaded dataset in export order (``sample_id, dataset, paper_id`` first).
-
-    Parameters
-    ----------
-    dataset : Dataset
-        As :func:`nacarbon.data.io.load_configured` returns it (what training uses).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The same rows in the same order; only the column order changes.
-    """
+    """A loaded dataset's table with ``sample_id, dataset, paper_id`` first (rows unchanged, in order)."""
     frame = dataset.frame
     return frame[LEADING + [c for c in frame.columns if c not in LEADING]]
 
 
 def export_dataset(dataset_cfg, path: str | Path) -> pd.DataFrame:
-    """Write the configured dataset exactly as training loads it, atomically.
+    """Write the dataset a ``conf/dataset/*.yaml`` node configures, as training loads it; return the table.
 
-    Parameters
-    ----------
-    dataset_cfg : DictConfig
-        A composed ``conf/dataset/*.yaml`` node (``name``, ``files``, ``merge``).
-    path : str or Path
-        The CSV to write; a partial file is never left behind.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The table written.
+    Atomic: a partial file is never left behind; a write failure is a NacarbonError.
     """
     table = training_table(load_configured(dataset_cfg))
     path = Path(path)

@@ -1,25 +1,22 @@
 """Is this one paper under two keys? The paper fingerprint, its evidence, and the recorded decisions.
 
-``paper_id`` comes from a row's source string (:mod:`nacarbon.data.papers`), so one paper gets
-two keys when the seed cites it and the literature set gives its title without a recorded link,
-or when a title is corrupted. Two checks find such papers:
+``paper_id`` comes from a row's source string (:mod:`nacarbon.data.papers`), so a paper gets two keys
+when the seed cites it and the literature set gives its title without a recorded link, or when a title
+is corrupted. Two checks find such papers:
 
-- **Numbers.** Rows of different keys with the same HTT, BET SSA within ``max(1 %, 0.5 m2/g)``
-  and ICE within 0.6 points are candidates. The absolute SSA floor is needed because the two
-  compilations re-digitized the same sample (T1-20 and L-0462: 2.00 vs 1.86 m2/g, 7 % apart).
-  On its own the rule is weak: it pairs 19 literature rows of *different* titles, chance
-  agreements at low SSA. So a candidate is linked only with corroboration that chance rarely
-  gives: ID/IG within 0.005 + 1 % or the same material name, d002 within 0.05 nm (the spread of
-  re-digitized patterns) and the same electrolyte class. 3 of those 19 pairs still pass (two
-  of them one lab's reference sample reused in two of its papers), so about one candidate in six
-  passes by chance: a link is a recorded decision, not automatic, and where both rows carry a
-  title, two distinct titles overrule the numbers (the compilation itself names two papers).
-- **Titles.** Two titles with a difflib ratio of at least ``TITLE_RATIO`` are one title with a
-  typo or spreadsheet residue. On the literature set the corrupted pair scores 0.962 and the
-  closest pair of distinct papers 0.869. Repairs live in ``data/papers/title_repairs.csv``.
+- **Numbers.** Rows of different keys with the same HTT, SSA within ``max(1 %, 0.5 m2/g)`` (the floor:
+  the compilations re-digitized one sample, T1-20 and L-0462, 2.00 vs 1.86 m2/g) and ICE within 0.6
+  points are candidates. Alone the rule pairs 19 literature rows of *different* titles (chance at low
+  SSA), so a link also needs ID/IG within 0.005 + 1 % or the same material name, d002 within 0.05 nm
+  and the same electrolyte class. 3 of the 19 still pass (two are one lab's reference sample reused):
+  about one candidate in six passes by chance, so a link is a recorded decision, not automatic, and
+  where both rows carry a title, two distinct titles overrule the numbers.
+- **Titles.** A difflib ratio >= ``TITLE_RATIO`` is one title with a typo or spreadsheet residue (on
+  the literature set the corrupted pair scores 0.962, the closest distinct papers 0.869). Repairs
+  live in ``data/papers/title_repairs.csv``.
 
-Every candidate's verdict is recorded with its evidence in ``data/papers/identity_decisions.csv``;
-:func:`undecided` lists candidates whose verdict is missing or no longer what the rule says.
+Verdicts and evidence are recorded in ``data/papers/identity_decisions.csv``; :func:`undecided` lists
+candidates whose verdict is missing or no longer what the rule says.
 """
 
 from __future__ import annotations
@@ -59,17 +56,8 @@ def _close(a: pd.Series, b: pd.Series, rtol: float, atol: float) -> pd.Series:
 def candidate_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """Row pairs of different ``paper_id`` that the numeric fingerprint calls one sample.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Rows with ``paper_id``, ``sample_id``, ``dataset``, ``source`` and the schema's numbers
-        (seed, literature and contributed rows together, before deduplication).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per pair (a before b in table order) with both rows' columns suffixed
-        ``_a``/``_b``.
+    ``frame`` holds every dataset's rows, before deduplication; each pair (a before b in table order)
+    carries both rows' columns suffixed ``_a``/``_b``.
     """
     keys = frame.dropna(subset=[C.HTT_C]).reset_index(drop=True).assign(_pos=lambda d: np.arange(len(d)))
     pairs = keys.merge(keys, on=C.HTT_C, suffixes=("_a", "_b"))

@@ -1,9 +1,8 @@
 """Add rows to a database table: check them, then append them atomically.
 
-A new row must pass the schema (:func:`nacarbon.data.io.read_table`), use only the target
-table's columns, carry a ``sample_id`` no shipped table uses and not report a material some
-shipped row already reports (:func:`nacarbon.data.dedup.find_duplicates`). The table is then
-rewritten by :mod:`nacarbon.data.table_write` (under a lock, through a temp file and a rename).
+A new row must pass the schema, use only the target's columns, carry a ``sample_id`` no shipped table
+uses and not report a material a shipped row reports; the table is rewritten by
+:mod:`nacarbon.data.table_write` (under a lock, through a temp file and a rename).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from nacarbon.data.dedup import DEFAULT_KEY_FIELDS, DEFAULT_NUMERIC_FIELDS, find
 from nacarbon.data.io import content_hash, dataset_name, load_dataset, read_raw, read_table
 from nacarbon.data.csvsafe import formula_problems
 from nacarbon.data.sample_ids import id_key
-from nacarbon.data.schema import IDENTITY, NUMERIC, validate
+from nacarbon.data.schema import IDENTITY, NUMERIC, in_order, problem, validate
 from nacarbon.data.table_write import LOCK_NAME, TableChange, exclusive_lock, line_ending, staged
 from nacarbon.errors import DataValidationError
 
@@ -28,16 +27,6 @@ from nacarbon.errors import DataValidationError
 EXTRA_NUMERIC = ("carbonization_time_h", "heating_rate_c_min", "pore_volume_cm3_g", "rate_capacity_mah_g")
 # What a lab measures on a sample: a contributed row reports at least one of these.
 MEASURED = (C.CAPACITY_MAH_G, C.RATE_FACTOR, C.ICE_PCT, C.PLATEAU_V, C.PLATEAU_CAPACITY_MAH_G, "rate_capacity_mah_g")
-
-
-def problem(row: int | None, field: object, value: object, rule: str) -> dict:
-    """One problem of a :class:`~nacarbon.errors.DataValidationError` (row 1-based, None for the file)."""
-    return {"row": row, "field": field, "value": value, "rule": rule}
-
-
-def _in_order(problems: list[dict]) -> list[dict]:
-    """File-level problems first, then by row, as the schema reports them."""
-    return sorted(problems, key=lambda p: (p["row"] is not None, p["row"] or 0, str(p["field"])))
 
 
 def _column_problems(raw: pd.DataFrame, header: Sequence[str], target: Path) -> list[dict]:
@@ -121,30 +110,12 @@ def _material_problems(new: pd.DataFrame, existing: Mapping[Path, pd.DataFrame])
 
 def check_new_rows(file: str | Path, target: str | Path,
                    existing: Mapping[Path, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the rows to add and check them against the target and every shipped table.
+    """Read the rows of ``file`` and check them against ``target`` and every shipped table.
 
-    Parameters
-    ----------
-    file : str or Path
-        CSV of new rows; its header is a subset of the target's (missing columns are empty).
-    target : str or Path
-        The table the rows go to.
-    existing : mapping of Path -> DataFrame
-        Every shipped table as :func:`read_table` returns it, the target included.
-
-    Returns
-    -------
-    raw : pandas.DataFrame
-        The new rows as text, in the target's column order (what gets appended).
-    new : pandas.DataFrame
-        The same rows validated, numeric columns as floats.
-
-    Raises
-    ------
-    DataValidationError
-        Naming ``file`` and, per problem, its row, field, value and rule: schema breaks,
-        unknown columns, no rows, a used sample_id, or a duplicate of a shipped row or of an
-        earlier row of the file.
+    ``file``'s header is a subset of the target's; ``existing`` maps each resolved path to its
+    :func:`read_table` table, the target's included. Returns the rows as text in the target's column
+    order (what is appended), and validated. The DataValidationError names ``file`` and each problem:
+    schema breaks, unknown columns, no rows, a used sample_id, a duplicate of a shipped or earlier row.
     """
     file, target = Path(file), Path(target)
     header = list(existing[target.resolve()].columns)
@@ -153,7 +124,7 @@ def check_new_rows(file: str | Path, target: str | Path,
     try:
         new = validate(raw, file)
     except DataValidationError as err:
-        raise DataValidationError(str(file), _in_order(problems + err.problems)) from None
+        raise DataValidationError(str(file), in_order(problems + err.problems)) from None
     if new.empty:
         problems.append(problem(None, None, None, "no rows to add"))
     else:
@@ -162,14 +133,14 @@ def check_new_rows(file: str | Path, target: str | Path,
         problems += _id_problems(new, existing) + same
         problems += [p for p in _material_problems(new, existing) if p["row"] not in exact]
     if problems:
-        raise DataValidationError(str(file), _in_order(problems))
+        raise DataValidationError(str(file), in_order(problems))
     return raw.reindex(columns=header), new
 
 
 def appended_bytes(original: bytes, rows: pd.DataFrame) -> bytes:
-    """The table's bytes with ``rows`` (text, the table's columns) appended as CSV lines.
+    """The table's bytes, kept as they are, with ``rows`` (text, the table's columns) appended.
 
-    The original bytes are kept as they are, and new lines use the file's line ending.
+    New lines use the file's line ending.
     """
     eol = line_ending(original)
     if original and not original.endswith(b"\n"):
@@ -180,37 +151,12 @@ def appended_bytes(original: bytes, rows: pd.DataFrame) -> bytes:
 def add_rows(file: str | Path, target: str | Path, *, reference: Sequence[str | Path] = (),
              merged: Sequence[str | Path] = (), lock: str | Path | None = None, dry_run: bool = False,
              on_wait: Callable[[Path], None] | None = None) -> TableChange:
-    """Check the rows of ``file`` and append them to ``target`` atomically.
+    """Check the rows of ``file`` (:func:`check_new_rows`) and append them to ``target`` atomically.
 
-    Parameters
-    ----------
-    file : str or Path
-        CSV of new rows (see :func:`check_new_rows`).
-    target : str or Path
-        The existing table to grow, e.g. ``data/contributed.csv``.
-    reference : sequence of path, default=()
-        Every shipped table; new rows must not reuse their sample ids nor duplicate their rows.
-        The target is always included.
-    merged : sequence of path, default=()
-        Files of the merged dataset, whose version is reported before and after.
-    lock : str or Path, optional
-        Lock file serialising additions (default :data:`LOCK_NAME` beside the target).
-    dry_run : bool, default=False
-        Check and report without writing.
-    on_wait : callable, optional
-        Called with the lock path if another addition holds the lock.
-
-    Returns
-    -------
-    TableChange
-        ``action`` "add", with the merged dataset's size and version before and after.
-
-    Raises
-    ------
-    DataValidationError
-        If a new row is rejected; the target is untouched.
-    NacarbonError
-        If the table cannot be written; the target is untouched.
+    ``reference`` lists every shipped table (the target always included): new rows must not reuse their ids
+    or duplicate their rows. ``merged`` lists the merged dataset's files, whose size and version are
+    reported before and after. ``lock`` defaults to :data:`LOCK_NAME` beside the target; ``on_wait`` gets its
+    path if another change holds it. On DataValidationError or NacarbonError the target is untouched.
     """
     file, target = Path(file), Path(target)
     lock = target.parent / LOCK_NAME if lock is None else Path(lock)

@@ -42,25 +42,10 @@ def _file_problem(rule: str) -> list[dict]:
 
 
 def read_raw(source: str | Path | IO[bytes], label: str | None = None) -> pd.DataFrame:
-    """Read a database CSV as text, without validating it.
+    """Read a database CSV without validating it, every cell as text (validation, not pandas, judges cells).
 
-    Parameters
-    ----------
-    source : str, Path or binary file object
-        The CSV. Every cell is read as text so that validation, not pandas, decides what a
-        bad cell is; an empty cell is a missing value.
-    label : str, optional
-        Name used in error messages (default: ``source`` itself).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One text column per header field.
-
-    Raises
-    ------
-    DataValidationError
-        If the file is missing or not a readable CSV.
+    An empty cell is missing; ``label`` names the file in errors (default: ``source``). Raises
+    DataValidationError if the file is missing or not a readable CSV.
     """
     label = str(source) if label is None else label
     if isinstance(source, (str, Path)):
@@ -87,10 +72,7 @@ def read_raw(source: str | Path | IO[bytes], label: str | None = None) -> pd.Dat
 def check_row_lengths(text: str, label: str) -> None:
     """Refuse a row with more fields than the header (pandas would shift it into an index).
 
-    Raises
-    ------
-    DataValidationError
-        Naming the first such rows (data row and file line) and their field counts.
+    The DataValidationError names each such row (data row and file line) and its field count.
     """
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
@@ -112,18 +94,9 @@ def check_row_lengths(text: str, label: str) -> None:
 def check_header(first_line: list[str], label: str) -> None:
     """Refuse a header pandas would silently repair: a repeated column, a foreign delimiter.
 
-    Parameters
-    ----------
-    first_line : list of str
-        The file's first line (empty list for an empty file).
-    label : str
-        Name used in the error.
-
-    Raises
-    ------
-    DataValidationError
-        If a column name appears twice (pandas would rename the second ``d002_nm.1``), or the
-        header holds no comma but semicolons or tabs (a spreadsheet's "CSV" in another locale).
+    ``first_line`` is the file's first line (empty for an empty file). DataValidationError on a name given
+    twice (pandas would rename the second ``d002_nm.1``), an invisible character in a name, or semicolons
+    or tabs and no comma (a spreadsheet's "CSV" in another locale).
     """
     if not first_line:
         return
@@ -155,24 +128,10 @@ def _invisible(ch: str) -> bool:
 
 
 def read_table(path: str | Path, *, dataset: str | None = None) -> pd.DataFrame:
-    """Read one database CSV and validate it.
+    """Read one database CSV (:func:`read_raw`) and validate it; numeric columns come back as float64.
 
-    Parameters
-    ----------
-    path : str or Path
-        The CSV file (read with :func:`read_raw`).
-    dataset : str, optional
-        Value for the ``dataset`` column when the file does not carry one.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The validated table, numeric columns as float64.
-
-    Raises
-    ------
-    DataValidationError
-        If the file is missing, unreadable or breaks the schema.
+    ``dataset`` fills the ``dataset`` column when the file has none. Raises DataValidationError if the file
+    is missing, unreadable or breaks the schema.
     """
     table = validate(read_raw(path), path)
     if dataset is not None and C.DATASET not in table:
@@ -187,18 +146,8 @@ def content_hash(frame: pd.DataFrame) -> str:
 
 
 def dataset_name(path: str | Path) -> str:
-    """The dataset a table's rows belong to, from its file name.
-
-    Parameters
-    ----------
-    path : str or Path
-        A database table, e.g. ``data/liu2022_tables.csv``.
-
-    Returns
-    -------
-    str
-        ``seed`` for ``liu2022*``, ``literature`` for ``literature*``, else the file's stem
-        (``data/contributed.csv`` -> ``contributed``).
+    """The dataset of a table's rows by file name: ``seed`` for ``liu2022*``, ``literature`` for
+    ``literature*``, else the stem (``data/contributed.csv`` -> ``contributed``).
     """
     stem = Path(path).stem
     for prefix, name in _DATASET_PREFIXES:
@@ -211,24 +160,10 @@ def load_dataset(name: str, files: Sequence[str | Path], *, merge: bool = False,
                  tables: Mapping[str | Path, pd.DataFrame] | None = None) -> Dataset:
     """Load, validate and (for a merged set) deduplicate a configured dataset.
 
-    Parameters
-    ----------
-    name : str
-        The dataset's config name (``seed``, ``literature``, ``merged``).
-    files : sequence of path
-        Its CSV files. With ``merge=False`` exactly one; with ``merge=True`` two or more,
-        in the row order of the result.
-    merge : bool, default=False
-        Concatenate the files' tables and drop cross-source duplicates by the rule in
-        :func:`nacarbon.data.dedup.merge_datasets`; each row's ``dataset`` is named by
-        :func:`dataset_name` of its file.
-    tables : mapping of path -> DataFrame, optional
-        Already validated tables (as :func:`read_table` returns them) used instead of
-        reading those files, e.g. to report the version a pending change would produce.
-
-    Returns
-    -------
-    Dataset
+    Without ``merge`` ``files`` is one CSV; with it two or more, concatenated in that order, each row's
+    ``dataset`` named by :func:`dataset_name` and cross-source duplicates dropped
+    (:func:`nacarbon.data.dedup.merge_datasets`). ``tables`` maps files to already validated tables used
+    instead of reading them (e.g. for the version a pending change would produce).
     """
     files = [Path(f) for f in files]
     given = {Path(p).resolve(): t for p, t in (tables or {}).items()}
@@ -267,17 +202,10 @@ def load_configured(dataset_cfg) -> Dataset:
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path, *, for_spreadsheets: bool = True, **to_csv) -> Path:
     """Write ``frame`` as CSV to ``path`` through a temp file beside it and a rename.
 
-    ``path`` is either the whole new file or as it was before (a failure or an interruption never
-    leaves a half-written table); the temp file is removed in every case. With
-    ``for_spreadsheets`` (the default: every CSV the product writes is opened in one) a text cell
-    that reads as a formula is escaped (:func:`nacarbon.data.csvsafe.spreadsheet_safe`).
-    ``to_csv`` goes to :meth:`pandas.DataFrame.to_csv` (``index=False`` always;
-    ``lineterminator`` defaults to ``\\n``).
-
-    Raises
-    ------
-    OSError
-        If the folder does not exist or cannot be written.
+    ``path`` ends as the whole new file or as it was (the temp file is always removed); OSError if the
+    folder cannot be written. ``for_spreadsheets`` (every CSV the product writes is opened in one) escapes
+    text cells that read as formulas (:func:`nacarbon.data.csvsafe.spreadsheet_safe`). ``to_csv`` goes to
+    :meth:`pandas.DataFrame.to_csv` (``index=False`` always; ``lineterminator`` defaults to ``\\n``).
     """
     from nacarbon.data.csvsafe import spreadsheet_safe
 

@@ -1,9 +1,8 @@
 """Convert the 583-row hard-carbon literature database into the nacarbon schema.
 
-The source is ``hc_dataset_extended_preprocessed.csv`` from the public repository
-erweixi/Targeted-Screened-Hard-Carbon (folder ``data/``, commit 30205e0b); a byte-exact copy
-ships in ``data/raw/hard_carbon_literature_583/`` with a SOURCE.md describing it. Run
-``python -m nacarbon.data.literature RAW_CSV OUT_CSV`` to regenerate ``data/literature_583.csv``.
+The source is ``hc_dataset_extended_preprocessed.csv`` of erweixi/Targeted-Screened-Hard-Carbon (``data/``,
+commit 30205e0b); a byte-exact copy and a SOURCE.md are in ``data/raw/hard_carbon_literature_583/``.
+Regenerate ``data/literature_583.csv`` with ``python -m nacarbon.data.literature RAW_CSV OUT_CSV``.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.data.papers import load_title_repairs, repair_titles
-from nacarbon.data.schema import RULES, RangeRule
+from nacarbon.data.schema import RULES
 from nacarbon.errors import DataValidationError, NacarbonError
 
 DATASET_NAME = "literature"
@@ -105,28 +104,11 @@ def _classify_text(text: str | float) -> str | None:
 
 def resolve_electrolyte(category: pd.Series, type_code: pd.Series,
                         text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Electrolyte class per row from the category label, checked against the 0/1 code.
+    """Electrolyte class per row ("ester", "ether" or missing) and a note where the labels clash.
 
-    Parameters
-    ----------
-    category : pandas.Series
-        The source's ``category`` (酯类 = ester, 醚类 = ether).
-    type_code : pandas.Series
-        The source's ``electrolyte_type`` as floats (0 ester, 1 ether).
-    text : pandas.Series
-        The source's ``electrolyte_text``.
-
-    Returns
-    -------
-    electrolyte : pandas.Series
-        "ester", "ether" or missing.
-    note : pandas.Series
-        An explanation on rows where the two labels disagree, otherwise missing.
-
-    Notes
-    -----
-    The category is used unless it contradicts the code; then the solvents named in the text
-    (carbonates -> ester, glymes/ethers -> ether) decide, and the category wins if they do not.
+    ``category`` is the source's 酯类 (ester) / 醚类 (ether) label, ``type_code`` its 0/1 ``electrolyte_type``.
+    The category is used unless the code contradicts it; then the solvents named in ``text`` (carbonates ->
+    ester, glymes/ethers -> ether) decide, and the category wins if they do not.
     """
     from_cat = category.map(CATEGORY_TO_ELECTROLYTE)
     from_code = type_code.map(TYPE_CODE_TO_ELECTROLYTE)
@@ -144,31 +126,11 @@ def resolve_electrolyte(category: pd.Series, type_code: pd.Series,
     return electrolyte, note
 
 
-def _bounds_text(rule: RangeRule) -> str:
-    lo = "<=" if rule.include_low else "<"
-    hi = "<=" if rule.include_high else "<"
-    return f"{rule.low:g} {lo} {rule.column} {hi} {rule.high:g}"
-
-
 def qc_waivers(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Name the QC rules each row breaks, with a short reason, so the figures can stay as reported.
+    """The schema QC rules each row breaks (';'-joined) and why ('; '-joined), so figures stay as reported.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Rows in the nacarbon schema; rules whose column is absent are skipped.
-
-    Returns
-    -------
-    waiver : pandas.Series
-        ';'-separated rule names per row, missing where no rule is broken.
-    reason : pandas.Series
-        Matching '; '-separated reasons, missing where no rule is broken.
-
-    Notes
-    -----
-    The rules are the schema's (:data:`nacarbon.data.schema.RULES`), so a waiver written here
-    is one the validator accepts. Missing values break no rule.
+    The rules are :data:`nacarbon.data.schema.RULES`, so a waiver written here is one the validator accepts;
+    rules whose column is absent are skipped, and missing values break none. Both are missing on clean rows.
     """
     rules = [r for r in RULES if r.column in df.columns]
     broken = pd.DataFrame({r.name: ~r.ok(df[r.column].astype(float)) for r in rules}, index=df.index)
@@ -178,36 +140,19 @@ def qc_waivers(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         hits = [r for r in rules if broken.at[i, r.name]]
         waiver[i] = ";".join(r.name for r in hits)
         reason[i] = "; ".join(f"{r.column} {float(df.at[i, r.column])!r} as reported, outside "
-                              f"{_bounds_text(r)}" for r in hits)
+                              f"{r.bounds()}" for r in hits)
     return waiver, reason
 
 
 def convert_literature(raw: pd.DataFrame) -> pd.DataFrame:
-    """Convert the raw literature table into the nacarbon schema, one row per source row.
+    """The raw table in the nacarbon schema (``OUTPUT_COLUMNS``), sample ids "L-0001"... in source order.
 
-    Parameters
-    ----------
-    raw : pandas.DataFrame
-        ``hc_dataset_extended_preprocessed.csv`` as read by :func:`pandas.read_csv`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``OUTPUT_COLUMNS`` in that order; sample ids "L-0001"... in source order.
-
-    Raises
-    ------
-    DataValidationError
-        If a required column is missing or a numeric cell is not a number.
-
-    Notes
-    -----
-    Figures are copied as reported; the only arithmetic is ICE (a fraction) x 100, rounded to
-    4 decimals to drop float noise. A plateau capacity of 0.0 is kept as a measurement (a
-    sloping-only profile), not read as missing: see SOURCE.md for the evidence. Titles,
-    material names and electrolyte texts are whitespace-normalized; a title recorded as corrupted
-    in ``data/papers/title_repairs.csv`` is replaced by its repair, the original kept in ``note``. Rows breaking a QC rule
-    keep their values and name the rule in ``qc_waiver``.
+    Figures are copied as reported: the only arithmetic is ICE (a fraction) x 100, rounded to 4 decimals
+    against float noise. A plateau capacity of 0.0 is a measurement (a sloping-only profile), not missing
+    (evidence in SOURCE.md). Texts are whitespace-normalized; a title recorded in
+    ``data/papers/title_repairs.csv`` is repaired, the original kept in ``note``. Rows breaking a QC rule
+    keep their values and name it in ``qc_waiver``. Raises DataValidationError on a missing column or a
+    non-numeric cell.
     """
     num = _check_raw(raw)
     raw = raw.reset_index(drop=True)
@@ -241,33 +186,14 @@ def convert_literature(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a converted table with fixed formatting, so reruns are byte-identical.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Output of :func:`convert_literature`.
-    path : str or pathlib.Path
-        Destination file; parent directories are created.
-    """
+    """Write a converted table with fixed formatting (reruns are byte-identical); parent folders are created."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m nacarbon.data.literature RAW_CSV OUT_CSV``.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Arguments after the program name; defaults to ``sys.argv[1:]``.
-
-    Returns
-    -------
-    int
-        0 on success, 1 on a data or file error (message on stderr), 2 on bad usage.
-    """
+    """``python -m nacarbon.data.literature RAW_CSV OUT_CSV``; returns the exit code (2 on bad usage or input)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
         print("usage: python -m nacarbon.data.literature RAW_CSV OUT_CSV", file=sys.stderr)
@@ -277,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         raw = pd.read_csv(raw_path, encoding="utf-8")
         write_csv(convert_literature(raw), out_path)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError, NacarbonError) as exc:
+        # exit 2 and one error: line, as nacarbon.cli.error_exit ends every command (data/ may not import cli)
         print(f"error: cannot convert {raw_path}: {exc}", file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

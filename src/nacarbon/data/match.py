@@ -1,11 +1,8 @@
 """The material fingerprint: pairs of rows that look like one material reported twice.
 
-Two compilations of the same paper do not share source strings (the seed cites, the
-literature set gives titles) nor always the same derived numbers, so identity rests on
-numbers that both copy straight from the paper: the heat-treatment temperature as a key and
-d002, BET surface area and ICE compared within reading/rounding tolerances. Dropping the
-duplicates found here is :mod:`nacarbon.data.dedup`; deciding that two keys are one paper is
-:mod:`nacarbon.data.identity`.
+Two compilations of a paper share neither source strings nor all derived numbers, so identity rests on
+numbers both copy from the paper: HTT as a key; d002, BET SSA and ICE within reading/rounding tolerances.
+Dropping duplicates is :mod:`nacarbon.data.dedup`; one paper under two keys, :mod:`nacarbon.data.identity`.
 """
 
 from __future__ import annotations
@@ -75,43 +72,17 @@ def find_duplicates(
     min_fields: int = DEFAULT_MIN_FIELDS,
     same_paper: bool = False,
 ) -> pd.DataFrame:
-    """Pairs of rows that look like the same material reported twice.
+    """Pairs of rows that look like the same material reported twice, one row per pair (a before b).
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Rows in the nacarbon schema, from one dataset or several (``dataset`` column).
-    key_fields : sequence of str, default=("htt_c",)
-        Fields that must be exactly equal. A row missing any key is never paired.
-    numeric_fields : sequence of str, default=("d002_nm", "ssa_m2_g", "ice_pct")
-        Fields compared within tolerance where both rows have a value.
-    rtol, atol : float or mapping of field -> float
-        Relative and absolute tolerances; a pair agrees on a field when
-        ``|a - b| <= atol + rtol * max(|a|, |b|)``. Mappings fall back to rtol 0.02, atol 0.
-    min_fields : int, default=3
-        The least number of numeric fields both rows must have for the pair to count.
-    same_paper : bool, default=False
-        Pair only rows with the same ``paper_id`` (the table must have that column).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per pair (a before b in ``df`` order), columns ``PAIR_COLUMNS``:
-        index labels, sample ids and datasets of both, whether the datasets differ, whether
-        the ``source`` strings are equal (case and whitespace aside), how many and which
-        fields were compared (';'-joined) and the largest relative difference.
-
-    Raises
-    ------
-    ConfigError
-        If a named field is not a column, no numeric field is given or min_fields < 1.
-
-    Notes
-    -----
-    Missing values neither match nor mismatch; ``min_fields`` keeps a pair agreeing on one
-    shared number from passing. La, Lc and ID/IG are left out by default: compilations derive
-    them with different Scherrer constants and peak-ratio conventions (the seed's La for the
-    reed-straw series is half the literature set's), and capacity depends on the current.
+    Rows must be equal on ``key_fields`` (a row missing one is never paired) and, on at least ``min_fields``
+    of ``numeric_fields`` that both have, agree within ``|a - b| <= atol + rtol * max(|a|, |b|)`` (mappings
+    fall back to rtol 0.02, atol 0); missing values neither match nor mismatch. ``same_paper`` pairs only
+    rows of one ``paper_id``. Columns ``PAIR_COLUMNS``: whether datasets differ, whether ``source`` strings
+    are equal (case and whitespace aside), the fields compared (';'-joined), the largest relative difference.
+    La, Lc and ID/IG are out by default: compilations derive them with different Scherrer constants and
+    peak-ratio conventions (the seed's La for the reed-straw series is half the literature set's), and
+    capacity depends on the current. ConfigError on a field that is not a column, no numeric field, or
+    ``min_fields`` < 1.
     """
     key_fields, numeric_fields = list(key_fields), list(numeric_fields)
     if same_paper:

@@ -1,14 +1,9 @@
 """Paper identity: one canonical ``paper_id`` per source paper, the single CV group key.
 
-The seed names a paper by its full citation (Liu et al.'s reference list), the literature set
-by the paper's title, contributed rows by whatever citation the contributor typed. The
-correspondence between seed references and literature titles is data
-(``data/papers/paper_links.csv``, with how each link was established), not code.
-
-Keys: ``doi:<doi>`` where a DOI is given, else ``title:<normalized title>``, and for seed
-references with no known title ``cite:<journal year volume first-page>``. A title corrupted
-in a compilation is repaired from ``data/papers/title_repairs.csv`` (:func:`repair_titles`)
-when the table is converted, so one paper does not get two keys.
+Keys: ``doi:<doi>`` where a DOI is given, else ``title:<normalized title>``, and for seed references
+with no known title ``cite:<journal year volume first-page>``. Which seed citation is which literature
+title is data (``data/papers/paper_links.csv``, with its evidence), not code; a title corrupted in a
+compilation is repaired at conversion (:func:`repair_titles`) so one paper does not get two keys.
 """
 
 from __future__ import annotations
@@ -40,10 +35,7 @@ REPAIR_COLUMNS = ["corrupted_title", "repaired_title", "evidence"]
 def load_title_repairs(path: str | Path | None = None) -> dict[str, str]:
     """Corrupted title -> repaired title, from ``data/papers/title_repairs.csv`` by default.
 
-    Raises
-    ------
-    DataValidationError
-        Missing file or column, an empty cell, or a corrupted title listed twice.
+    DataValidationError on a missing file or column, an empty cell, or a corrupted title listed twice.
     """
     from nacarbon.paths import project_root
 
@@ -111,23 +103,10 @@ def _read_links(path: str, mtime: float) -> pd.DataFrame:
 
 
 def load_links(path: str | Path | None = None) -> pd.DataFrame:
-    """Read and check the seed-reference <-> paper table.
+    """The checked seed-reference <-> paper table: ``LINK_COLUMNS`` as text, one row per ``ref_no``.
 
-    Parameters
-    ----------
-    path : str or Path, optional
-        Default :func:`default_links_path`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``LINK_COLUMNS`` as text, one row per seed reference number.
-
-    Raises
-    ------
-    DataValidationError
-        Missing file or column, an empty cell, a repeated ``ref_no``, or a linked row whose
-        ``paper_id`` is not its title's key.
+    ``path`` defaults to :func:`default_links_path`. DataValidationError on a missing file or column, an
+    empty cell, a repeated ``ref_no``, or a linked row whose ``paper_id`` is not its title's key.
     """
     path = Path(path or default_links_path())
     if not path.is_file():
@@ -145,33 +124,14 @@ def _lookup(links: pd.DataFrame) -> dict[str, str]:
 
 def paper_ids(frame: pd.DataFrame, *, dataset: str | None = None, label: str = "<table>",
               links: pd.DataFrame | None = None) -> pd.Series:
-    """The ``paper_id`` of every row of a database table.
+    """The ``paper_id`` of every row of a database table (same index).
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Rows in the nacarbon schema (``source``; seed rows also ``ref_no``).
-    dataset : str, optional
-        The rows' dataset where the frame has no ``dataset`` column.
-    label : str
-        File name used in error messages.
-    links : pandas.DataFrame, optional
-        From :func:`load_links` (default: the shipped table).
-
-    Returns
-    -------
-    pandas.Series
-        One key per row, same index. Seed rows: the link of their ``ref_no``. Other rows: a
-        ``paper_id``/``doi`` cell or a DOI inside ``source`` if present, else the link of a
-        source equal (normalized) to a seed citation or linked title, else the title key of
-        ``source``.
-
-    Raises
-    ------
-    DataValidationError
-        Naming every row (1-based data row) whose paper cannot be identified: an empty
-        source, a seed row whose ``ref_no`` is missing or not in the links table, or whose
-        citation differs from the one the links table records for that number.
+    A ``paper_id`` cell wins. Seed rows: the link of their ``ref_no``. Others: a ``doi`` cell or a DOI in
+    ``source``, else the link of a source equal (normalized) to a seed citation or linked title, else the
+    title key of ``source``. ``dataset`` stands in for a missing ``dataset`` column; ``label`` names the file
+    in errors; ``links`` defaults to the shipped table. The DataValidationError names every row whose paper
+    cannot be identified: an empty source, a seed ``ref_no`` missing or not linked, or a seed citation other
+    than the one linked to its number.
     """
     links = load_links() if links is None else links
     by_ref = {str(r).strip(): (p, normalize_text(c))

@@ -12,29 +12,11 @@ UNKNOWN = "unknown"
 
 def prepare_table(frame: pd.DataFrame, *, dataset: str, label: str,
                   links: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Add ``paper_id`` and make ``idig_convention`` explicit.
+    """A copy of a validated table with ``paper_id`` and an explicit ``idig_convention``.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        A validated table (``read_table``).
-    dataset : str
-        Its rows' dataset where the table has no ``dataset`` column.
-    label : str
-        File name for error messages.
-    links : pandas.DataFrame, optional
-        Seed-reference links (default: the shipped ``data/papers/paper_links.csv``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with ``paper_id`` (see :func:`nacarbon.data.papers.paper_ids`) and
-        ``idig_convention`` (``unknown`` where the source does not say).
-
-    Raises
-    ------
-    DataValidationError
-        If a row's paper cannot be identified (the message names the row).
+    ``paper_id`` is :func:`nacarbon.data.papers.paper_ids` (DataValidationError naming a row whose paper is
+    unknown); ``idig_convention`` is ``unknown`` where the source does not say. ``dataset`` names the rows
+    where the table has no ``dataset`` column, ``label`` the file in errors.
     """
     out = with_paper_ids(frame, dataset=dataset, label=label, links=links)
     if C.IDIG_CONVENTION not in out:

@@ -1,9 +1,7 @@
 """Sample ids: one spelling of a ``sample_id`` (stripped, case-folded), names not paths, no control characters.
 
-``' L-0001'``, ``'l-0001'`` and ``'L-0001'`` name one sample to a person, so they are one id
-here: ids are compared stripped and case-folded. An id is a name, never a path (no ``/`` or
-``\\``), and no cell of any file holds a control character (a NUL byte, an escape ...): they
-are invisible on screen and break the tools that read the CSV next.
+``' L-0001'`` and ``'l-0001'`` name ``'L-0001'`` to a person, so ids are compared stripped and case-folded.
+No cell may hold a control character (NUL, escape ...): invisible on screen, they break the next tool.
 """
 
 from __future__ import annotations
@@ -29,17 +27,9 @@ def _problem(row: int, value: object, rule: str) -> dict:
 
 
 def id_problems(ids: pd.Series) -> list[dict]:
-    """Ids with a path separator, and ids that repeat an earlier row's (ignoring case and spaces).
+    """Problems of a ``sample_id`` column: an id with a path separator, or repeating an earlier row's id.
 
-    Parameters
-    ----------
-    ids : pandas.Series
-        The ``sample_id`` column, in row order (missing ids are left to the schema).
-
-    Returns
-    -------
-    list of dict
-        One problem per offending row (1-based), the earlier row named for a repeat.
+    One problem per offending row (1-based), the earlier row named for a repeat; missing ids are the schema's.
     """
     problems, first = [], {}
     for i, sid in enumerate(ids.tolist(), start=1):

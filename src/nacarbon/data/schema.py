@@ -40,11 +40,15 @@ class RangeRule:
     why: str = ""
     possible: tuple[float, float] = (-np.inf, np.inf)
 
-    def describe(self) -> str:
-        """Human-readable form, e.g. ``0.3354 <= d002_nm < 0.5``."""
+    def bounds(self) -> str:
+        """The range as text, e.g. ``0.3354 <= d002_nm < 0.5``."""
         lo = "<=" if self.include_low else "<"
         hi = "<=" if self.include_high else "<"
-        text = f"{self.name}: {self.low:g} {lo} {self.column} {hi} {self.high:g}"
+        return f"{self.low:g} {lo} {self.column} {hi} {self.high:g}"
+
+    def describe(self) -> str:
+        """Human-readable form, e.g. ``d002_range: 0.3354 <= d002_nm < 0.5 (why)``."""
+        text = f"{self.name}: {self.bounds()}"
         return f"{text} ({self.why})" if self.why else text
 
     def ok(self, values: pd.Series) -> pd.Series:
@@ -86,7 +90,7 @@ RULES: tuple[RangeRule, ...] = (
     RangeRule("pore_volume_range", "pore_volume_cm3_g", 0.0, 5.0, True, True, "cm3/g", (0.0, 100.0)),
     RangeRule("rate_capacity_range", "rate_capacity_mah_g", 0.0, 1500.0, True, True, "mAh/g", (0.0, 1e4)),
 )
-RULE_NAMES = {r.name for r in RULES}
+RULE_BY_NAME = {r.name: r for r in RULES}
 
 REQUIRED = [C.SAMPLE_ID, C.SOURCE, C.MATERIAL_CLASS, *C.STRUCTURE]
 NUMERIC = [*C.STRUCTURE, C.HTT_C, C.CAPACITY_MAH_G, C.CURRENT_MA_G, C.RATE_FACTOR, C.ICE_PCT,
@@ -118,8 +122,14 @@ def _pandera_schema(columns: list[str]) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(cols, strict=False)
 
 
-def _problem(row: int | None, field: str, value: object, rule: str) -> dict:
+def problem(row: int | None, field: object, value: object, rule: str) -> dict:
+    """One problem of a :class:`~nacarbon.errors.DataValidationError` (row 1-based, None for the file)."""
     return {"row": row, "field": field, "value": value, "rule": rule}
+
+
+def in_order(problems: list[dict]) -> list[dict]:
+    """File-level problems first, then by row and field: the order every report lists them in."""
+    return sorted(problems, key=lambda p: (p["row"] is not None, p["row"] or 0, str(p["field"])))
 
 
 def _parse_numbers(df: pd.DataFrame, problems: list[dict]) -> pd.DataFrame:
@@ -132,7 +142,7 @@ def _parse_numbers(df: pd.DataFrame, problems: list[dict]) -> pd.DataFrame:
         num = pd.to_numeric(raw, errors="coerce")
         bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(_problem(i + 1, col, raw.iloc[i], "must be a number (a missing value is an empty cell)"))
+            problems.append(problem(i + 1, col, raw.iloc[i], "must be a number (a missing value is an empty cell)"))
         out[col] = num.astype(float)
     return out
 
@@ -150,23 +160,22 @@ def _waived(df: pd.DataFrame, problems: list[dict]) -> pd.DataFrame:
     if WAIVER not in df:
         return df
     out = df.copy()
-    by_name = {r.name: r for r in RULES}
     notes = df["note"] if "note" in df else pd.Series(None, index=df.index, dtype=object)
     for i, cell in enumerate(out[WAIVER].tolist()):
         if _blank(cell):
             continue
         if _blank(notes.iloc[i]):
-            problems.append(_problem(i + 1, WAIVER, cell, "a waiver needs a note saying why (column 'note')"))
+            problems.append(problem(i + 1, WAIVER, cell, "a waiver needs a note saying why (column 'note')"))
         for name in (n.strip() for n in str(cell).split(";")):
-            if name not in by_name:
-                problems.append(_problem(i + 1, WAIVER, cell, f"unknown rule '{name}'; known: {sorted(RULE_NAMES)}"))
-            elif (rule := by_name[name]).column in out:
+            if name not in RULE_BY_NAME:
+                problems.append(problem(i + 1, WAIVER, cell, f"unknown rule '{name}'; known: {sorted(RULE_BY_NAME)}"))
+            elif (rule := RULE_BY_NAME[name]).column in out:
                 value = out[rule.column].iloc[i:i + 1]
                 if rule.impossible(value).iloc[0]:
                     lo, hi = rule.possible
-                    problems.append(_problem(i + 1, rule.column, value.iloc[0],
-                                             f"{name} cannot be waived for this value: outside what is physically "
-                                             f"possible ({lo:g} <= {rule.column} <= {hi:g})"))
+                    problems.append(problem(i + 1, rule.column, value.iloc[0],
+                                            f"{name} cannot be waived for this value: outside what is physically "
+                                            f"possible ({lo:g} <= {rule.column} <= {hi:g})"))
                 out.iloc[i, out.columns.get_loc(rule.column)] = np.nan
     return out
 
@@ -177,37 +186,23 @@ def _duplicate_rows(df: pd.DataFrame, problems: list[dict]) -> None:
     first = {}
     for i, key in enumerate(map(tuple, df[content].astype(str).to_numpy())):
         if dup.iloc[i]:
-            problems.append(_problem(i + 1, "(all fields)", df[C.SAMPLE_ID].iloc[i] if C.SAMPLE_ID in df else None,
+            problems.append(problem(i + 1, "(all fields)", df[C.SAMPLE_ID].iloc[i] if C.SAMPLE_ID in df else None,
                                      f"duplicate_row: same content as row {first[key]}"))
         else:
             first.setdefault(key, i + 1)
 
 
 def validate(df: pd.DataFrame, path: str | Path = "<dataframe>") -> pd.DataFrame:
-    """Check a database table and return it with numeric columns as floats.
+    """Check a database table; return a copy with numeric columns as float64 (waived cells keep their values).
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        The table as read from CSV (strings allowed; they are coerced).
-    path : str or Path, default="<dataframe>"
-        The file name used in error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with numeric columns coerced to float64 (waived cells keep their values).
-
-    Raises
-    ------
-    DataValidationError
-        Listing every problem: row (1-based data row; file line = row + 1), field, value, rule.
+    ``path`` names the file in errors. The DataValidationError lists every problem: row (1-based data row;
+    file line = row + 1), field, value, rule.
     """
     problems: list[dict] = []
     df = df.reset_index(drop=True)   # row numbers are positions, whatever index the caller's frame has
     missing = [c for c in REQUIRED if c not in df.columns]
     for col in missing:
-        problems.append(_problem(None, col, None, "required column is missing"))
+        problems.append(problem(None, col, None, "required column is missing"))
     if missing:
         raise DataValidationError(str(path), problems)
 
@@ -221,16 +216,14 @@ def validate(df: pd.DataFrame, path: str | Path = "<dataframe>") -> pd.DataFrame
             row = None if idx is None or (isinstance(idx, float) and np.isnan(idx)) else int(idx) + 1
             value = df[case.column].iloc[row - 1] if row is not None and case.column in df else case.failure_case
             rule = str(case.check)
-            by_name = {r.name: r for r in RULES}
-            if rule in by_name:
-                rule = by_name[rule].describe()
+            if rule in RULE_BY_NAME:
+                rule = RULE_BY_NAME[rule].describe()
             elif rule == "field_uniqueness":
                 rule = "must be unique"
-            problems.append(_problem(row, case.column, value, rule))
+            problems.append(problem(row, case.column, value, rule))
     _duplicate_rows(df, problems)
     if C.SAMPLE_ID in df:
         problems += id_problems(df[C.SAMPLE_ID])
     if problems:
-        problems.sort(key=lambda p: (p["row"] is not None, p["row"] or 0, str(p["field"])))
-        raise DataValidationError(str(path), problems)
+        raise DataValidationError(str(path), in_order(problems))
     return parsed

@@ -51,13 +51,8 @@ def line_ending(original: bytes) -> str:
 def exclusive_lock(path: str | Path, on_wait: Callable[[Path], None] | None = None) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``path`` (created if missing) for the ``with`` block.
 
-    Parameters
-    ----------
-    path : str or Path
-        The lock file, left in place afterwards: unlinking it would let a waiter lock a file
-        that no newcomer sees.
-    on_wait : callable, optional
-        Called with ``path`` once, if another holder has the lock and this one waits.
+    The file is left in place: unlinking it would let a waiter lock a file that no newcomer sees.
+    ``on_wait`` is called once with ``path`` if another holder has the lock and this one waits.
     """
     path = Path(path)
     with open(path, "a+b") as handle:
@@ -105,30 +100,12 @@ def _check_rows(table: pd.DataFrame, expected_rows: int, label: str) -> None:
 
 @contextmanager
 def staged(target: Path, data: bytes, expected_rows: int, *, dry_run: bool = False) -> Iterator[pd.DataFrame]:
-    """Stage new bytes for ``target``; yield them validated; swap them in if the block succeeds.
+    """Stage new bytes for ``target``; yield them validated; swap them in if the ``with`` block succeeds.
 
-    Parameters
-    ----------
-    target : Path
-        The table to replace.
-    data : bytes
-        Its new content, which must parse to ``expected_rows`` valid rows.
-    expected_rows : int
-    dry_run : bool, default=False
-        Validate ``data`` in memory and never write.
-
-    Yields
-    ------
-    pandas.DataFrame
-        The validated new table.
-
-    Notes
-    -----
-    The bytes go to a temp file beside the target (same file system, so ``os.replace`` is an
-    atomic rename), are fsynced, read back and validated; only when the ``with`` block ends
-    without error are they renamed over the target and the directory fsynced. An error or an
-    interruption anywhere before the rename leaves the target byte-identical; the temp file is
-    removed in every case.
+    ``data`` must parse to ``expected_rows`` valid rows; ``dry_run`` validates in memory and never writes.
+    The bytes go to a temp file beside the target (same file system: ``os.replace`` is an atomic rename),
+    are fsynced, read back and validated; the rename and a directory fsync follow only a clean block, so an
+    error or interruption before leaves the target byte-identical. The temp file is always removed.
     """
     if dry_run:
         label = f"{target} (new content)"

@@ -1,19 +1,15 @@
 """The one rule for "a model beats the mean baseline": a corrected test on repeated grouped CV.
 
-Folds of a cross-validation share most of their training rows, so the fold scores are not
-independent and a plain paired t-test on them is overconfident. Nadeau & Bengio (2003) inflate
-the variance of the mean difference by ``1/J + n_test/n_train`` (``J`` = number of splits);
-Bouckaert & Frank (2004) showed the corrected test on repeated k-fold keeps its size. Picking
-the best of several families and testing it alone is a selection effect, so the p-values of
-all families compared for one target are Holm-adjusted together.
+CV folds share most training rows, so a plain paired t-test on fold scores is overconfident: Nadeau &
+Bengio (2003) inflate the variance by ``1/J + n_test/n_train`` (``J`` splits), which keeps its size on
+repeated k-fold (Bouckaert & Frank 2004). Testing only the best of several families is a selection
+effect, so the p-values of all families compared for one target are Holm-adjusted together.
 
-Significance alone is not enough to rank a target: with ~600 rows a 7 % smaller RMSE than the
-mean baseline is "significant" yet changes no decision. :class:`Verdict` joins the test and a
-practical-effect rule (the mean ΔRMSE is at least ``min_effect`` = 10 % of the baseline RMSE, i.e.
-the model explains about a fifth of the variance the mean leaves, 1 − 0.9²) into one name, carried
-unchanged to every printout, tag, table and report: ``beats-baseline`` (significant and relevant),
-``small-effect`` (significant, smaller than the rule: shown, never ranked), ``no-gain`` (not
-significant) and ``not-tested`` (too few splits).
+Significance alone does not rank a target (with ~600 rows a 7 % smaller RMSE is "significant" yet
+changes no decision): :class:`Verdict` adds a practical effect, mean ΔRMSE >= ``min_effect`` = 10 % of
+the baseline RMSE (about a fifth of the variance the mean leaves, 1 − 0.9²), and gives the one name
+every printout, tag, table and report carries: ``beats-baseline``, ``small-effect`` (significant, too
+small: shown, never ranked), ``no-gain`` (not significant) or ``not-tested`` (too few splits).
 """
 
 from __future__ import annotations
@@ -43,18 +39,10 @@ COLUMNS = ["family", "n_splits", "delta_rmse", "ci_low", "ci_high", "p_raw", "p_
 class Verdict:
     """The one verdict of a model against the mean baseline: significance and practical effect.
 
-    Attributes
-    ----------
-    delta_rmse : float
-        Mean over splits of RMSE(model) − RMSE(baseline) (negative = model better).
-    baseline_rmse : float
-        Mean over splits of the baseline's RMSE.
-    p_adjusted : float
-        Holm-adjusted one-sided p of the corrected test (raw p for a family alone); NaN untested.
-    alpha, min_effect : float
-        The significance level and the relevance threshold (fraction of ``baseline_rmse``).
-    tested : bool
-        False when there were too few splits for the rule.
+    ``delta_rmse`` is the mean over splits of RMSE(model) − RMSE(baseline) (negative: model better) and
+    ``baseline_rmse`` the baseline's; ``p_adjusted`` is the Holm-adjusted one-sided p (raw for a lone
+    family, NaN untested); ``min_effect`` is a fraction of ``baseline_rmse``; ``tested`` is False with too
+    few splits for the rule.
     """
 
     delta_rmse: float
@@ -110,17 +98,7 @@ def verdict_of(name: str) -> str:
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
-    """Holm's step-down adjustment (family-wise error), NaN treated as 1.
-
-    Parameters
-    ----------
-    pvalues : sequence of float
-
-    Returns
-    -------
-    ndarray
-        Adjusted p-values in the input order, monotone in the raw order and capped at 1.
-    """
+    """Holm's step-down adjusted p-values (family-wise error) in input order, capped at 1; NaN as 1."""
     p = np.where(np.isnan(np.asarray(pvalues, float)), 1.0, np.asarray(pvalues, float))
     m = len(p)
     order = np.argsort(p, kind="stable")
@@ -132,29 +110,12 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
 
 def corrected_ttest(diff: Sequence[float], *, test_train_ratio: float,
                     confidence: float = 0.95) -> dict[str, float]:
-    """Nadeau–Bengio corrected resampled t-test of per-split differences.
+    """Nadeau–Bengio corrected resampled t-test of per-split ``RMSE(model) - RMSE(baseline)`` values.
 
-    Parameters
-    ----------
-    diff : sequence of float
-        Per-split ``RMSE(model) - RMSE(baseline)`` on the same splits (negative = model better).
-    test_train_ratio : float
-        ``n_test / n_train`` of a split (the mean over splits when folds differ in size).
-        0 gives the uncorrected one-sample t-test.
-    confidence : float, default=0.95
-        Level of the two-sided interval of the mean difference.
-
-    Returns
-    -------
-    dict
-        ``mean``, ``se`` (corrected), ``t``, ``df``, ``ci_low``, ``ci_high`` and ``p`` (one-sided,
-        H1: mean difference < 0). With every difference equal the variance is zero: ``p`` is 0
-        for a negative, 1 for a non-negative difference.
-
-    Raises
-    ------
-    ValueError
-        Fewer than two splits or a negative ratio.
+    ``test_train_ratio`` is ``n_test / n_train`` (the mean when folds differ; 0: the plain one-sample test).
+    Returns ``mean``, ``se`` (corrected), ``t``, ``df``, the two-sided ``confidence`` interval ``ci_low``,
+    ``ci_high`` and the one-sided ``p`` (H1: mean < 0); with zero variance ``p`` is 0 for a negative mean,
+    else 1. ValueError on fewer than two splits or a negative ratio.
     """
     d = np.asarray(diff, float)
     if d.size < 2:
@@ -175,33 +136,13 @@ def corrected_ttest(diff: Sequence[float], *, test_train_ratio: float,
 
 def compare_with_baseline(per_split: pd.DataFrame, *, alpha: float = DEFAULT_ALPHA,
                           min_splits: int = MIN_SPLITS, min_effect: float = DEFAULT_MIN_EFFECT) -> pd.DataFrame:
-    """Test every family against the mean baseline and Holm-adjust across the families.
+    """Test every family against the mean baseline, Holm-adjusted across families; one row per family.
 
-    Parameters
-    ----------
-    per_split : pandas.DataFrame
-        One row per (family, split) with columns ``family``, ``split``, ``rmse``,
-        ``baseline_rmse``, ``n_train``, ``n_test``. Every family must have been evaluated on
-        the same splits (same ``split`` labels and sizes): the test is paired.
-    alpha : float, default=0.05
-        A family is ``significant`` when its Holm-adjusted p < alpha and ΔRMSE < 0.
-    min_splits : int, default=25
-        The least number of splits per family (the rule asks for >= 5 x 5 repeated folds).
-    min_effect : float, default=0.10
-        Relevance: ΔRMSE at least this fraction of the baseline's mean RMSE.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per family (``COLUMNS``): ΔRMSE = mean over splits of RMSE(model) − RMSE(baseline)
-        with its 95 % interval, the raw and adjusted one-sided p, the test's name, the baseline's
-        mean RMSE, ``relative_gain`` (−ΔRMSE / baseline RMSE), ``significant``, ``relevant`` and
-        the :class:`Verdict` name.
-
-    Raises
-    ------
-    ValueError
-        Missing columns, too few splits, families on different splits, or alpha outside (0, 1).
+    ``per_split`` has a row per (family, split): ``family, split, rmse, baseline_rmse, n_train, n_test``. The
+    test is paired: every family needs the same splits (labels and sizes), at least ``min_splits`` of them.
+    Columns ``COLUMNS``: ΔRMSE with its 95 % interval, raw and adjusted one-sided p, the baseline's mean
+    RMSE, ``relative_gain`` (−ΔRMSE / baseline RMSE) and the :class:`Verdict`. ValueError on missing
+    columns, too few splits, families on different splits, or ``alpha`` outside (0, 1).
     """
     need = {"family", "split", "rmse", "baseline_rmse", "n_train", "n_test"}
     if missing := need - set(per_split.columns):
@@ -237,20 +178,9 @@ def compare_with_baseline(per_split: pd.DataFrame, *, alpha: float = DEFAULT_ALP
 
 
 def per_split_table(results: Mapping[str, object], n_rows: int) -> pd.DataFrame:
-    """The input of :func:`compare_with_baseline` from cross-validation results.
+    """The input of :func:`compare_with_baseline` from ``family -> CVResult`` of one shared splitter.
 
-    Parameters
-    ----------
-    results : mapping of family -> CVResult
-        From :func:`nacarbon.models.crossval.cross_validate` with one shared splitter
-        (``per_fold`` and ``baseline_per_fold`` hold ``rmse``; ``oof`` the test rows per fold).
-    n_rows : int
-        Rows of the design (a split's n_train = n_rows − n_test).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``family, split, rmse, baseline_rmse, n_train, n_test``.
+    ``n_rows`` is the design's row count (a split's n_train = n_rows − n_test).
     """
     parts = []
     for family, cv in results.items():
@@ -263,26 +193,10 @@ def per_split_table(results: Mapping[str, object], n_rows: int) -> pd.DataFrame:
 
 
 def per_split_from_folds(folds: pd.DataFrame, *, family_column: str = "model") -> pd.DataFrame:
-    """The input of :func:`compare_with_baseline` from logged ``fold_metrics.csv`` tables.
+    """The input of :func:`compare_with_baseline` from logged ``fold_metrics.csv`` tables of one target.
 
-    Parameters
-    ----------
-    folds : pandas.DataFrame
-        Long per-fold metrics of several runs of one target (as ``nacarbon.comparison.collect``
-        reads them): ``fold``, ``model_rmse``, ``baseline_rmse``, ``n_train``, ``n_test`` and
-        ``family_column``.
-    family_column : str, default="model"
-        The column naming what is compared.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``family, split, rmse, baseline_rmse, n_train, n_test``.
-
-    Raises
-    ------
-    ValueError
-        If the runs were logged without split sizes (trained before they were recorded).
+    ``folds`` has ``fold``, ``model_rmse``, ``baseline_rmse``, ``n_train``, ``n_test`` and ``family_column``
+    (what is compared). ValueError if the runs were logged without split sizes (retrain them).
     """
     missing = {"fold", "model_rmse", "baseline_rmse", "n_train", "n_test", family_column} - set(folds.columns)
     if missing:

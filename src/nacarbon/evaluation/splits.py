@@ -1,10 +1,8 @@
 """Cross-validation splitters that keep every source paper on one side of each split.
 
-Rows from one paper share a lab, a precursor batch and a measuring habit; letting them sit in
-both train and test flatters every model. All splitters here take ``groups``.
-
-Which splitter a run uses is configuration: each ``conf/cv/*.yaml`` names its class with
-``splitter._target_`` and :func:`make_splitter` instantiates it, seeded by the run.
+Rows of one paper share a lab, a precursor batch and a measuring habit: on both sides they flatter
+every model. Each ``conf/cv/*.yaml`` names its class (``splitter._target_``); :func:`make_splitter`
+builds it, seeded by the run.
 """
 
 from __future__ import annotations
@@ -21,17 +19,16 @@ from nacarbon.errors import ConfigError
 class RepeatedGroupKFold(BaseCrossValidator):
     """Group k-fold repeated with different shuffles of the groups (a scikit-learn cross-validator).
 
-    Each repeat is a shuffled, seeded :class:`~sklearn.model_selection.GroupKFold`, so no group
-    is on both sides of any split and every row is tested once per repeat. It can be given as
-    ``cv=`` to any scikit-learn function that takes ``groups`` (with metadata routing on, it
-    requests ``groups`` for ``split``).
+    Each repeat is a shuffled, seeded :class:`~sklearn.model_selection.GroupKFold`: no group is on both
+    sides of a split and every row is tested once per repeat. Usable as ``cv=`` wherever scikit-learn
+    takes ``groups`` (with metadata routing on, it requests ``groups`` for ``split``).
 
     Parameters
     ----------
     n_splits : int, default=5
         Folds per repeat (>= 2).
     n_repeats : int, default=3
-        Number of repeats (>= 1), each with another permutation of the groups.
+        Repeats (>= 1), each with another permutation of the groups.
     random_state : int, default=0
         Seed of the first repeat; repeat ``r`` uses ``random_state + r``.
     """
@@ -50,17 +47,9 @@ class RepeatedGroupKFold(BaseCrossValidator):
         return self.n_splits * self.n_repeats
 
     def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield train and test indices, repeat after repeat; ``groups`` is required.
+        """Yield (train, test) index arrays, repeat after repeat; no group is in both.
 
-        Yields
-        ------
-        train, test : ndarray
-            Index arrays. No group appears in both.
-
-        Raises
-        ------
-        ValueError
-            Without ``groups``, or with ``n_repeats < 1`` (a :class:`ConfigError`).
+        ``groups`` is required (ValueError without); ConfigError if ``n_repeats`` is not an integer >= 1.
         """
         if groups is None:
             raise ValueError("RepeatedGroupKFold.split needs groups (the source of each row); got None")
@@ -76,26 +65,11 @@ class RepeatedGroupKFold(BaseCrossValidator):
 
 
 def make_splitter(cv: Mapping[str, Any], *, random_state: int):
-    """Build the splitter a ``cv`` config names, seeded by the run.
+    """Build the cross-validator a ``cv`` config node names (``splitter._target_`` and its arguments), seeded.
 
-    Parameters
-    ----------
-    cv : mapping
-        A ``conf/cv/*.yaml`` node; its ``splitter`` holds ``_target_`` (the class) and the
-        constructor's arguments, e.g. ``RepeatedGroupKFold`` for ``group``, ``kfold`` and
-        ``repeated`` (the 5 x 5 of the significance rule), ``GroupShuffleSplit`` for ``holdout``
-        (one grouped 8:2 split: the paper's ratio, with whole papers held out).
-    random_state : int
-        The run's seed, given to the splitter.
-
-    Returns
-    -------
-    A scikit-learn cross-validator with ``split(X, y, groups)`` and ``get_n_splits()``.
-
-    Raises
-    ------
-    ConfigError
-        If the node has no ``splitter._target_`` or the class cannot be built.
+    ``RepeatedGroupKFold`` serves ``group``, ``kfold`` and ``repeated`` (the 5 x 5 of the significance
+    rule), ``GroupShuffleSplit`` ``holdout`` (one grouped 8:2 split: the paper's ratio, whole papers held
+    out). ConfigError if the node names no class or the class cannot be built.
     """
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
