@@ -1,14 +1,8 @@
 """Candidate grids: the Cartesian product of per-feature value lists, streamed in chunks.
 
-A grid spec maps a feature column to one of
-
-* ``{"values": [v1, v2, ...]}`` — an explicit list,
-* ``{"start": a, "stop": b, "step": s}`` — ``a, a+s, ...`` up to and including ``b``,
-* ``{"start": a, "stop": b, "num": n}`` — ``n`` evenly spaced values (``numpy.linspace``).
-
-Candidates are numbered by their flat index in C order (the last feature varies fastest),
-so a candidate's id is stable for a given spec and any chunk can be rebuilt from its index
-range alone.
+A spec maps a feature to ``{values: [...]}``, ``{start, stop, step}`` (stop included) or
+``{start, stop, num}`` (linspace). A candidate's id is its flat C-order index (last feature fastest),
+so it is stable for a spec and any chunk can be rebuilt from its index range alone.
 """
 
 from __future__ import annotations
@@ -78,24 +72,10 @@ def _axis_values(feature: str, axis: Any) -> np.ndarray:
 
 
 def grid_values(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, np.ndarray]:
-    """Validate a grid spec and expand each feature's axis.
+    """Validate a grid spec and expand each feature's axis to float values, in spec order.
 
-    Parameters
-    ----------
-    spec : mapping
-        Feature column -> axis definition (see the module docstring).
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        Feature -> float values of its axis, in spec order.
-
-    Raises
-    ------
-    ConfigError
-        If the spec is empty, or an axis has unknown/missing keys, a non-positive step,
-        ``start > stop``, a bad ``num`` or duplicate values; the message names the feature
-        and the key.
+    ConfigError naming the feature and key on an empty spec, unknown/missing keys, a non-positive
+    step, ``start > stop``, a bad ``num`` or duplicate values.
     """
     if not isinstance(spec, Mapping) or not spec:
         raise ConfigError("grid spec must be a non-empty mapping of feature -> axis")
@@ -111,25 +91,10 @@ CONDITION_CODES: dict[str, tuple[str, dict[str, float]]] = {
 
 
 def condition_axes(conditions: Mapping[str, Any] | None) -> dict[str, dict[str, list[float]]]:
-    """Constant grid axes for standard test conditions (``screen.conditions``).
+    """One-value grid axes (``{"values": [v]}``, the grid size is unchanged) for ``screen.conditions``.
 
-    Parameters
-    ----------
-    conditions : mapping or None
-        Condition -> value, e.g. ``{"electrolyte": "ester", "current_ma_g": 100}``. Named
-        categories (``electrolyte``, ``material_class``) become their numeric model column;
-        any other key is a numeric column held at that value.
-
-    Returns
-    -------
-    dict
-        Column -> ``{"values": [v]}``, ready to join a grid spec (one value: the grid size is
-        unchanged).
-
-    Raises
-    ------
-    ConfigError
-        On an unknown category (the message lists the allowed ones) or a non-numeric value.
+    Named categories (``electrolyte``, ``material_class``) become their numeric model column; any other
+    key is a numeric column held at its value. ConfigError on an unknown category or a non-number.
     """
     axes: dict[str, dict[str, list[float]]] = {}
     for key, value in (conditions or {}).items():
@@ -145,18 +110,7 @@ def condition_axes(conditions: Mapping[str, Any] | None) -> dict[str, dict[str, 
 
 
 def grid_size(spec: Mapping[str, Mapping[str, Any]]) -> int:
-    """Number of candidates in the grid (product of the axis lengths).
-
-    Parameters
-    ----------
-    spec : mapping
-        Grid spec, validated as in :func:`grid_values`.
-
-    Returns
-    -------
-    int
-        Size of the Cartesian product.
-    """
+    """Number of candidates in the grid (validated as in :func:`grid_values`)."""
     return _size(grid_values(spec))
 
 
@@ -169,19 +123,9 @@ def _size(values: Mapping[str, np.ndarray]) -> int:
 
 
 def grid_chunk(values: Mapping[str, np.ndarray], start: int, stop: int) -> pd.DataFrame:
-    """Rows ``start`` (inclusive) to ``stop`` (exclusive) of the expanded product.
+    """Rows ``start`` to ``stop - 1`` of the product of :func:`grid_values`' axes.
 
-    Parameters
-    ----------
-    values : mapping
-        Output of :func:`grid_values`.
-    start, stop : int
-        Flat-index range, ``0 <= start <= stop <= size``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``candidate_id`` (int64 flat index) followed by one float column per feature.
+    Columns: ``candidate_id`` (int64 flat index), then one float column per feature.
     """
     size = _size(values)
     if not 0 <= start <= stop <= size:
@@ -196,15 +140,7 @@ def grid_chunk(values: Mapping[str, np.ndarray], start: int, stop: int) -> pd.Da
 
 
 class ChunkBounds(Sequence):
-    """Lazy sequence of half-open ``(start, stop)`` ranges of ``chunk_size`` over ``range(size)``.
-
-    Parameters
-    ----------
-    size : int
-        Number of candidates.
-    chunk_size : int
-        Rows per chunk (the last chunk may be shorter).
-    """
+    """Lazy sequence of half-open ``(start, stop)`` ranges of ``chunk_size`` over ``range(size)``."""
 
     def __init__(self, size: int, chunk_size: int):
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
@@ -221,9 +157,8 @@ class ChunkBounds(Sequence):
 
 
 def chunk_bounds(size: int, chunk_size: int) -> ChunkBounds:
-    """Split ``range(size)`` into consecutive ``(start, stop)`` ranges of ``chunk_size`` (the last may be shorter).
+    """``range(size)`` as consecutive ``(start, stop)`` ranges of ``chunk_size``, the last maybe shorter.
 
-    Returns a lazy :class:`ChunkBounds` covering every index exactly once, in order (a
-    10^12-candidate grid costs no memory until a chunk is built).
+    Lazy (:class:`ChunkBounds`): a 10^12-candidate grid costs no memory until a chunk is built.
     """
     return ChunkBounds(size, chunk_size)
