@@ -53,7 +53,7 @@ class DaskBackend:
             raise ConfigError("DaskBackend: give either a client or an address, not both")
         for name, value in (("n_workers", n_workers), ("max_in_flight", max_in_flight)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ConfigError(f"DaskBackend: {name} must be a positive integer, got {value!r}")
+                raise ConfigError(key=f"screen.backend_options.{name}", value=value, allowed="a positive integer")
         self.client = client
         self.address = address
         self.n_workers = n_workers
@@ -139,14 +139,15 @@ def make_backend(backend: str | LocalBackend | DaskBackend,
         return backend
     if backend == "local":
         if options:
-            raise ConfigError(f"backend 'local' takes no options, got {sorted(options)}")
+            raise ConfigError("backend 'local' takes no options", key="screen.backend_options", value=options)
         return LocalBackend()
     if backend == "dask":
         unknown = sorted(set(options) - {"client", "address", "n_workers", "max_in_flight"})
         if unknown:
-            raise ConfigError(f"backend 'dask': unknown option '{unknown[0]}'")
+            raise ConfigError("unknown option of backend 'dask'", key=f"screen.backend_options.{unknown[0]}",
+                              value=options[unknown[0]], allowed=["address", "client", "max_in_flight", "n_workers"])
         return DaskBackend(**options)
-    raise ConfigError(f"unknown screening backend {backend!r} (known: 'local', 'dask')")
+    raise ConfigError(key="screen.backend", value=backend, allowed=["local", "dask"])
 
 
 def run_chunks(runner: LocalBackend | DaskBackend, fn: Callable, shared: Sequence[Any], tasks: Iterable[tuple],

@@ -26,47 +26,47 @@ _STEP_SLACK = 1e-9
 _DECIMALS = 12
 
 
-def _number(feature: str, key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"grid feature '{feature}': '{key}' must be a number, got {value!r}")
-    if not np.isfinite(value):
-        raise ConfigError(f"grid feature '{feature}': '{key}' must be finite, got {value!r}")
+def _number(key: str, value: Any) -> float:
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not np.isfinite(value)):
+        raise ConfigError(key=key, value=value, allowed="a finite number")
     return float(value)
 
 
 def _axis_values(feature: str, axis: Any) -> np.ndarray:
+    key = f"screen.grid.{feature}"
     if not isinstance(axis, Mapping):
-        raise ConfigError(f"grid feature '{feature}': expected a mapping, got {type(axis).__name__}")
+        raise ConfigError(key=key, value=axis, allowed="a mapping")
     keys = set(axis)
     unknown = sorted(keys - _KNOWN_KEYS)
     if unknown:
-        raise ConfigError(f"grid feature '{feature}': unknown key '{unknown[0]}' "
-                          f"(known: {', '.join(sorted(_KNOWN_KEYS))})")
+        raise ConfigError("unknown key", key=f"{key}.{unknown[0]}", value=axis[unknown[0]],
+                          allowed=sorted(_KNOWN_KEYS))
     if keys not in _FORMS:
-        raise ConfigError(f"grid feature '{feature}': keys {sorted(keys)} must be exactly one of "
-                          "['values'], ['start', 'stop', 'step'] or ['start', 'stop', 'num']")
+        raise ConfigError(key=key, value=axis, allowed="exactly the keys ['values'], ['start', 'stop', 'step'] "
+                                                       "or ['start', 'stop', 'num']")
     if "values" in keys:
         raw = axis["values"]
         if isinstance(raw, (str, bytes)) or not hasattr(raw, "__len__") or len(raw) == 0:
-            raise ConfigError(f"grid feature '{feature}': 'values' must be a non-empty list")
-        values = np.array([_number(feature, "values", v) for v in raw])
+            raise ConfigError(key=f"{key}.values", value=raw, allowed="a non-empty list")
+        values = np.array([_number(f"{key}.values[{i}]", v) for i, v in enumerate(raw)])
         if len(np.unique(values)) != len(values):
-            raise ConfigError(f"grid feature '{feature}': 'values' contains duplicates")
+            raise ConfigError("contains duplicates", key=f"{key}.values", value=raw)
         return values
-    start = _number(feature, "start", axis["start"])
-    stop = _number(feature, "stop", axis["stop"])
+    start = _number(f"{key}.start", axis["start"])
+    stop = _number(f"{key}.stop", axis["stop"])
     if start > stop:
-        raise ConfigError(f"grid feature '{feature}': 'start' ({start}) must be <= 'stop' ({stop})")
+        raise ConfigError(f"must be <= stop ({stop})", key=f"{key}.start", value=start)
     if "num" in keys:
         num = axis["num"]
         if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
-            raise ConfigError(f"grid feature '{feature}': 'num' must be a positive integer, got {num!r}")
+            raise ConfigError(key=f"{key}.num", value=num, allowed="a positive integer")
         if num > 1 and start == stop:
-            raise ConfigError(f"grid feature '{feature}': 'num' > 1 needs 'start' < 'stop'")
+            raise ConfigError(f"more than one value needs start < stop (both {start})", key=f"{key}.num", value=num)
         return np.round(np.linspace(start, stop, int(num)), _DECIMALS)
-    step = _number(feature, "step", axis["step"])
+    step = _number(f"{key}.step", axis["step"])
     if step <= 0:
-        raise ConfigError(f"grid feature '{feature}': 'step' must be > 0, got {step}")
+        raise ConfigError(key=f"{key}.step", value=step, allowed="a number > 0")
     n = int(np.floor((stop - start) / step + _STEP_SLACK)) + 1
     return np.round(start + step * np.arange(n), _DECIMALS)
 
@@ -78,9 +78,10 @@ def grid_values(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, np.ndarray]:
     step, ``start > stop``, a bad ``num`` or duplicate values.
     """
     if not isinstance(spec, Mapping) or not spec:
-        raise ConfigError("grid spec must be a non-empty mapping of feature -> axis")
+        raise ConfigError(key="screen.grid", value=spec, allowed="a non-empty mapping of feature -> axis")
     if CANDIDATE_ID in spec:
-        raise ConfigError(f"grid feature name '{CANDIDATE_ID}' is reserved")
+        raise ConfigError("this name is reserved for the candidate index", key=f"screen.grid.{CANDIDATE_ID}",
+                          value=spec[CANDIDATE_ID])
     return {str(feature): _axis_values(str(feature), axis) for feature, axis in spec.items()}
 
 
@@ -105,7 +106,7 @@ def condition_axes(conditions: Mapping[str, Any] | None) -> dict[str, dict[str, 
                                   allowed=sorted(codes))
             axes[column] = {"values": [codes[value]]}
         else:
-            axes[str(key)] = {"values": [_number(f"conditions.{key}", "value", value)]}
+            axes[str(key)] = {"values": [_number(f"screen.conditions.{key}", value)]}
     return axes
 
 
@@ -144,7 +145,7 @@ class ChunkBounds(Sequence):
 
     def __init__(self, size: int, chunk_size: int):
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-            raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+            raise ConfigError(key="screen.chunk_size", value=chunk_size, allowed="a positive integer")
         self.size, self.chunk_size = int(size), int(chunk_size)
         self._starts = range(0, self.size, self.chunk_size)
 

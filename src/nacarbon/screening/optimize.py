@@ -45,7 +45,7 @@ def _validate(predictors: Mapping[str, Any], bounds: Mapping[str, tuple[float, f
     check_predictors(predictors, list(bounds), rules)
     for name, value, least in (("n_trials", n_trials, 1), ("population_size", population_size, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-            raise ConfigError(f"{name} must be an integer >= {least}, got {value!r}")
+            raise ConfigError(key=f"screen.optimize.{name}", value=value, allowed=f"an integer >= {least}")
 
 
 def evaluate_designs(designs: pd.DataFrame, predictors: Mapping[str, Any], rules: Sequence[Rule],

@@ -92,7 +92,7 @@ def check_ranking(targets: Sequence[str], weights: Mapping[str, float], directio
     for target in targets:
         w = weights.get(target)
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not np.isfinite(w) or w < 0:
-            raise ConfigError(f"ranking target '{target}': weight must be a finite number >= 0, got {w!r}")
+            raise ConfigError(key=f"screen.weights.{target}", value=w, allowed="a finite number >= 0")
         if directions.get(target) not in DIRECTIONS:
             raise ConfigError(f"ranking target '{target}': direction must be 'max' or 'min', "
                               f"got {directions.get(target)!r}")
@@ -104,7 +104,7 @@ def check_ranking(targets: Sequence[str], weights: Mapping[str, float], directio
         if not (np.isfinite(low) and np.isfinite(high)) or high < low:
             raise ConfigError(f"ranking target '{target}': bad reference range ({low}, {high})")
     if sum(float(weights[t]) for t in targets) <= 0:
-        raise ConfigError("ranking weights must not all be zero")
+        raise ConfigError("must not all be zero", key="screen.weights", value={t: weights[t] for t in targets})
 
 
 def weighted_score(preds: pd.DataFrame, weights: Mapping[str, float], directions: Mapping[str, str],
@@ -144,7 +144,7 @@ class TopK:
 
     def __init__(self, k: int, score_col: str = "score"):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ConfigError(f"top_k must be a positive integer, got {k!r}")
+            raise ConfigError(key="screen.top_k", value=k, allowed="a positive integer")
         self.k = int(k)
         self.score_col = score_col
         self.frame: pd.DataFrame | None = None
