@@ -35,12 +35,11 @@ def coverage_curve(y, lo_hi_at: Mapping[float, tuple], groups=None, min_rows: in
 
 
 def regressor_curve(regressor, levels=LEVELS, weighting: str | None = None) -> pd.DataFrame:
-    """Held-out-paper calibration curve of a fitted :class:`GroupConformalRegressor`, without refitting.
+    """Held-out-paper :func:`coverage_curve` of a fitted GroupConformalRegressor, without refitting.
 
-    Each paper-grouped fold's rows get the interval its fold model gives them (``oof_`` +/- q sigma,
-    the model never saw their papers) with q the conformal quantile of the *other* folds' scores,
-    weighed as the regressor weighs them: a split-conformal interval per fold, so the curve says
-    how the calibration carries to unseen papers. Rows of ``coverage_curve`` with ``groups_``.
+    Each paper-grouped fold's rows get their fold model's interval (``oof_`` +/- q sigma) with q the
+    conformal quantile of the *other* folds' scores, weighed as the regressor does: a split-conformal
+    interval per fold, so the curve shows how the calibration carries to unseen papers.
     """
     from nacarbon.uncertainty.quantiles import weighted_upper
 

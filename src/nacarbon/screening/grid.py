@@ -124,10 +124,7 @@ def _size(values: Mapping[str, np.ndarray]) -> int:
 
 
 def grid_chunk(values: Mapping[str, np.ndarray], start: int, stop: int) -> pd.DataFrame:
-    """Rows ``start`` to ``stop - 1`` of the product of :func:`grid_values`' axes.
-
-    Columns: ``candidate_id`` (int64 flat index), then one float column per feature.
-    """
+    """Rows ``start`` to ``stop - 1`` of the grid: ``candidate_id`` (int64 flat index), then the features."""
     size = _size(values)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"chunk range [{start}, {stop}) is outside the grid of size {size}")
