@@ -30,10 +30,10 @@ def test_local_backend_maps_in_order():
 
 @pytest.mark.parametrize(("backend", "options", "message"), [
     ("local", {"n_workers": 2}, "takes no options"),
-    ("dask", {"workers": 2}, "unknown option 'workers'"),
+    ("dask", {"workers": 2}, r"backend_options\.workers=2: unknown option"),
     ("dask", {"n_workers": 0}, "n_workers"),
     ("dask", {"client": object(), "address": "tcp://127.0.0.1:1"}, "not both"),
-    ("ray", None, "unknown screening backend"),
+    ("ray", None, r"screen\.backend='ray' is not allowed"),
     (LocalBackend(), {"n_workers": 2}, "only accepted with a backend name"),
 ])
 def test_backend_options_are_validated(backend, options, message):

@@ -158,7 +158,7 @@ def test_nothing_feasible(whole_predictors):
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"weights": {"capacity": 1.0}}, "'ice': weight"),
+    ({"weights": {"capacity": 1.0}}, r"screen\.weights\.ice=None"),
     ({"directions": {**DIRECTIONS, "ice": "up"}}, "'ice': direction"),
     ({"score_ranges": {"capacity": (0, 1)}}, "'ice': no reference range"),
     ({"score_ranges": {t: (1, 0) for t in RANKED}}, "bad reference range"),
@@ -174,7 +174,7 @@ def test_bad_plan(overrides, message):
     ({"ranking_targets": ["ice", "voltage"], "weights": {"ice": 1, "voltage": 1},
       "directions": {"ice": "max", "voltage": "max"}}, {}, "'voltage' has no predictor"),
     ({}, {"chunk_size": 0}, "chunk_size"),
-    ({}, {"backend": "spark"}, "unknown screening backend"),
+    ({}, {"backend": "spark"}, r"screen\.backend='spark' is not allowed"),
 ])
 def test_bad_configuration(whole_predictors, plan, execution, message):
     with pytest.raises(ConfigError, match=message):

@@ -15,27 +15,11 @@ import pandas as pd  # noqa: E402
 
 def batch_plot(pool: pd.DataFrame, picks: pd.DataFrame, targets: Sequence[str], *, path: str | Path,
                labels: dict[str, str] | None = None) -> Path:
-    """Scatter of the candidates' predictions with the picks marked, their intervals as bars.
+    """Write a PNG scatter of the ``pool``'s predictions with the ``picks`` marked, their intervals as bars.
 
-    Two or more targets: the first two predicted targets against each other. One target: its
-    prediction against the candidates' domain score (1 = the domain's edge).
-
-    Parameters
-    ----------
-    pool : pandas.DataFrame
-        Every eligible candidate: ``pred_<t>`` (and ``domain_score`` for one target).
-    picks : pandas.DataFrame
-        The batch: ``pred_<t>``, ``lo_<t>``, ``hi_<t>``, ``rank`` (and ``domain_score``).
-    targets : sequence of str
-        Objective targets, in order.
-    path : path
-        PNG to write.
-    labels : dict, optional
-        Axis text per target.
-
-    Returns
-    -------
-    Path
+    Two or more targets: the first two against each other. One target: its prediction against the
+    ``domain_score`` (1 = the domain's edge). ``picks`` also need ``lo_/hi_<t>`` and ``rank``;
+    ``labels`` give the axis text per target.
     """
     path = Path(path)
     labels = labels or {}

@@ -16,23 +16,10 @@ LEVELS = tuple(np.round(np.arange(0.50, 0.951, 0.05), 2))
 
 
 def coverage_curve(y, lo_hi_at: Mapping[float, tuple], groups=None, min_rows: int = 4) -> pd.DataFrame:
-    """Empirical coverage of intervals at several nominal levels.
+    """Empirical coverage of measured ``y`` by the intervals ``lo_hi_at[level] = (lo, hi)`` at each level.
 
-    Parameters
-    ----------
-    y : array-like of shape (n,)
-        Measured values.
-    lo_hi_at : mapping of float -> (lo, hi)
-        Nominal level -> interval bounds of the n rows at that level.
-    groups : array-like of shape (n,), optional
-        Paper of each row: adds the median and 10th percentile of per-paper coverage over papers
-        with at least ``min_rows`` rows.
-    min_rows : int, default=4
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``level``, ``row_coverage`` and, with groups, ``paper_median`` and ``paper_p10``.
+    Columns ``level``, ``row_coverage`` and, given each row's paper in ``groups``, ``paper_median`` and
+    ``paper_p10`` of the per-paper coverage over papers with at least ``min_rows`` rows.
     """
     y = np.asarray(y, dtype=float)
     rows = []
@@ -48,12 +35,11 @@ def coverage_curve(y, lo_hi_at: Mapping[float, tuple], groups=None, min_rows: in
 
 
 def regressor_curve(regressor, levels=LEVELS, weighting: str | None = None) -> pd.DataFrame:
-    """Held-out-paper calibration curve of a fitted :class:`GroupConformalRegressor`, without refitting.
+    """Held-out-paper :func:`coverage_curve` of a fitted GroupConformalRegressor, without refitting.
 
-    Each paper-grouped fold's rows get the interval its fold model gives them (``oof_`` +/- q sigma,
-    the model never saw their papers) with q the conformal quantile of the *other* folds' scores,
-    weighed as the regressor weighs them: a split-conformal interval per fold, so the curve says
-    how the calibration carries to unseen papers. Rows of ``coverage_curve`` with ``groups_``.
+    Each paper-grouped fold's rows get their fold model's interval (``oof_`` +/- q sigma) with q the
+    conformal quantile of the *other* folds' scores, weighed as the regressor does: a split-conformal
+    interval per fold, so the curve shows how the calibration carries to unseen papers.
     """
     from nacarbon.uncertainty.quantiles import weighted_upper
 
@@ -72,22 +58,10 @@ def regressor_curve(regressor, levels=LEVELS, weighting: str | None = None) -> p
 
 
 def calibration_plot(curves: Mapping[str, pd.DataFrame], *, path: str | Path, title: str | None = None) -> Path:
-    """Empirical vs nominal coverage, one panel per curve set, with the diagonal.
+    """Write a PNG of empirical vs nominal coverage with the diagonal, one panel per entry of ``curves``.
 
-    Parameters
-    ----------
-    curves : mapping of str -> DataFrame
-        Panel title -> a table with ``level``, ``row_coverage`` and optionally ``paper_p10``, and
-        optionally ``weighting`` (one line per weighting), as :func:`coverage_curve` or
-        ``benchmarks/bench_intervals.py`` make.
-    path : path
-        PNG to write.
-    title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    Path
+    Each table holds ``level``, ``row_coverage``, optionally ``paper_p10`` and ``weighting`` (one line
+    per weighting), as :func:`coverage_curve` or ``benchmarks/bench_intervals.py`` make them.
     """
     path = Path(path)
     fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 4.0), squeeze=False)

@@ -15,24 +15,10 @@ from nacarbon.plots.parity import identity_axes  # noqa: E402
 
 def parity_with_intervals(measured, pred, lo, hi, *, path: str | Path, label: str, unit: str,
                           reference=None, metrics: dict[str, float] | None = None) -> Path:
-    """Predicted vs measured with each prediction's interval as a vertical bar, and y = x.
+    """Write a PNG of predicted vs measured with each interval as a vertical bar, and y = x.
 
-    Parameters
-    ----------
-    measured, pred, lo, hi : array-like of shape (n,)
-        Rows with a measured value only.
-    path : path
-        PNG to write.
-    label, unit : str
-        Axis text.
-    reference : array-like of bool, optional
-        Rows used as the lab's references (drawn as open markers).
-    metrics : dict, optional
-        ``r2``, ``rmse``, ``coverage``, ``mean_width`` shown in the corner.
-
-    Returns
-    -------
-    Path
+    Only rows with a measured value; ``reference`` marks the lab's reference rows (open markers);
+    ``metrics`` ``r2``, ``rmse``, ``coverage``, ``mean_width`` are shown in the corner.
     """
     path = Path(path)
     y, p, a, b = (np.asarray(v, dtype=float) for v in (measured, pred, lo, hi))

@@ -24,24 +24,9 @@ def identity_axes(ax, low: float, high: float) -> None:
 
 def parity_plot(oof: pd.DataFrame, *, path: str | Path, label: str, unit: str,
                 metrics: dict[str, float] | None = None, color_by: str = "material_class") -> Path:
-    """Draw predicted vs measured, coloured by ``color_by``, with the y = x line.
+    """Write a PNG of ``oof``'s ``y_pred`` vs ``y_true``, one colour per ``color_by`` category, with y = x.
 
-    Parameters
-    ----------
-    oof : DataFrame
-        Columns ``y_true``, ``y_pred`` and ``color_by``.
-    path : path
-        PNG to write.
-    label, unit : str
-        Axis text, e.g. ``"Reversible capacity"``, ``"mAh/g"``.
-    metrics : dict, optional
-        Shown in the corner (``r2``, ``rmse``, ``mae``).
-    color_by : str
-        Column whose categories get one colour each.
-
-    Returns
-    -------
-    Path
+    ``label``, ``unit`` are axis text (``"Reversible capacity"``, ``"mAh/g"``); ``metrics`` go in a corner.
     """
     path = Path(path)
     fig, ax = plt.subplots(figsize=(5.2, 5))

@@ -1,9 +1,7 @@
 """Virtual screening of carbon-anode structures (Liu et al. 2022, Section S3, Table 3, Fig. 4f-h).
 
-A grid of structure parameters is expanded chunk by chunk, every target is predicted by its
-whole predictor (point, interval and applicability domain, as ``predict`` answers), rules
-declared as data remove physically impossible candidates, and the feasible ones are ranked
-by a weighted score and by Pareto dominance, locally or on a Dask cluster.
+A structure grid is predicted chunk by chunk by whole predictors, rules remove impossible candidates,
+and the feasible ones are ranked by a weighted score and by Pareto dominance, locally or on Dask.
 """
 
 from nacarbon.screening.backends import DaskBackend, LocalBackend, make_backend

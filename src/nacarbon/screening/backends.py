@@ -1,15 +1,8 @@
 """Where screening chunks run (an in-process loop or a Dask cluster) and how results come back.
 
-A backend is a context manager with two methods:
-
-* ``share(obj)`` makes a large object (the fitted models) available to every task once —
-  the object itself locally, a broadcast Dask future remotely;
-* ``map_ordered(fn, shared, tasks)`` yields ``fn(*shared, *task)`` for each task **in task
-  order**, so results merged on the caller's side do not depend on which worker finished
-  first.
-
-:func:`run_chunks` drives either backend: it folds chunk results together in chunk order
-and streams rows to Parquet on the calling side.
+A backend is a context manager: ``share(obj)`` ships a large object (the models) to every task once,
+``map_ordered(fn, shared, tasks)`` yields results **in task order**, so merged results do not depend
+on which worker finished first.
 """
 
 from __future__ import annotations
@@ -40,47 +33,18 @@ class LocalBackend:
         return obj
 
     def map_ordered(self, fn: Callable, shared: Sequence[Any], tasks: Iterable[tuple]) -> Iterator[Any]:
-        """Yield ``fn(*shared, *task)`` for each task, in order.
-
-        Parameters
-        ----------
-        fn : callable
-            The task function.
-        shared : sequence
-            Leading arguments common to every task (from :meth:`share`).
-        tasks : iterable of tuple
-            Per-task trailing arguments.
-
-        Returns
-        -------
-        iterator
-            Task results in task order.
-        """
+        """Yield ``fn(*shared, *task)`` for each task, in order."""
         for task in tasks:
             yield fn(*shared, *task)
 
 
 class DaskBackend:
-    """Run tasks on a Dask distributed cluster.
+    """Run tasks on a Dask distributed cluster (workers must import ``nacarbon`` and unpickle the models).
 
-    Parameters
-    ----------
-    client : distributed.Client, optional
-        An existing client; it is used as is and left open.
-    address : str, optional
-        Scheduler address to connect to (e.g. ``"tcp://10.0.0.5:8786"``); the client
-        made here is closed on exit.
-    n_workers : int, optional
-        With neither ``client`` nor ``address``, a ``LocalCluster`` of this many
-        single-threaded worker processes on 127.0.0.1 is started and shut down on exit
-        (default: the number of CPUs).
-    max_in_flight : int, optional
-        Tasks submitted but not yet consumed (default: twice the worker count). Results are
-        consumed in order, so this bounds client memory when chunks carry all their rows.
-
-    Notes
-    -----
-    Worker processes must be able to import ``nacarbon`` and unpickle the predictors.
+    A given ``client`` is used as is and left open; an ``address`` (``"tcp://10.0.0.5:8786"``) gets a
+    client closed on exit; with neither, a ``LocalCluster`` of ``n_workers`` single-threaded processes
+    (default: the CPU count) runs on 127.0.0.1 until exit. ``max_in_flight`` (default: twice the workers)
+    bounds tasks submitted but not consumed, and so client memory when chunks carry all their rows.
     """
 
     def __init__(self, client: Any = None, address: str | None = None,
@@ -89,7 +53,7 @@ class DaskBackend:
             raise ConfigError("DaskBackend: give either a client or an address, not both")
         for name, value in (("n_workers", n_workers), ("max_in_flight", max_in_flight)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ConfigError(f"DaskBackend: {name} must be a positive integer, got {value!r}")
+                raise ConfigError(key=f"screen.backend_options.{name}", value=value, allowed="a positive integer")
         self.client = client
         self.address = address
         self.n_workers = n_workers
@@ -130,38 +94,12 @@ class DaskBackend:
         return self._client
 
     def share(self, obj: Any) -> Any:
-        """Pickle ``obj`` once and broadcast it to every worker.
-
-        Parameters
-        ----------
-        obj : object
-            The object to share.
-
-        Returns
-        -------
-        distributed.Future
-            A future that tasks receive as the resolved object.
-        """
+        """Pickle ``obj`` once and broadcast it; the returned future reaches tasks as the object."""
         # A list wrapper: scatter would otherwise split a dict/list into one future per item.
         return self._require_client().scatter([obj], broadcast=True, hash=False)[0]
 
     def map_ordered(self, fn: Callable, shared: Sequence[Any], tasks: Iterable[tuple]) -> Iterator[Any]:
-        """Submit tasks with a bounded window and yield results in task order.
-
-        Parameters
-        ----------
-        fn : callable
-            The task function (importable on the workers).
-        shared : sequence
-            Leading arguments, typically futures from :meth:`share`.
-        tasks : iterable of tuple
-            Per-task trailing arguments (small: index ranges, flags).
-
-        Returns
-        -------
-        iterator
-            Task results in task order; a task's exception is re-raised here.
-        """
+        """Submit tasks with a bounded window; yield results in task order (re-raising a task's error)."""
         client = self._require_client()
         window = self.max_in_flight or 2 * max(1, len(client.nthreads()))
         pending: deque = deque()
@@ -189,25 +127,10 @@ class DaskBackend:
 
 def make_backend(backend: str | LocalBackend | DaskBackend,
                  options: Mapping[str, Any] | None = None) -> LocalBackend | DaskBackend:
-    """Build a backend from its name, or pass an instance through.
+    """An un-entered backend from its name (``"local"``, ``"dask"``), or an instance passed through.
 
-    Parameters
-    ----------
-    backend : {"local", "dask"} or backend instance
-        Which backend to use.
-    options : mapping, optional
-        Keyword arguments of :class:`DaskBackend` (``client``, ``address``, ``n_workers``,
-        ``max_in_flight``); none are accepted for ``"local"``.
-
-    Returns
-    -------
-    LocalBackend or DaskBackend
-        An un-entered backend.
-
-    Raises
-    ------
-    ConfigError
-        On an unknown backend name or option.
+    ``options`` are :class:`DaskBackend`'s keyword arguments; ``"local"`` takes none. ConfigError on an
+    unknown name or option.
     """
     options = dict(options or {})
     if isinstance(backend, (LocalBackend, DaskBackend)):
@@ -216,46 +139,25 @@ def make_backend(backend: str | LocalBackend | DaskBackend,
         return backend
     if backend == "local":
         if options:
-            raise ConfigError(f"backend 'local' takes no options, got {sorted(options)}")
+            raise ConfigError("backend 'local' takes no options", key="screen.backend_options", value=options)
         return LocalBackend()
     if backend == "dask":
         unknown = sorted(set(options) - {"client", "address", "n_workers", "max_in_flight"})
         if unknown:
-            raise ConfigError(f"backend 'dask': unknown option '{unknown[0]}'")
+            raise ConfigError("unknown option of backend 'dask'", key=f"screen.backend_options.{unknown[0]}",
+                              value=options[unknown[0]], allowed=["address", "client", "max_in_flight", "n_workers"])
         return DaskBackend(**options)
-    raise ConfigError(f"unknown screening backend {backend!r} (known: 'local', 'dask')")
+    raise ConfigError(key="screen.backend", value=backend, allowed=["local", "dask"])
 
 
 def run_chunks(runner: LocalBackend | DaskBackend, fn: Callable, shared: Sequence[Any], tasks: Iterable[tuple],
                *, n_tasks: int | None = None, keep_all_path: str | None = None, progress: bool = True,
                desc: str = "screening") -> Any:
-    """Run chunk tasks on a backend and fold their results in chunk order.
+    """Run chunk tasks on an entered backend; return the first partial with the later ones merged in.
 
-    Parameters
-    ----------
-    runner : LocalBackend or DaskBackend
-        An entered backend.
-    fn : callable
-        Task function returning a partial result with a ``merge(other)`` method and a
-        ``rows`` attribute (a DataFrame of the chunk's rows, or None).
-    shared : sequence
-        Leading arguments of every task (from ``runner.share``).
-    tasks : iterable of tuple
-        Per-chunk arguments, in chunk order (consumed lazily).
-    n_tasks : int, optional
-        Number of tasks, for the progress bar.
-    keep_all_path : str, optional
-        Parquet file receiving every chunk's ``rows``, appended chunk by chunk so the
-        whole table never sits in memory.
-    progress : bool, default=True
-        Show a tqdm bar over chunks.
-    desc : str
-        Label of the bar.
-
-    Returns
-    -------
-    object
-        The first partial with all later ones merged into it (None without tasks).
+    ``fn`` returns a partial with ``merge(other)`` and ``rows`` (the chunk's rows or None); with
+    ``keep_all_path`` those rows are appended to that Parquet file chunk by chunk, so the whole table
+    never sits in memory. ``n_tasks`` sizes the progress bar. None without tasks.
     """
     total = None
     writer: pq.ParquetWriter | None = None

@@ -1,13 +1,8 @@
-"""Feasibility rules declared as data and evaluated on candidate tables.
+"""Feasibility rules declared as data (``{"name": ..., "expr": "lc_nm >= 2 * d002_nm"}``), checked on tables.
 
-A rule is ``{"name": ..., "expr": ...}`` where ``expr`` is a boolean expression over column
-names, for example ``"d002_nm >= 0.3354"`` (no carbon packs its layers closer than graphite),
-``"lc_nm >= 2 * d002_nm"`` (a crystallite needs at least two layers) or
-``"pred_ice_pct <= 100"``. Expressions are parsed with :mod:`ast` and may contain only
-column names, numeric literals, arithmetic, comparisons and ``and``/``or``/``not`` (or
-``&``/``|``/``~``): no calls, attributes, subscripts, strings or ``@`` variables, so a
-config file cannot reach anything but the table. Evaluation uses
-:meth:`pandas.DataFrame.eval` with empty local and global namespaces.
+An ``expr`` may hold only column names, numbers, arithmetic, comparisons and logic (checked with
+:mod:`ast`; evaluated by ``DataFrame.eval`` with empty namespaces), so a config cannot reach anything
+but the table.
 """
 
 from __future__ import annotations
@@ -31,17 +26,7 @@ _ALLOWED_NODES = (
 
 @dataclass(frozen=True)
 class Rule:
-    """One parsed feasibility rule.
-
-    Parameters
-    ----------
-    name : str
-        Identifier used in messages and failure counts.
-    expr : str
-        The boolean expression, as written.
-    columns : tuple of str
-        Column names the expression reads, in first-use order.
-    """
+    """One parsed feasibility rule; ``columns`` are those ``expr`` reads, in first-use order."""
 
     name: str
     expr: str
@@ -52,14 +37,8 @@ class Rule:
 class ConstraintResult:
     """Outcome of applying rules to a table.
 
-    Parameters
-    ----------
-    mask : numpy.ndarray of bool
-        True where a row satisfies every rule.
-    passed : dict of str to numpy.ndarray of bool
-        Per-rule pass masks (NaN inputs count as failures).
-    failures : dict of str to int
-        Rows failing each rule (a row can fail several rules).
+    ``mask``: rows passing every rule; ``passed``: rule -> pass mask (NaN inputs fail); ``failures``:
+    rule -> rows failing it (a row can fail several).
     """
 
     mask: np.ndarray
@@ -100,25 +79,10 @@ def _parse_one(index: int, raw: Mapping) -> Rule:
 
 
 def parse_rules(rules: Iterable[Mapping | Rule]) -> list[Rule]:
-    """Validate rule declarations.
+    """Parse ``{name, expr}`` mappings in order (parsed :class:`Rule` objects pass through).
 
-    Parameters
-    ----------
-    rules : iterable of mapping or Rule
-        Each mapping has exactly the keys ``name`` and ``expr``; already parsed
-        :class:`Rule` objects pass through.
-
-    Returns
-    -------
-    list of Rule
-        Parsed rules in the given order.
-
-    Raises
-    ------
-    ConfigError
-        On a missing/unknown key, a duplicate name, a syntax error, a disallowed construct
-        (call, attribute, subscript, string, ``@`` reference ...) or a rule with no column;
-        the message names the rule.
+    ConfigError naming the rule on a missing/unknown key, a duplicate name, a syntax error, a
+    disallowed construct (call, attribute, string, ``@`` reference ...) or no column read.
     """
     parsed: list[Rule] = []
     seen: set[str] = set()
@@ -132,20 +96,7 @@ def parse_rules(rules: Iterable[Mapping | Rule]) -> list[Rule]:
 
 
 def check_rule_columns(rules: Sequence[Rule], columns: Iterable[str]) -> None:
-    """Check that every column a rule reads exists.
-
-    Parameters
-    ----------
-    rules : sequence of Rule
-        Parsed rules.
-    columns : iterable of str
-        Columns of the table the rules will see.
-
-    Raises
-    ------
-    ConfigError
-        Naming the first rule and the unknown column it reads.
-    """
+    """Raise ConfigError naming the first rule that reads a column not in ``columns``, and that column."""
     available = set(columns)
     for rule in rules:
         for column in rule.columns:
@@ -155,30 +106,10 @@ def check_rule_columns(rules: Sequence[Rule], columns: Iterable[str]) -> None:
 
 
 def apply_constraints(frame: pd.DataFrame, rules: Iterable[Mapping | Rule]) -> ConstraintResult:
-    """Evaluate rules on a table.
+    """Evaluate rules (see :func:`parse_rules`) on ``frame``'s rows.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Candidate rows; rules may read any of its columns.
-    rules : iterable of mapping or Rule
-        Rule declarations (see :func:`parse_rules`).
-
-    Returns
-    -------
-    ConstraintResult
-        Overall mask, per-rule masks and per-rule failure counts.
-
-    Raises
-    ------
-    ConfigError
-        If a rule is malformed, reads an unknown column or does not evaluate to one
-        boolean per row.
-
-    Notes
-    -----
-    A comparison involving NaN is False, so a candidate with a missing value fails every
-    rule that reads it.
+    A comparison with NaN is False, so a row with a missing value fails every rule that reads it.
+    ConfigError if a rule is malformed, reads an unknown column or gives no boolean per row.
     """
     parsed = parse_rules(rules)
     check_rule_columns(parsed, frame.columns)

@@ -52,33 +52,11 @@ class Plan:
               top_k: int = 50, rank_by: str = "mean") -> Plan:
         """Expand the grid, parse the rules and check the ranking settings.
 
-        Parameters
-        ----------
-        spec : mapping
-            Grid spec (see :mod:`nacarbon.screening.grid`).
-        constraints : sequence of mapping or Rule
-            Feasibility rules over grid features, ``pred_<t>``, ``lo_<t>``, ``hi_<t>``,
-            ``domain_score`` and ``in_domain``.
-        ranking_targets : sequence of str
-            Targets that enter the score and the Pareto front; other predicted targets are
-            still reported and usable in rules.
-        weights, directions : mapping
-            Per ranking target: weight >= 0 and ``"max"``/``"min"``; other keys are ignored.
-        score_ranges : mapping, optional
-            Target -> fixed ``(low, high)`` for the score (e.g. the measured training range).
-            If omitted, a first pass takes the min/max over feasible candidates (a second
-            round of predictions).
-        require_in_domain : bool, default=False
-            Treat candidates outside any predictor's domain as infeasible.
-        top_k : int, default=50
-            Rows kept in the result's ``top``.
-        rank_by : {"mean", "lcb"}, default="mean"
-            Score on the predictions, or on each target's conservative interval bound.
-
-        Raises
-        ------
-        ConfigError
-            On an invalid spec, rule, weight, direction, range or ``rank_by``.
+        Rules may read features, ``pred/lo/hi_<t>`` and the domain columns. Only ``ranking_targets``
+        enter the score and Pareto front (other ``weights``/``directions`` keys are ignored). Without
+        ``score_ranges`` (fixed ``(low, high)`` per target) a first pass takes the min/max over feasible
+        candidates. ``rank_by`` is ``"mean"`` or ``"lcb"`` (conservative interval bound). ConfigError on
+        a bad spec, rule, weight, direction, range or ``rank_by``.
         """
         targets = list(ranking_targets)
         check_ranking(targets, weights, directions, score_ranges)
@@ -114,17 +92,10 @@ class Execution:
 class ScreenResult:
     """Outcome of :func:`screen`.
 
-    Attributes
-    ----------
-    top : pandas.DataFrame
-        Best ``top_k`` feasible candidates, best first, with ``rank``.
-    pareto : pandas.DataFrame
-        Feasible candidates not dominated on the ranking targets, by candidate id.
-    summary : dict
-        Counts, per-rule failures, per-target count/min/mean/max over feasible
-        candidates, score ranges and run settings.
-    n_candidates, n_passed : int
-        Grid size; candidates passing every rule (and the domain filter if required).
+    ``top``: best ``top_k`` feasible candidates with ``rank``; ``pareto``: feasible candidates not
+    dominated on the ranking targets, by candidate id; ``summary``: counts, rule failures, per-target
+    count/min/mean/max over feasible candidates, score ranges, settings. ``n_passed`` counts the
+    candidates passing every rule (and the domain filter if required).
     """
 
     top: pd.DataFrame
@@ -167,18 +138,8 @@ class Partial:
 def score_chunk(models: Models, plan: Plan, start: int, stop: int) -> tuple[pd.DataFrame, dict[str, int]]:
     """Build, predict, filter and score candidates ``start`` to ``stop - 1``.
 
-    Parameters
-    ----------
-    models, plan : Models, Plan
-        Whole predictors; grid, rules, ranking.
-    start, stop : int
-        Flat-index range of the chunk.
-
-    Returns
-    -------
-    tuple of (pandas.DataFrame, dict)
-        All rows with ``pred_*``/``lo_*``/``hi_*``, the domain columns, ``passed`` and ``score``
-        (NaN unless passed and ``plan.ranges`` is set); and per-rule failure counts.
+    Returns all rows with the answer columns, ``passed`` and ``score`` (NaN unless passed and
+    ``plan.ranges`` is set), and the per-rule failure counts.
     """
     chunk = grid_chunk(plan.values, start, stop)
     checked, finite = evaluate_rows(chunk, models.predictors, plan.rules)
@@ -202,17 +163,7 @@ def score_chunk(models: Models, plan: Plan, start: int, stop: int) -> tuple[pd.D
 def process_chunk(models: Models, plan: Plan, start: int, stop: int, keep_rows: bool) -> Partial:
     """Score one chunk and reduce it to a :class:`Partial` (the unit a backend runs).
 
-    Parameters
-    ----------
-    models, plan, start, stop
-        As for :func:`score_chunk`.
-    keep_rows : bool
-        Carry every row of the chunk (for writing them all to Parquet).
-
-    Returns
-    -------
-    Partial
-        Counts, streaming statistics, and (when scoring) the chunk's top-k and Pareto front.
+    ``keep_rows`` carries every row along, for writing them all to Parquet.
     """
     chunk, failures = score_chunk(models, plan, start, stop)
     feasible = chunk[chunk[PASSED].to_numpy()]
@@ -232,27 +183,12 @@ def process_chunk(models: Models, plan: Plan, start: int, stop: int, keep_rows: 
 
 
 def screen(models: Models, plan: Plan, execution: Execution | None = None) -> ScreenResult:
-    """Screen every candidate of a grid, chunk by chunk, and rank the feasible ones.
+    """Screen every candidate of a grid chunk by chunk and rank the feasible ones.
 
-    Parameters
-    ----------
-    models : Models
-        Target -> whole predictor; every target is predicted, with its interval and domain.
-    plan : Plan
-        Grid, rules and ranking settings (see :meth:`Plan.build`).
-    execution : Execution, optional
-        Chunk size, backend, output file and progress bar (default: one local process).
-
-    Returns
-    -------
-    ScreenResult
-        Top-k, Pareto front, summary and counts; identical for every chunk size and backend.
-
-    Raises
-    ------
-    ConfigError
-        On a predictor that is not whole, a feature the grid lacks, a rule on an unknown
-        column, a ranking target without a predictor, or a bad chunk size or backend.
+    Every model's target is predicted with its interval and domain; the result is the same for every
+    chunk size and backend (default: one local process). ConfigError on a predictor that is not whole,
+    a feature the grid lacks, a rule on an unknown column, a ranking target without a predictor, or a
+    bad chunk size or backend.
     """
     run = execution or Execution()
     check_predictors(models.predictors, list(plan.values), plan.rules)

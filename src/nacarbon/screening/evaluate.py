@@ -1,12 +1,7 @@
-"""The step grid screening and inverse design share: ask each target's whole predictor, then
-check the rules.
+"""The step grid screening and inverse design share: ask each target's whole predictor, check the rules.
 
-Every predictor is a whole predictor (the registry's
-:class:`~nacarbon.uncertainty.predictor.SamplePredictor`, or anything with ``target``,
-``features`` and ``predict_features``): its own locally adaptive interval and paper-calibrated
-domain are used, exactly as ``python -m predict`` and the served model answer. ``domain_score``
-is the largest of the predictors' scores (each is 1 at its threshold) and ``in_domain`` means
-inside every model's domain. Screening builds no interval or domain of its own.
+A whole predictor (``SamplePredictor``, or anything with ``target``, ``features``, ``predict_features``)
+brings its own interval and domain, as ``python -m predict`` answers; screening builds none of its own.
 """
 
 from __future__ import annotations
@@ -40,19 +35,8 @@ def answer_columns(predictors: Mapping[str, Any]) -> list[str]:
 def check_predictors(predictors: Mapping[str, Any], available: Sequence[str], rules: Sequence[Rule]) -> None:
     """Refuse anything but whole predictors, a missing input column and a rule on an unknown column.
 
-    Parameters
-    ----------
-    predictors : mapping
-        Target -> whole predictor.
-    available : sequence of str
-        The columns every candidate has (grid axes or search bounds).
-    rules : sequence of Rule
-        Parsed feasibility rules.
-
-    Raises
-    ------
-    ConfigError
-        Naming the target, feature or rule.
+    ``available`` are the columns every candidate has (grid axes or search bounds). The ConfigError
+    names the target, feature or rule.
     """
     if not predictors:
         raise ConfigError("screening needs at least one predictor")
@@ -81,24 +65,10 @@ def rank_column(target: str, direction: str, rank_by: str) -> str:
 
 def evaluate_rows(rows: pd.DataFrame, predictors: Mapping[str, Any],
                   rules: Sequence[Rule]) -> tuple[ConstraintResult, np.ndarray]:
-    """Predict, add intervals and domain columns to ``rows`` (in place), and check the rules.
+    """Add the :func:`answer_columns` to ``rows`` (in place), check the rules; also return the finite mask.
 
-    Parameters
-    ----------
-    rows : pandas.DataFrame
-        Candidate structures, one per row, with every predictor's feature columns; receives
-        the columns of :func:`answer_columns`.
-    predictors : mapping
-        Target -> whole predictor (``predict_features(DataFrame) -> DataFrame``).
-    rules : sequence of Rule
-        Parsed feasibility rules.
-
-    Returns
-    -------
-    checked : ConstraintResult
-        Per-rule pass masks and failure counts.
-    finite : numpy.ndarray of bool
-        Rows whose every prediction is finite.
+    ``domain_score`` is the largest of the predictors' scores (each is 1 at its own threshold), so
+    ``in_domain`` means inside every model's domain. The mask marks rows whose every prediction is finite.
     """
     scores = []
     for target, predictor in predictors.items():

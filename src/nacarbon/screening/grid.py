@@ -1,14 +1,8 @@
 """Candidate grids: the Cartesian product of per-feature value lists, streamed in chunks.
 
-A grid spec maps a feature column to one of
-
-* ``{"values": [v1, v2, ...]}`` — an explicit list,
-* ``{"start": a, "stop": b, "step": s}`` — ``a, a+s, ...`` up to and including ``b``,
-* ``{"start": a, "stop": b, "num": n}`` — ``n`` evenly spaced values (``numpy.linspace``).
-
-Candidates are numbered by their flat index in C order (the last feature varies fastest),
-so a candidate's id is stable for a given spec and any chunk can be rebuilt from its index
-range alone.
+A spec maps a feature to ``{values: [...]}``, ``{start, stop, step}`` (stop included) or
+``{start, stop, num}`` (linspace). A candidate's id is its flat C-order index (last feature fastest),
+so it is stable for a spec and any chunk can be rebuilt from its index range alone.
 """
 
 from __future__ import annotations
@@ -32,75 +26,62 @@ _STEP_SLACK = 1e-9
 _DECIMALS = 12
 
 
-def _number(feature: str, key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"grid feature '{feature}': '{key}' must be a number, got {value!r}")
-    if not np.isfinite(value):
-        raise ConfigError(f"grid feature '{feature}': '{key}' must be finite, got {value!r}")
+def _number(key: str, value: Any) -> float:
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not np.isfinite(value)):
+        raise ConfigError(key=key, value=value, allowed="a finite number")
     return float(value)
 
 
 def _axis_values(feature: str, axis: Any) -> np.ndarray:
+    key = f"screen.grid.{feature}"
     if not isinstance(axis, Mapping):
-        raise ConfigError(f"grid feature '{feature}': expected a mapping, got {type(axis).__name__}")
+        raise ConfigError(key=key, value=axis, allowed="a mapping")
     keys = set(axis)
     unknown = sorted(keys - _KNOWN_KEYS)
     if unknown:
-        raise ConfigError(f"grid feature '{feature}': unknown key '{unknown[0]}' "
-                          f"(known: {', '.join(sorted(_KNOWN_KEYS))})")
+        raise ConfigError("unknown key", key=f"{key}.{unknown[0]}", value=axis[unknown[0]],
+                          allowed=sorted(_KNOWN_KEYS))
     if keys not in _FORMS:
-        raise ConfigError(f"grid feature '{feature}': keys {sorted(keys)} must be exactly one of "
-                          "['values'], ['start', 'stop', 'step'] or ['start', 'stop', 'num']")
+        raise ConfigError(key=key, value=axis, allowed="exactly the keys ['values'], ['start', 'stop', 'step'] "
+                                                       "or ['start', 'stop', 'num']")
     if "values" in keys:
         raw = axis["values"]
         if isinstance(raw, (str, bytes)) or not hasattr(raw, "__len__") or len(raw) == 0:
-            raise ConfigError(f"grid feature '{feature}': 'values' must be a non-empty list")
-        values = np.array([_number(feature, "values", v) for v in raw])
+            raise ConfigError(key=f"{key}.values", value=raw, allowed="a non-empty list")
+        values = np.array([_number(f"{key}.values[{i}]", v) for i, v in enumerate(raw)])
         if len(np.unique(values)) != len(values):
-            raise ConfigError(f"grid feature '{feature}': 'values' contains duplicates")
+            raise ConfigError("contains duplicates", key=f"{key}.values", value=raw)
         return values
-    start = _number(feature, "start", axis["start"])
-    stop = _number(feature, "stop", axis["stop"])
+    start = _number(f"{key}.start", axis["start"])
+    stop = _number(f"{key}.stop", axis["stop"])
     if start > stop:
-        raise ConfigError(f"grid feature '{feature}': 'start' ({start}) must be <= 'stop' ({stop})")
+        raise ConfigError(f"must be <= stop ({stop})", key=f"{key}.start", value=start)
     if "num" in keys:
         num = axis["num"]
         if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
-            raise ConfigError(f"grid feature '{feature}': 'num' must be a positive integer, got {num!r}")
+            raise ConfigError(key=f"{key}.num", value=num, allowed="a positive integer")
         if num > 1 and start == stop:
-            raise ConfigError(f"grid feature '{feature}': 'num' > 1 needs 'start' < 'stop'")
+            raise ConfigError(f"more than one value needs start < stop (both {start})", key=f"{key}.num", value=num)
         return np.round(np.linspace(start, stop, int(num)), _DECIMALS)
-    step = _number(feature, "step", axis["step"])
+    step = _number(f"{key}.step", axis["step"])
     if step <= 0:
-        raise ConfigError(f"grid feature '{feature}': 'step' must be > 0, got {step}")
+        raise ConfigError(key=f"{key}.step", value=step, allowed="a number > 0")
     n = int(np.floor((stop - start) / step + _STEP_SLACK)) + 1
     return np.round(start + step * np.arange(n), _DECIMALS)
 
 
 def grid_values(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, np.ndarray]:
-    """Validate a grid spec and expand each feature's axis.
+    """Validate a grid spec and expand each feature's axis to float values, in spec order.
 
-    Parameters
-    ----------
-    spec : mapping
-        Feature column -> axis definition (see the module docstring).
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        Feature -> float values of its axis, in spec order.
-
-    Raises
-    ------
-    ConfigError
-        If the spec is empty, or an axis has unknown/missing keys, a non-positive step,
-        ``start > stop``, a bad ``num`` or duplicate values; the message names the feature
-        and the key.
+    ConfigError naming the feature and key on an empty spec, unknown/missing keys, a non-positive
+    step, ``start > stop``, a bad ``num`` or duplicate values.
     """
     if not isinstance(spec, Mapping) or not spec:
-        raise ConfigError("grid spec must be a non-empty mapping of feature -> axis")
+        raise ConfigError(key="screen.grid", value=spec, allowed="a non-empty mapping of feature -> axis")
     if CANDIDATE_ID in spec:
-        raise ConfigError(f"grid feature name '{CANDIDATE_ID}' is reserved")
+        raise ConfigError("this name is reserved for the candidate index", key=f"screen.grid.{CANDIDATE_ID}",
+                          value=spec[CANDIDATE_ID])
     return {str(feature): _axis_values(str(feature), axis) for feature, axis in spec.items()}
 
 
@@ -111,25 +92,10 @@ CONDITION_CODES: dict[str, tuple[str, dict[str, float]]] = {
 
 
 def condition_axes(conditions: Mapping[str, Any] | None) -> dict[str, dict[str, list[float]]]:
-    """Constant grid axes for standard test conditions (``screen.conditions``).
+    """One-value grid axes (``{"values": [v]}``, the grid size is unchanged) for ``screen.conditions``.
 
-    Parameters
-    ----------
-    conditions : mapping or None
-        Condition -> value, e.g. ``{"electrolyte": "ester", "current_ma_g": 100}``. Named
-        categories (``electrolyte``, ``material_class``) become their numeric model column;
-        any other key is a numeric column held at that value.
-
-    Returns
-    -------
-    dict
-        Column -> ``{"values": [v]}``, ready to join a grid spec (one value: the grid size is
-        unchanged).
-
-    Raises
-    ------
-    ConfigError
-        On an unknown category (the message lists the allowed ones) or a non-numeric value.
+    Named categories (``electrolyte``, ``material_class``) become their numeric model column; any other
+    key is a numeric column held at its value. ConfigError on an unknown category or a non-number.
     """
     axes: dict[str, dict[str, list[float]]] = {}
     for key, value in (conditions or {}).items():
@@ -140,23 +106,12 @@ def condition_axes(conditions: Mapping[str, Any] | None) -> dict[str, dict[str, 
                                   allowed=sorted(codes))
             axes[column] = {"values": [codes[value]]}
         else:
-            axes[str(key)] = {"values": [_number(f"conditions.{key}", "value", value)]}
+            axes[str(key)] = {"values": [_number(f"screen.conditions.{key}", value)]}
     return axes
 
 
 def grid_size(spec: Mapping[str, Mapping[str, Any]]) -> int:
-    """Number of candidates in the grid (product of the axis lengths).
-
-    Parameters
-    ----------
-    spec : mapping
-        Grid spec, validated as in :func:`grid_values`.
-
-    Returns
-    -------
-    int
-        Size of the Cartesian product.
-    """
+    """Number of candidates in the grid (validated as in :func:`grid_values`)."""
     return _size(grid_values(spec))
 
 
@@ -169,20 +124,7 @@ def _size(values: Mapping[str, np.ndarray]) -> int:
 
 
 def grid_chunk(values: Mapping[str, np.ndarray], start: int, stop: int) -> pd.DataFrame:
-    """Rows ``start`` (inclusive) to ``stop`` (exclusive) of the expanded product.
-
-    Parameters
-    ----------
-    values : mapping
-        Output of :func:`grid_values`.
-    start, stop : int
-        Flat-index range, ``0 <= start <= stop <= size``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``candidate_id`` (int64 flat index) followed by one float column per feature.
-    """
+    """Rows ``start`` to ``stop - 1`` of the grid: ``candidate_id`` (int64 flat index), then the features."""
     size = _size(values)
     if not 0 <= start <= stop <= size:
         raise ValueError(f"chunk range [{start}, {stop}) is outside the grid of size {size}")
@@ -196,19 +138,11 @@ def grid_chunk(values: Mapping[str, np.ndarray], start: int, stop: int) -> pd.Da
 
 
 class ChunkBounds(Sequence):
-    """Lazy sequence of half-open ``(start, stop)`` ranges of ``chunk_size`` over ``range(size)``.
-
-    Parameters
-    ----------
-    size : int
-        Number of candidates.
-    chunk_size : int
-        Rows per chunk (the last chunk may be shorter).
-    """
+    """Lazy sequence of half-open ``(start, stop)`` ranges of ``chunk_size`` over ``range(size)``."""
 
     def __init__(self, size: int, chunk_size: int):
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-            raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+            raise ConfigError(key="screen.chunk_size", value=chunk_size, allowed="a positive integer")
         self.size, self.chunk_size = int(size), int(chunk_size)
         self._starts = range(0, self.size, self.chunk_size)
 
@@ -221,9 +155,8 @@ class ChunkBounds(Sequence):
 
 
 def chunk_bounds(size: int, chunk_size: int) -> ChunkBounds:
-    """Split ``range(size)`` into consecutive ``(start, stop)`` ranges of ``chunk_size`` (the last may be shorter).
+    """``range(size)`` as consecutive ``(start, stop)`` ranges of ``chunk_size``, the last maybe shorter.
 
-    Returns a lazy :class:`ChunkBounds` covering every index exactly once, in order (a
-    10^12-candidate grid costs no memory until a chunk is built).
+    Lazy (:class:`ChunkBounds`): a 10^12-candidate grid costs no memory until a chunk is built.
     """
     return ChunkBounds(size, chunk_size)

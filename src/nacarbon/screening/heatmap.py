@@ -25,26 +25,11 @@ def _levels(values: pd.Series, bins: int) -> pd.Series:
 def aggregate_grid(
     candidates_df: pd.DataFrame, x: str, y: str, z: str, *, agg: str = "max", bins: int = 40
 ) -> pd.DataFrame:
-    """Aggregate predicted z over the (x, y) levels of a set of screening candidates.
+    """Table of predicted ``z`` aggregated per (x, y) level: y levels as index, x as columns, NaN where empty.
 
-    Parameters
-    ----------
-    candidates_df : pandas.DataFrame
-        Candidates with numeric columns ``x``, ``y`` and predicted ``z``.
-    x, y, z : str
-        Axis columns and predicted column.
-    agg : {"max", "mean", "min", "median"}
-        How the candidates sharing an (x, y) cell (differing in the other structural
-        parameters) are summarised: "max" shows the best reachable value, "mean" the typical one.
-    bins : int
-        An axis with more distinct values than this is cut into ``bins`` equal-width bins
-        labelled by their centres (half-open [lo, hi), the last one closed).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index: y levels (ascending), columns: x levels (ascending), values: aggregated z
-        (NaN for empty cells).
+    ``agg`` (max, mean, min, median) summarises the candidates sharing a cell (differing in the other
+    parameters): "max" shows the best reachable value, "mean" the typical one. An axis with more than
+    ``bins`` distinct values is cut into ``bins`` equal-width bins [lo, hi) named by their centres.
     """
     if agg not in AGGREGATIONS:
         raise ConfigError(f"unknown aggregation {agg!r}; choose one of {AGGREGATIONS}")
@@ -69,28 +54,7 @@ def _edges(centers: np.ndarray) -> np.ndarray:
 
 def prediction_map(candidates_df: pd.DataFrame, x: str, y: str, z: str, *, path: str | Path, agg: str = "max",
                    bins: int = 40, title: str | None = None) -> Path:
-    """Draw screening predictions aggregated over an (x, y) grid as a heatmap (paper Fig. 4f-h).
-
-    Parameters
-    ----------
-    candidates_df : pandas.DataFrame
-        Screening candidates with the structural columns and the predicted ``z``.
-    x, y, z : str
-        Axis columns and predicted column.
-    path : str or Path
-        PNG file to write.
-    agg : {"max", "mean", "min", "median"}
-        Aggregation per cell, see :func:`aggregate_grid`.
-    bins : int
-        Binning threshold, see :func:`aggregate_grid`.
-    title : str, optional
-        Title; the number of candidates is always appended.
-
-    Returns
-    -------
-    Path
-        The written PNG.
-    """
+    """Write :func:`aggregate_grid`'s table as a PNG heatmap (paper Fig. 4f-h) titled with the count."""
     table = aggregate_grid(candidates_df, x, y, z, agg=agg, bins=bins)
     n = int(candidates_df[[x, y, z]].notna().all(axis=1).sum())
     xe = _edges(table.columns.to_numpy(dtype=float))

@@ -1,10 +1,7 @@
 """Inverse design: search the screening space with NSGA-II instead of enumerating a grid.
 
-Same champions (whole predictors: their own intervals and domain) and rules as the grid
-screen. Each Optuna trial is one structure in the grid's bounding box, the ranked targets'
-predictions are the objectives, and each rule (and the domain, if required) is an Optuna
-constraint, so infeasible structures lose by constrained domination instead of through a
-penalty on the objectives.
+Each trial is a structure in the grid's box; each rule (and the domain, if required) is an Optuna
+constraint, so infeasible structures lose by constrained domination, not by a penalty on the objectives.
 """
 
 from __future__ import annotations
@@ -29,18 +26,7 @@ from nacarbon.screening.ranking import DIRECTIONS
 
 
 def bounds_from_spec(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
-    """Per-feature search box of a grid spec.
-
-    Parameters
-    ----------
-    spec : mapping
-        Grid spec (see :mod:`nacarbon.screening.grid`).
-
-    Returns
-    -------
-    dict of str to tuple of float
-        Feature -> ``(min, max)`` of its expanded axis, in spec order.
-    """
+    """Per-feature search box of a grid spec: feature -> ``(min, max)`` of its expanded axis."""
     return {f: (float(v.min()), float(v.max())) for f, v in grid_values(spec).items()}
 
 
@@ -59,32 +45,16 @@ def _validate(predictors: Mapping[str, Any], bounds: Mapping[str, tuple[float, f
     check_predictors(predictors, list(bounds), rules)
     for name, value, least in (("n_trials", n_trials, 1), ("population_size", population_size, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-            raise ConfigError(f"{name} must be an integer >= {least}, got {value!r}")
+            raise ConfigError(key=f"screen.optimize.{name}", value=value, allowed=f"an integer >= {least}")
 
 
 def evaluate_designs(designs: pd.DataFrame, predictors: Mapping[str, Any], rules: Sequence[Rule],
                      require_in_domain: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Predict structures and measure how far each is from feasible.
+    """Predict structures; return them with the answer columns, and one constraint column per rule.
 
-    Parameters
-    ----------
-    designs : pandas.DataFrame
-        One structure per row, one column per feature.
-    predictors, rules, require_in_domain
-        As for :func:`inverse_design` (``rules`` parsed).
-
-    Returns
-    -------
-    tuple of pandas.DataFrame
-        The rows with ``pred_<t>``, ``lo_<t>``/``hi_<t>`` and the domain columns added; and one
-        column of constraint values per rule (plus ``finite_predictions`` and, if required,
-        ``applicability_domain``), in Optuna's convention: <= 0 satisfied, > 0 violated.
-
-    Notes
-    -----
-    A rule is a boolean expression, so its violation is 0 or 1. The domain violation is
-    graded, ``domain_score - 1`` (in units of the domain's threshold), so NSGA-II ranks
-    out-of-domain structures by how far out they are and walks them back towards the data.
+    Constraint values follow Optuna (<= 0 satisfied), with ``finite_predictions`` and, if required,
+    ``applicability_domain`` added. A rule's violation is 0 or 1; the domain's is graded,
+    ``domain_score - 1``, so NSGA-II walks out-of-domain structures back towards the data.
     """
     rows = designs.reset_index(drop=True).astype(np.float64)
     checked, finite = evaluate_rows(rows, predictors, rules)
@@ -113,60 +83,14 @@ def inverse_design(predictors: Mapping[str, Any], *, bounds: Mapping[str, tuple[
                    require_in_domain: bool = False, n_trials: int, seed: int, population_size: int = 50,
                    storage: str | optuna.storages.BaseStorage | None = None, study_name: str | None = None,
                    progress: bool = True) -> OptimizeResult:
-    """Multi-objective search for feasible structures on the Pareto front of the predictions.
+    """Multi-objective NSGA-II search for feasible structures on the Pareto front of the predictions.
 
-    Parameters
-    ----------
-    predictors : mapping
-        Target -> whole predictor (point, interval and domain; see
-        :mod:`nacarbon.screening.evaluate`); every target is predicted (and usable in rules),
-        only those in ``directions`` are objectives.
-    bounds : mapping
-        Feature -> ``(low, high)``; each is suggested as a continuous float
-        (see :func:`bounds_from_spec`).
-    directions : mapping
-        Objective target -> ``"max"`` or ``"min"``, in objective order.
-    constraints : sequence of mapping or Rule, default=()
-        Feasibility rules over features, ``pred_<t>``, ``lo_<t>``/``hi_<t>`` and
-        ``domain_score``/``in_domain``.
-    require_in_domain : bool, default=False
-        Make the predictors' domain a constraint.
-    n_trials : int
-        Structures evaluated.
-    seed : int
-        Seed of the NSGA-II sampler; with ``n_jobs=1`` the run is reproducible.
-    population_size : int, default=50
-        NSGA-II generation size (>= 2).
-    storage : str or optuna.storages.BaseStorage, optional
-        Optuna storage URL (e.g. ``sqlite:///optuna.db``) or object; default in memory.
-    study_name : str, optional
-        Study name (default: generated). An existing study of that name is an error, so a
-        result always comes from one seeded run.
-    progress : bool, default=True
-        Show a tqdm bar over trials.
-
-    Returns
-    -------
-    OptimizeResult
-        Feasible Pareto set, all trials, the study and a summary.
-
-    Raises
-    ------
-    ConfigError
-        On invalid predictors, bounds, directions, rules or sizes.
-
-    Notes
-    -----
-    Constraints are set with ``Trial.set_constraint`` (Optuna >= 5; the sampler's
-    ``constraints_func`` argument is deprecated there and reads the same trial attribute).
-    NSGA-II then uses constrained domination (Deb et al. 2002): a feasible trial beats an
-    infeasible one, two infeasible ones compare by total violation. The Pareto set is
-    ``study.best_trials`` restricted to feasible trials (see
-    :func:`~nacarbon.screening.optimize_report.study_result`), each structure once.
-    Trials are asked and told one generation at a time (see :func:`_run_batch`): the same
-    trials as a sequential ``study.optimize(n_jobs=1)``, with one vectorised prediction per
-    generation. Structures are continuous inside the grid's box, so they can fall between
-    grid values.
+    Every predictor's target is predicted (and usable in rules); those in ``directions`` (target ->
+    max/min) are the objectives. Features are continuous floats in ``bounds``, so designs fall between
+    grid values. An existing ``study_name`` in ``storage`` is refused, so a result is one seeded run.
+    Constraints go through ``Trial.set_constraint`` (Optuna >= 5; ``constraints_func`` is deprecated):
+    a feasible trial beats an infeasible one, two infeasible ones compare by total violation (Deb 2002).
+    ConfigError on invalid predictors, bounds, directions, rules or sizes.
     """
     rules = parse_rules(constraints)
     _validate(predictors, bounds, directions, rules, n_trials, population_size)
@@ -197,13 +121,9 @@ def _run_batch(study: optuna.study.Study, size: int, bounds: Mapping[str, tuple[
                objectives: list[str], evaluate) -> None:
     """Ask ``size`` trials, evaluate them as one table, tell them in order.
 
-    Notes
-    -----
-    NSGA-II numbers a new trial's generation from the *completed* trials, picks a
-    generation's parents once, and draws crossover/mutation and fresh values from two
-    separate seeded generators in trial order. Asking one generation's trials before telling
-    any of them therefore yields the same trials as ``study.optimize(n_jobs=1)`` (as long as
-    none fails), while each generation costs one vectorised ``predict`` per model.
+    NSGA-II numbers a generation from *completed* trials, picks its parents once and draws from two
+    seeded generators in trial order, so this gives the trials of ``study.optimize(n_jobs=1)`` (while
+    none fails) at one vectorised ``predict`` per model and generation.
     """
     trials = []
     for _ in range(size):

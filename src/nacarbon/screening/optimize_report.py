@@ -21,25 +21,10 @@ FEASIBLE, TRIAL = "feasible", "trial"
 class OptimizeResult:
     """Outcome of :func:`nacarbon.screening.optimize.inverse_design`.
 
-    Attributes
-    ----------
-    pareto : pandas.DataFrame
-        Feasible trials no other feasible trial dominates on the objectives: ``trial``,
-        the features, ``pred_<t>``, ``lo_<t>``/``hi_<t>``, ``domain_score``/``in_domain``;
-        sorted by the first objective, best first.
-    trials : pandas.DataFrame
-        Every trial with the same columns plus ``state``, one ``ok_<name>`` column per
-        constraint (each rule, ``finite_predictions`` and, if required,
-        ``applicability_domain``) and ``feasible``.
-    study : optuna.study.Study
-        The finished study (its storage keeps the same values as user attributes).
-    objectives : list of str
-        Targets optimised, in order.
-    directions : dict of str to str
-        Target -> ``"max"`` or ``"min"``.
-    summary : dict
-        Counts (trials, complete, feasible, Pareto), per-constraint failures over
-        complete trials, bounds, seed and population size.
+    ``pareto``: feasible trials no other feasible one dominates (``trial``, features, answer columns),
+    best first on the first objective; ``trials``: every trial, plus ``state``, ``ok_<constraint>`` and
+    ``feasible``; ``study`` keeps the same values as user attributes; ``summary``: counts,
+    per-constraint failures over complete trials, bounds, seed and population size.
     """
 
     pareto: pd.DataFrame
@@ -62,32 +47,10 @@ def _trials_frame(study: optuna.study.Study, features: list[str]) -> pd.DataFram
 
 def study_result(study: optuna.study.Study, objectives: list[str], directions: dict[str, str],
                  bounds: Mapping[str, tuple[float, float]], *, seed: int, population_size: int) -> OptimizeResult:
-    """Collect a finished inverse-design study into tables.
+    """Collect a finished inverse-design study into tables; ``seed``, ``population_size`` go to the summary.
 
-    Parameters
-    ----------
-    study : optuna.study.Study
-        Study run by :func:`nacarbon.screening.optimize.inverse_design`.
-    objectives : list of str
-        Objective targets, in the study's order.
-    directions : dict of str to str
-        Target -> ``"max"`` or ``"min"``.
-    bounds : mapping
-        Feature -> ``(low, high)`` searched.
-    seed, population_size : int
-        Sampler settings, recorded in the summary.
-
-    Returns
-    -------
-    OptimizeResult
-        Pareto set, all trials, the study and a summary.
-
-    Notes
-    -----
-    In Optuna 5.0.0 ``Study.best_trials`` calls ``_get_pareto_front_trials(consider_constraint=
-    True)`` whenever any trial carries constraints, which keeps only COMPLETE trials whose
-    constraint values are all <= 0 before taking the front. The front is filtered on
-    ``feasible`` again so the result does not hang on that detail.
+    Optuna 5.0's ``best_trials`` already keeps only feasible COMPLETE trials once any trial has
+    constraints; the front is filtered on ``feasible`` again so the result does not hang on that detail.
     """
     features = list(bounds)
     trials = _trials_frame(study, features)
@@ -110,24 +73,10 @@ def study_result(study: optuna.study.Study, objectives: list[str], directions: d
 
 
 def plot_front(result: OptimizeResult, path: Path) -> Path:
-    """Scatter of the trials on the first two objectives, the feasible Pareto front highlighted.
+    """Write a PNG scatter of the trials on the first two objectives, the feasible Pareto front highlighted.
 
-    Parameters
-    ----------
-    result : OptimizeResult
-        A finished inverse design.
-    path : pathlib.Path
-        PNG to write.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-
-    Notes
-    -----
-    With a single objective there is no front to draw; the prediction is plotted against
-    the trial number instead, which shows how the search converged.
+    With one objective there is no front: the prediction is drawn against the trial number (how the
+    search converged).
     """
     trials = result.trials[result.trials["state"] == "COMPLETE"]
     feasible = trials[FEASIBLE].to_numpy(dtype=bool)
@@ -157,24 +106,9 @@ def plot_front(result: OptimizeResult, path: Path) -> Path:
 
 def write_optimize_outputs(result: OptimizeResult, out_dir: Path, *, header: list[str] | None = None,
                            table_rows: int | None = None) -> list[Path]:
-    """Write an inverse design's tables, front plot and summary into ``out_dir``.
+    """Write ``pareto.csv``, ``trials.csv``, ``pareto.md``, ``optimize_summary.json``, ``pareto_front.png``.
 
-    Parameters
-    ----------
-    result : OptimizeResult
-        A finished inverse design.
-    out_dir : pathlib.Path
-        Existing directory.
-    header : list of str, optional
-        Markdown lines put above the table (e.g. which champions were used).
-    table_rows : int, optional
-        Pareto rows shown in the Markdown table (all by default; ``pareto.csv`` has all).
-
-    Returns
-    -------
-    list of pathlib.Path
-        ``pareto.csv``, ``trials.csv``, ``pareto.md``, ``optimize_summary.json`` and
-        ``pareto_front.png``.
+    ``header`` are Markdown lines above the table, which shows ``table_rows`` Pareto rows (default: all).
     """
     out_dir = Path(out_dir)
     files = [out_dir / "pareto.csv", out_dir / "trials.csv", out_dir / "pareto.md",

@@ -24,28 +24,11 @@ def _gains(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
 
 
 def pareto_front(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
-    """Mask of the non-dominated rows.
+    """Mask of the non-dominated rows of finite ``values`` (n, m); ``maximize`` gives each column's direction.
 
-    Parameters
-    ----------
-    values : numpy.ndarray of shape (n, m)
-        Objective values, finite.
-    maximize : sequence of bool, length m
-        Per column: True if larger is better, False if smaller is better.
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (n,)
-        True for rows no other row dominates. Row ``a`` dominates ``b`` when ``a`` is at
-        least as good in every objective and strictly better in one, so exact duplicates
-        of a front point are all kept.
-
-    Notes
-    -----
-    Rows are visited by decreasing sum of range-scaled objectives; a dominating row always
-    has the larger sum, so each visited row is on the front and removes every surviving
-    row it dominates. The population collapses after a few strong rows, and the cost is
-    about O(n * front size).
+    A row dominates another when it is at least as good everywhere and better somewhere, so exact
+    duplicates of a front point are all kept. Rows are visited by decreasing sum of range-scaled
+    objectives (a dominating row has the larger sum), which makes the cost about O(n * front size).
     """
     gain = _gains(values, maximize)
     if len(gain) == 0:
@@ -80,26 +63,10 @@ def _dominated_mask(cols: np.ndarray, point: np.ndarray) -> np.ndarray:
 
 
 def dominated_by(values: np.ndarray, others: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
-    """Mask of rows of ``values`` that some row of ``others`` dominates.
+    """Mask of rows of ``values`` (n, m) that some row of ``others`` (k, m) dominates.
 
-    Parameters
-    ----------
-    values : numpy.ndarray of shape (n, m)
-        Rows to test.
-    others : numpy.ndarray of shape (k, m)
-        Candidate dominators.
-    maximize : sequence of bool, length m
-        Direction per objective.
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (n,)
-        True where a row of ``others`` is at least as good everywhere and better somewhere.
-
-    Notes
-    -----
-    Merging two fronts only needs these cross checks (each front is already free of
-    internal dominance); blocks bound each n x k comparison to a few million elements.
+    Merging two fronts needs only these cross checks; blocks bound each n x k comparison to a few
+    million elements.
     """
     gain, other = _gains(values, maximize), _gains(others, maximize)
     out = np.zeros(len(gain), dtype=bool)
@@ -115,31 +82,17 @@ def dominated_by(values: np.ndarray, others: np.ndarray, maximize: Sequence[bool
 
 def check_ranking(targets: Sequence[str], weights: Mapping[str, float], directions: Mapping[str, str],
                   ranges: Mapping[str, tuple[float, float]] | None = None) -> None:
-    """Check that every ranked target has a usable weight, direction and (if given) range.
+    """Check that every ranked target has a finite weight >= 0, a direction and (if given) a range.
 
-    Parameters
-    ----------
-    targets : sequence of str
-        Targets that enter the ranking.
-    weights : mapping
-        Target -> non-negative finite weight (extra keys are ignored).
-    directions : mapping
-        Target -> ``"max"`` or ``"min"`` (extra keys are ignored).
-    ranges : mapping, optional
-        Target -> ``(low, high)`` reference range; checked when given.
-
-    Raises
-    ------
-    ConfigError
-        On an empty target list, a missing/negative/non-finite weight, all-zero weights,
-        a missing/unknown direction or a missing/non-finite/reversed range, naming the target.
+    ConfigError naming the target on a bad weight, direction or ``(low, high)`` range, on no target
+    or on all-zero weights. Keys beyond ``targets`` are ignored.
     """
     if not targets:
         raise ConfigError("ranking needs at least one target")
     for target in targets:
         w = weights.get(target)
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not np.isfinite(w) or w < 0:
-            raise ConfigError(f"ranking target '{target}': weight must be a finite number >= 0, got {w!r}")
+            raise ConfigError(key=f"screen.weights.{target}", value=w, allowed="a finite number >= 0")
         if directions.get(target) not in DIRECTIONS:
             raise ConfigError(f"ranking target '{target}': direction must be 'max' or 'min', "
                               f"got {directions.get(target)!r}")
@@ -151,38 +104,17 @@ def check_ranking(targets: Sequence[str], weights: Mapping[str, float], directio
         if not (np.isfinite(low) and np.isfinite(high)) or high < low:
             raise ConfigError(f"ranking target '{target}': bad reference range ({low}, {high})")
     if sum(float(weights[t]) for t in targets) <= 0:
-        raise ConfigError("ranking weights must not all be zero")
+        raise ConfigError("must not all be zero", key="screen.weights", value={t: weights[t] for t in targets})
 
 
 def weighted_score(preds: pd.DataFrame, weights: Mapping[str, float], directions: Mapping[str, str],
                    scale_from: Mapping[str, tuple[float, float]]) -> np.ndarray:
-    """Weighted mean of per-target desirabilities scaled on fixed ranges.
+    """Weighted mean ``sum_t w_t d_t / sum_t w_t`` of desirabilities of ``preds``' columns on fixed ranges.
 
-    Parameters
-    ----------
-    preds : pandas.DataFrame
-        One column per target in ``weights`` (the predictions).
-    weights : mapping
-        Target -> weight >= 0; the score is divided by the weight total.
-    directions : mapping
-        Target -> ``"max"`` (higher is better) or ``"min"``.
-    scale_from : mapping
-        Target -> ``(low, high)`` reference range, the same for every chunk of a run
-        (e.g. the measured training range, or the min/max over all feasible candidates).
-
-    Returns
-    -------
-    numpy.ndarray of shape (n,)
-        ``sum_t w_t d_t / sum_t w_t`` with ``d_t = (p - low) / (high - low)`` for ``"max"``
-        and ``(high - p) / (high - low)`` for ``"min"``; 1 is the best end of every range.
-        Values outside a range are not clipped, so a candidate beyond the reference
-        still ranks above one at its edge.
-
-    Notes
-    -----
-    Because the ranges are fixed per run rather than taken from each chunk, a candidate's
-    score does not depend on how the grid was chunked. A target with ``high == low`` cannot
-    separate candidates and contributes 0.
+    With ``(low, high) = scale_from[t]``, ``d_t = (p - low) / (high - low)`` for "max" and
+    ``(high - p) / (high - low)`` for "min" (1: the best end), not clipped, so a candidate beyond the
+    range ranks above one at its edge. The ranges are fixed per run, so a score does not depend on
+    chunking; a target with ``high == low`` contributes 0.
     """
     targets = list(weights)
     check_ranking(targets, weights, directions, scale_from)
@@ -208,19 +140,11 @@ def _union(kept: pd.DataFrame | None, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 class TopK:
-    """Running best ``k`` rows by a score column; ties go to the lower candidate id.
-
-    Parameters
-    ----------
-    k : int
-        Rows to keep.
-    score_col : str, default="score"
-        Column to maximise.
-    """
+    """Running best ``k`` rows by ``score_col`` (maximised); ties go to the lower candidate id."""
 
     def __init__(self, k: int, score_col: str = "score"):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ConfigError(f"top_k must be a positive integer, got {k!r}")
+            raise ConfigError(key="screen.top_k", value=k, allowed="a positive integer")
         self.k = int(k)
         self.score_col = score_col
         self.frame: pd.DataFrame | None = None
@@ -249,19 +173,10 @@ class TopK:
 
 
 class ParetoAccumulator:
-    """Running non-dominated set over chunks.
+    """Running non-dominated set over chunks on the ``targets`` columns (``maximize``: one direction each).
 
-    Parameters
-    ----------
-    targets : sequence of str
-        Objective columns.
-    maximize : sequence of bool
-        Direction per objective (see :func:`pareto_front`).
-
-    Notes
-    -----
-    ``front(A | B) == front(front(A) | front(B))``: a row dominated inside its own chunk is
-    dominated in the union too, so merging chunk fronts loses nothing.
+    ``front(A | B) == front(front(A) | front(B))``: a row dominated in its chunk is dominated in the
+    union too, so merging chunk fronts loses nothing.
     """
 
     def __init__(self, targets: Sequence[str], maximize: Sequence[bool]):
