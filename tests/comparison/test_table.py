@@ -101,7 +101,7 @@ def test_runs_on_different_folds_cannot_share_a_baseline(folds):
 
 @pytest.mark.parametrize("alpha", [0.0, 1.5])
 def test_bad_alpha(folds, alpha):
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=rf"alpha={alpha} is not allowed: expected a number strictly between 0 and 1"):
         comparison_table(folds, alpha=alpha)
 
 

@@ -11,11 +11,7 @@ from nacarbon.distributed.postgres import PostgresServer
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A started :class:`PostgresServer` (installed with apt-get first if missing).
-
-    Skips only when PostgreSQL is neither installed nor installable here; every other failure
-    is an error.
-    """
+    """A started :class:`PostgresServer` (apt-get installs it if missing); skips if it cannot be."""
     server = PostgresServer()
     try:
         server.start()

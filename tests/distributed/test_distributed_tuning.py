@@ -1,9 +1,8 @@
 """Three worker processes on one PostgreSQL-backed Optuna study lose nothing and duplicate nothing.
 
-A GridSampler makes the comparison exact: Optuna gives trial number k the k-th point of a
-grid whose order is fixed (no seed, so the same order in every process), and the objective (a
-ridge fitted on fixed inner folds) is deterministic. So trials 0..N-1 of a 3-worker study must
-carry exactly the parameter sets and scores of a 1-worker study, whoever ran them.
+Exact by design: a GridSampler (no seed) gives trial k the k-th point of one fixed grid in every process,
+and the objective (a ridge on fixed inner folds) is deterministic, so trials 0..N-1 of a 3-worker study must
+carry the parameter sets and scores of a 1-worker study, whoever ran them.
 """
 
 from __future__ import annotations

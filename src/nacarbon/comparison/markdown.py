@@ -21,18 +21,7 @@ def _pm(row: pd.Series, metric: str) -> str:
 
 
 def markdown_rows(part: pd.DataFrame) -> list[str]:
-    """One target's rows as a Markdown table.
-
-    Parameters
-    ----------
-    part : DataFrame
-        The rows of one target from :func:`nacarbon.comparison.table.comparison_table`.
-
-    Returns
-    -------
-    list of str
-        Header, separator and one line per row.
-    """
+    """One target's rows of :func:`~nacarbon.comparison.table.comparison_table` as Markdown table lines."""
     rows = []
     for _, r in part.iterrows():
         is_base = r["model"] == BASELINE
@@ -48,22 +37,9 @@ def markdown_rows(part: pd.DataFrame) -> list[str]:
 
 
 def verdict_sentence(target: str, part: pd.DataFrame, best: Sequence[str], *, alpha: float) -> str:
-    """Say in words which models beat the baseline on one target, or that none does.
+    """Say in words which models beat the baseline on ``target``, or that none does.
 
-    Parameters
-    ----------
-    target : str
-        Target name.
-    part : DataFrame
-        That target's rows.
-    best : sequence of str
-        Models that beat the baseline significantly, best first.
-    alpha : float
-        Significance level (for the Holm-adjusted p).
-
-    Returns
-    -------
-    str
+    ``best`` are the significant winners, best first; ``alpha`` is the level of the Holm-adjusted p.
     """
     models = part[part["model"] != BASELINE]
     n_models, n_folds = len(models), int(part["n_folds"].iloc[0])
@@ -91,24 +67,9 @@ def comparison_markdown(table: pd.DataFrame, best: Mapping[str, Sequence[str]], 
                         plots: Mapping[str, str] | None = None) -> str:
     """The whole comparison as a Markdown document.
 
-    Parameters
-    ----------
-    table : DataFrame
-        From :func:`nacarbon.comparison.table.comparison_table`.
-    best : mapping
-        Target -> winning models (:func:`nacarbon.comparison.table.winners`).
-    header : mapping
-        Key -> value lines for the preamble (dataset, data version, cv, ...).
-    alpha : float
-        Significance level.
-    missing : sequence of str
-        Targets asked for that have no finished runs.
-    plots : mapping, optional
-        Target -> PNG file name, linked under each table.
-
-    Returns
-    -------
-    str
+    ``best`` maps each target to its winners (:func:`~nacarbon.comparison.table.winners`); ``header`` holds
+    the preamble's key -> value lines (dataset, data version, cv...); ``missing`` are targets asked for
+    without finished runs; ``plots`` maps a target to the PNG linked under its table.
     """
     lines = ["# Model comparison against the mean baseline", ""]
     lines += [f"- {k}: {v}" for k, v in header.items()]

@@ -50,31 +50,13 @@ def _panel(ax, table: pd.DataFrame, folds: pd.DataFrame, metric: str, label: str
 
 def comparison_plot(table: pd.DataFrame, folds: pd.DataFrame, *, path: str | Path, title: str,
                     unit: str = "") -> Path:
-    """Draw R², RMSE and MAE of every model of one target, folds as dots, mean ± std as bars.
+    """Draw R², RMSE and MAE of each model of one target (folds as dots, mean ± std as bars) into PNG ``path``.
 
-    Parameters
-    ----------
-    table : DataFrame
-        One target's rows of :func:`nacarbon.comparison.table.comparison_table` (baseline included).
-    folds : DataFrame
-        That target's long per-fold metrics (``run_id``, ``model_r2`` ...).
-    path : path
-        PNG to write.
-    title : str
-        Figure title (target and data version).
-    unit : str
-        Unit of RMSE and MAE.
-
-    Returns
-    -------
-    Path
-        The PNG written.
-
-    Notes
-    -----
-    Green marks a model whose verdict is ``beats-baseline`` (significant and relevant), orange
-    ``small-effect`` (significant, below the practical-effect rule);
-    the grey dashed line and band are the baseline's fold mean ± std.
+    ``table`` is that target's rows of :func:`~nacarbon.comparison.table.comparison_table` (baseline
+    included), ``folds`` its long per-fold metrics (``run_id``, ``model_r2``...), ``unit`` the unit of RMSE
+    and MAE. Green: verdict ``beats-baseline`` (significant and relevant), orange ``small-effect``
+    (significant, below the practical-effect rule); the grey dashed line and band are the baseline's fold
+    mean ± std.
     """
     path = Path(path)
     n_models = int((table["model"] != BASELINE).sum())

@@ -1,8 +1,8 @@
 """The comparison table: fold mean ± std per model, the baseline row, and the one significance rule.
 
-Significance is :func:`nacarbon.evaluation.significance.compare_with_baseline` (Nadeau–Bengio
-corrected resampled t-test on the per-split RMSE differences, Holm across the models of a
-target): the same function promotion applies (:func:`significance_by_run`), on the same table.
+Significance is :func:`nacarbon.evaluation.significance.compare_with_baseline` (Nadeau–Bengio corrected
+resampled t-test on the per-split RMSE differences, Holm across a target's models), the same function and
+table promotion reads (:func:`significance_by_run`).
 """
 
 from __future__ import annotations
@@ -28,19 +28,11 @@ def not_tested(n_folds: int, min_splits: int = MIN_SPLITS) -> str:
 
 
 def check_common_folds(folds: pd.DataFrame) -> None:
-    """Every run of a target must have been scored on the same outer folds.
+    """Check that every run of a target was scored on the same outer folds.
 
-    Parameters
-    ----------
-    folds : DataFrame
-        Long per-fold metrics from :func:`nacarbon.tracking.folds.collect_folds`.
-
-    Raises
-    ------
-    NacarbonError
-        If two runs of one target disagree on the number of folds or on the baseline's
-        per-fold RMSE (so they did not share their test rows, and one baseline row cannot
-        stand for both).
+    ``folds`` is the long per-fold table of :func:`nacarbon.tracking.folds.collect_folds`. Raises
+    NacarbonError if two runs of one target differ in fold count or in the baseline's per-fold RMSE: they
+    did not share test rows, so one baseline row cannot stand for both.
     """
     for target, part in folds.groupby("target", sort=False):
         ref = None
@@ -76,32 +68,17 @@ def _significance(part: pd.DataFrame, alpha: float, min_splits: int, min_effect:
 
 def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: int = MIN_SPLITS,
                      min_effect: float = DEFAULT_MIN_EFFECT) -> pd.DataFrame:
-    """One row per (target, model) plus each target's baseline row.
+    """One row per (target, model) plus each target's baseline row: columns :data:`COLUMNS`.
 
-    Parameters
-    ----------
-    folds : DataFrame
-        Long per-fold metrics (``model_*`` and ``baseline_*`` columns, ``n_train``, ``n_test``,
-        one row per run and fold).
-    alpha : float
-        A model beats the baseline significantly when its Holm-adjusted p < alpha (and ΔRMSE < 0).
-    min_splits : int
-        Fewer splits than this and no model is tested (the rule asks for >= 5 x 5 repeated folds).
-    min_effect : float
-        Relevance threshold of the verdict (fraction of the baseline's RMSE).
-
-    Returns
-    -------
-    DataFrame
-        Columns :data:`COLUMNS`; per target the baseline first, then models by mean RMSE.
-        ``delta_rmse`` (mean over splits of RMSE(model) − RMSE(baseline)) with its 95 % interval
-        ``ci_low``/``ci_high``, the raw one-sided corrected-test ``p_value`` and the Holm-adjusted
-        ``p_adjusted`` across the models of the target, ``relative_gain`` and the one ``verdict``
-        (:class:`nacarbon.evaluation.significance.Verdict` name), all from
-        :func:`nacarbon.evaluation.significance.compare_with_baseline`.
+    Per target the baseline comes first, then models by mean RMSE. A model beats the baseline when its
+    Holm-adjusted p < ``alpha`` and ΔRMSE < 0; with fewer than ``min_splits`` splits nothing is tested (the
+    rule asks for >= 5 x 5 repeated folds); ``min_effect`` is the relevance threshold (fraction of the
+    baseline's RMSE). ``delta_rmse`` (mean over splits of RMSE(model) − RMSE(baseline)), its 95 %
+    ``ci_low``/``ci_high``, raw one-sided ``p_value``, ``p_adjusted``, ``relative_gain`` and ``verdict`` (a
+    :class:`~nacarbon.evaluation.significance.Verdict` name) all come from ``compare_with_baseline``.
     """
     if not 0 < alpha < 1:
-        raise ConfigError(f"alpha must lie in (0, 1); got {alpha}")
+        raise ConfigError(key="alpha", value=alpha, allowed="a number strictly between 0 and 1")
     check_common_folds(folds)
     rows = []
     for target, part in folds.groupby("target", sort=False):
@@ -131,8 +108,8 @@ def comparison_table(folds: pd.DataFrame, *, alpha: float = 0.05, min_splits: in
 def significance_by_run(table: pd.DataFrame) -> pd.DataFrame:
     """The rule's verdicts of a :func:`comparison_table`, as promotion reads them.
 
-    One row per model run: ``family`` (= run id), ``p_adjusted``, ``verdict``, ``test`` (the
-    input of :func:`nacarbon.registry.selection.with_significance`).
+    One row per model run: ``family`` (= run id), ``p_adjusted``, ``verdict``, ``test`` (the input of
+    :func:`nacarbon.registry.selection.with_significance`).
     """
     models = table[table["model"] != BASELINE]
     return pd.DataFrame({"family": models["run_id"].to_numpy(), "p_adjusted": models["p_adjusted"].to_numpy(),
@@ -140,8 +117,7 @@ def significance_by_run(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def winners(table: pd.DataFrame) -> dict[str, list[str]]:
-    """Per target of a :func:`comparison_table`, the models whose verdict is significant (either
-    name), best (lowest RMSE) first; an empty list when no model beats the baseline."""
+    """Per target, the models whose verdict is significant (either name), lowest RMSE first; [] if none."""
     out: dict[str, list[str]] = {}
     for target, part in table.groupby("target", sort=False):
         hits = part[part["verdict"].isin(SIGNIFICANT)]

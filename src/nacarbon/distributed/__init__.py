@@ -1,20 +1,8 @@
-"""Work spread over processes and machines: a shared MLflow tracking server, PostgreSQL-backed
-Optuna studies and several tuning worker processes on one study.
+"""Work spread over processes and machines: a tracking server, PostgreSQL-backed studies, workers.
 
-(Not to be confused with feature scaling, ``scale: true`` in conf/model/, a StandardScaler.)
-
-Modules
--------
-mlflow_server
-    :class:`MlflowServer`, a tracking server on a free port (wraps ``scripts/mlflow_server.sh``).
-postgres
-    :class:`PostgresServer`, a private PostgreSQL for shared studies (wraps ``scripts/postgres.sh``).
-tuning_workers
-    :func:`tune_in_processes`, several worker processes on one Optuna study.
-
-This module holds what they share: the script runner and :class:`ScriptServer`, the directory
-and start/stop life cycle both servers follow. Their errors, :class:`~nacarbon.errors.ServerError`
-and :class:`~nacarbon.errors.ServerUnavailable`, live in :mod:`nacarbon.errors`.
+:mod:`.mlflow_server` (:class:`MlflowServer`), :mod:`.postgres` (:class:`PostgresServer`) and
+:mod:`.tuning_workers` (:func:`tune_in_processes`); this module holds what they share: the script runner and
+:class:`ScriptServer`. (Not feature scaling, ``scale: true`` in conf/model/.)
 """
 
 from __future__ import annotations
@@ -36,11 +24,7 @@ from nacarbon.tracking.redact import redact
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now.
 
-    Returns
-    -------
-    int
-        The port the kernel handed out for an ephemeral bind. Another process could take it
-        before the caller binds it; the scripts then fail loudly ("port ... is taken").
+    Another process could take it first; the scripts then fail loudly ("port ... is taken").
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -57,24 +41,10 @@ def script_path(name: str) -> Path:
 
 def run_script(name: str, args: Sequence[str], *, env: Mapping[str, str] | None = None,
                unavailable_code: int | None = None) -> str:
-    """Run ``bash scripts/<name> args...`` and return its stdout, stripped.
+    """Run ``bash scripts/<name> args...`` with ``env`` added to the environment; return its stdout, stripped.
 
-    Parameters
-    ----------
-    name : str
-        Script file name under ``scripts/``.
-    args : sequence of str
-        Its arguments.
-    env : mapping, optional
-        Extra environment variables (added to the current environment).
-    unavailable_code : int, optional
-        The exit code by which the script says "cannot be installed here"; it raises
-        :class:`ServerUnavailable` instead of :class:`ServerError`.
-
-    Returns
-    -------
-    str
-        The script's standard output (the URL, for ``start``).
+    Raises ServerError on a non-zero exit, ServerUnavailable when the code is ``unavailable_code`` (the
+    script's "cannot be installed here").
     """
     proc = subprocess.run(["bash", str(script_path(name)), *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, check=False)
@@ -88,16 +58,9 @@ def run_script(name: str, args: Sequence[str], *, env: Mapping[str, str] | None 
 class ScriptServer(ABC):
     """A server run by a ``scripts/`` wrapper on a directory of its own; ``with`` yields its URL.
 
-    :meth:`start` picks the directory (``base_dir``, or a new temporary one this object owns)
-    and calls :meth:`_launch`; :meth:`stop` calls :meth:`_halt`, then forgets the URL and deletes
-    an owned directory, even when halting failed. Subclasses implement the two hooks.
-
-    Parameters
-    ----------
-    base_dir : str or Path, optional
-        The server's directory. Default: a new temporary directory, removed on stop.
-    port : int, optional
-        Port on 127.0.0.1; default a free one.
+    :meth:`start` picks the directory (``base_dir``, or a new temporary one this object owns, removed on
+    stop) and calls :meth:`_launch`; :meth:`stop` calls :meth:`_halt`, then forgets the URL and deletes an
+    owned directory, even when halting failed. ``port`` on 127.0.0.1 defaults to a free one.
     """
 
     _dir_prefix = "nacarbon-server-"
@@ -120,13 +83,7 @@ class ScriptServer(ABC):
         """Stop the server running in ``self._dir`` (which is set)."""
 
     def start(self) -> str:
-        """Start the server and wait until it answers; return its URL.
-
-        Returns
-        -------
-        str
-            The URL (its form is described on the class). A started server just returns it again.
-        """
+        """Start the server and wait until it answers; return its URL (again, if already started)."""
         if self.url is not None:
             return self.url
         if self.base_dir is None:

@@ -15,24 +15,11 @@ _SCRIPT = "mlflow_server.sh"
 class MlflowServer(ScriptServer):
     """Context manager running ``scripts/mlflow_server.sh`` with its own store and port.
 
-    ``with MlflowServer() as uri:`` starts a tracking server on 127.0.0.1 (artifacts served
-    through it) and yields ``http://127.0.0.1:<port>``, ready for ``tracking.uri=<uri>``;
-    leaving the block stops it and deletes its stores.
-
-    Parameters
-    ----------
-    base_dir : str or Path, optional
-        Holds ``server/`` (pid, log, SQLite database) and ``artifacts/``. Default: a new
-        temporary directory, removed on stop.
-    port : int, optional
-        Port on 127.0.0.1; default a free one.
-    backend_store_uri : str, optional
-        Database for runs and the registry (a ``postgresql+psycopg2://`` URL, say); default
-        SQLite in ``base_dir/server``.
-    workers : int
-        Server worker processes. One keeps the start-up short; a team server wants more.
-    start_timeout : int
-        Seconds to wait for ``/health`` before giving up.
+    ``with MlflowServer() as uri:`` yields ``http://127.0.0.1:<port>`` (artifacts served through it), ready
+    for ``tracking.uri=<uri>``; leaving the block stops it and deletes its stores. ``base_dir`` holds
+    ``server/`` (pid, log, SQLite) and ``artifacts/``; ``backend_store_uri`` (e.g.
+    ``postgresql+psycopg2://``) replaces the SQLite; ``workers``: one keeps start-up short, a team server
+    wants more; ``start_timeout``: seconds to wait for ``/health``.
     """
 
     _dir_prefix = "nacarbon-mlflow-"

@@ -15,27 +15,12 @@ _CANNOT_INSTALL = 4  # scripts/postgres.sh: PostgreSQL missing and not installab
 class PostgresServer(ScriptServer):
     """Context manager running ``scripts/postgres.sh`` on a directory of its own.
 
-    ``with PostgresServer() as url:`` installs PostgreSQL if needed (root and apt-get), creates
-    a cluster in a fresh temporary directory, starts it on a free 127.0.0.1 port and yields the
-    SQLAlchemy URL of the ``optuna`` database; leaving the block stops the server and deletes
-    the directory.
-
-    Parameters
-    ----------
-    base_dir : str or Path, optional
-        Where the cluster lives. Default: a new directory under the system temp folder (kept
-        traversable, because as root the server runs as the ``postgres`` user), removed on stop.
-    port : int, optional
-        Port on 127.0.0.1; default a free one.
-    database : str
-        Database the URL names (``optuna``; ``mlflow`` also exists).
-    durable : bool
-        False turns fsync off: fine for a throwaway test server, never for real studies.
-
-    Notes
-    -----
-    Raises :class:`nacarbon.errors.ServerUnavailable` when PostgreSQL is neither installed nor
-    installable, :class:`nacarbon.errors.ServerError` for any other failure.
+    ``with PostgresServer() as url:`` installs PostgreSQL if needed (root and apt-get), starts a fresh
+    cluster on a free 127.0.0.1 port and yields the SQLAlchemy URL of ``database`` (``optuna``; ``mlflow``
+    also exists); leaving the block stops it and deletes the directory. A default ``base_dir`` stays
+    traversable because as root the server runs as ``postgres``. ``durable=False`` turns fsync off: for
+    throwaway servers only. Raises ServerUnavailable when PostgreSQL is neither installed nor installable,
+    ServerError otherwise.
     """
 
     _dir_prefix = "nacarbon-pg-"

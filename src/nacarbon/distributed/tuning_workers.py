@@ -44,31 +44,14 @@ def tune_in_processes(n_workers: int, *, model_cfg: DictConfig, space: Mapping[s
                       study_name: str, transform: str = "none") -> WorkersResult:
     """Run :func:`nacarbon.models.tuning.tune` in ``n_workers`` processes on one study.
 
-    Each worker calls ``tune`` with the same arguments, as separate machines would; they share
-    the study through ``settings.storage`` and stop together at ``settings.n_trials`` finished
-    trials (Optuna's ``MaxTrialsCallback``).
-
-    Parameters
-    ----------
-    n_workers : int
-        Worker processes (started with ``spawn``: no state inherited from this process).
-    model_cfg, space, X, y, groups, settings, study_name, transform
-        As for :func:`nacarbon.models.tuning.tune`. ``settings.storage`` must be a database
-        every worker can reach (PostgreSQL for real concurrency).
-
-    Returns
-    -------
-    WorkersResult
-        The study as stored, and the wall time from "all workers ready" to "all done".
-
-    Notes
-    -----
-    ``MaxTrialsCallback`` checks the count after each trial, so a worker may start a trial
-    while the last ones are still running: a study ends with between ``n_trials`` and
+    Each ``spawn``-ed worker calls ``tune`` with the same arguments, as separate machines would; they share
+    the study through ``settings.storage`` (a database every worker reaches: PostgreSQL for real
+    concurrency). Returns the stored study and the wall time from "all ready" to "all done".
+    ``MaxTrialsCallback`` counts after each trial, so a study ends with ``n_trials`` to
     ``n_trials + n_workers - 1`` finished trials.
     """
     if n_workers < 1:
-        raise ConfigError("too few worker processes", key="n_workers", value=n_workers, allowed="an integer >= 1")
+        raise ConfigError(key="n_workers", value=n_workers, allowed="an integer >= 1")
     if not settings.storage:
         raise ConfigError("tune_in_processes needs a storage: workers share the study through it",
                           key="search.storage", value=settings.storage, allowed="a database URL every worker reaches")

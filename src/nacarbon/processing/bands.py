@@ -1,9 +1,7 @@
 """Band fits with lmfit on a pybaselines baseline: the Raman models of disordered carbon.
 
-The baseline is estimated first (pybaselines' iterative modified polynomial, degree 1, on
-the fit window), subtracted, and a straight line is refined with the bands so that a
-baseline that sits slightly off does not bias them. The lmfit layer (components, the fit
-and its convergence refusal, R^2) is shared with XRD in :mod:`.fitting`.
+The baseline (pybaselines' imodpoly, degree 1, on the fit window) is subtracted first, then a straight line
+is refined with the bands so that a baseline slightly off does not bias them.
 """
 
 from __future__ import annotations
@@ -54,26 +52,10 @@ class BandFit:
 
 def fit_bands(x: np.ndarray, y: np.ndarray, specs: list[BandSpec], *, model_name: str,
               fit_range: tuple[float, float] = (800.0, 2000.0)) -> BandFit:
-    """Fit the bands ``specs`` to a spectrum over ``fit_range``.
+    """Fit the bands ``specs`` to a spectrum (shift in cm^-1, increasing) over ``fit_range``.
 
-    Parameters
-    ----------
-    x, y : numpy.ndarray
-        Shift (cm^-1, increasing) and intensity.
-    specs : list of BandSpec
-        The bands.
-    model_name : str
-        Recorded with the result.
-    fit_range : (float, float), default=(800, 2000)
-
-    Returns
-    -------
-    BandFit
-
-    Raises
-    ------
-    ProcessingError
-        If the window holds too few points, the fit fails, or a band ends with no height.
+    Raises ProcessingError if the window holds too few points, the fit fails, or a band ends with no height
+    (or D1/G under 3x the residual noise).
     """
     from lmfit.models import LinearModel
     from pybaselines import Baseline

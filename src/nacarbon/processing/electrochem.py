@@ -3,16 +3,14 @@
 Definitions (each choice is returned beside the number):
 
 - ICE = first desodiation (charge) / first sodiation (discharge) capacity x 100, cycle 1.
-- Reversible capacity = desodiation capacity of the first cycle run at the reference current
-  (100 mA/g by default, +-10 %), with that current.
-- Working plateau = integral(V dQ) / delta Q of the discharge of a stated cycle (default: the
-  capacity's cycle) over a stated voltage range (default: the whole discharge).
+- Reversible capacity = desodiation capacity of the first cycle at the reference current (100 mA/g by
+  default, +-10 %), with that current.
+- Working plateau = integral(V dQ) / delta Q of the discharge of a stated cycle (default: the capacity's)
+  over a stated voltage range (default: the whole discharge).
 - Plateau capacity = discharge capacity below a cut-off (0.1 V by default) in that cycle.
-- Rate factor: cycles after the first, grouped into stages of one current (+-5 %); the ladder
-  is the run of rising currents that ends at the highest current (the recovery stages back
-  to a low current after it, and conditioning stages before its start, are not part of
-  it); each stage contributes its mean desodiation capacity; then
-  :func:`nacarbon.processing.rate.rate_factor`.
+- Rate factor: cycles after the first, grouped into stages of one current (+-5 %); the ladder is the run of
+  rising currents ending at the highest (later recovery and earlier conditioning stages are left out); each
+  stage gives its mean desodiation capacity to :func:`nacarbon.processing.rate.rate_factor`.
 """
 
 from __future__ import annotations
@@ -32,19 +30,10 @@ Row = tuple[str, object, str]
 
 
 def half_cycles(data: CyclingData) -> pd.DataFrame:
-    """One row per cycle and direction: capacity (mAh/g) and current density (mA/g).
+    """One row per cycle and direction: ``cycle``, ``kind``, ``capacity_mah_g``, ``current_ma_g``.
 
-    Parameters
-    ----------
-    data : CyclingData
-        The test, with an active mass.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``cycle``, ``kind`` ("discharge"/"charge"), ``capacity_mah_g`` (summed over
-        the half-cycle's steps, e.g. CC then CV) and ``current_ma_g`` (median |I| of its
-        first step, the constant-current one).
+    The capacity (mAh/g) is summed over the half-cycle's steps (e.g. CC then CV); the current density (mA/g)
+    is the median |I| of its first, constant-current step.
     """
     grams = data.grams()
     f = data.frame[(data.frame["cycle"] >= 1) & (data.frame["step_type"] != "rest")]
@@ -96,11 +85,8 @@ def capacity_below(q: np.ndarray, v: np.ndarray, cutoff_v: float) -> float:
 def rate_ladder(cycles: pd.DataFrame, path: str, rel_tol: float = 0.05) -> pd.DataFrame:
     """Stages of the rising current ladder (cycle 1 and recovery stages left out).
 
-    Returns
-    -------
-    pandas.DataFrame
-        One row per stage: ``current_ma_g``, ``capacity_mah_g`` (mean desodiation capacity),
-        ``cycles`` (first-last).
+    One row per stage: ``current_ma_g``, ``capacity_mah_g`` (mean desodiation capacity), ``cycles``
+    (first-last).
     """
     c = cycles.loc[cycles.index >= 2].dropna(subset=["charge", "current_ma_g"])
     stages: list[dict] = []
@@ -155,34 +141,11 @@ def analyze_cycling(
 ) -> ElectrochemResult:
     """ICE, reversible capacity, working plateau, plateau capacity and rate factor of one test.
 
-    Parameters
-    ----------
-    data : CyclingData
-        The test (with an active mass).
-    reference_ma_g : float, default=100
-        Current density at which the capacity is reported (the paper's 100 mA/g).
-    reference_tol : float, default=0.10
-        Relative tolerance on that current.
-    plateau_cycle : int, optional
-        Cycle whose discharge gives the plateau; default: the capacity's cycle.
-    plateau_v_range : (float or None, float or None), default=(None, None)
-        (low, high) voltage window of the average; None: the discharge's own end.
-    plateau_cutoff_v : float, default=0.1
-        Plateau capacity is the discharge capacity below this voltage.
-    rate : bool, default=True
-        Whether to fit the rate factor (it needs a ladder of 3 or more currents).
-    per : {"100mA/g", "A/g", "mA/g"}, default="100mA/g"
-        Current unit of the rate factor (see :func:`~nacarbon.processing.rate.rate_factor`).
-
-    Returns
-    -------
-    ElectrochemResult
-
-    Raises
-    ------
-    ProcessingError
-        Naming the file: no mass, no cycle 1 charge, no cycle at the reference current, a
-        plateau range the discharge does not reach, or (``rate=True``) one current only.
+    ``reference_ma_g`` (+- ``reference_tol``, relative) is the current of the reported capacity (the paper's
+    100 mA/g); ``plateau_v_range`` is the (low, high) window of the average voltage, None meaning the
+    discharge's own end; ``per`` is the rate factor's unit (:func:`~nacarbon.processing.rate.rate_factor`).
+    Raises ProcessingError naming the file: no mass, no cycle 1 charge, no cycle at the reference current, a
+    plateau range the discharge does not reach, or (``rate=True``) one current only.
     """
     cycles = _cycle_table(data)
     if 1 not in cycles.index or not np.isfinite(cycles.loc[1, "charge"]):

@@ -1,9 +1,4 @@
-"""The lmfit layer shared by the XRD peak fit (:mod:`.peaks`) and the Raman band fit (:mod:`.bands`).
-
-One lmfit component per peak or band, named from the peak (:func:`component`), a least-squares
-fit that refuses to report when lmfit failed or ran out of evaluations (:func:`run_fit`), the
-standard error of a parameter and R^2.
-"""
+"""The lmfit layer shared by the XRD peak fit (:mod:`.peaks`) and the Raman band fit (:mod:`.bands`)."""
 
 from __future__ import annotations
 
@@ -20,17 +15,9 @@ SIGMA_PER_FWHM = {"lorentzian": 0.5, "gaussian": 1.0 / (2.0 * np.sqrt(2.0 * np.l
 
 
 def component(name: str, shape: str) -> Any:
-    """The lmfit model of one peak or band, its parameters prefixed ``"<name>_"``.
+    """The lmfit model of one peak or band of ``shape``, its parameters prefixed ``prefix_of(name)``.
 
-    Parameters
-    ----------
-    name : str
-        Names the parameters' prefix (see :func:`prefix_of`).
-    shape : {"pseudo-voigt", "lorentzian", "gaussian", "bwf"}
-
-    Returns
-    -------
-    lmfit.Model
+    ``shape`` is "pseudo-voigt", "lorentzian", "gaussian" or "bwf".
     """
     from lmfit.models import BreitWignerModel, GaussianModel, LorentzianModel, PseudoVoigtModel
 
@@ -51,25 +38,9 @@ def run_fit(model: Any, params: Any, x: np.ndarray, y: np.ndarray, *, what: str,
             **fit_kws: Any) -> Any:
     """Least-squares fit of an lmfit model; refuse a fit that failed or ran out of evaluations.
 
-    Parameters
-    ----------
-    model, params : lmfit.Model, lmfit.Parameters
-    x, y : numpy.ndarray
-    what : str
-        Names the fit in error messages.
-    max_nfev : int
-        Most model evaluations allowed.
-    **fit_kws
-        Passed to ``scipy.optimize.least_squares`` (e.g. ``x_scale="jac"``).
-
-    Returns
-    -------
-    lmfit.model.ModelResult
-
-    Raises
-    ------
-    ProcessingError
-        If lmfit raises (e.g. the model turns NaN) or the fit did not converge.
+    ``what`` names the fit in messages; ``fit_kws`` go to ``scipy.optimize.least_squares`` (e.g.
+    ``x_scale="jac"``). Raises ProcessingError if lmfit raises (e.g. the model turns NaN) or the fit did not
+    converge within ``max_nfev`` evaluations.
     """
     try:
         result = model.fit(y, params, x=x, method="least_squares", max_nfev=max_nfev, fit_kws=fit_kws)

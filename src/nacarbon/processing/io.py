@@ -1,12 +1,8 @@
 """Read two-column measurement files: an x column and a y column of numbers.
 
-Accepted layout: fields separated by commas, semicolons, tabs or spaces (a line split by
-semicolons or tabs, or by spaces with no comma between fields, may use decimal commas, as
-European instrument exports do: ``1234,5;87,2``); blank lines and everything after a ``#``
-are ignored; the first non-blank line may be a header
-(it is recognised by holding no number at all). Every other line must hold exactly
-two finite numbers, otherwise a :class:`~nacarbon.errors.ProcessingError` names the
-file and the line.
+Fields are separated by commas, semicolons, tabs or spaces (decimal commas as in ``1234,5;87,2``, see
+:func:`split_fields`); blank lines and text after ``#`` are ignored; a first line holding no number is a
+header. Any other line must hold two finite numbers, else a ProcessingError names the file and line.
 """
 
 from __future__ import annotations
@@ -27,19 +23,10 @@ _DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
 
 
 def split_fields(content: str) -> list[str]:
-    """Split one data line into fields, turning decimal commas into points.
+    """Split one data line (without its comment) into fields, turning decimal commas into points.
 
-    Parameters
-    ----------
-    content : str
-        A line without its comment.
-
-    Returns
-    -------
-    list of str
-        The fields. Semicolons and tabs, when present, are the separators and commas in a
-        field are decimal commas; a line of space-separated tokens that each look like
-        ``12,5`` is read the same way; otherwise commas separate fields.
+    With semicolons or tabs present, they separate and commas are decimal; space-separated tokens that each
+    look like ``12,5`` are read the same way; otherwise commas separate fields.
     """
     if _STRONG_SEPARATORS.search(content):
         fields = [f.strip() for f in _STRONG_SEPARATORS.split(content) if f.strip()]
@@ -60,32 +47,13 @@ def _as_number(token: str) -> float | None:
 def read_two_column(
     path: str | Path, *, min_points: int = 3, x_order: XOrder = "any"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Read an (x, y) measurement from a text or CSV file.
+    """Read an (x, y) measurement from a text or CSV file, as float arrays in file order.
 
-    Parameters
-    ----------
-    path : str or Path
-        The file to read.
-    min_points : int, default=3
-        Fewest data rows accepted.
-    x_order : {"any", "monotonic", "nondecreasing"}, default="any"
-        What the x column must satisfy. ``"monotonic"``: strictly increasing or strictly
-        decreasing (a spectrum; a decreasing one is returned reversed, so x always
-        increases). ``"nondecreasing"``: never decreasing (a cumulative capacity).
-        ``"any"``: no requirement (e.g. rate tests that return to the first current).
-
-    Returns
-    -------
-    x, y : numpy.ndarray
-        Float arrays of equal length, in file order (reversed for a decreasing
-        ``"monotonic"`` column).
-
-    Raises
-    ------
-    ProcessingError
-        If the file is missing or unreadable, a data line is not two finite numbers,
-        there are fewer than ``min_points`` rows, or ``x_order`` is violated. The
-        message names the file and, where there is one, the line.
+    ``x_order``: ``"monotonic"`` (a spectrum) wants x strictly increasing or decreasing and returns a
+    decreasing one reversed; ``"nondecreasing"`` (a cumulative capacity) wants x never to decrease;
+    ``"any"`` (e.g. a rate test back to its first current) checks nothing. Raises ProcessingError, naming
+    the file and line, for a missing or unreadable file, a line not two finite numbers, under ``min_points``
+    rows, or a violated ``x_order``.
     """
     if x_order not in ("any", "monotonic", "nondecreasing"):
         raise ValueError(f"x_order must be 'any', 'monotonic' or 'nondecreasing', got {x_order!r}")

@@ -1,10 +1,8 @@
 """Pseudo-Voigt peaks and their fit with lmfit on a polynomial background (XRD).
 
-:func:`fit_peaks` fits one pseudo-Voigt (lmfit's ``PseudoVoigtModel``) per window plus a
-polynomial background (lmfit's ``PolynomialModel``) refined together with the peaks, through
-the lmfit layer shared with Raman (:mod:`.fitting`). Its initial guesses come from the data: a straight background through the two ends, then, window by window, the highest
-point left after subtracting the peaks already guessed. ``profile="lorentzian"`` or
-``"gaussian"`` fixes the mixing at 1 or 0.
+:func:`fit_peaks` refines one ``PseudoVoigtModel`` per window and a ``PolynomialModel`` background together
+(lmfit layer shared with Raman, :mod:`.fitting`). Initial guesses come from the data: a line through the two
+ends, then per window the highest point left after subtracting the peaks already guessed.
 """
 
 from __future__ import annotations
@@ -27,21 +25,10 @@ _MAX_NFEV = 400
 
 
 def pseudo_voigt(x: ArrayLike, height: float, center: float, fwhm: float, eta: float) -> np.ndarray:
-    """Evaluate a pseudo-Voigt peak of the given height, centre and FWHM.
+    """Pseudo-Voigt peak ``height * (eta * L + (1 - eta) * G)``, L and G of unit height.
 
-    Parameters
-    ----------
-    x : array-like
-        Abscissa.
-    height, center, fwhm : float
-        Peak maximum, its position and its full width at half maximum (x units).
-    eta : float
-        Lorentzian fraction of the height, 0 (Gaussian) to 1 (Lorentzian).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``height * (eta * L + (1 - eta) * G)`` with L and G of unit height.
+    ``center`` and ``fwhm`` are in x units; ``eta`` is the Lorentzian fraction of the height, 0 (Gaussian)
+    to 1.
     """
     u = (np.asarray(x, dtype=float) - center) / fwhm
     lorentz = 1.0 / (1.0 + 4.0 * u**2)
@@ -50,17 +37,9 @@ def pseudo_voigt(x: ArrayLike, height: float, center: float, fwhm: float, eta: f
 
 
 def pseudo_voigt_area(height: float, fwhm: float, eta: float) -> float:
-    """Integrated area of :func:`pseudo_voigt` over the whole real line.
+    """Area of :func:`pseudo_voigt` over the real line.
 
-    Parameters
-    ----------
-    height, fwhm, eta : float
-        As in :func:`pseudo_voigt`.
-
-    Returns
-    -------
-    float
-        ``height * fwhm * (eta * pi / 2 + (1 - eta) * sqrt(pi / ln 2) / 2)``.
+    ``height * fwhm * (eta * pi / 2 + (1 - eta) * sqrt(pi / ln 2) / 2)``.
     """
     return float(height * fwhm * (eta * np.pi / 2.0 + (1.0 - eta) * 0.5 * np.sqrt(np.pi / _LN2)))
 
@@ -158,41 +137,18 @@ def fit_peaks(
 ) -> PeakFit:
     """Fit one lmfit pseudo-Voigt per window plus a polynomial background, all together.
 
-    Parameters
-    ----------
-    x, y : array-like
-        The measurement; x need not be sorted.
-    windows : list of PeakWindow
-        One per peak: the centre is bounded to ``[low, high]``, the FWHM to
-        ``[2 * median x step, max_fwhm]``.
-    background_order : int, default=1
-        Degree of the background polynomial (0 to 5).
-    profile : {"pseudo-voigt", "lorentzian", "gaussian"}, default="pseudo-voigt"
-        Peak shape; a pseudo-Voigt has its own mixing fraction per peak.
-    fit_range : (float, float) or None, default=None
-        Only points with x in this closed range are fitted.
+    ``x`` need not be sorted; only points within the closed ``fit_range`` are fitted. Each centre is bounded
+    to its window, each FWHM to [2 median x steps, ``max_fwhm``]; ``background_order`` is 0 to 5;
+    ``profile="lorentzian"`` or ``"gaussian"`` fixes the mixing at 1 or 0. Returns the peaks keyed by window
+    name, R^2 and the residual std. Raises ProcessingError if too few points remain, a window holds no data,
+    the fit does not converge, or a peak is not resolved (height under 3 standard errors, centre pinned to a
+    window edge, FWHM pinned to its maximum).
 
-    Returns
-    -------
-    PeakFit
-        Fitted peaks keyed by window name, R^2 and residual standard deviation.
-
-    Raises
-    ------
-    ProcessingError
-        If too few points remain, a window holds no data, the fit does not converge,
-        or a fitted peak is not resolved (height under 3 standard errors, centre
-        pinned to a window edge, or FWHM pinned to its maximum).
-
-    Notes
-    -----
-    The background is fitted with the peaks rather than estimated first with pybaselines
-    (as Raman's is): a hard carbon's (002) band is 5-12 deg wide on a 60 deg window, and
-    the iterative baselines tried (imodpoly of degree 2 and 3, arPLS, SNIP, each followed by
-    a refined line) cut into its wings, giving La 6-23 % off on the synthetic patterns of
-    the tests where the joint polynomial stays within 2.2 %. Fitted jointly, the peak
-    heights' standard errors also carry the trade-off with the background, which is what
-    the 3-standard-error refusal needs.
+    Why a joint background and not a pybaselines baseline first (as for Raman): a hard carbon's (002) band
+    is 5-12 deg wide on a 60 deg window, and the iterative baselines tried (imodpoly 2 and 3, arPLS, SNIP,
+    each with a refined line) cut into its wings: La 6-23 % off on the tests' synthetic patterns, against
+    2.2 % jointly. Fitted jointly, the heights' standard errors also carry the trade-off with the
+    background, which the 3-standard-error refusal needs.
     """
     from lmfit.models import PolynomialModel
 

@@ -49,36 +49,13 @@ def average_voltage(
     v_max: float | None = None,
     v_min: float | None = None,
 ) -> PlateauResult:
-    """Average discharge voltage ``integral(V dQ) / delta Q`` over the main discharge range.
+    """Average discharge voltage ``integral(V dQ) / delta Q`` (trapezoid rule) over the main discharge range.
 
-    Parameters
-    ----------
-    capacity_mah_g : array-like
-        Cumulative discharge capacity, mAh/g, never decreasing.
-    voltage_v : array-like
-        Cell voltage vs Na/Na+ at each capacity, V; falls overall during discharge.
-    v_max : float, optional
-        Upper cut-off: the range starts where the voltage first falls to ``v_max``
-        (e.g. to skip the initial drop or SEI-formation shoulder).
-    v_min : float, optional
-        Lower cut-off: the range ends where the voltage last stays at or above ``v_min``.
-
-    Returns
-    -------
-    PlateauResult
-        The average voltage (V) and the start and end capacities of the range.
-
-    Raises
-    ------
-    ProcessingError
-        If arrays are invalid, capacity decreases, the voltage does not fall overall
-        (a charge curve), or no capacity is passed inside the window.
-
-    Notes
-    -----
-    The integral uses the trapezoid rule. Window edges that fall between two points
-    are placed by linear interpolation, so the range is not limited to the sampling.
-    Without limits the whole curve is used.
+    ``capacity_mah_g`` is the cumulative discharge capacity (mAh/g, never decreasing), ``voltage_v`` the
+    voltage vs Na/Na+ (V, falling overall). The range starts where V first falls to ``v_max`` (e.g. to skip
+    the initial drop or SEI shoulder) and ends where it last stays >= ``v_min``; edges between points are
+    interpolated linearly; no limits: the whole curve. Raises ProcessingError for invalid arrays, a
+    decreasing capacity, a rising voltage (a charge curve) or no capacity passed in the window.
     """
     q = np.asarray(capacity_mah_g, dtype=float)
     v = np.asarray(voltage_v, dtype=float)

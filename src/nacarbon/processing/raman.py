@@ -1,11 +1,11 @@
 """Raman of carbons: fit the first-order bands and report ID/IG (D1/G) by height and by area.
 
-Models (all Lorentzian unless stated, lmfit on a pybaselines baseline, see :mod:`.bands`):
+Models (Lorentzian unless stated; lmfit on a pybaselines baseline, :mod:`.bands`):
 
-- ``"sadezky"`` (default): D4 (~1200), D1 (~1350), D3 (~1500, Gaussian), G (~1585) and D2
-  (~1620 cm^-1), Sadezky et al., Carbon 43 (2005) 1731, for disordered carbon;
+- ``"sadezky"`` (default): D4 (~1200), D1 (~1350), D3 (~1500, Gaussian), G (~1585), D2 (~1620 cm^-1),
+  Sadezky et al., Carbon 43 (2005) 1731, for disordered carbon;
 - ``"bwf"``: D1 Lorentzian and a Breit-Wigner-Fano G band (Ferrari & Robertson 2000);
-- ``"two-band"``: D and G only, the fit before this one (it merges D2 into G).
+- ``"two-band"``: D and G only, the earlier fit (it merges D2 into G).
 """
 
 from __future__ import annotations
@@ -91,28 +91,10 @@ def analyze_raman(
     laser_nm: float | None = None,
     fit_range_cm1: tuple[float, float] = (800.0, 2000.0),
 ) -> RamanResult:
-    """Fit the first-order bands of a carbon Raman spectrum and compute ID/IG.
+    """Fit the first-order bands of a carbon Raman spectrum (shift in cm^-1, any order) and compute ID/IG.
 
-    Parameters
-    ----------
-    shift_cm1, intensity : array-like
-        Raman shift (cm^-1, any order) and intensity.
-    ratio : {"height", "area"}, default="height"
-        Which ratio ``id_ig`` holds; both are always reported.
-    model : {"sadezky", "bwf", "two-band"}, default="sadezky"
-        Band model (see the module docstring).
-    laser_nm : float, optional
-        Excitation wavelength, recorded with the result (ID/IG depends on it).
-    fit_range_cm1 : (float, float), default=(800, 2000)
-
-    Returns
-    -------
-    RamanResult
-
-    Raises
-    ------
-    ProcessingError
-        If the fit fails or a band has no height.
+    ``ratio`` picks what ``id_ig`` holds (both are reported); ``laser_nm`` is recorded with the result
+    because ID/IG depends on it. Raises ProcessingError if the fit fails or a band has no height.
     """
     if ratio not in ("height", "area"):
         raise ValueError(f"ratio must be 'height' or 'area', got {ratio!r}")

@@ -20,20 +20,9 @@ TABLE1_RANGE = (0.06, 1.2)
 
 
 def scale_warning(value: float, per: str) -> str | None:
-    """A warning when a rate factor cannot be compared with Table 1, else None.
+    """Why a rate factor ``value`` (in ``per`` units) is off Table 1's scale, or None.
 
-    Parameters
-    ----------
-    value : float
-        The rate factor.
-    per : str
-        The current unit it was computed in.
-
-    Returns
-    -------
-    str or None
-        Why the value is off Table 1's scale: another unit, or more than 3x outside
-        Table 1's 0.06-1.2.
+    Off scale: another unit than 100 mA/g, or more than 3x outside Table 1's 0.06-1.2.
     """
     lo, hi = TABLE1_RANGE
     if per != TABLE1_PER:
@@ -70,44 +59,18 @@ class RateResult:
 def rate_factor(
     current_ma_g: ArrayLike, capacity_mah_g: ArrayLike, *, per: Per = TABLE1_PER
 ) -> RateResult:
-    """Rate factor of a rate test, as defined in Liu et al. (2022), Tables 1-2.
+    """Rate factor of a rate test, as defined in Liu et al. (2022), Tables 1-2: ``-1 / slope``.
 
-    Parameters
-    ----------
-    current_ma_g : array-like
-        Current density of each point, mA/g. Repeated currents (e.g. a return to the
-        first current at the end of the test) are fitted like any other point.
-    capacity_mah_g : array-like
-        Reversible capacity at each point, mAh/g.
-    per : {"100mA/g", "A/g", "mA/g"}, default="100mA/g"
-        Unit of current density in which the slope, and so the rate factor, is
-        expressed: per 100 mA/g (the current as a multiple of the reference current at
-        which capacities are reported), per A/g (10x smaller values) or per mA/g.
+    The slope is the least-squares fit of capacity (mAh/g) against current density (``current_ma_g`` in
+    mA/g, expressed per ``per``), so the factor is in (per)/(mAh/g); repeated currents (a return to the
+    first) count like any point. Raises ProcessingError for fewer than 3 points or 2 distinct currents, a
+    non-finite value, a negative current, or a slope >= 0.
 
-    Returns
-    -------
-    RateResult
-        ``rate_factor = -1 / slope`` in (per)/(mAh/g), the slope in (mAh/g)/(per), the
-        intercept (mAh/g), the fit's R^2 and the number of points.
-
-    Raises
-    ------
-    ProcessingError
-        If there are fewer than 3 points or 2 distinct currents, a value is not finite
-        or a current is negative, or capacity does not fall as current rises (slope >= 0).
-
-    Notes
-    -----
-    Capacity falls with current, so the fitted slope is negative; the paper's rate
-    factors are positive and "higher is better", so the rate factor is the reciprocal
-    of the slope's magnitude. The paper states no units. Convention here: capacity in
-    mAh/g against current density in units of 100 mA/g (the reference current of the
-    capacity column), i.e. 10x the value per A/g. A typical hard carbon (300 mAh/g at
-    0.02 A/g falling to 100 mAh/g at 2 A/g) then gives ~0.1, inside Table 1's 0.06-1.2
-    (median 0.14); per A/g it gives ~0.01, an order below every Table 1 value, and per
-    mA/g ~10, above all of them. Table 1 itself is consistent with this reading: its
-    rate factor falls as capacity rises (Spearman -0.44), and its largest value (1.17)
-    belongs to a 50 mAh/g carbon, whose capacity has little to lose.
+    Why ``-1 / slope`` per 100 mA/g: capacity falls with current and the paper's factors are positive,
+    "higher is better"; the paper states no units. Per 100 mA/g (the reference current), a typical hard
+    carbon (300 mAh/g at 0.02 A/g, 100 mAh/g at 2 A/g) gives ~0.1, inside Table 1's 0.06-1.2 (median 0.14);
+    per A/g ~0.01 and per mA/g ~10 fall outside all of them. Table 1 agrees: its factor falls as capacity
+    rises (Spearman -0.44), and its largest (1.17) is a 50 mAh/g carbon, with little capacity to lose.
     """
     if per not in _PER_TO_MA_G:
         raise ValueError(f"per must be one of {sorted(_PER_TO_MA_G)}, got {per!r}")

@@ -1,9 +1,8 @@
 """One database row from raw files: XRD, Raman and a cycling test, plus what was measured by hand.
 
-The row holds only columns of ``data/contributed.csv``; how each number was obtained (fit
-model, corrections, laser, cycles, voltage ranges, rate-factor unit) goes into its ``note``,
-so the row can be read without this code. It is checked with the database schema before it
-is written, and written whole or not at all.
+The row holds only columns of ``data/contributed.csv``; how each number was obtained (fit model,
+corrections, laser, cycles, voltage ranges, rate-factor unit) goes into its ``note``, so the row reads
+without this code. It is checked with the database schema and written whole or not at all.
 """
 
 from __future__ import annotations
@@ -35,28 +34,12 @@ def _named(path: Path, func, *args, **kwargs):
 
 
 def build_row(args: Any, *, xrd_kwargs: dict, gcd_kwargs: dict) -> tuple[dict, list[Row]]:
-    """Process the three files named in ``args`` and assemble the database row.
+    """Process the ``xrd``, ``raman`` and ``gcd`` files of ``args`` and assemble the database row.
 
-    Parameters
-    ----------
-    args : namespace
-        ``xrd``, ``raman``, ``gcd`` (paths), ``ssa``, ``htt``, ``source``, ``sample_id``,
-        ``material_class``, ``precursor``, ``electrolyte``, ``wavelength_nm``, ``angle_unit``,
-        ``ratio``, ``model``, ``laser_nm``, ``mass_mg``.
-    xrd_kwargs, gcd_kwargs : dict
-        Options for :func:`analyze_xrd` and :func:`analyze_cycling`.
-
-    Returns
-    -------
-    row : dict
-        Column -> value, columns of ``contributed.csv`` only.
-    rows : list of (name, value, unit)
-        Every number computed, for display.
-
-    Raises
-    ------
-    ProcessingError
-        Naming the file that could not be processed, or a rate factor off Table 1's scale.
+    ``args`` also holds the by-hand columns and the options of ``nacarbon.process``; ``xrd_kwargs`` and
+    ``gcd_kwargs`` go to :func:`analyze_xrd` and :func:`analyze_cycling`. Returns the row (columns of
+    ``contributed.csv`` only) and every number computed as (name, value, unit) for display. Raises
+    ProcessingError naming the file that failed, or for a rate factor off Table 1's scale.
     """
     pattern = read_xrd(args.xrd)
     wavelength = args.wavelength_nm or pattern.wavelength_nm or CU_KALPHA_NM
@@ -92,12 +75,8 @@ def build_row(args: Any, *, xrd_kwargs: dict, gcd_kwargs: dict) -> tuple[dict, l
 def write_row(row: dict, out: str | Path) -> Path:
     """Check ``row`` against the database schema and write it as a one-row CSV.
 
-    Raises
-    ------
-    ProcessingError
-        If ``out`` exists (nothing is overwritten).
-    DataValidationError
-        If the row breaks the schema (nothing is written).
+    Raises ProcessingError if ``out`` exists (nothing is overwritten), DataValidationError if the row breaks
+    the schema (nothing is written).
     """
     out = Path(out)
     if out.exists():

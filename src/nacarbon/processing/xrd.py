@@ -1,12 +1,9 @@
 """XRD of carbons: Bragg spacing, Scherrer crystallite sizes and the (002)/(100) peak fit.
 
-Implements eqs. (1) and (2) of Liu et al., J. Mater. Chem. A 2022, 10, 8031:
-``2 d sin(theta) = n lambda`` and ``L = K lambda / (beta cos(theta))`` with Cu K-alpha
-(lambda = 0.15406 nm), beta the FWHM in radians, K = 0.90 for Lc from (002) and
-K = 1.84 for La from (100). Two optional corrections, recorded beside the numbers: the
-Lorentz-polarization factor (divided out of the intensity before the fit; it shifts the
-centre of a broad (002) band) and the instrument's broadening (a standard's FWHM, removed
-in quadrature from each fitted FWHM, the Gaussian rule).
+Eqs. (1) Bragg and (2) Scherrer of Liu et al., J. Mater. Chem. A 2022, 10, 8031, with Cu K-alpha (0.15406
+nm), K = 0.90 for Lc from (002) and K = 1.84 for La from (100). Optional corrections, recorded beside the
+numbers: Lorentz-polarization (divided out before the fit; it shifts a broad (002) band's centre) and
+instrument broadening (a standard's FWHM removed in quadrature, the Gaussian rule).
 """
 
 from __future__ import annotations
@@ -42,19 +39,8 @@ def d_spacing(
 ) -> float | np.ndarray:
     """Interplanar spacing from Bragg's law, ``d = n lambda / (2 sin theta)``.
 
-    Parameters
-    ----------
-    two_theta_deg : float or array-like
-        Diffraction angle 2-theta in degrees.
-    wavelength_nm : float, default=0.15406
-        X-ray wavelength in nm (Cu K-alpha by default).
-    order : int, default=1
-        Diffraction order n.
-
-    Returns
-    -------
-    float or numpy.ndarray
-        d in nm (the unit of ``wavelength_nm``).
+    ``two_theta_deg`` is 2-theta in degrees, ``order`` the diffraction order n; d is in the unit of
+    ``wavelength_nm`` (nm).
     """
     if wavelength_nm <= 0:
         raise ValueError(f"wavelength_nm must be positive, got {wavelength_nm}")
@@ -70,30 +56,11 @@ def scherrer_size(
     wavelength_nm: float = CU_KALPHA_NM,
     fwhm_unit: Literal["deg", "rad"] = "deg",
 ) -> float | np.ndarray:
-    """Crystallite size from the Scherrer equation, ``L = K lambda / (beta cos theta)``.
+    """Crystallite size from the Scherrer equation, ``L = K lambda / (beta cos theta)``, in nm.
 
-    Parameters
-    ----------
-    fwhm : float or array-like
-        Peak full width at half maximum, in the unit given by ``fwhm_unit``.
-    two_theta_deg : float or array-like
-        Peak position 2-theta in degrees.
-    k : float
-        Shape factor: 0.90 for Lc from (002), 1.84 for La from (100).
-    wavelength_nm : float, default=0.15406
-        X-ray wavelength in nm.
-    fwhm_unit : {"deg", "rad"}, default="deg"
-        Unit of ``fwhm``; degrees are converted to radians before use.
-
-    Returns
-    -------
-    float or numpy.ndarray
-        L in nm (the unit of ``wavelength_nm``).
-
-    Notes
-    -----
-    The FWHM is taken as measured: no instrumental-broadening correction is applied,
-    as in the paper's uniform processing.
+    ``k`` is 0.90 for Lc from (002), 1.84 for La from (100); ``fwhm`` is in ``fwhm_unit`` (degrees are
+    converted to radians), ``two_theta_deg`` in degrees. The FWHM is used as given: no
+    instrumental-broadening correction here, as in the paper's uniform processing.
     """
     if fwhm_unit not in ("deg", "rad"):
         raise ValueError(f"fwhm_unit must be 'deg' or 'rad', got {fwhm_unit!r}")
@@ -107,18 +74,7 @@ def scherrer_size(
 
 
 def lorentz_polarization(two_theta_deg: ArrayLike) -> np.ndarray:
-    """Lorentz-polarization factor of a powder diffractometer without monochromator.
-
-    Parameters
-    ----------
-    two_theta_deg : array-like
-        2-theta in degrees.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(1 + cos^2 2theta) / (sin^2 theta cos theta)``.
-    """
+    """Lorentz-polarization factor without monochromator: ``(1 + cos^2 2theta) / (sin^2 theta cos theta)``."""
     theta = _theta_rad(two_theta_deg)
     return (1.0 + np.cos(2.0 * theta) ** 2) / (np.sin(theta) ** 2 * np.cos(theta))
 
@@ -126,10 +82,7 @@ def lorentz_polarization(two_theta_deg: ArrayLike) -> np.ndarray:
 def remove_instrument_broadening(fwhm_deg: float, instrument_fwhm_deg: float, peak: str) -> float:
     """Sample FWHM from a measured one: ``sqrt(beta_obs^2 - beta_inst^2)`` (Gaussian rule).
 
-    Raises
-    ------
-    ProcessingError
-        If the instrument's FWHM is not smaller than the measured one.
+    Raises ProcessingError if the instrument's FWHM is not smaller than the measured one.
     """
     if instrument_fwhm_deg >= fwhm_deg:
         raise ProcessingError(
@@ -199,49 +152,15 @@ def analyze_xrd(
     lp_correction: bool = False,
     instrument_fwhm_deg: float | None = None,
 ) -> XrdResult:
-    """Fit the (002) and (100) peaks of a carbon pattern and derive d002, Lc and La.
+    """Fit the (002) and (100) peaks of a carbon pattern and derive d002, Lc and La (nm).
 
-    Parameters
-    ----------
-    two_theta : array-like
-        Diffraction angle 2-theta, in the unit given by ``angle_unit``.
-    intensity : array-like
-        Measured intensity (any unit).
-    angle_unit : {"deg", "rad"}, default="deg"
-        Unit of ``two_theta``; never guessed from the values.
-    wavelength_nm : float, default=0.15406
-        X-ray wavelength in nm (Cu K-alpha).
-    background_order : int, default=2
-        Degree of the polynomial background (1 = linear), refined together with the
-        peaks (lmfit; see :func:`nacarbon.processing.peaks.fit_peaks` for why not a
-        pre-subtracted baseline).
-    profile : {"pseudo-voigt", "lorentzian", "gaussian"}, default="pseudo-voigt"
-        Peak shape; a pseudo-Voigt has its own mixing fraction per peak.
-    fit_range_deg : (float, float) or None, default=(10, 70)
-        2-theta range (degrees) that is fitted; None fits the whole pattern. It stops
-        short of the (110) reflection near 78 deg, and beyond 60 deg so that the
-        right-hand tail of a broad (100) peak is separated from the background.
-    window_002_deg, window_100_deg : (float, float)
-        2-theta ranges (degrees) that must contain each peak's centre.
-    max_fwhm_deg : float, default=30
-        Widest FWHM accepted for either peak.
-    lp_correction : bool, default=False
-        Divide the intensity by :func:`lorentz_polarization` before fitting.
-    instrument_fwhm_deg : float, optional
-        FWHM of a standard (e.g. LaB6, Si) near the peaks, removed in quadrature from
-        both fitted FWHMs before Scherrer; the uncorrected sizes are kept beside.
-
-    Returns
-    -------
-    XrdResult
-        Peak positions and FWHMs (degrees), d002 from Bragg's law (n = 1), Lc from the
-        (002) FWHM with K = 0.90 and La from the (100) FWHM with K = 1.84, all in nm,
-        and the fit's R^2.
-
-    Raises
-    ------
-    ProcessingError
-        If a peak cannot be located or resolved, or the fit does not converge.
+    d002 by Bragg (n = 1); Lc (K = 0.90) and La (K = 1.84) by Scherrer from the (002) and (100) FWHMs.
+    ``angle_unit`` is never guessed. The ``background_order`` polynomial is refined with the peaks
+    (:func:`~nacarbon.processing.peaks.fit_peaks` says why). ``fit_range_deg`` (None: all) stops short of
+    (110) near 78 deg but passes 60 deg, so the broad (100) tail is told from the background.
+    ``lp_correction`` divides by :func:`lorentz_polarization`; ``instrument_fwhm_deg`` (a standard's, e.g.
+    LaB6) is removed in quadrature before Scherrer, the uncorrected sizes kept beside. Raises
+    ProcessingError if a peak cannot be located or resolved, or the fit does not converge.
     """
     if angle_unit not in ("deg", "rad"):
         raise ValueError(f"angle_unit must be 'deg' or 'rad', got {angle_unit!r}")

@@ -31,21 +31,9 @@ _BRUKER = {".raw", ".brml"}
 def read_xrd(path: str | Path) -> Pattern:
     """Read an XRD pattern: ``.xrdml`` through lxml, two-column text otherwise.
 
-    Parameters
-    ----------
-    path : str or Path
-        The pattern file.
-
-    Returns
-    -------
-    Pattern
-        2-theta as written in the file (degrees for XRDML), intensity, and the wavelength
-        when the file states it (XRDML), else None.
-
-    Raises
-    ------
-    ProcessingError
-        Naming the file, for Bruker binaries (export ``.xy`` from DIFFRAC.EVA) or a bad file.
+    2-theta as the file has it (degrees for XRDML); the wavelength when the file states it (XRDML), else
+    None. Raises ProcessingError naming the file, for a bad file or a Bruker binary (export ``.xy`` from
+    DIFFRAC.EVA).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -61,18 +49,7 @@ def read_xrd(path: str | Path) -> Pattern:
 
 
 def read_raman(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a Raman spectrum (shift in cm^-1, intensity) from a two-column text export.
-
-    Parameters
-    ----------
-    path : str or Path
-        The spectrum; comma, tab, semicolon or space separated, decimal commas allowed.
-
-    Returns
-    -------
-    shift, intensity : numpy.ndarray
-        Shift increasing.
-    """
+    """Read a Raman spectrum (shift in cm^-1, increasing; intensity) from a two-column text export."""
     path = Path(path)
     if path.suffix.lower() in {".spc", ".wdf", ".spa", ".0"}:
         raise ProcessingError(f"{path}: binary Raman formats are not read; export the spectrum as text (x, y)")

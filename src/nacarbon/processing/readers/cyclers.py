@@ -1,7 +1,7 @@
 """Binary and text files of battery cyclers: BioLogic (galvani), Neware (NewareNDA), Arbin and LAND exports.
 
-Each reader returns a :class:`~nacarbon.processing.readers.cycling.CyclingData` with the
-records normalized, the active mass when the file states it, and the library that read it.
+Each reader returns a :class:`~.cycling.CyclingData`: records normalized, the active mass if the file states
+it, and the library that read it.
 """
 
 from __future__ import annotations
@@ -117,25 +117,11 @@ READERS = {".mpr": read_mpr, ".mpt": read_mpt, ".nda": read_neware, ".ndax": rea
 
 
 def read_cycling(path: str | Path, *, mass_mg: float | None = None) -> CyclingData:
-    """Read a galvanostatic test from any supported cycler file.
+    """Read a galvanostatic test from any supported cycler file; ``mass_mg`` overrides the file's mass.
 
-    Parameters
-    ----------
-    path : str or Path
-        ``.mpr``/``.mpt`` (BioLogic), ``.nda``/``.ndax`` (Neware), or a ``.csv``/``.txt``/
-        ``.xlsx`` export of Arbin, LAND or any cycler whose columns are named as in
-        :mod:`nacarbon.processing.readers.exports`.
-    mass_mg : float, optional
-        Active mass in mg; overrides the file's.
-
-    Returns
-    -------
-    CyclingData
-
-    Raises
-    ------
-    ProcessingError
-        Naming the file, if it is missing, of an unknown kind, or cannot be read.
+    ``.mpr``/``.mpt`` (BioLogic), ``.nda``/``.ndax`` (Neware), otherwise a ``.csv``/``.txt``/``.xlsx``
+    export with columns named as in :mod:`.exports`. Raises ProcessingError naming the file if it is missing
+    or cannot be read.
     """
     path = Path(path)
     if not path.is_file():

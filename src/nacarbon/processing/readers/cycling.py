@@ -1,18 +1,14 @@
-"""One table for galvanostatic tests, whatever cycler wrote them.
+"""One table for galvanostatic tests, whatever cycler wrote them (see :func:`normalize`).
 
-Every reader hands :func:`normalize` the columns it found; the result has, one row per
-record: ``cycle``, ``step``, ``step_type`` ("discharge", "charge" or "rest"), ``time_s``,
-``current_ma`` (discharge negative), ``voltage_v`` and ``capacity_mah`` (charge passed since
-the step began). Cycles are numbered here, the same way for every cycler: cycle n is the
-n-th sodiation (discharge, the half-cell's first half-cycle) and the desodiation (charge)
-that follows it; records before the first discharge are cycle 0. Cyclers count cycles in
-different ways (Neware's "chg"/"dchg" modes, BioLogic's "cycle number" on loops), so their
-own numbers are not trusted for ICE or the rate ladder.
+Cycles are numbered here the same way for every cycler: cycle n is the n-th sodiation (discharge, the
+half-cell's first half-cycle) and the desodiation that follows; records before the first discharge are cycle
+0. Cyclers' own numbers (Neware's "chg"/"dchg" modes, BioLogic's loops) are not trusted for ICE or the rate
+ladder.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +30,6 @@ class CyclingData:
     fmt: str
     library: str
     path: str
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def with_mass(self, mass_mg: float | None) -> CyclingData:
         """This test with the active mass set (an explicit mass overrides the file's)."""
@@ -42,7 +37,7 @@ class CyclingData:
             return self
         if not np.isfinite(mass_mg) or mass_mg <= 0:
             raise ProcessingError(f"{self.path}: active mass must be a positive number of mg, got {mass_mg}")
-        return CyclingData(self.frame, float(mass_mg), self.fmt, self.library, self.path, self.notes)
+        return replace(self, mass_mg=float(mass_mg))
 
     def grams(self) -> float:
         """Active mass in g; refuses when neither the file nor the caller gave one."""
@@ -97,31 +92,13 @@ def normalize(
     step_id: ArrayLike | None = None,
     step_type: ArrayLike | None = None,
 ) -> pd.DataFrame:
-    """Build the common table from a cycler's columns.
+    """Build the common table (columns :data:`COLUMNS`, one row per record) from a cycler's columns.
 
-    Parameters
-    ----------
-    path : str or Path
-        The file, for error messages.
-    time_s, current_ma, voltage_v : array-like
-        Test time (s), current (mA; sign: discharge negative) and voltage (V) per record.
-    capacity_mah : array-like, optional
-        A capacity counter in mAh that restarts or keeps running across steps; it is made
-        relative to each step's start. Without it the current is integrated over time.
-    step_id : array-like, optional
-        The cycler's step counter: a change starts a new step.
-    step_type : array-like of {"charge", "discharge", "rest"}, optional
-        The cycler's label of each record; by default from the sign of the current.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COLUMNS`.
-
-    Raises
-    ------
-    ProcessingError
-        If the columns differ in length, hold non-finite numbers, or no discharge is found.
+    Time in s, current in mA (discharge negative), voltage in V; ``capacity_mah`` is charge passed since the
+    step began, made so from a counter that restarts or keeps running, or integrated from the current when
+    absent. A change of ``step_id`` starts a step; ``step_type`` ("charge", "discharge", "rest") defaults to
+    the current's sign. Raises ProcessingError (``path`` named) for columns of unequal length, non-finite
+    numbers or no discharge.
     """
     t = np.asarray(time_s, dtype=float)
     i = np.asarray(current_ma, dtype=float)

@@ -1,11 +1,8 @@
 """Cycler exports as CSV, text or Excel: Arbin (MITS Pro) and LAND (LANDdt), by column names.
 
-No library reads these: they are tables whose column names carry the quantity and unit.
-:data:`ALIASES` maps each name (case and spaces ignored) to a quantity of the common table
-and the factor into its unit. Arbin writes ``Test_Time(s)``, ``Step_Index``, ``Current(A)``,
-``Voltage(V)``, ``Charge_Capacity(Ah)``, ``Discharge_Capacity(Ah)``; LAND writes ``TestTime``,
-``Step``, ``State`` (C_CC, D_CC, R, ...), ``Current/mA``, ``Voltage/V``, ``Capacity/mAh`` and
-``SpeCap/mAh/g`` (from which the active mass follows).
+No library reads these: :data:`ALIASES` maps each column name (case and spaces ignored) to a quantity of the
+common table and the factor into its unit. LAND's ``State`` (C_CC, D_CC, R, ...) gives the direction and its
+``SpeCap/mAh/g`` the active mass.
 """
 
 from __future__ import annotations
@@ -93,21 +90,9 @@ def _state_kind(state: np.ndarray) -> np.ndarray:
 def read_export(path: Path) -> CyclingData:
     """Read an Arbin or LAND export (CSV, text or Excel) by its column names.
 
-    Parameters
-    ----------
-    path : Path
-        The export.
-
-    Returns
-    -------
-    CyclingData
-        ``fmt`` is "arbin" (``Step_Index`` or ``Test_Time(s)`` present), "land" (``State``
-        or ``SpeCap/mAh/g`` present) or "table"; the mass comes from ``SpeCap`` if present.
-
-    Raises
-    ------
-    ProcessingError
-        Naming the file (and row and column for a bad cell), for a missing column.
+    ``fmt`` is "arbin" (``Step_Index`` or ``Test_Time(s)`` present), "land" (``State`` or ``SpeCap/mAh/g``)
+    or "table". Raises ProcessingError naming the file (and row and column of a bad cell) or a missing
+    column.
     """
     frame = _table(path)
     if frame.empty:

@@ -1,10 +1,8 @@
 """PANalytical XRDML patterns, read with lxml.
 
-xrdtools (0.1.1, last released 2017; not installed) fails on NumPy 2: on its own sample file
-``read_xrdml`` raises "The truth value of an empty array is ambiguous" (it compares arrays
-with ``== []``). The format is plain XML, so this reader takes what a powder pattern needs:
-the 2-theta positions (start/end or a list), the intensities (or counts over the counting
-time) of every completed scan, averaged, and the wavelength the instrument used.
+xrdtools (0.1.1, 2017; not installed) fails on NumPy 2: its ``read_xrdml`` compares arrays with ``== []``
+("The truth value of an empty array is ambiguous"). The format is plain XML, so this reads what a powder
+pattern needs: 2-theta, the mean intensity of the completed scans, and the wavelength.
 """
 
 from __future__ import annotations
@@ -81,24 +79,11 @@ def _scan(scan, path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_xrdml(path: str | Path) -> Pattern:
-    """Read a PANalytical ``.xrdml`` powder pattern.
+    """Read a PANalytical ``.xrdml`` powder pattern: 2-theta (deg, increasing), intensity, wavelength (nm).
 
-    Parameters
-    ----------
-    path : str or Path
-        The file.
-
-    Returns
-    -------
-    Pattern
-        2-theta in degrees (increasing), intensity (counts per second when the file gives
-        counts; the mean of all completed scans), and the wavelength in nm.
-
-    Raises
-    ------
-    ProcessingError
-        Naming the file: not XML, not an XRDML measurement, no completed scan, scans
-        of different 2-theta grids, or positions and intensities of different lengths.
+    The intensity is the mean of the completed scans, in counts per second when the file gives counts.
+    Raises ProcessingError naming the file: not XML or not XRDML, no completed scan, scans on different
+    2-theta grids, or positions and intensities of different lengths.
     """
     from lxml import etree  # imported here: only XRDML needs it
 
