@@ -48,13 +48,12 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
     random_state : int, default=0
         Seed of the default splitter.
     weighting : {"paper", "row"}, default="paper"
-        ``row``: every row counts once (coverage of a random row; a 20-row paper weighs 20 times a
-        1-row one). ``paper``: rows weigh 1 / rows of their paper, so each paper counts once and a new
-        lab's paper is one more exchangeable paper (pooled CDF of Dunn, Wasserman & Ramdas 2022).
+        ``row``: each row counts once (coverage of a random row); ``paper``: rows weigh 1 / rows of their
+        paper, so a new lab's paper is one more exchangeable paper (pooled CDF, Dunn et al. 2022).
     paper_share : float, default=None
-        In (0, 1]: two-level calibration, one score per paper (the ``ceil(paper_share * n)``-th
-        smallest of its n row scores), so with probability 1 - alpha at least ``paper_share`` of a new
-        lab's rows are covered (lifts the worst labs, experiments/intervals.md). None: row scores.
+        In (0, 1]: one score per paper, the ``ceil(paper_share * n)``-th smallest of its n, so with
+        probability 1 - alpha at least ``paper_share`` of a new lab's rows are covered; this lifts the
+        worst-covered labs (experiments/intervals.md). None: every row is a score.
 
     Attributes
     ----------

@@ -1,11 +1,8 @@
 """Applicability domain calibrated on papers, and the nearest known samples, in the one space.
 
-The threshold is a quantile of leave-papers-out distances (each paper's samples to all *other*
-papers), since a training row's own neighbours sit in its paper and would make the domain too tight
-for a real new paper: score 1 = as far from the data as the ``quantile`` most-remote new paper's
-samples. Distances skip missing coordinates, so a sample with no structure data could match a
-training row on HTT, current and electrolyte alone (distance 0): a sample needs ``min_structure``
-of the structure features (3 of 5; every shipped training sample has 3), else its score is ``inf``.
+The threshold is a quantile of leave-papers-out distances (each paper's samples to all *other* papers):
+a training row's own neighbours sit in its paper and would make the domain too tight for a real new
+paper. Score 1 = as far from the data as the ``quantile`` most-remote new paper's samples were.
 """
 
 from __future__ import annotations
@@ -53,7 +50,9 @@ class PaperDomain(BaseEstimator):
     skew_threshold : float, default=1.0
         Of :class:`LogStandardScaler`: features more skewed than this are log-scaled.
     min_structure : float, default=0.5
-        Share of ``structure`` a sample must carry (rounded up: 3 of 5), else score ``inf``.
+        Share of ``structure`` a sample must carry (rounded up: 3 of 5), else score ``inf``: distances
+        skip missing coordinates, so without it a sample with no structure data could match a training
+        row on HTT, current and electrolyte alone (distance 0). Every shipped training sample has 3.
     structure : sequence of str, default: d002, La, Lc, ID/IG, SSA
         Structure features, matched by column name when fitted on a DataFrame (an array: all count).
 

@@ -1,9 +1,8 @@
 """Calibrate predictions to one lab: a shrunk per-paper offset from a few measured reference rows.
 
-A per-paper offset holds ~45 % of the grouped out-of-fold error variance (tau2 / (tau2 + sigma2) on
-ExtraTrees' residuals: 0.45 literature ICE, 0.46 merged; experiments/figures.md). Residuals are
-modelled as ``e = b + eps`` (lab ``b ~ N(0, tau2)``, sample ``eps ~ N(0, sigma2)``), tau2 and sigma2
-being one-way random-effects moment estimates on the training set's grouped out-of-fold residuals.
+A per-paper offset ``b ~ N(0, tau2)`` holds ~45 % of the grouped out-of-fold error variance (0.45
+literature ICE, 0.46 merged; experiments/figures.md; the naive share of per-paper mean residuals,
+0.68, is inflated by single-row papers); each sample adds its own ``eps ~ N(0, sigma2)``.
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
 """Calibrate predictions to one lab: a shrunk offset plus a shrunk within-lab trend on HTT and SSA.
 
-Inside one paper's series ICE follows HTT and SSA closely (within-paper Spearman +0.76, -0.50),
-more than the cross-paper model carries into a lab's series. So a lab's residuals are a random
-intercept plus a random slope on the lab-centred features ``x = (HTT / 100 degC, ln SSA)``:
-
-    e_i = b + x_i . s + eps_i,   b ~ N(0, tau2),  s ~ N(beta, diag(omega)),  eps ~ N(0, sigma2)
-
-``beta`` is the training papers' pooled within-paper slope of out-of-fold residuals; tau2, omega,
-sigma2 maximize their marginal likelihood; the posterior of ``(b, s)`` given k references shifts
-every row (omega -> 0, beta = 0: the offset of :mod:`~nacarbon.uncertainty.lab_offset`). With 3
-references (bench_kshot.py, experiments/kshot.md) ICE R2 0.663 vs 0.605, plateau capacity 0.652 vs
-0.612, but capacity 0.381 vs 0.439: so :func:`trend_beats_offset` decides per model.
+Inside a paper's series ICE follows HTT and SSA (median Spearman +0.76, -0.50) more closely than the
+cross-paper model carries, so a lab's residuals get a random intercept and a random slope:
+``e_i = b + x_i . s + eps_i``, ``b ~ N(0, tau2)``, ``s ~ N(beta, diag(omega))``, ``eps ~ N(0, sigma2)``.
 """
 
 from __future__ import annotations
@@ -72,8 +64,9 @@ def _neg_loglik(log_params: np.ndarray, blocks: list[tuple[np.ndarray, np.ndarra
 def fit_lab_prior(residuals, groups, frame: pd.DataFrame, features: tuple[str, ...] = TREND_FEATURES) -> LabPrior:
     """Estimate :class:`LabPrior` from grouped out-of-fold residuals and their rows of ``frame``.
 
-    ``frame`` holds the trend features (missing values allowed) in the residuals' order. ValueError
-    as :func:`variance_components` (fewer than two papers, no paper with two rows).
+    ``x`` is the trend features (missing allowed) minus the lab's mean (:func:`trend_design`); ``beta``
+    the pooled within-paper slope; tau2, omega, sigma2 maximize the marginal likelihood paper by paper
+    (omega -> 0, beta = 0 is :mod:`~nacarbon.uncertainty.lab_offset`). ValueError as :func:`variance_components`.
     """
     e = np.asarray(residuals, dtype=float)
     g = np.asarray(groups)
@@ -107,11 +100,11 @@ def trend_beats_offset(residuals, groups, frame: pd.DataFrame, features: tuple[s
                        k: int = 3, n_perm: int = 5, seed: int = 0) -> bool:
     """Whether the trend predicts a lab's other rows from k references better than the offset alone.
 
-    Cross-fitted over two halves of the papers (hyperparameters from one half, scored on the
-    other's papers with more than k rows, ``n_perm`` random choices of references each), so the
-    extra slopes cannot win by fitting the residuals they are scored on. On merged capacity the
-    within-paper slope does not carry across papers and this says no in 4 of 5 outer folds
-    (``benchmarks/bench_kshot.py``; ICE and plateau capacity: yes in 5 of 5).
+    Cross-fitted over two halves of the papers (hyperparameters from one half, scored on the other's
+    papers with more than k rows, ``n_perm`` reference draws each), so the slopes cannot win by fitting
+    what they are scored on. Leave-papers-out with 3 references (experiments/kshot.md): R2 trend vs
+    offset ICE 0.663 vs 0.605, plateau capacity 0.652 vs 0.612, capacity 0.381 vs 0.439; on capacity
+    this says no in 4 of 5 outer folds (``benchmarks/bench_kshot.py``; ICE, plateau capacity: 5 of 5 yes).
     """
     e, g = np.asarray(residuals, dtype=float), np.asarray(groups)
     frame = frame.reset_index(drop=True)
