@@ -92,8 +92,7 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
         """Predict for papers not seen in training: the tree part (random intercept at zero)."""
         check_is_fitted(self, "booster_")
         feats, _ = self._split(validate_data(self, X, reset=False, dtype=np.float64))
-        # ignore_gp_model: the fixed (tree) part only,
-        # i.e. a new paper with its intercept at 0
+        # ignore_gp_model: the fixed (tree) part only, i.e. a new paper with its intercept at 0
         fixed = np.asarray(self._booster().predict(feats, ignore_gp_model=True), dtype=float).ravel()
         return self.y_mean_ + self.y_scale_ * fixed
 

@@ -64,15 +64,14 @@ def group_offsets(residuals, groups) -> tuple[dict, float]:
 
 def apply_lab_offset(frame: pd.DataFrame, target: str, measured: str, *, tau2: float, sigma2: float,
                      bounds: tuple[float, float] = (-np.inf, np.inf), width: str = "keep") -> pd.DataFrame:
-    """Shift one lab's predictions by its shrunk offset and (``width="rescale"``) rescale its intervals.
+    """Shift one lab's predictions by its shrunk offset; ``width="rescale"`` also narrows its intervals.
 
-    ``frame`` holds ``pred/lo/hi_<target>`` and ``measured`` (the reference rows are the measured ones).
-    Returns a copy with the shifted values clipped to ``bounds`` (originals as ``*_uncalibrated``, the
-    references shifted too), ``lab_offset_<t>``, ``lab_offset_sd_<t>`` and ``lab_offset_n``.
-    ``rescale`` scales the sides by ``sqrt((sigma2 + v) / (sigma2 + tau2))``, v the offset's variance.
-    ``keep`` is the default: the conformal width was calibrated for an unknown lab (variance
-    tau2 + sigma2, v <= tau2) so it already holds the offset's uncertainty, and ``rescale``
-    undercovers (0.84-0.89 for ICE at k = 1-3, benchmarks/bench_intervals.py): heavy-tailed offsets.
+    ``frame`` holds ``pred/lo/hi_<target>`` (shifted, clipped to ``bounds``) and ``measured`` (measured rows
+    are the references). Adds ``*_uncalibrated`` originals, ``lab_offset_<t>``, ``lab_offset_sd_<t>``,
+    ``lab_offset_n``.
+    ``keep`` is the default: the conformal width, calibrated for an unknown lab (tau2 + sigma2), already
+    holds the offset's variance v <= tau2, and ``rescale`` (sides times ``sqrt((sigma2 + v) / (sigma2 +
+    tau2))``) undercovers, 0.84-0.89 for ICE at k = 1-3 (bench_intervals.py): offsets are heavy-tailed.
     """
     out = frame.copy()
     p, lo, hi = f"pred_{target}", f"lo_{target}", f"hi_{target}"
