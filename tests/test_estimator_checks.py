@@ -1,14 +1,8 @@
 """scikit-learn's estimator checks on the estimators the product fits and ships.
 
-The live ones: the feature space (``uncertainty.space.LogStandardScaler``), the applicability
-domain (``uncertainty.domain.PaperDomain``), the conformal regressor every champion wraps
-(``uncertainty.conformal.GroupConformalRegressor``) and the paper random-effect booster
-(``models.random_effects.PaperRandomEffectBoosting``). The target transform is scikit-learn's
-own (``FunctionTransformer``/``StandardScaler``, ``models.pipeline.target_transformer``).
-
-The domain and the conformal regressor need ``groups`` (the paper of each row) in ``fit``,
-which the checks never pass: they run through a subclass that only supplies one (every fifth
-row a paper) when none is given; everything else is the product's code.
+LogStandardScaler, PaperDomain, GroupConformalRegressor and PaperRandomEffectBoosting (the target
+transform is scikit-learn's own). The domain and the conformal regressor need ``groups`` in ``fit``,
+which the checks never pass: a subclass supplies one (every fifth row a paper) when none is given.
 """
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ def test_answer_names_the_reason_per_target(rich_predictor, f2_rows):
 
 
 def test_min_structure_is_checked_and_an_unnamed_fit_counts_every_feature(literature):
-    with pytest.raises(ConfigError, match="min_structure must be a share"):
+    with pytest.raises(ConfigError, match=r"PaperDomain.min_structure=.* expected a share in \[0, 1\]"):
         PaperDomain(min_structure=1.5).fit(literature[FEATS], groups=literature["source"].to_numpy())
     dom = PaperDomain().fit(literature[FEATS[:4]].to_numpy(float), groups=literature["source"].to_numpy())
     assert dom.structure_.tolist() == [0, 1, 2, 3] and dom.min_known_ == 2

@@ -12,19 +12,9 @@ from nacarbon.paths import project_root
 
 
 def model_names(conf_dir: str | Path | None = None, *, exclude: Sequence[str] = ()) -> list[str]:
-    """Names of the model configs, simplest first.
+    """Names of the model configs in ``conf_dir``/model (default the project's), simplest first.
 
-    Parameters
-    ----------
-    conf_dir : path, optional
-        The config root (default: the project's ``conf/``).
-    exclude : sequence of str
-        Names to leave out (e.g. ``["dummy"]``, which is the baseline itself).
-
-    Returns
-    -------
-    list of str
-        Sorted by the configs' ``complexity``, then by name.
+    Sorted by ``complexity``, then name, without ``exclude`` (e.g. ``["dummy"]``, the baseline).
     """
     folder = Path(conf_dir or project_root() / "conf") / "model"
     entries = []

@@ -35,12 +35,7 @@ class CVResult:
     fold_params: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
-        """Fold mean/std and pooled out-of-fold metrics for the model and the baseline.
-
-        ``<metric>_pooled`` is :func:`pooled_metrics`: within each repeat the out-of-fold
-        predictions of all its folds cover every row once and are scored together; the value is
-        the mean over repeats and ``<metric>_pooled_std`` their standard deviation.
-        """
+        """Fold mean/std and pooled out-of-fold metrics (:func:`pooled_metrics`) for the model and the baseline."""
         out = summarize_folds(self.per_fold)
         out.update({f"baseline_{k}": v for k, v in summarize_folds(self.baseline_per_fold).items()})
         out.update(pooled_metrics(self.oof, "y_pred"))
@@ -49,21 +44,11 @@ class CVResult:
 
 
 def pooled_metrics(oof: pd.DataFrame, column: str = "y_pred") -> dict[str, float]:
-    """Pooled out-of-fold R², RMSE and MAE over all repeats of a (repeated) CV.
+    """Pooled out-of-fold R², RMSE and MAE over the repeats of a CV, for ``y_pred`` or ``y_baseline``.
 
-    Parameters
-    ----------
-    oof : DataFrame
-        ``CVResult.oof``: ``repeat``, ``y_true`` and the prediction ``column``.
-    column : str
-        ``y_pred`` (the model) or ``y_baseline``.
-
-    Returns
-    -------
-    dict
-        ``<m>_pooled`` = mean over repeats of the metric of that repeat's pooled out-of-fold
-        predictions (each repeat predicts every row once, from folds that did not see its paper),
-        ``<m>_pooled_std`` = standard deviation over repeats (NaN with one repeat).
+    ``<m>_pooled``: mean over repeats of the metric of a repeat's out-of-fold predictions (each repeat
+    predicts every row once, from folds that did not see its paper); ``<m>_pooled_std``: their std
+    (NaN with one repeat).
     """
     per_repeat = [regression_metrics(part["y_true"], part[column]) for _, part in oof.groupby("repeat", sort=True)]
     return summarize_folds(per_repeat, mean="pooled", std="pooled_std")
@@ -74,32 +59,10 @@ def cross_validate(model_cfg: DictConfig, X: pd.DataFrame, y: np.ndarray, groups
                    on_fold: Callable[[int, dict, dict], None] | None = None) -> CVResult:
     """Run the outer CV of one model and of the mean baseline on the same folds.
 
-    Parameters
-    ----------
-    model_cfg : DictConfig
-        The model config.
-    X : DataFrame
-        Features, one row per sample (missing values allowed: the pipeline imputes per fold).
-    y : ndarray
-        Target values (no missing values).
-    groups : ndarray
-        Source of each row; no source is on both sides of any split.
-    splitter
-        From :func:`nacarbon.evaluation.splits.make_splitter` (a scikit-learn cross-validator).
-    transform : str
-        Target transform.
-    tuner : callable, optional
-        Called on each outer training part to choose hyperparameters (nested CV).
-    progress : bool
-        Show a progress bar over outer folds.
-    on_fold : callable, optional
-        ``on_fold(k, model_metrics, baseline_metrics)`` after outer fold ``k`` (the live run logs them).
-
-    Returns
-    -------
-    CVResult
-        ``oof`` has one row per (repeat, test row): row index, fold, repeat, y_true, y_pred,
-        y_baseline, group.
+    ``X`` may hold missing values (imputed per fold); ``groups`` is each row's source, never on both
+    sides of a split. ``tuner`` chooses hyperparameters on each outer training part (nested CV);
+    ``on_fold(k, model_metrics, baseline_metrics)`` is called after each fold. ``oof`` has one row per
+    (repeat, test row): row, fold, repeat, y_true, y_pred, y_baseline, group.
     """
     per_fold, base_fold, params_out, parts = [], [], [], []
     n_splits_repeat = getattr(splitter, "n_splits", None) or splitter.get_n_splits()

@@ -1,11 +1,9 @@
 """A two-part (hurdle) regressor for a target with many exact zeros.
 
-About 20 % of the literature's plateau capacities are exactly 0 mAh/g (a sloping-only curve).
-One regressor then has to fit two things at once: whether a sample has a plateau at all, and
-how long it is when it has one. The hurdle model separates them: a classifier gives
-``P(y != 0 | x)``, a regressor trained on the non-zero rows only gives ``E[y | y != 0, x]``, and
-the prediction is their product, the conditional mean ``E[y | x]`` (what a squared-error score
-asks for).
+~20 % of the literature's plateau capacities are exactly 0 mAh/g (sloping-only curves); one
+regressor would fit "has a plateau" and "how long" at once. Here a classifier gives
+``P(y != 0 | x)``, a regressor on the non-zero rows ``E[y | y != 0, x]``, and their product is the
+conditional mean ``E[y | x]`` (what a squared-error score asks for).
 """
 
 from __future__ import annotations
@@ -22,20 +20,18 @@ class HurdleRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     classifier : sklearn classifier, optional
-        Fitted on ``y != zero`` (default ``ExtraTreesClassifier(200, min_samples_leaf=2)``).
+        Fitted on ``y != zero``; default ``ExtraTreesClassifier(200, min_samples_leaf=2)``.
     regressor : sklearn regressor, optional
-        Fitted on the rows with ``y != zero`` (default ``ExtraTreesRegressor(200, min_samples_leaf=2)``).
+        Fitted on the non-zero rows; default ``ExtraTreesRegressor(200, min_samples_leaf=2)``.
     zero : float, default=0.0
-        The value of the "no plateau" outcome; ``|y - zero| <= tol`` counts as zero.
+        The "no plateau" value; ``|y - zero| <= tol`` counts as zero.
     tol : float, default=0.0
-        Tolerance of the zero test (exact zeros by default).
+        Tolerance of the zero test.
 
     Attributes
     ----------
-    classifier_, regressor_ : fitted estimators (``classifier_`` is None when the training rows
-        hold one class only; ``p_nonzero_`` is then that class's share, 0 or 1).
     p_nonzero_ : float
-        Share of non-zero training rows.
+        Share of non-zero training rows (the probability when ``classifier_`` is None: one class only).
     """
 
     def __init__(self, classifier=None, regressor=None, zero: float = 0.0, tol: float = 0.0):

@@ -24,23 +24,9 @@ def _as_config(model_cfg: DictConfig | Mapping) -> DictConfig:
 
 
 def make_regressor(model_cfg: DictConfig | Mapping) -> BaseEstimator:
-    """Instantiate the bare estimator named by ``model_cfg.estimator._target_``.
+    """The unfitted estimator of ``model_cfg.estimator`` (nested ``_target_`` nodes instantiated too).
 
-    Parameters
-    ----------
-    model_cfg : DictConfig or mapping
-        A ``conf/model/*.yaml`` node; nested ``_target_`` nodes (a GP kernel, AdaBoost's base
-        tree) are instantiated too.
-
-    Returns
-    -------
-    sklearn estimator
-        Unfitted, with the config's defaults.
-
-    Raises
-    ------
-    ConfigError
-        If the config has no estimator or Hydra cannot build it (unknown class, bad argument).
+    ConfigError if the config has no estimator or Hydra cannot build it (unknown class, bad argument).
     """
     cfg = _as_config(model_cfg)
     if cfg.get("estimator") is None or "_target_" not in cfg.estimator:
@@ -52,28 +38,14 @@ def make_regressor(model_cfg: DictConfig | Mapping) -> BaseEstimator:
 
 
 def target_transformer(transform: str = "none", *, scale_target: bool = False) -> TransformerMixin | None:
-    """The transformer applied to ``y`` before fitting (and inverted on predictions).
+    """The transformer fitted on ``y`` and inverted on predictions; None when ``y`` is fitted as measured.
 
-    Parameters
-    ----------
-    transform : {"none", "log"}
-        The target's transform (``conf/target/*.yaml``).
-    scale_target : bool
-        The model's ``scale_target`` key: standardise ``y`` (after the log, if any).
-
-    Returns
-    -------
-    transformer or None
-        None when ``y`` is fitted as measured.
-
-    Notes
-    -----
-    Models whose penalties or tolerances are in target units (elastic-net alpha, SVR epsilon)
-    or that fit no intercept (kernel ridge) need a standardised target so that one set of
-    defaults serves a capacity in mAh/g and a rate factor of order one alike.
+    ``scale_target`` (the model's key) standardises ``y`` after any log: models whose penalties or
+    tolerances are in target units (elastic-net alpha, SVR epsilon) or that fit no intercept (kernel
+    ridge) then serve a capacity in mAh/g and a rate factor of order one with one set of defaults.
     """
     if transform not in TRANSFORMS:
-        raise ConfigError(f"target transform must be one of {sorted(TRANSFORMS)}; got {transform!r}")
+        raise ConfigError(key="target.transform", value=transform, allowed=sorted(TRANSFORMS))
     steps: list[tuple[str, TransformerMixin]] = []
     if transform == "log":
         steps.append(("log", FunctionTransformer(np.log, inverse_func=np.exp, check_inverse=False)))
@@ -86,35 +58,12 @@ def target_transformer(transform: str = "none", *, scale_target: bool = False) -
 
 def build_pipeline(model_cfg: DictConfig | Mapping, *, params: Mapping[str, Any] | None = None,
                    transform: str = "none") -> BaseEstimator:
-    """Build the full, unfitted model for one config.
+    """The full, unfitted model: ``Pipeline(impute -> [scale] -> model)``, in a target transformer if needed.
 
-    Parameters
-    ----------
-    model_cfg : DictConfig
-        A ``conf/model/*.yaml`` node: ``estimator`` (``_target_`` and defaults), ``scale`` and
-        optionally ``scale_target``.
-    params : mapping, optional
-        Hyperparameters overriding the defaults (an Optuna trial's draw), named as in the bare
-        estimator's ``get_params()`` (nested ones with ``__``).
-    transform : {"none", "log"}, default="none"
-        Target transform; predictions are transformed back before any metric sees them.
-
-    Returns
-    -------
-    sklearn estimator
-        ``Pipeline(impute -> [scale] -> model)``, wrapped in a ``TransformedTargetRegressor``
-        when the target is transformed or standardised.
-
-    Raises
-    ------
-    ConfigError
-        Unknown transform, an estimator that cannot be built, or a parameter it does not take.
-
-    Notes
-    -----
-    Imputation is inside the pipeline so each CV fold learns its medians from its own
-    training rows only. ``keep_empty_features`` keeps a column that is all-missing in one
-    fold, so every fold sees the same feature layout.
+    ``params`` override the estimator's defaults (named as in its ``get_params()``); ``transform`` is
+    inverted before any metric sees predictions. ConfigError on an unknown transform, an estimator that
+    cannot be built or a parameter it does not take. Imputation is inside so each CV fold learns its
+    own medians; ``keep_empty_features`` keeps a column all-missing in one fold (same layout everywhere).
     """
     y_transformer = target_transformer(transform, scale_target=bool(model_cfg.get("scale_target", False)))
     regressor = make_regressor(model_cfg)

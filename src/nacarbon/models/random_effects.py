@@ -1,11 +1,9 @@
 """Tree boosting with a per-paper random intercept (GPBoost), as a scikit-learn regressor.
 
-About 45 % of the grouped out-of-fold residual variance on the literature set is a per-paper
-offset (one-way random-effects estimate tau2 / (tau2 + sigma2) = 0.45 for ICE, 0.39 for plateau
-capacity; experiments/figures.md) (the lab, its cell build, its reading habits). GPBoost fits boosted trees for the
-structure -> property map jointly with a Gaussian random intercept per paper, so the trees
-are not bent to explain one lab's offset. A new paper's intercept is unknown: predictions
-are the fixed (tree) part, i.e. the random effect at its prior mean of zero.
+~45 % of the grouped out-of-fold residual variance is a per-paper offset (tau2 / (tau2 + sigma2):
+0.45 ICE, 0.39 plateau capacity; experiments/figures.md). Fitting the trees jointly with a Gaussian
+intercept per paper keeps them from bending to one lab's offset; a new paper's intercept is unknown,
+so predictions are the tree part (intercept at its prior mean 0).
 """
 
 from __future__ import annotations
@@ -23,12 +21,9 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     group_column : int, default=-1
-        Position of the paper-code column in ``X``; it is removed from the tree features.
-    n_estimators : int, default=200
-    learning_rate : float, default=0.05
-    num_leaves : int, default=15
-    max_depth : int, default=-1
-    min_data_in_leaf : int, default=5
+        Position of the paper-code column in ``X``; removed from the tree features.
+    n_estimators, learning_rate, num_leaves, max_depth, min_data_in_leaf : GPBoost tree parameters
+        Defaults 200, 0.05, 15, -1, 5.
     monotone_constraints : list of int, optional
         One of -1/0/1 per tree feature (after the group column is removed).
     random_state : int, default=0
@@ -97,8 +92,7 @@ class PaperRandomEffectBoosting(RegressorMixin, BaseEstimator):
         """Predict for papers not seen in training: the tree part (random intercept at zero)."""
         check_is_fitted(self, "booster_")
         feats, _ = self._split(validate_data(self, X, reset=False, dtype=np.float64))
-        # ignore_gp_model: the fixed (tree) part only,
-        # i.e. a new paper with its intercept at 0
+        # ignore_gp_model: the fixed (tree) part only, i.e. a new paper with its intercept at 0
         fixed = np.asarray(self._booster().predict(feats, ignore_gp_model=True), dtype=float).ravel()
         return self.y_mean_ + self.y_scale_ * fixed
 

@@ -40,15 +40,15 @@ def _check_numeric(key: str, kind: str, spec: dict[str, Any]) -> None:
     if low > high:
         raise ConfigError(f"{key}: low ({low}) > high ({high})")
     if "log" in spec and not isinstance(spec["log"], bool):
-        raise ConfigError(f"{key}.log: must be true or false; got {spec['log']!r}")
+        raise ConfigError(key=f"{key}.log", value=spec["log"], allowed="true or false")
     if spec.get("log") and low <= 0:
         raise ConfigError(f"{key}: a log distribution needs low > 0; got low={low}")
     if step is not None:
         if spec.get("log"):
             raise ConfigError(f"{key}: step and log cannot be combined")
         if not _is_number(step) or step <= 0 or (kind == "int" and not float(step).is_integer()):
-            raise ConfigError(f"{key}.step: must be a positive {'whole ' if kind == 'int' else ''}number; "
-                              f"got {step!r}")
+            whole = "whole " if kind == "int" else ""
+            raise ConfigError(key=f"{key}.step", value=step, allowed=f"a positive {whole}number")
 
 
 def _check_choices(key: str, choices: Any) -> list[Any]:
@@ -65,28 +65,11 @@ def _check_choices(key: str, choices: Any) -> list[Any]:
 
 def validate_space(space: Mapping[str, Mapping[str, Any]] | None, *, estimator_params: set[str],
                    where: str) -> dict[str, dict[str, Any]]:
-    """Check a search space and return it as plain dicts.
+    """Check a search space (name -> distribution spec; None: nothing to tune) and return it as plain dicts.
 
-    Parameters
-    ----------
-    space : mapping or None
-        Hyperparameter name -> distribution spec. None or empty means nothing to tune.
-    estimator_params : set of str
-        ``estimator.get_params().keys()``: a name outside it is an unknown hyperparameter.
-    where : str
-        Where the space came from (e.g. ``conf/model/xgboost.yaml``), for error messages.
-
-    Returns
-    -------
-    dict
-        Name -> ``{"type": ..., **bounds}``.
-
-    Raises
-    ------
-    ConfigError
-        Naming the file and key: unknown hyperparameter, unknown distribution type, missing or
-        extra keys, non-numeric or fractional int bounds, ``low > high``, ``log`` with
-        ``low <= 0``, a bad ``step``, empty or non-scalar ``choices``.
+    ``estimator_params`` are the estimator's ``get_params()`` names; ``where`` (the model file) starts
+    every ConfigError, which names the key: unknown hyperparameter or type, missing or extra keys, bad
+    bounds (non-numeric, fractional for int, ``low > high``, log with ``low <= 0``), step or choices.
     """
     if isinstance(space, DictConfig):
         space = OmegaConf.to_container(space, resolve=True)
@@ -120,20 +103,7 @@ def validate_space(space: Mapping[str, Mapping[str, Any]] | None, *, estimator_p
 
 
 def model_space(model_cfg: DictConfig, *, where: str) -> dict[str, dict[str, Any]]:
-    """Validate a model config's ``search_space`` against the estimator it builds.
-
-    Parameters
-    ----------
-    model_cfg : DictConfig
-        A ``conf/model/*.yaml`` node.
-    where : str
-        The config's file, for error messages.
-
-    Returns
-    -------
-    dict
-        As :func:`validate_space`.
-    """
+    """Validate a model config's ``search_space`` against the estimator it builds (``where``: its file)."""
     return validate_space(model_cfg.get("search_space"), estimator_params=set(make_regressor(model_cfg).get_params()),
                           where=where)
 
@@ -152,29 +122,11 @@ def _on_grid(value: Any, spec: Mapping[str, Any]) -> bool:
 
 def default_params(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], *,
                    where: str) -> dict[str, Any]:
-    """The model's configured defaults, named as the search space names them.
+    """The model's configured defaults (the built estimator's ``get_params()``), named as ``space`` names them.
 
-    Parameters
-    ----------
-    model_cfg : DictConfig
-        A ``conf/model/*.yaml`` node.
-    space : mapping
-        Its validated search space.
-    where : str
-        The config's file, for error messages.
-
-    Returns
-    -------
-    dict
-        Space name -> the built estimator's value (``get_params()``, nested names included):
-        the first trial of every study, so a search can only replace the defaults with
-        settings its inner CV scores better.
-
-    Raises
-    ------
-    ConfigError
-        If a default lies outside its own search space (off the bounds, off the step grid,
-        not among the choices): such a search could never return to the defaults.
+    They are the first trial of every study, so a search only replaces them with settings its inner CV
+    scores better. ConfigError when a default lies outside its own space (bounds, step grid, choices):
+    such a search could never return to it.
     """
     current = make_regressor(model_cfg).get_params()
     out: dict[str, Any] = {}
@@ -194,20 +146,7 @@ def default_params(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]]
 
 
 def suggest(trial, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Draw one value per hyperparameter from an Optuna trial.
-
-    Parameters
-    ----------
-    trial : optuna.trial.Trial
-        The trial being evaluated.
-    space : mapping
-        A space returned by :func:`validate_space`.
-
-    Returns
-    -------
-    dict
-        Hyperparameter name -> value.
-    """
+    """Draw one value per hyperparameter of ``space`` (from :func:`validate_space`) from an Optuna trial."""
     params: dict[str, Any] = {}
     for name, spec in space.items():
         kind = spec["type"]
@@ -227,20 +166,9 @@ def suggest(trial, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 def chosen_params(study, min_gain: float | None = None) -> dict[str, Any]:
     """The hyperparameters a study hands to the fit: its best trial, unless the defaults are as good.
 
-    Parameters
-    ----------
-    study : optuna.Study
-        From :func:`nacarbon.models.tuning.tune` (the first trial holds the family's defaults).
-    min_gain : float, optional
-        Relative inner-RMSE improvement a trial needs over the defaults' trial to replace them
-        (0.02 = 2 % lower); default the ``min_gain`` the study was tuned with (``search.min_gain``).
-
-    Returns
-    -------
-    dict
-        ``study.best_params``, or the defaults' parameters when no completed trial beats them by
-        ``min_gain``. The best of a few noisy inner-CV scores is optimistic (winner's curse):
-        requiring a margin keeps the defaults unless a trial is clearly better.
+    The defaults' trial (trial 0, see :func:`~nacarbon.models.tuning.tune`) is kept unless a completed
+    trial's inner RMSE is lower by the relative ``min_gain`` (default: the study's ``search.min_gain``):
+    the best of a few noisy inner-CV scores is optimistic (winner's curse).
     """
     from optuna.trial import TrialState
 

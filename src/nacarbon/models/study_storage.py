@@ -1,10 +1,8 @@
 """Where Optuna studies live: one storage per URL and process, its schema created once.
 
-Optuna creates its tables (and an ``alembic_version`` row) the first time a storage is opened.
-Workers that open a fresh database at the same moment race to do it and all but one fail
-(``UNIQUE constraint failed: alembic_version.version_num``). :func:`prepare_storage` therefore
-creates the schema under a lock file beside a SQLite database, and the pipeline calls it once in
-the parent before any worker starts; each process then opens the storage once and reuses it.
+Workers opening a fresh database at once race to create Optuna's tables and all but one fail
+(``UNIQUE constraint failed: alembic_version.version_num``), so :func:`prepare_storage` creates the
+schema under a lock file, once in the parent before any worker starts.
 """
 
 from __future__ import annotations
@@ -40,22 +38,10 @@ def normalize_url(storage: str | None) -> str | None:
 
 
 def prepare_storage(storage: str | None) -> str | None:
-    """Make a storage usable before studies open it: folder, driver, Optuna's schema.
+    """Make a storage usable before studies open it (folder, driver, Optuna's schema); return its URL.
 
-    Parameters
-    ----------
-    storage : str or None
-        An Optuna storage URL; None (in memory) is returned as is.
-
-    Returns
-    -------
-    str or None
-        The normalised URL (see :func:`normalize_url`), whose schema now exists.
-
-    Raises
-    ------
-    StoreError
-        Naming the storage (password masked) and the cause, when it cannot be created or opened.
+    The URL is normalised (:func:`normalize_url`); None (in memory) is returned as is. StoreError,
+    naming the storage (password masked) and the cause, when it cannot be created or opened.
     """
     url = normalize_url(storage)
     if not url or url in _OPENED:
@@ -79,10 +65,7 @@ def prepare_storage(storage: str | None) -> str | None:
 def open_storage(url: str | None) -> optuna.storages.BaseStorage | None:
     """This process's Optuna storage for ``url`` (heartbeats on), or None (in memory) without one.
 
-    Raises
-    ------
-    StoreError
-        Naming the storage (password masked) when it cannot be reached or written.
+    StoreError, naming the storage (password masked), when it cannot be reached or written.
     """
     if not url:
         return None

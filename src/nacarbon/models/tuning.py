@@ -46,20 +46,9 @@ class TuningSettings:
 
 
 def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | None) -> TuningSettings:
-    """Build :class:`TuningSettings` from a ``conf/search/*.yaml`` node.
+    """:class:`TuningSettings` from a ``conf/search/*.yaml`` node, the run's ``seed`` and a storage URL.
 
-    Parameters
-    ----------
-    search_cfg : DictConfig
-        The ``search`` node (``n_trials``, ``inner_splits``, ``sampler``, ``pruner`` ...).
-    seed : int
-        The run's seed (inner splits and the sampler's base seed).
-    storage : str or None
-        Optuna storage URL; None keeps the study in memory (no resuming).
-
-    Returns
-    -------
-    TuningSettings
+    ``storage`` None keeps the study in memory (no resuming).
     """
     return TuningSettings(
         n_trials=int(search_cfg.n_trials),
@@ -78,29 +67,10 @@ def settings_from_config(search_cfg: DictConfig, *, seed: int, storage: str | No
 def inner_cv_rmse(model_cfg: DictConfig, params: Mapping[str, Any], X: pd.DataFrame, y: np.ndarray,
                   groups: np.ndarray, *, n_splits: int, seed: int, transform: str,
                   trial: optuna.Trial | None = None) -> float:
-    """Mean RMSE of one parameter set over an inner grouped CV of the given rows.
+    """Mean RMSE (target units) of one parameter set over an inner grouped CV of an outer training part.
 
-    Parameters
-    ----------
-    model_cfg : DictConfig
-        The model config.
-    params : mapping
-        Hyperparameters to try.
-    X, y, groups
-        The rows to cross-validate (an outer fold's training part).
-    n_splits : int
-        Inner folds (fewer when there are fewer sources).
-    seed : int
-        Seed of the inner split.
-    transform : str
-        Target transform.
-    trial : optuna.Trial, optional
-        Each fold's running mean is reported to it so a pruner can stop a poor trial early.
-
-    Returns
-    -------
-    float
-        Mean inner-fold RMSE, in the target's own units.
+    ``n_splits`` is capped by the number of sources; with ``trial`` each fold's running mean is
+    reported so a pruner can stop a poor trial early.
     """
     n_groups = len(np.unique(groups))
     splitter = RepeatedGroupKFold(n_splits=min(n_splits, n_groups), n_repeats=1, random_state=seed)
@@ -122,27 +92,12 @@ def _plain(node: Any) -> Any:
 
 def study_identity(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.DataFrame,
                    y: np.ndarray, groups: np.ndarray, settings: TuningSettings, transform: str) -> str:
-    """A short hash of everything that decides a study's trials and their scores.
+    """10 hex digits hashing everything that decides a study's trials and scores, appended to its name.
 
-    Parameters
-    ----------
-    model_cfg, space, X, y, groups, settings, transform
-        As for :func:`tune`.
-
-    Returns
-    -------
-    str
-        10 hex digits, appended to the study name by :func:`tune`.
-
-    Notes
-    -----
-    The rows themselves (features, target, sources) stand for the dataset version, the feature
-    set and the outer fold; the model config, search space, trial budget, inner folds, seed,
-    sampler, pruner and target transform complete it. A re-run that changes any of them starts
-    a new study instead of resuming trials scored under other settings. Where the study is kept
-    (storage), the time limit, the worker index and the trial budget ``n_trials`` are left out:
-    they change no trial's score, and a larger budget extends a stored study (a smaller one
-    is logged as a warning).
+    The rows (features, target, sources) stand for dataset version, feature set and outer fold; with the
+    model config, space, inner folds, seed, sampler, pruner and transform, a change starts a new study
+    instead of resuming trials scored otherwise. Storage, time limit, worker and ``n_trials`` change no
+    score and are left out (a larger budget extends a stored study; a smaller one is a warning).
     """
     digest = hashlib.sha256()
     spec = {"model": _plain(model_cfg), "space": _plain(dict(space)),
@@ -157,26 +112,10 @@ def study_identity(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]]
 
 
 def study_sampler(settings: TuningSettings, study_name: str, n_existing: int):
-    """The sampler of one study, seeded from the run seed, the study's name and its history.
+    """The sampler of one study, seeded from the run seed, the study's name and its ``n_existing`` trials.
 
-    Parameters
-    ----------
-    settings : TuningSettings
-        Holds the sampler config (a Hydra ``_target_`` node).
-    study_name : str
-        The study; its name picks its own random stream.
-    n_existing : int
-        Trials already in the storage under this name.
-
-    Returns
-    -------
-    optuna.samplers.BaseSampler
-
-    Notes
-    -----
-    With one seed for every study, the outer folds' studies would all try the same random
-    start-up points, and a resumed study would replay the points it already tried. Adding a
-    hash of the name and the number of stored trials keeps every draw new yet reproducible.
+    With one seed, every outer fold's study would try the same start-up points and a resumed study would
+    replay those it tried; the name's hash and the stored-trial count keep draws new yet reproducible.
     """
     # A GridSampler's seed orders the grid: every worker must share it to split one grid.
     if "seed" not in settings.sampler or str(settings.sampler.get("_target_", "")).endswith("GridSampler"):
@@ -189,40 +128,13 @@ def study_sampler(settings: TuningSettings, study_name: str, n_existing: int):
 
 def tune(model_cfg: DictConfig, space: Mapping[str, Mapping[str, Any]], X: pd.DataFrame, y: np.ndarray,
          groups: np.ndarray, *, settings: TuningSettings, study_name: str, transform: str = "none") -> optuna.Study:
-    """Run (or resume) an Optuna study that minimises inner-CV RMSE.
+    """Run (or resume) an Optuna study that minimises inner-CV RMSE on an outer fold's training part.
 
-    Parameters
-    ----------
-    model_cfg : DictConfig
-        The model config (estimator and defaults).
-    space : mapping
-        A validated search space.
-    X, y, groups
-        The rows tuning may see: an outer fold's training part, never its test part.
-    settings : TuningSettings
-        Trials, storage, sampler, pruner and inner folds.
-    study_name : str
-        A readable prefix; :func:`study_identity` is appended so the stored study is unique per
-        everything that scores its trials. With a storage, re-running the same settings resumes
-        where an interrupted run stopped, counting only finished trials.
-    transform : str
-        Target transform, as in :func:`nacarbon.models.pipeline.build_pipeline`.
-
-    Returns
-    -------
-    optuna.Study
-        The study; :func:`nacarbon.models.search_space.chosen_params` gives the settings to fit
-        (the defaults are trial 0).
-
-    Raises
-    ------
-    NacarbonError
-        If the study ends without a completed trial (every trial pruned).
-
-    Notes
-    -----
-    Trials run with BLAS/OpenMP pools limited to one thread: fits on a few dozen rows gain
-    nothing from threads, and parallelism belongs to the job level (several studies or runs).
+    ``study_name`` is a prefix; :func:`study_identity` is appended, so with a storage a re-run of the
+    same settings resumes, counting finished trials only. The defaults are trial 0
+    (:func:`~nacarbon.models.search_space.chosen_params` picks the settings to fit). NacarbonError if no
+    trial completes. BLAS/OpenMP pools are limited to one thread: fits on a few dozen rows gain nothing
+    from threads, and parallelism belongs to the job level.
     """
     study_name = f"{study_name}-{study_identity(model_cfg, space, X, y, groups, settings, transform)}"
     study = create_study(study_name, settings.storage, instantiate(settings.pruner))

@@ -1,7 +1,8 @@
-"""One answer for a user's samples from several targets' predictors: predictions, intervals,
-domain and nearest samples side by side; a check against the values the lab measured; and the
-lab's offset and within-lab trend (HTT, SSA), estimated from those measured rows and applied to
-the others."""
+"""One answer for a user's samples from several targets' predictors, checked against measured values.
+
+Predictions, intervals, domain and nearest samples side by side; a check against what the lab
+measured; and the lab's offset and within-lab trend, estimated from those rows and applied to all.
+"""
 
 from __future__ import annotations
 
@@ -24,29 +25,11 @@ _SHARED = ("domain_score", "domain_percentile", "in_domain", "domain_note")
 
 def answer_frame(frame: pd.DataFrame, predictors: Mapping[str, SamplePredictor],
                  source: str = "<input>") -> pd.DataFrame:
-    """Validate ``frame`` once for every predictor's features, then answer each target.
+    """Validate ``frame`` once for every predictor's features (DataValidationError), then answer each target.
 
-    Parameters
-    ----------
-    frame : DataFrame
-        The user's rows, read as text (extra columns are kept).
-    predictors : mapping
-        Target -> fitted SamplePredictor.
-    source : str
-        File name for error messages.
-
-    Returns
-    -------
-    DataFrame
-        The input columns, then per target ``pred_<t>``, ``lo_<t>``, ``hi_<t>``,
-        ``domain_score_<t>``, ``domain_percentile_<t>``, ``in_domain_<t>`` and
-        ``nearest<i>_<t>_{sample_id,paper_id,distance}``; last ``in_domain`` (inside every
-        target's domain).
-
-    Raises
-    ------
-    DataValidationError
-        One message for every broken row, field and missing feature column of the file.
+    Returns the input columns, then per target ``pred/lo/hi_<t>``, ``domain_score_<t>``,
+    ``domain_percentile_<t>``, ``in_domain_<t>``, ``domain_note_<t>`` and
+    ``nearest<i>_<t>_{sample_id,paper_id,distance}``; last ``in_domain`` (inside every target's domain).
     """
     features = list(dict.fromkeys(f for p in predictors.values() for f in p.features))
     typed = check_input(frame, features, source)
@@ -116,21 +99,10 @@ def measured_values(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def check_against_measured(out: pd.DataFrame, target: str, measured: pd.Series) -> dict[str, float]:
-    """R², RMSE, interval coverage and mean width of one target on the rows with a measured value.
+    """R², RMSE, MAE, interval coverage and mean width of one target on the rows with a measured value.
 
-    Parameters
-    ----------
-    out : DataFrame
-        With ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` (the model's own answer, before any lab offset).
-    target : str
-    measured : Series
-        Measured values aligned with ``out`` (NaN: not measured).
-
-    Returns
-    -------
-    dict
-        ``n``, ``r2`` (NaN below two rows or with constant measurements), ``rmse``, ``mae``,
-        ``coverage``, ``mean_width``.
+    ``out`` holds the model's own ``pred/lo/hi_<t>`` (before any lab offset); ``measured`` is aligned
+    with it (NaN: not measured). ``r2`` is NaN below two rows or with constant measurements.
     """
     have = measured.notna().to_numpy()
     y = measured.to_numpy(dtype=float)[have]
@@ -146,30 +118,17 @@ def check_against_measured(out: pd.DataFrame, target: str, measured: pd.Series) 
 
 
 def lab_variances(oof: pd.DataFrame) -> tuple[float, float]:
-    """Between-paper (tau2) and within-paper (sigma2) variance of a champion's out-of-fold residuals.
-
-    Parameters
-    ----------
-    oof : DataFrame
-        The champion run's out-of-fold predictions (``y_true``, ``y_pred``, ``paper_id``), one repeat.
-    """
+    """Between-paper (tau2) and within-paper (sigma2) variance of a champion's out-of-fold residuals."""
     group = oof[C.PAPER_ID] if C.PAPER_ID in oof else oof["group"]
     return variance_components(oof["y_true"] - oof["y_pred"], group.astype(str))
 
 
 def lab_prior(oof: pd.DataFrame, training: pd.DataFrame | None, *, trend: str) -> LabPrior | None:
-    """The within-lab trend prior from a champion's out-of-fold residuals and its training rows.
+    """The within-lab trend prior from a champion's out-of-fold residuals (HTT, SSA joined from ``training``).
 
-    The residuals' HTT and SSA come from the training table (joined on ``sample_id``). None, so the
-    lab gets the offset alone, when ``trend`` is ``never`` (the target's ``lab_calibration.trend`` in
-    ``conf/target/<t>.yaml``: capacity, whose within-paper slopes do not carry across papers), when
-    the table lacks them (a model without those features) or, with ``auto``, when the trend does
-    not beat the offset on the training papers (:func:`trend_beats_offset`, cross-fitted).
-
-    Raises
-    ------
-    ConfigError
-        When ``trend`` is not one of ``auto``, ``never``.
+    None (offset alone) when ``trend`` (``lab_calibration.trend``) is ``never`` (capacity: its slopes
+    do not carry across papers), when the table lacks the features, or with ``auto`` when the trend
+    does not beat the offset on the training papers (:func:`trend_beats_offset`). ConfigError: unknown mode.
     """
     if trend not in TREND_MODES:
         raise ConfigError("unknown within-lab trend mode", key="lab_calibration.trend", value=trend,
@@ -193,30 +152,10 @@ def calibrate_to_lab(out: pd.DataFrame, target: str, measured: pd.Series, *, tau
                      bounds: tuple[float, float], prior: LabPrior | None = None) -> pd.DataFrame:
     """Treat the file as one lab: shift every row by the offset (and trend) its measured rows reveal.
 
-    Parameters
-    ----------
-    out : DataFrame
-        :func:`answer_frame`'s result.
-    target : str
-    measured : Series
-        Measured values (the lab's reference rows are those not NaN).
-    tau2, sigma2 : float
-        From :func:`lab_variances`.
-    bounds : tuple of float
-        Physical range.
-    prior : LabPrior, optional
-        From :func:`lab_prior`: the lab's offset plus its trend on HTT and ln SSA, shrunk to the
-        training papers' within-paper trend (``benchmarks/bench_kshot.py``: held-out-paper ICE R2
-        at k = 3 higher than the offset's); without it, or without HTT/SSA columns, the offset alone.
-
-    Returns
-    -------
-    DataFrame
-        ``out`` with ``pred/lo/hi_<t>`` shifted (originals as ``*_uncalibrated``),
-        ``reference_<t>`` (the row's measured value was used), ``lab_offset_<t>``,
-        ``lab_offset_sd_<t>``, ``lab_offset_n_<t>`` and, with the trend, ``lab_trend_<t>`` (each
-        row's shift beyond the offset). Interval widths are kept: the
-        conformal width already holds an unknown lab's offset (see ``apply_lab_offset``).
+    ``tau2``, ``sigma2`` from :func:`lab_variances`; with ``prior`` (:func:`lab_prior`) and HTT/SSA
+    columns the trend is applied too (bench_kshot.py: better held-out ICE R2 at k = 3 than the offset).
+    Adds ``reference_<t>``, ``lab_offset_<t>``, ``lab_offset_sd_<t>``, ``lab_offset_n_<t>`` and with the
+    trend ``lab_trend_<t>``; originals as ``*_uncalibrated``; widths are kept (see ``apply_lab_offset``).
     """
     work = out.copy()
     work["_measured"] = measured.to_numpy(dtype=float)

@@ -1,13 +1,8 @@
 """Locally adaptive conformal regression with papers as the exchangeable unit (normalized CV+).
 
-Why not a library call: crepes 0.9.1 ``ConformalRegressor`` does normalized split (inductive)
-conformal from given residuals and difficulties, which is used here for ``method="split"``; it
-has no CV+ aggregation over fold models. Its kNN ``DifficultyEstimator`` min-max-scales raw
-features with ``clip=True``, so a query outside the training box is clipped onto it and its
-difficulty stops growing with distance; and it cannot take NaN. MAPIE 1.6
-``CrossConformalRegressor`` does CV+ with groups but only with unnormalized absolute residuals.
-So the fold loop, the difficulty and the CV+ quantiles are written here (about 100 lines); the
-normalized split variant and the plain baseline go through crepes.
+Not a library call: crepes 0.9.1 has normalized split conformal (used for ``method="split"``) but no
+CV+ over fold models, and its kNN difficulty clips queries onto the training box and refuses NaN;
+MAPIE 1.6's grouped CV+ takes only unnormalized residuals. So the CV+ part is written here.
 """
 
 from __future__ import annotations
@@ -34,52 +29,40 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : regressor, default=None
-        The point model (cloned per fold and once on all rows). Default: ExtraTrees (300 trees).
+        Point model, cloned per fold and once on all rows; None: ExtraTrees (300 trees).
     difficulty : {"knn", "residual", "spread", "none"}, default="knn"
-        Per-sample difficulty dividing the scores (see :class:`Difficulty`); "none" is plain CV+.
+        Per-sample difficulty dividing the scores (:class:`Difficulty`); "none" is plain CV+.
     alpha : float, default=0.1
         Miscoverage: intervals aim at 1 - alpha coverage of a new paper's samples.
     cv : splitter, default=None
-        A grouped splitter whose test folds partition the rows (each row once); default
-        ``GroupKFold(5, shuffle=True)``.
+        Grouped splitter whose test folds partition the rows; None: ``GroupKFold(5, shuffle=True)``.
     bounds : tuple of float, default=(-inf, inf)
-        Physical range of the target; intervals (and points) are clipped to it.
+        Physical range of the target; intervals and points are clipped to it.
     method : {"cv+", "split"}, default="cv+"
-        ``cv+``: Barber et al. 2021 jackknife+/CV+ with normalized scores, using each fold's
-        model and difficulty at prediction time. ``split``: the refit model +/- the conformal
-        quantile of the out-of-fold normalized scores times its difficulty (crepes
-        ``ConformalRegressor``; the cross-conformal shortcut, no finite-sample guarantee).
+        ``cv+``: Barber et al. 2021 CV+ with each fold's model and difficulty; ``split``: refit model
+        +/- the quantile of out-of-fold scores times its difficulty (crepes; no finite-sample guarantee).
     n_neighbors : int, default=10
         k of the kNN difficulty.
     beta : float, default=0.1
-        Floor added to every difficulty, as a fraction of the median out-of-fold difficulty, so
-        a sample on top of a training row does not get a zero-width interval.
+        Difficulty floor as a fraction of the median out-of-fold difficulty (no zero-width intervals).
     random_state : int, default=0
         Seed of the default splitter.
     weighting : {"paper", "row"}, default="paper"
-        How the calibration scores are weighed. ``row``: every row counts once (Barber et al.
-        CV+), so a paper with 20 rows weighs 20 times one with a single row, and the coverage
-        promised is that of a random *row*. ``paper``: each row weighs 1 / (rows of its paper),
-        so every calibration paper counts once and the new lab's paper is one more exchangeable
-        paper (the pooled-CDF method of Dunn, Wasserman & Ramdas 2022): the bounds are the
-        weighted quantiles at level ``(1 - alpha)(G + 1) / G`` over the G training papers.
+        ``row``: each row counts once (coverage of a random row); ``paper``: rows weigh 1 / rows of their
+        paper, so a new lab's paper is one more exchangeable paper (pooled CDF, Dunn et al. 2022).
     paper_share : float, default=None
-        Two-level (per-lab) calibration when set, in (0, 1]: each calibration paper gives one
-        score, the ``ceil(paper_share * n)``-th smallest of its n row scores, and the conformal
-        quantile is taken over papers (``weighting`` is then moot). The promise becomes "with
-        probability 1 - alpha, at least ``paper_share`` of a new lab's rows are covered", which
-        lifts the labs covered worst (experiments/intervals.md). None: every row is a score.
+        In (0, 1]: one score per paper, the ``ceil(paper_share * n)``-th smallest of its n, so with
+        probability 1 - alpha at least ``paper_share`` of a new lab's rows are covered; this lifts the
+        worst-covered labs (experiments/intervals.md). None: every row is a score.
 
     Attributes
     ----------
     estimator_ : regressor
         Fitted on all rows (gives ``predict``).
-    fold_models_, fold_difficulties_ : list
-        Per-fold model and difficulty (CV+ uses them).
     oof_, sigma_oof_, scores_, fold_of_ : numpy.ndarray
         Out-of-fold predictions, difficulties, normalized scores |y - oof| / sigma, fold index.
-    groups_ : numpy.ndarray
-        Group of each training row.
+    groups_, y_ : numpy.ndarray
+        Paper and target of each training row.
     """
 
     def __init__(self, estimator=None, *, difficulty: str = "knn", alpha: float = 0.1, cv=None,
@@ -104,44 +87,25 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     def _check(self) -> None:
-        if self.difficulty not in DIFFICULTIES:
-            raise ConfigError(f"GroupConformalRegressor: difficulty must be one of {list(DIFFICULTIES)}, "
-                              f"got {self.difficulty!r}")
-        if self.method not in METHODS:
-            raise ConfigError(f"GroupConformalRegressor: method must be one of {list(METHODS)}, got {self.method!r}")
-        if self.weighting not in WEIGHTINGS:
-            raise ConfigError(f"GroupConformalRegressor: weighting must be one of {list(WEIGHTINGS)}, "
-                              f"got {self.weighting!r}")
+        name = "GroupConformalRegressor"
+        for key, value, allowed in (("difficulty", self.difficulty, DIFFICULTIES), ("method", self.method, METHODS),
+                                    ("weighting", self.weighting, WEIGHTINGS)):
+            if value not in allowed:
+                raise ConfigError(key=f"{name}.{key}", value=value, allowed=list(allowed))
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 < self.alpha < 1:
-            raise ConfigError(f"GroupConformalRegressor: alpha must be in (0, 1), got {self.alpha!r}")
+            raise ConfigError(key=f"{name}.alpha", value=self.alpha, allowed="a number in (0, 1)")
         share = self.paper_share
         if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1):
-            raise ConfigError(f"GroupConformalRegressor: paper_share must be None or in (0, 1], got {share!r}")
+            raise ConfigError(key=f"{name}.paper_share", value=share, allowed="None or a number in (0, 1]")
         lo, hi = self.bounds
         if not lo < hi:
-            raise ConfigError(f"GroupConformalRegressor: bounds must be (low, high) with low < high, got {self.bounds!r}")
+            raise ConfigError(key=f"{name}.bounds", value=self.bounds, allowed="(low, high) with low < high")
 
     def fit(self, X, y, groups) -> GroupConformalRegressor:
         """Fit fold models and difficulties, calibrate the scores, refit on all rows.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features (NaN allowed if the estimator takes it).
-        y : array-like of shape (n_samples,)
-        groups : array-like of shape (n_samples,)
-            The paper of each row: no paper is on both sides of a fold.
-
-        Returns
-        -------
-        GroupConformalRegressor
-
-        Raises
-        ------
-        ConfigError
-            On a bad parameter.
-        ValueError
-            Without groups, or when the splitter's test folds do not cover each row exactly once.
+        ``groups`` is the paper of each row (no paper on both sides of a fold). Raises ConfigError on a bad
+        parameter, ValueError without groups or when the test folds do not cover each row exactly once.
         """
         self._check()
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64, y_numeric=True)
@@ -192,7 +156,7 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
         """Weight of each calibration score: 1 (``row``) or 1 / rows of its paper (``paper``)."""
         weighting = weighting or getattr(self, "weighting", "row")  # predictors pickled before weighting: rows
         if weighting not in WEIGHTINGS:
-            raise ConfigError(f"weighting must be one of {list(WEIGHTINGS)}, got {weighting!r}")
+            raise ConfigError(key="weighting", value=weighting, allowed=list(WEIGHTINGS))
         if weighting == "row":
             return np.ones(len(self.scores_))
         _, inverse, counts = np.unique(self.groups_, return_inverse=True, return_counts=True)
@@ -215,17 +179,7 @@ class GroupConformalRegressor(RegressorMixin, BaseEstimator):
                          weighting: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds of the 1 - alpha interval, clipped to ``bounds``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        alpha : float, optional
-            Override of ``self.alpha``.
-        weighting : {"paper", "row"}, optional
-            Override of ``self.weighting`` (moot with ``paper_share`` set).
-
-        Returns
-        -------
-        lo, hi : numpy.ndarray of shape (n_samples,)
+        ``alpha`` and ``weighting`` override the fitted ones (``weighting`` is moot with ``paper_share``).
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)

@@ -14,13 +14,10 @@ DIFFICULTIES = ("knn", "residual", "spread", "none")
 class Difficulty:
     """A per-sample difficulty sigma(x) fitted on one training set.
 
-    ``knn``: mean distance to the ``k`` nearest training rows in the log-scaled, standardized
-    space (NaN imputed by the training median there, i.e. 0 before scaling the gap away).
-    ``residual``: mean absolute out-of-bag residual of the ``k`` nearest training rows in that
-    space (needs a bagged ensemble with ``oob_prediction_``, e.g. a random forest with
-    ``oob_score=True``): where the model erred on its neighbours, it is likely to err again.
-    ``spread``: standard deviation of the ensemble members' predictions (tree ensembles).
-    ``none``: 1 everywhere (plain conformal).
+    ``knn``: mean distance to the ``k`` nearest training rows in the log-scaled, standardized space
+    (NaN imputed as 0 there, the training mean). ``residual``: mean absolute out-of-bag residual of
+    those neighbours (needs ``oob_prediction_``, e.g. a forest with ``oob_score=True``): where the model
+    erred nearby it likely errs again. ``spread``: std of the ensemble members' predictions. ``none``: 1.
     """
 
     def __init__(self, kind: str, n_neighbors: int = 10):

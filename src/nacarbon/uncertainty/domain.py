@@ -1,19 +1,8 @@
 """Applicability domain calibrated on papers, and the nearest known samples, in the one space.
 
-How far is a sample from the data, compared with a new paper? The threshold is a quantile of
-leave-papers-out (LPO) distances: for each paper, the distance of its samples to the samples of
-all *other* papers (a domain that compares a candidate with the training rows' distances to
-their own neighbours, which usually sit in the same paper, is tight for real new papers). A
-score of 1 means "as far from the data as the ``quantile`` most-remote new paper's samples
-were"; that is what a lab's new carbon looks like to the model.
-
-Distances are :func:`nacarbon.uncertainty.space.distances` in the :class:`LogStandardScaler`
-space, skipping missing coordinates. That alone would make a sample with no structure data
-look perfectly known: with d002, La, Lc, ID/IG and SSA all empty only HTT, current and
-electrolyte are compared, and they often match a training row exactly (distance 0). So a
-sample must carry at least ``min_structure`` of the structure features (3 of 5 by default; every
-training sample of the shipped data has at least 3, the literature always d002, ID/IG and SSA);
-with fewer it has no distance to the data (score ``inf``), is out of the domain and says why.
+The threshold is a quantile of leave-papers-out distances (each paper's samples to all *other* papers):
+a training row's own neighbours sit in its paper and would make the domain too tight for a real new
+paper. Score 1 = as far from the data as the ``quantile`` most-remote new paper's samples were.
 """
 
 from __future__ import annotations
@@ -31,22 +20,10 @@ from nacarbon.uncertainty.space import LogStandardScaler, distances
 
 
 def nearest(Z_query: np.ndarray, Z_ref: np.ndarray, k: int, chunk_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` nearest reference rows of each query row: the one nearest-samples helper.
+    """Distances (sorted) and indices of the ``k`` nearest ``Z_ref`` rows of each ``Z_query`` row.
 
-    Parameters
-    ----------
-    Z_query, Z_ref : numpy.ndarray
-        Rows in the same (scaled) space; NaN marks a missing feature.
-    k : int
-        Neighbours returned (at most ``len(Z_ref)``).
-    chunk_size : int, default=2048
-        Query rows per distance block (memory: chunk_size x len(Z_ref) floats).
-
-    Returns
-    -------
-    distances, indices : numpy.ndarray of shape (n_query, k)
-        Sorted by distance (:func:`~nacarbon.uncertainty.space.distances`: missing coordinates
-        skipped and the distance scaled up for them; a pair with no shared coordinate is ``inf``).
+    Both in the same scaled space, NaN = missing (:func:`~nacarbon.uncertainty.space.distances`: a pair
+    with no shared coordinate is ``inf``). ``chunk_size`` query rows are done per distance block.
     """
     k = min(k, len(Z_ref))
     dist = np.empty((len(Z_query), k))
@@ -71,29 +48,23 @@ class PaperDomain(BaseEstimator):
     quantile : float, default=0.95
         Quantile of the LPO distances used as the threshold, in (0, 1].
     skew_threshold : float, default=1.0
-        Passed to :class:`LogStandardScaler`: features more skewed than this are log-scaled.
+        Of :class:`LogStandardScaler`: features more skewed than this are log-scaled.
     min_structure : float, default=0.5
-        Share of the ``structure`` features a sample must carry (rounded up: 3 of 5) to have a
-        distance to the data; a sample with fewer is out of the domain (score ``inf``).
+        Share of ``structure`` a sample must carry (rounded up: 3 of 5), else score ``inf``: distances
+        skip missing coordinates, so without it a sample with no structure data could match a training
+        row on HTT, current and electrolyte alone (distance 0). Every shipped training sample has 3.
     structure : sequence of str, default: d002, La, Lc, ID/IG, SSA
-        Which features describe the material (fitted on a DataFrame, matched by column name;
-        fitted on an array, every feature counts).
+        Structure features, matched by column name when fitted on a DataFrame (an array: all count).
 
     Attributes
     ----------
     space_ : LogStandardScaler
         The distance space (which features were logged: ``space_.log_``).
-    structure_ : numpy.ndarray of int
-        Positions of the structure features among the fitted ones.
-    min_known_ : int
-        Structure features a sample needs (``ceil(min_structure * len(structure_))``).
     lpo_distances_ : numpy.ndarray of shape (n_samples,)
-        Each training sample's mean distance to its ``n_neighbors`` nearest samples of the
-        *other* papers (``inf`` for a training sample below ``min_known_``: not calibrated on).
+        Each training sample's mean distance to its nearest samples of *other* papers (``inf``: too
+        little structure, not calibrated on).
     threshold_ : float
         ``quantile`` of the finite ``lpo_distances_``.
-    n_groups_ : int
-        Papers seen in fit.
     """
 
     def __init__(self, *, n_neighbors: int = 5, quantile: float = 0.95, skew_threshold: float = 1.0,
@@ -112,25 +83,7 @@ class PaperDomain(BaseEstimator):
     def fit(self, X, y=None, groups=None) -> PaperDomain:
         """Learn the space, index the training samples and calibrate the threshold on papers.
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Training features (NaN allowed); a DataFrame's column names say which are structure.
-        y : None
-            Ignored.
-        groups : array-like of shape (n_samples,)
-            The paper of each sample; at least two papers.
-
-        Returns
-        -------
-        PaperDomain
-
-        Raises
-        ------
-        ConfigError
-            On a bad parameter.
-        ValueError
-            Without groups or with fewer than two papers.
+        ``groups``: the paper of each sample, at least two papers (else ValueError); ``y`` is ignored.
         """
         self._check_params()
         X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
@@ -159,12 +112,12 @@ class PaperDomain(BaseEstimator):
     def _check_params(self) -> None:
         k = self.n_neighbors
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ConfigError(f"PaperDomain: n_neighbors must be a positive integer, got {k!r}")
+            raise ConfigError(key="PaperDomain.n_neighbors", value=k, allowed="a positive integer")
         if not isinstance(self.quantile, (int, float)) or not 0 < self.quantile <= 1:
-            raise ConfigError(f"PaperDomain: quantile must be in (0, 1], got {self.quantile!r}")
+            raise ConfigError(key="PaperDomain.quantile", value=self.quantile, allowed="a number in (0, 1]")
         m = self.min_structure
         if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m <= 1:
-            raise ConfigError(f"PaperDomain: min_structure must be a share in [0, 1], got {m!r}")
+            raise ConfigError(key="PaperDomain.min_structure", value=m, allowed="a share in [0, 1]")
 
     def n_structure(self, X: np.ndarray) -> np.ndarray:
         """How many of the structure features each (validated) row carries."""
@@ -179,18 +132,7 @@ class PaperDomain(BaseEstimator):
         return dist, idx
 
     def kneighbors(self, X, n_neighbors: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Distances to and indices of the nearest training samples (``inf`` and -1: too little structure).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        n_neighbors : int, optional
-            Default: ``self.n_neighbors``.
-
-        Returns
-        -------
-        distances, indices : numpy.ndarray of shape (n_samples, n_neighbors)
-        """
+        """Distances to and indices of the nearest training samples (``inf`` and -1: too little structure)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         return self._nearest(X, self.space_.transform(X), self.Z_, n_neighbors or self.n_neighbors)
@@ -214,14 +156,7 @@ class PaperDomain(BaseEstimator):
         return self.score(X) <= 1.0
 
     def reasons(self, X, score: np.ndarray | None = None) -> np.ndarray:
-        """Why each row is out of the domain, in words (``""`` inside).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        score : numpy.ndarray, optional
-            :meth:`score` of ``X`` if already computed.
-        """
+        """Why each row is out of the domain, in words (``""`` inside); ``score`` if already computed."""
         check_is_fitted(self)
         score = self.score(X) if score is None else np.asarray(score, float)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)

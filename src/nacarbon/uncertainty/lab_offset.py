@@ -1,14 +1,8 @@
 """Calibrate predictions to one lab: a shrunk per-paper offset from a few measured reference rows.
 
-A per-paper offset holds about 45 % of the grouped out-of-fold error variance: tau2 / (tau2 +
-sigma2) from :func:`variance_components` on ExtraTrees' out-of-fold residuals (5 x 5 paper-grouped
-splits) is 0.45 on literature ICE and 0.46 on merged ICE (experiments/figures.md; the naive share,
-the variance of per-paper mean residuals, is 0.68, inflated by single-row papers). Model a
-paper's residual as ``e = b + eps`` with ``b ~ N(0, tau2)`` (the lab) and ``eps ~ N(0, sigma2)``
-(the sample). Given ``n`` reference residuals with mean ``m``, the best linear predictor of ``b``
-is ``n m / (n + sigma2 / tau2)`` with posterior variance ``1 / (n / sigma2 + 1 / tau2)``.
-``tau2`` and ``sigma2`` are the one-way random-effects moment estimates from the training set's
-grouped out-of-fold residuals.
+A per-paper offset ``b ~ N(0, tau2)`` holds ~45 % of the grouped out-of-fold error variance (0.45
+literature ICE, 0.46 merged; experiments/figures.md; the naive share of per-paper mean residuals,
+0.68, is inflated by single-row papers); each sample adds its own ``eps ~ N(0, sigma2)``.
 """
 
 from __future__ import annotations
@@ -18,24 +12,10 @@ import pandas as pd
 
 
 def variance_components(residuals, groups) -> tuple[float, float]:
-    """Between-paper (tau2) and within-paper (sigma2) variance of grouped residuals.
+    """Between-paper (tau2, floored at 0) and within-paper (sigma2) variance of grouped residuals.
 
-    Parameters
-    ----------
-    residuals : array-like of shape (n,)
-        Out-of-fold residuals (measured - predicted), each from a model that did not see its paper.
-    groups : array-like of shape (n,)
-        Paper of each residual.
-
-    Returns
-    -------
-    tau2, sigma2 : float
-        ANOVA moment estimates (unbalanced design); tau2 floored at 0.
-
-    Raises
-    ------
-    ValueError
-        With fewer than two papers or no paper holding two rows.
+    ANOVA moment estimates (unbalanced design) on out-of-fold residuals, each from a model that did not
+    see its paper. ValueError with fewer than two papers or no paper holding two rows.
     """
     r = pd.Series(np.asarray(residuals, dtype=float)).groupby(np.asarray(groups))
     n_i = r.size().to_numpy(dtype=float)
@@ -53,20 +33,10 @@ def variance_components(residuals, groups) -> tuple[float, float]:
 
 
 def shrunk_offset(ref_residuals, tau2: float, sigma2: float) -> tuple[float, float]:
-    """The lab's offset from its reference residuals, and the offset's posterior variance.
+    """The lab's offset from its reference residuals (measured - predicted), and its posterior variance.
 
-    Parameters
-    ----------
-    ref_residuals : array-like of shape (n,)
-        Measured - predicted on the lab's reference rows (n may be 0).
-    tau2, sigma2 : float
-        Between- and within-paper variances.
-
-    Returns
-    -------
-    offset, variance : float
-        ``n mean / (n + sigma2 / tau2)`` and ``1 / (n / sigma2 + 1 / tau2)``; (0, tau2) for
-        n = 0; (0, 0) when tau2 = 0 (no lab effect to learn).
+    With n residuals of mean m: ``n m / (n + sigma2 / tau2)`` and ``1 / (n / sigma2 + 1 / tau2)`` (the
+    best linear predictor of ``b``); (0, tau2) for n = 0; (0, 0) when tau2 = 0 (no lab effect).
     """
     r = np.asarray(ref_residuals, dtype=float)
     r = r[np.isfinite(r)]
@@ -80,21 +50,9 @@ def shrunk_offset(ref_residuals, tau2: float, sigma2: float) -> tuple[float, flo
 
 
 def group_offsets(residuals, groups) -> tuple[dict, float]:
-    """Every group's shrunk offset and its posterior variance, from one set of grouped residuals.
+    """Every group's ``(offset, variance)`` (:func:`shrunk_offset`) from one set of residuals, and tau2.
 
-    Parameters
-    ----------
-    residuals : array-like of shape (n,)
-        Out-of-fold residuals (NaN ignored).
-    groups : array-like of shape (n,)
-        Paper of each residual.
-
-    Returns
-    -------
-    offsets : dict
-        Group -> ``(offset, variance)`` as :func:`shrunk_offset` gives them.
-    tau2 : float
-        Between-group variance: the offset variance of a group with no residual.
+    NaN residuals are ignored; tau2 is the offset variance of a group with no residual.
     """
     r = np.asarray(residuals, dtype=float)
     g = np.asarray(groups)
@@ -106,41 +64,14 @@ def group_offsets(residuals, groups) -> tuple[dict, float]:
 
 def apply_lab_offset(frame: pd.DataFrame, target: str, measured: str, *, tau2: float, sigma2: float,
                      bounds: tuple[float, float] = (-np.inf, np.inf), width: str = "keep") -> pd.DataFrame:
-    """Shift one lab's predictions by its shrunk offset and rescale its intervals.
+    """Shift one lab's predictions by its shrunk offset; ``width="rescale"`` also narrows its intervals.
 
-    Parameters
-    ----------
-    frame : DataFrame
-        One lab's rows with ``pred_<target>``, ``lo_<target>``, ``hi_<target>`` and the column
-        ``measured`` (NaN where not measured). Measured rows are the references.
-    target : str
-        Target name used in the column names.
-    measured : str
-        Column of measured values.
-    tau2, sigma2 : float
-        From :func:`variance_components` on the training set's grouped residuals.
-    bounds : tuple of float
-        Physical range the shifted values are clipped to.
-    width : {"keep", "rescale"}, default="keep"
-        ``keep``: the interval moves with the point and keeps its width; ``rescale``: its
-        sides are also scaled by ``sqrt((sigma2 + v) / (sigma2 + tau2))`` (see Notes).
-
-    Returns
-    -------
-    DataFrame
-        A copy with the shifted ``pred/lo/hi`` (the originals kept as ``*_uncalibrated``), and
-        ``lab_offset_<target>`` (the offset added), ``lab_offset_sd_<target>`` (its posterior
-        standard deviation) and ``lab_offset_n`` (reference rows used).
-
-    Notes
-    -----
-    The conformal half-width was calibrated on residuals of variance ``tau2 + sigma2`` (an
-    unknown lab), which bounds the offset's posterior variance ``v <= tau2``: so the kept
-    width already holds the offset's uncertainty. Under a Gaussian model the remaining error
-    has variance ``sigma2 + v`` and ``rescale`` narrows accordingly; on the literature set
-    (benchmarks/bench_intervals.py) that undercovers (0.84-0.89 for ICE at k = 1-3), because
-    offsets and residuals are heavy-tailed, so ``keep`` is the default. Reference rows are shifted like the others (their
-    ``*_uncalibrated`` columns keep the model's own answer).
+    ``frame`` holds ``pred/lo/hi_<target>`` (shifted, clipped to ``bounds``) and ``measured`` (measured rows
+    are the references). Adds ``*_uncalibrated`` originals, ``lab_offset_<t>``, ``lab_offset_sd_<t>``,
+    ``lab_offset_n``.
+    ``keep`` is the default: the conformal width, calibrated for an unknown lab (tau2 + sigma2), already
+    holds the offset's variance v <= tau2, and ``rescale`` (sides times ``sqrt((sigma2 + v) / (sigma2 +
+    tau2))``) undercovers, 0.84-0.89 for ICE at k = 1-3 (bench_intervals.py): offsets are heavy-tailed.
     """
     out = frame.copy()
     p, lo, hi = f"pred_{target}", f"lo_{target}", f"hi_{target}"

@@ -1,23 +1,8 @@
 """Calibrate predictions to one lab: a shrunk offset plus a shrunk within-lab trend on HTT and SSA.
 
-Across papers ICE follows HTT and SSA loosely; inside one paper's series it follows them closely
-(within-paper Spearman: ICE vs HTT median +0.76, vs SSA -0.50), and the cross-paper model only
-partly carries that slope into a lab's own series. So a lab's residuals (measured - predicted)
-are modelled as a random intercept plus a random slope on the lab-centred trend features:
-
-    e_i = b + x_i . s + eps_i,   b ~ N(0, tau2),  s ~ N(beta, diag(omega)),  eps ~ N(0, sigma2)
-
-with ``x = (HTT / 100 degC, ln SSA)`` minus the lab's own mean over all its rows (measured or not:
-the features of every sample are known). ``beta`` is the pooled within-paper slope of the
-training papers' out-of-fold residuals; ``tau2``, ``omega`` and ``sigma2`` maximize the Gaussian
-marginal likelihood of those residuals paper by paper. Given k reference rows the posterior mean
-of ``(b, s)`` shifts every row of the lab; with ``omega -> 0`` and ``beta = 0`` this is the
-constant offset of :mod:`nacarbon.uncertainty.lab_offset`.
-
-Measured leave-papers-out on merged data with 3 references (``benchmarks/bench_kshot.py``,
-``experiments/kshot.md``): ICE R2 0.663 against 0.605 for the offset, plateau capacity 0.652
-against 0.612, coverage kept; capacity 0.381 against 0.439, so :func:`trend_beats_offset` decides
-per model on its training papers whether the trend is used.
+Inside a paper's series ICE follows HTT and SSA (median Spearman +0.76, -0.50) more closely than the
+cross-paper model carries, so a lab's residuals get a random intercept and a random slope:
+``e_i = b + x_i . s + eps_i``, ``b ~ N(0, tau2)``, ``s ~ N(beta, diag(omega))``, ``eps ~ N(0, sigma2)``.
 """
 
 from __future__ import annotations
@@ -46,7 +31,7 @@ TREND_FEATURES: tuple[str, ...] = (C.HTT_C, C.SSA_M2_G)
 
 @dataclass(frozen=True)
 class LabPrior:
-    """Hyperparameters of the lab model, estimated on training papers' out-of-fold residuals."""
+    """Hyperparameters of the lab model (:func:`fit_lab_prior`); ``slope`` is beta, ``slope_var`` omega."""
 
     tau2: float
     sigma2: float
@@ -77,25 +62,11 @@ def _neg_loglik(log_params: np.ndarray, blocks: list[tuple[np.ndarray, np.ndarra
 
 
 def fit_lab_prior(residuals, groups, frame: pd.DataFrame, features: tuple[str, ...] = TREND_FEATURES) -> LabPrior:
-    """Estimate :class:`LabPrior` from grouped out-of-fold residuals and their rows' HTT and SSA.
+    """Estimate :class:`LabPrior` from grouped out-of-fold residuals and their rows of ``frame``.
 
-    Parameters
-    ----------
-    residuals : array-like of shape (n,)
-        Measured - predicted, each from a model that did not see its paper.
-    groups : array-like of shape (n,)
-        Paper of each residual.
-    frame : pandas.DataFrame
-        The rows (``htt_c``, ``ssa_m2_g``; missing values allowed), same order.
-
-    Returns
-    -------
-    LabPrior
-
-    Raises
-    ------
-    ValueError
-        With fewer than two papers or no paper holding two rows (as :func:`variance_components`).
+    ``x`` is the trend features (missing allowed) minus the lab's mean (:func:`trend_design`); ``beta``
+    the pooled within-paper slope; tau2, omega, sigma2 maximize the marginal likelihood paper by paper
+    (omega -> 0, beta = 0 is :mod:`~nacarbon.uncertainty.lab_offset`). ValueError as :func:`variance_components`.
     """
     e = np.asarray(residuals, dtype=float)
     g = np.asarray(groups)
@@ -129,11 +100,11 @@ def trend_beats_offset(residuals, groups, frame: pd.DataFrame, features: tuple[s
                        k: int = 3, n_perm: int = 5, seed: int = 0) -> bool:
     """Whether the trend predicts a lab's other rows from k references better than the offset alone.
 
-    Cross-fitted over two halves of the papers (hyperparameters from one half, scored on the
-    other's papers with more than k rows, ``n_perm`` random choices of references each), so the
-    extra slopes cannot win by fitting the residuals they are scored on. On merged capacity the
-    within-paper slope does not carry across papers and this says no in 4 of 5 outer folds
-    (``benchmarks/bench_kshot.py``; ICE and plateau capacity: yes in 5 of 5).
+    Cross-fitted over two halves of the papers (hyperparameters from one half, scored on the other's
+    papers with more than k rows, ``n_perm`` reference draws each), so the slopes cannot win by fitting
+    what they are scored on. Leave-papers-out with 3 references (experiments/kshot.md): R2 trend vs
+    offset ICE 0.663 vs 0.605, plateau capacity 0.652 vs 0.612, capacity 0.381 vs 0.439; on capacity
+    this says no in 4 of 5 outer folds (``benchmarks/bench_kshot.py``; ICE, plateau capacity: 5 of 5 yes).
     """
     e, g = np.asarray(residuals, dtype=float), np.asarray(groups)
     frame = frame.reset_index(drop=True)
@@ -160,24 +131,9 @@ def apply_lab_trend(frame: pd.DataFrame, target: str, measured: str, prior: LabP
                     bounds: tuple[float, float] = (-np.inf, np.inf)) -> pd.DataFrame:
     """Shift one lab's predictions by its posterior offset and trend; intervals move, widths kept.
 
-    Parameters
-    ----------
-    frame : DataFrame
-        One lab's rows with ``pred/lo/hi_<target>``, ``htt_c``/``ssa_m2_g`` where known, and the
-        column ``measured`` (NaN where not measured: the references are the others).
-    target, measured : str
-    prior : LabPrior
-        From :func:`fit_lab_prior` on the training papers.
-    bounds : tuple of float
-        Physical range the shifted values are clipped to.
-
-    Returns
-    -------
-    DataFrame
-        As :func:`nacarbon.uncertainty.lab_offset.apply_lab_offset` (``*_uncalibrated``,
-        ``lab_offset_<t>`` = the posterior offset at the lab's mean HTT/SSA,
-        ``lab_offset_sd_<t>``, ``lab_offset_n``), plus ``lab_trend_<t>``: each row's trend shift.
-        Without references the shift is the pooled trend alone.
+    Columns as :func:`~nacarbon.uncertainty.lab_offset.apply_lab_offset` (``lab_offset_<t>`` is the
+    posterior offset at the lab's mean features) plus ``lab_trend_<t>``, each row's trend shift.
+    Without references (``measured`` all NaN) the shift is the pooled trend alone.
     """
     out = frame.copy()
     p, lo, hi = f"pred_{target}", f"lo_{target}", f"hi_{target}"

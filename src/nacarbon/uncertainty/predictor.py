@@ -16,7 +16,6 @@ from nacarbon.uncertainty.conformal import GroupConformalRegressor
 from nacarbon.uncertainty.domain import PaperDomain
 
 
-
 def physical_bounds(column: str) -> tuple[float, float]:
     """The physical range of a database column from the schema's rules ((-inf, inf) if none)."""
     for rule in RULES:
@@ -28,23 +27,16 @@ def physical_bounds(column: str) -> tuple[float, float]:
 def build_features(frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
     """``frame`` with the model's derived features computed, exactly as for training.
 
-    One encoding (:data:`nacarbon.data.design.CATEGORY_CODES`): ``is_ether`` is 1 ether, 0 ester
-    and NaN when the electrolyte is not given, which the model's imputer fills as in training.
+    ``is_ether`` is 1 ether, 0 ester, NaN when not given (filled by the model's imputer as in training).
     """
     return add_derived(frame, features)
 
 
 def check_input(frame: pd.DataFrame, features: Sequence[str], source: str = "<input>") -> pd.DataFrame:
-    """Validate user rows with the database schema and return them typed.
+    """Validate user rows with the database schema and return them typed (DataValidationError if not).
 
-    Identity columns a user may not have (``sample_id``, ``source``) are filled in for the check
-    (``row-<n>``, ``user``); repeating the same material twice is allowed (the database's
-    duplicate rule is about stored rows). Every feature the model needs must be a column.
-
-    Raises
-    ------
-    DataValidationError
-        Naming row, field, value and rule, as for a database file.
+    Identity columns a user may lack (``sample_id``, ``source``) are filled in for the check; the same
+    material twice is allowed (the duplicate rule is about stored rows); every model feature must be given.
     """
     raw = frame.copy()
     if C.SAMPLE_ID not in raw:
@@ -80,20 +72,9 @@ def check_input(frame: pd.DataFrame, features: Sequence[str], source: str = "<in
 class SamplePredictor:
     """One target's predictor: point, 1 - alpha interval, domain score and flag, nearest samples.
 
-    Parameters
-    ----------
-    target : str
-        Short name used in output columns (``ice`` -> ``pred_ice``).
-    target_column : str
-        Database column of the target (gives the physical bounds).
-    features : sequence of str
-        Model inputs (database columns or derived names).
-    regressor : GroupConformalRegressor
-        Unfitted or fitted; fitted in :meth:`fit`.
-    domain : PaperDomain, optional
-        Default ``PaperDomain()``.
-    n_nearest : int, default=3
-        Nearest training samples reported per row.
+    ``target`` names the output columns (``ice`` -> ``pred_ice``); ``target_column`` is its database
+    column (gives the physical bounds); ``regressor`` and ``domain`` default to unfitted
+    ``GroupConformalRegressor`` and ``PaperDomain`` and are fitted in :meth:`fit`.
     """
 
     def __init__(self, target: str, target_column: str, features: Sequence[str],
@@ -110,17 +91,8 @@ class SamplePredictor:
     def fit(self, frame: pd.DataFrame, group_column: str = C.PAPER_ID) -> SamplePredictor:
         """Fit model, calibration and domain on the rows of ``frame`` with a measured target.
 
-        Parameters
-        ----------
-        frame : DataFrame
-            A validated database table.
-        group_column : str, default="paper_id"
-            The column naming each row's paper (the CV group). A table without ``paper_id``
-            (read with ``read_table``) gets it as the loaders give it.
-
-        Returns
-        -------
-        SamplePredictor
+        ``group_column`` names each row's paper (the CV group); a table without ``paper_id`` gets it as
+        the loaders give it.
         """
         if group_column == C.PAPER_ID and C.PAPER_ID not in frame:
             from nacarbon.data.papers import with_paper_ids
@@ -147,26 +119,9 @@ class SamplePredictor:
                 f"clipped to {self.bounds}. " + self.domain.describe(self.features))
 
     def predict_frame(self, frame: pd.DataFrame, source: str = "<input>") -> pd.DataFrame:
-        """Predict for user rows after validating them with the schema.
+        """Validate user rows with the schema (DataValidationError) and add :meth:`predict_features` columns.
 
-        Parameters
-        ----------
-        frame : DataFrame
-            Rows with the database's column names (extra columns are kept).
-        source : str, default="<input>"
-            Name used in error messages (a file name).
-
-        Returns
-        -------
-        DataFrame
-            The input columns plus ``pred_<t>``, ``lo_<t>``, ``hi_<t>``, ``domain_score``,
-            ``domain_percentile``, ``in_domain`` and, for i = 1..n_nearest, ``nearest<i>_sample_id``,
-            ``nearest<i>_<group column>``, ``nearest<i>_distance``.
-
-        Raises
-        ------
-        DataValidationError
-            If a row breaks the schema (d002 in Angstrom, negative SSA, text in a number ...).
+        ``source`` names the input in error messages; the input columns are kept.
         """
         typed = check_input(frame, self.features, source)
         answer = self.predict_features(build_features(typed, self.features))
@@ -178,22 +133,10 @@ class SamplePredictor:
     def predict_features(self, rows: pd.DataFrame) -> pd.DataFrame:
         """The answer for rows that already hold the model's feature columns (no schema check).
 
-        Screening calls this on generated candidates (its own rules judge them); ``predict`` and
-        the served model go through :meth:`predict_frame`, which validates first and then calls
-        this, so all three give the same numbers for the same feature values.
-
-        Parameters
-        ----------
-        rows : DataFrame
-            With every column of ``self.features`` (numeric).
-
-        Returns
-        -------
-        DataFrame
-            ``pred_<t>``, ``lo_<t>``, ``hi_<t>``, ``domain_score``, ``domain_percentile``,
-            ``in_domain``, ``domain_note`` (why a row is out of the domain, ``""`` inside) and the
-            nearest-sample columns (empty ids for a row without a distance to the data), one row
-            per input row (index 0..n-1).
+        Screening calls this on generated candidates; ``predict`` and the served model validate first via
+        :meth:`predict_frame`, so all give the same numbers. Columns: ``pred/lo/hi_<t>``, ``domain_score``,
+        ``domain_percentile``, ``in_domain``, ``domain_note`` (why out of the domain) and per i <= n_nearest
+        ``nearest<i>_sample_id``, ``nearest<i>_<group column>``, ``nearest<i>_distance`` (ids empty if unplaced).
         """
         X = rows[self.features].to_numpy(dtype=float)
         out = pd.DataFrame(index=range(len(X)))

@@ -31,26 +31,11 @@ def order_stat(values: np.ndarray, k: int, axis: int = 0) -> np.ndarray:
 
 
 def paper_scores(scores: np.ndarray, groups: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
-    """One conformity score per paper: the ``ceil(share * n)``-th smallest of its ``n`` row scores.
+    """The distinct papers (sorted) and one score each: the ``ceil(share * n)``-th smallest of its n row scores.
 
-    A threshold at or above this score covers at least ``share`` of the paper's rows, so a
-    conformal ``1 - alpha`` quantile over papers of these scores covers at least ``share`` of a new
-    exchangeable paper's rows with probability ``1 - alpha`` (a two-level, tolerance-style
-    guarantee per lab rather than per row).
-
-    Parameters
-    ----------
-    scores : numpy.ndarray of shape (n_rows,)
-        Row conformity scores.
-    groups : numpy.ndarray of shape (n_rows,)
-        Paper of each row.
-    share : float
-        Share of a paper's rows to cover, in (0, 1].
-
-    Returns
-    -------
-    papers, paper_score : numpy.ndarray
-        The distinct papers (sorted) and their scores.
+    A threshold at or above it covers at least ``share`` of the paper's rows, so a conformal 1 - alpha
+    quantile over papers covers at least ``share`` of a new exchangeable paper's rows with probability
+    1 - alpha (a tolerance-style guarantee per lab rather than per row).
     """
     papers, inverse = np.unique(groups, return_inverse=True)
     out = np.empty(len(papers))

@@ -1,11 +1,8 @@
 """The one space and distance between materials: skewed features log-scaled, standardized, NaN-aware.
 
-BET SSA spans 0.1-2,800 m2/g with skew ~2-4; standardizing it raw makes one decade of low-area
-carbons collapse onto each other while two high-area outliers set the scale. Features whose
-training skew exceeds ``skew_threshold`` (and that are never negative) are put through
-``log1p`` first; missing values stay NaN. :func:`distances` is the one distance in that space:
-the applicability domain, its nearest known samples (:mod:`nacarbon.uncertainty.domain`) and
-the spacing of a suggested batch (:mod:`nacarbon.suggest.batch`) all measure "close" with it.
+BET SSA spans 0.1-2,800 m2/g (skew ~2-4): standardized raw, a decade of low-area carbons collapses
+while two outliers set the scale, so skewed non-negative features go through ``log1p`` first. The
+domain, its nearest samples and a suggested batch's spacing all measure "close" with :func:`distances`.
 """
 
 from __future__ import annotations
@@ -25,17 +22,13 @@ class LogStandardScaler(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     skew_threshold : float, default=1.0
-        A feature is log-scaled when its sample skewness on the training rows (NaN ignored)
-        is above this, its minimum is >= 0 and it takes more than two values (not a flag).
+        A feature is log-scaled when its training skewness (NaN ignored) is above this, its minimum is
+        >= 0 and it takes more than two values (not a flag).
 
     Attributes
     ----------
     log_ : numpy.ndarray of bool, shape (n_features,)
         Which features were log-scaled.
-    skew_ : numpy.ndarray of shape (n_features,)
-        Training skewness of each raw feature.
-    mean_, scale_ : numpy.ndarray of shape (n_features,)
-        NaN-ignoring mean and standard deviation after the log step (scale 1 where constant).
     """
 
     def __init__(self, *, skew_threshold: float = 1.0):
@@ -47,19 +40,7 @@ class LogStandardScaler(TransformerMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y=None) -> LogStandardScaler:
-        """Decide which features to log and learn the standardization.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training features; NaN allowed.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        LogStandardScaler
-        """
+        """Decide which features to log and learn the standardization (NaN allowed)."""
         X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
         # a constant column (every known carbon tested in ester) has no skew; scipy warns about it
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -83,16 +64,7 @@ class LogStandardScaler(TransformerMixin, BaseEstimator):
         return Z
 
     def transform(self, X) -> np.ndarray:
-        """Log-scale (where chosen) and standardize; NaN stays NaN.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        numpy.ndarray of shape (n_samples, n_features)
-        """
+        """Log-scale (where chosen) and standardize; NaN stays NaN."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         return (self._log(X) - self.mean_) / self.scale_
@@ -101,20 +73,9 @@ class LogStandardScaler(TransformerMixin, BaseEstimator):
 def distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """NaN-aware Euclidean distances between the rows of ``A`` (n, d) and ``B`` (m, d), in scaled units.
 
-    A coordinate missing in either row is skipped and the sum of squares scaled up by
-    ``d / d_shared`` (scikit-learn's ``nan_euclidean_distances``), so a row with a gap is not
-    artificially close; two rows sharing no coordinate are ``inf`` apart. Whether a distance
-    computed on few coordinates can be trusted is the domain's question
-    (:class:`nacarbon.uncertainty.domain.PaperDomain`'s ``min_structure``), not the metric's.
-
-    Parameters
-    ----------
-    A, B : array-like of shape (n, d) and (m, d)
-        Rows already in the scaled space (:class:`LogStandardScaler`); one row may be 1-D.
-
-    Returns
-    -------
-    numpy.ndarray of shape (n, m)
+    A coordinate missing in either row is skipped and the sum of squares scaled by ``d / d_shared``
+    (``nan_euclidean_distances``), so a gap does not make a row close; no shared coordinate: ``inf``.
+    Whether few coordinates suffice is the domain's question (``min_structure``), not the metric's.
     """
     dist = nan_euclidean_distances(np.atleast_2d(np.asarray(A, float)), np.atleast_2d(np.asarray(B, float)))
     return np.where(np.isnan(dist), np.inf, dist)
