@@ -34,10 +34,7 @@ def implied_n(rho: float, p: float) -> float:
 
 
 def p_value(rho: float, n: float) -> float:
-    """Two-tailed p of a Spearman ρ on n rows by the t approximation (scipy's ``spearmanr``).
-
-    NaN for n ≤ 2 or |ρ| ≥ 1.
-    """
+    """Two-tailed p of a Spearman ρ on n rows by the t approximation (scipy's); NaN for n ≤ 2 or |ρ| ≥ 1."""
     r = abs(float(rho))
     if n <= 2 or not r < 1:
         return float("nan")
@@ -86,10 +83,7 @@ def compare_correlations(table: pd.DataFrame, claims: Sequence[CorrelationClaim]
 
 
 def main_factor(table: pd.DataFrame, target_column: str, group: str) -> pd.Series | None:
-    """The ``spearman_table`` row with the largest |ρ| for one target and group (the "main impact factor").
-
-    None if no coefficient is defined.
-    """
+    """The ``spearman_table`` row with the largest |ρ| for one target and group ("main impact factor"), or None."""
     sub = table[(table["group"] == group) & (table["target"] == target_column)].dropna(subset=["rho"])
     if sub.empty:
         return None

@@ -61,10 +61,7 @@ def _cells(line: str) -> list[str]:
 
 
 def markdown_to_html(text: str, *, title: str = "report") -> str:
-    """Convert the Markdown subset of this project's reports to a standalone HTML page.
-
-    Images keep their relative paths, so the page sits next to the Markdown.
-    """
+    """The Markdown subset of this project's reports as a standalone HTML page (images keep relative paths)."""
     body, para, items = [], [], []
     lines = text.splitlines()
 

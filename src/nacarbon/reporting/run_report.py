@@ -71,9 +71,8 @@ def target_table(rows: list[dict]) -> list[str]:
 def tuning_rows(name: str, plan: DictConfig, state: dict) -> list[list[str]]:
     """Per target and family of one plan: the untuned and the tuned run side by side.
 
-    Cells are the compare table's outer-CV fold means (same splits for both runs) and the runs'
-    pooled R² (mean over repeats); a family listed without ``tuned`` in the plan was trained
-    untuned only (tuning dropped where it did not pay, ``experiments/protocols.md``).
+    Cells: compare's outer-CV fold means (same splits) and pooled R² (mean over repeats). A family without
+    ``tuned`` in the plan was trained untuned only (tuning dropped where it did not pay, protocols.md).
     """
     tables = [r.table for r in state.get("compare", {}).get(name, [])]
     train, out = state.get("train", {}), []
