@@ -16,26 +16,10 @@ COMPARISON_COLUMNS = ["target", "feature", "group", "paper_rho", "paper_p", "imp
 
 
 def implied_n(rho: float, p: float) -> float:
-    """The sample size at which a Spearman ρ has the given two-tailed p value.
+    """The real n at which a Spearman ρ has two-tailed p: p = 2 P(T_{n-2} > |ρ| √((n − 2)/(1 − ρ²))).
 
-    Parameters
-    ----------
-    rho : float
-        Correlation coefficient, |ρ| < 1.
-    p : float
-        Two-tailed p value in (0, 1).
-
-    Returns
-    -------
-    float
-        The real n solving p = 2 P(T_{n-2} > |ρ| √((n − 2)/(1 − ρ²))); NaN if even n = 3 gives
-        a smaller p (no n fits) or ρ = 0.
-
-    Notes
-    -----
-    This is the t approximation scipy (and SPSS) use for Spearman's p; the p value falls
-    monotonically with n at fixed ρ, so the root is unique. A printed ρ and p therefore tell
-    how many rows the test was run on.
+    That t approximation is scipy's (and SPSS's); p falls monotonically with n, so a printed ρ and p tell
+    how many rows the test ran on. NaN for ρ = 0 or when even n = 3 gives a smaller p.
     """
     if not 0 < abs(float(rho)) < 1 or not 0 < p < 1:
         return float("nan")
@@ -50,20 +34,7 @@ def implied_n(rho: float, p: float) -> float:
 
 
 def p_value(rho: float, n: float) -> float:
-    """Two-tailed p of a Spearman ρ on n rows by the t approximation (scipy's ``spearmanr``).
-
-    Parameters
-    ----------
-    rho : float
-        Correlation coefficient.
-    n : float
-        Number of rows (> 2).
-
-    Returns
-    -------
-    float
-        2 P(T_{n-2} > |ρ| √((n − 2)/(1 − ρ²))); NaN for n ≤ 2 or |ρ| ≥ 1.
-    """
+    """Two-tailed p of a Spearman ρ on n rows by the t approximation (scipy's); NaN for n ≤ 2 or |ρ| ≥ 1."""
     r = abs(float(rho))
     if n <= 2 or not r < 1:
         return float("nan")
@@ -71,26 +42,10 @@ def p_value(rho: float, n: float) -> float:
 
 
 def rho_interval(rho: float, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Confidence interval of a Spearman ρ by Fisher's z with the Bonett-Wright variance.
+    """Confidence interval of a Spearman ρ on n rows by Fisher's z with the Bonett-Wright variance.
 
-    Parameters
-    ----------
-    rho : float
-        Sample Spearman coefficient.
-    n : int
-        Rows it was computed on.
-    level : float
-        Coverage, e.g. 0.95.
-
-    Returns
-    -------
-    (float, float)
-        Lower and upper bound; NaN for n ≤ 3 or undefined ρ.
-
-    Notes
-    -----
-    z = atanh(ρ) ± q √((1 + ρ²/2)/(n − 3)), transformed back with tanh (Bonett & Wright,
-    Psychometrika 2000), which holds Spearman's ρ better than Pearson's 1/(n − 3).
+    z = atanh(ρ) ± q √((1 + ρ²/2)/(n − 3)), back with tanh (Bonett & Wright, Psychometrika 2000): it holds
+    Spearman's ρ better than Pearson's 1/(n − 3). NaN bounds for n ≤ 3 or undefined ρ.
     """
     if n <= 3 or not np.isfinite(rho) or abs(rho) >= 1:
         return float("nan"), float("nan")
@@ -102,26 +57,10 @@ def rho_interval(rho: float, n: int, level: float = 0.95) -> tuple[float, float]
 
 def compare_correlations(table: pd.DataFrame, claims: Sequence[CorrelationClaim], targets: Sequence[TargetSpec],
                          groups: Sequence[str], *, alpha: float = 0.05) -> pd.DataFrame:
-    """Each quoted coefficient beside the one computed here, per group.
+    """Each quoted coefficient beside the one computed here (a ``spearman_table``), per group.
 
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`nacarbon.analysis.correlation.spearman_table` output.
-    claims : sequence of CorrelationClaim
-        The paper's coefficients.
-    targets : sequence of TargetSpec
-        Analysed targets (maps claim target names to columns); claims on others are dropped.
-    groups : sequence of str
-        Groups of ``table`` to compare, e.g. ``["hard", "all"]``.
-    alpha : float
-        Level for ``significant``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per claim and group: ``target, feature, group, paper_rho, paper_p, implied_n, n,
-        rho, p, p_bh, ci_low, ci_high, same_sign, significant, paper_in_ci``.
+    One row per claim and group, columns :data:`COMPARISON_COLUMNS`; claims on targets not in
+    ``targets`` are dropped.
     """
     columns = {t.name: t.column for t in targets}
     rows: list[dict] = []
@@ -144,22 +83,7 @@ def compare_correlations(table: pd.DataFrame, claims: Sequence[CorrelationClaim]
 
 
 def main_factor(table: pd.DataFrame, target_column: str, group: str) -> pd.Series | None:
-    """The feature with the largest |ρ| for one target in one group (the "main impact factor").
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`nacarbon.analysis.correlation.spearman_table` output.
-    target_column : str
-        Performance column.
-    group : str
-        Group of ``table``.
-
-    Returns
-    -------
-    pandas.Series or None
-        That row of ``table``; None if no coefficient is defined.
-    """
+    """The ``spearman_table`` row with the largest |ρ| for one target and group ("main impact factor"), or None."""
     sub = table[(table["group"] == group) & (table["target"] == target_column)].dropna(subset=["rho"])
     if sub.empty:
         return None

@@ -24,20 +24,7 @@ _STYLE = ("body{font-family:sans-serif;max-width:72em;margin:2em auto;line-heigh
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    """A Markdown pipe table.
-
-    Parameters
-    ----------
-    header : sequence of str
-        Column titles.
-    rows : sequence of sequences
-        Cells, already formatted (``str()`` is applied; ``|`` is escaped).
-
-    Returns
-    -------
-    list of str
-        The table's lines, followed by an empty line.
-    """
+    """A Markdown pipe table's lines, then an empty line; cells go through ``str()``, ``|`` escaped."""
     def cell(v: object) -> str:
         return str(v).replace("|", "\\|").replace("\n", " ")
 
@@ -47,18 +34,7 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[st
 
 
 def markdown_table(table: Any) -> str:
-    """A DataFrame as a Markdown pipe table, floats to four significant digits.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Rows to show (the index is not shown).
-
-    Returns
-    -------
-    str
-        Header, separator and one line per row (no trailing empty line).
-    """
+    """A DataFrame (no index) as Markdown table text (no trailing empty line), floats to 4 significant digits."""
     def fmt(v: object) -> str:
         return f"{v:.4g}" if isinstance(v, Real) and not isinstance(v, Integral) else str(v)
 
@@ -85,20 +61,7 @@ def _cells(line: str) -> list[str]:
 
 
 def markdown_to_html(text: str, *, title: str = "report") -> str:
-    """Convert the Markdown subset of this project's reports to a standalone HTML page.
-
-    Parameters
-    ----------
-    text : str
-        Markdown.
-    title : str
-        The page's ``<title>``.
-
-    Returns
-    -------
-    str
-        An HTML document; images keep their relative paths, so it sits next to the Markdown.
-    """
+    """The Markdown subset of this project's reports as a standalone HTML page (images keep relative paths)."""
     body, para, items = [], [], []
     lines = text.splitlines()
 

@@ -56,18 +56,7 @@ TABLE_ROWS: dict[str, int] = {"hard": 47, "soft": 20}
 
 
 def range_text(column: str) -> str:
-    """The paper's recommended range of a structural parameter as text, e.g. ``"2.5-5"``.
-
-    Parameters
-    ----------
-    column : str
-        A key of :data:`RANGES`.
-
-    Returns
-    -------
-    str
-        ``"lo-hi"``, ``"< hi"`` or ``"> lo"``.
-    """
+    """The paper's recommended range of a :data:`RANGES` column as text: ``"2.5-5"``, ``"< 300"`` or ``"> lo"``."""
     lo, hi = RANGES[column]
     if lo is None:
         return f"< {hi:g}"

@@ -26,22 +26,10 @@ def inside(values: pd.Series, bounds: Range) -> pd.Series:
 
 
 def range_counts(frame: pd.DataFrame, ranges: Mapping[str, Range], groups: Mapping[str, pd.Series]) -> pd.DataFrame:
-    """How many rows fall inside each recommended range, per group.
+    """How many rows fall inside each range (column -> (low, high), None for open), per group's row mask.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The dataset.
-    ranges : mapping
-        Column -> (low, high), either bound None for open.
-    groups : mapping
-        Group name -> boolean row mask (e.g. ``{"all": ..., "hard": ..., "soft": ...}``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``feature, group, n_measured, n_inside``; the last row per group (``feature="all five"``)
-        counts rows inside every range, among rows that report all of them.
+    Columns ``feature, group, n_measured, n_inside``; the last row per group (``feature="all five"``)
+    counts rows inside every range, among rows that report all of them.
     """
     rows = []
     for g, mask in groups.items():
@@ -57,24 +45,9 @@ def range_counts(frame: pd.DataFrame, ranges: Mapping[str, Range], groups: Mappi
 
 
 def best_rows(frame: pd.DataFrame, spec: TargetSpec, ranges: Mapping[str, Range], k: int = 5) -> pd.DataFrame:
-    """The structure of the k best-performing rows, each parameter against its recommended range.
+    """The structure of the k best rows (by ``spec``'s direction), each parameter against its range.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The dataset.
-    spec : TargetSpec
-        The performance (its direction decides "best").
-    ranges : mapping
-        Column -> (low, high).
-    k : int
-        Rows taken.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per parameter: ``feature, values`` (the k rows' values, best row first, "–"
-        for missing), ``n_inside``, ``n_measured``.
+    One row per parameter: ``feature, values`` (best row first, "–" for missing), ``n_inside``, ``n_measured``.
     """
     rated = frame.dropna(subset=[spec.column])
     top = rated.sort_values(spec.column, ascending=not spec.higher_is_better, kind="stable").head(k)
@@ -89,20 +62,8 @@ def best_rows(frame: pd.DataFrame, spec: TargetSpec, ranges: Mapping[str, Range]
 def box_vs_rest(frame: pd.DataFrame, spec: TargetSpec, ranges: Mapping[str, Range]) -> dict[str, float]:
     """Measured performance of rows inside every recommended range against the other rows.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The dataset; only rows reporting the target and every ranged parameter take part.
-    spec : TargetSpec
-        The performance.
-    ranges : mapping
-        Column -> (low, high).
-
-    Returns
-    -------
-    dict
-        ``n_inside, n_outside, median_inside, median_outside`` and ``p`` (two-sided
-        Mann-Whitney U; NaN when either side is empty).
+    Only rows reporting the target and every ranged parameter take part. Returns ``n_inside, n_outside,
+    median_inside, median_outside`` and ``p`` (two-sided Mann-Whitney U; NaN when a side is empty).
     """
     sub = frame.dropna(subset=[spec.column, *ranges])
     mask = np.logical_and.reduce([inside(sub[c], b) for c, b in ranges.items()])
@@ -122,32 +83,10 @@ def model_agreement(model: object, reference: pd.DataFrame, spec: TargetSpec, ra
                     levels: int = 6, top: float = 0.05) -> dict[str, float]:
     """Whether a model predicts better performance inside the recommended ranges than outside.
 
-    Parameters
-    ----------
-    model : estimator
-        Fitted model taking ``reference``'s columns.
-    reference : pandas.DataFrame
-        The rows it was trained on (feature columns only); they set the grid's span.
-    spec : TargetSpec
-        The performance predicted (its direction decides "better").
-    ranges : mapping
-        Column -> (low, high); columns not in ``reference`` are ignored.
-    levels : int
-        Grid values per feature.
-    top : float
-        Fraction of grid points counted as the model's best.
-
-    Returns
-    -------
-    dict
-        ``n_grid, share_inside`` (grid points inside every range), ``mean_inside, mean_outside``
-        (mean prediction), ``share_inside_top`` (share of the best ``top`` fraction inside) and
-        ``agrees`` (1.0 when the mean inside is the better one, else 0.0).
-
-    Notes
-    -----
-    The grid crosses every observed range with every other, so it contains combinations no
-    measured carbon has; the comparison says what the model extrapolates, not what was measured.
+    Predicts on a :func:`prediction_grid` over ``reference`` (its training features), which holds
+    combinations no carbon has: this says what the model extrapolates. Returns ``n_grid``,
+    ``share_inside``, ``mean_inside``, ``mean_outside``, ``share_inside_top`` (of the best ``top``
+    fraction) and ``agrees`` (1.0 when the mean inside is the better one, else 0.0).
     """
     grid = prediction_grid(reference, levels)
     pred = np.asarray(model.predict(grid), dtype=float)

@@ -103,17 +103,7 @@ def corr_verdict(row: pd.Series) -> str:
 
 
 def compute_facts(inp: ReportInputs) -> Facts:
-    """Compute the comparisons of :class:`ReportInputs` with the paper.
-
-    Parameters
-    ----------
-    inp : ReportInputs
-        The report's inputs.
-
-    Returns
-    -------
-    Facts
-    """
+    """Compute the comparisons of :class:`ReportInputs` with the paper."""
     groups = group_masks(inp.frame, inp.group_col)
     present = set(inp.spearman["group"])
     corr = compare_correlations(inp.spearman, paper.FIG2A, inp.targets, [g for g in groups if g in present],

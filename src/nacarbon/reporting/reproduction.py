@@ -1,10 +1,8 @@
 """Reproduction report: each quantitative claim of Liu et al. 2022 beside this project's number.
 
-``python -m analyze`` (``report=true``, the default) writes it for the seed database to
-``experiments/reproduction/`` -- ``README.md``, ``README.html``, ``figures/`` and ``tables/`` --
-and for any other dataset to ``experiments/reproduction-<dataset>/``. Correlations, maps and
-ranges need only the data; the model sections read the training runs and champions of the
-configured MLflow store and say so when there are none.
+``python -m analyze`` (``report=true``) writes it to ``experiments/reproduction[-<dataset>]/``. Correlations,
+maps and ranges need only the data; the model sections read the store's training runs and champions
+and say so when there are none.
 """
 
 from __future__ import annotations
@@ -34,19 +32,7 @@ def report_dir(cfg: DictConfig) -> Path:
 
 
 def comparison_figure(facts: Facts, path: Path) -> Path:
-    """Bars of the paper's Fig. 2a coefficients beside this project's, with 95% intervals.
-
-    Parameters
-    ----------
-    facts : Facts
-        Computed comparisons (``facts.corr``).
-    path : Path
-        PNG to write.
-
-    Returns
-    -------
-    Path
-    """
+    """Bars of the paper's Fig. 2a coefficients beside this project's (``facts.corr``), with 95% intervals."""
     corr = facts.corr
     pairs = list(dict.fromkeys(zip(corr["target"], corr["feature"])))
     groups = list(dict.fromkeys(corr["group"]))
@@ -75,19 +61,8 @@ def comparison_figure(facts: Facts, path: Path) -> Path:
 def render(inp: ReportInputs, facts: Facts, figures: dict[str, str]) -> str:
     """The report as Markdown.
 
-    Parameters
-    ----------
-    inp : ReportInputs
-        Tables and store contents.
-    facts : Facts
-        :func:`nacarbon.reporting.repro_facts.compute_facts` of ``inp``.
-    figures : dict
-        Figure key -> path relative to the report (``fig2a``, ``spearman:<group>``,
-        ``map:<name>``, ``shap:<target>:<name>``).
-
-    Returns
-    -------
-    str
+    ``figures`` maps a key (``fig2a``, ``spearman:<group>``, ``map:<name>``, ``shap:<target>:<name>``) to a
+    path relative to the report.
     """
     prov = inp.provenance
     classes = ", ".join(f"{int(m.sum())} {g}" for g, m in facts.groups.items() if g != "all")
@@ -115,20 +90,7 @@ def _copy(src: str | Path, out: Path, rel: str) -> str:
 
 
 def write_report(inp: ReportInputs, out_dir: str | Path) -> Path:
-    """Write ``README.md``, ``README.html``, ``figures/`` and ``tables/`` under ``out_dir``.
-
-    Parameters
-    ----------
-    inp : ReportInputs
-        What to report.
-    out_dir : str or Path
-        The report's folder; its ``figures/`` and ``tables/`` are replaced.
-
-    Returns
-    -------
-    Path
-        ``README.md``.
-    """
+    """Write ``README.md`` (returned), ``README.html`` and new ``figures/`` and ``tables/`` under ``out_dir``."""
     out = Path(out_dir)
     for sub in ("figures", "tables"):
         shutil.rmtree(out / sub, ignore_errors=True)
@@ -166,25 +128,10 @@ def _short_commit(commit: str) -> str:
 
 def write_from_analysis(cfg: DictConfig, analysis, out_dir: str | Path,
                         tested: dict[str, pd.DataFrame] | None = None) -> Path:
-    """Build the report's inputs from an :class:`nacarbon.commands.analyze.Analysis` and the store, and write it.
+    """Build the report's inputs from an :class:`nacarbon.commands.analyze.Analysis` and the store; write it.
 
-    Parameters
-    ----------
-    cfg : DictConfig
-        The composed ``conf/analyze.yaml`` (store, dataset, cv, features).
-    analysis : nacarbon.commands.analyze.Analysis
-        What the analysis computed.
-    out_dir : str or Path
-        The report's folder, normally :func:`report_dir`.
-    tested : dict, optional
-        Target -> the one significance rule's verdicts per run, as ``python -m promote`` builds them
-        (``nacarbon.comparison.table.significance_by_run``); without one a target's runs are shown
-        as not beating the baseline.
-
-    Returns
-    -------
-    Path
-        ``README.md``.
+    ``tested``: target -> the significance rule's verdicts per run (``significance_by_run``, as
+    ``promote`` builds them); without one a target's runs show as not beating the baseline.
     """
     from nacarbon.registry.leaderboard import model_table
     from nacarbon.tracking.store import connect, git_commit

@@ -20,24 +20,10 @@ def _fmt(x: float) -> str:
 
 
 def target_rows(name: str, plan: DictConfig, state: dict) -> list[dict]:
-    """Per target of one plan: the verdict of the one significance rule, from compare's table.
+    """Per compared target of plan ``name``: the one significance rule's verdict, from compare's table.
 
-    Parameters
-    ----------
-    name : str
-        Plan name (``main``, ``paper``).
-    plan : DictConfig
-        The plan (``conf/plan/<name>.yaml``).
-    state : dict
-        The pipeline state: ``compare`` plan -> list of ComparisonResult, ``train`` (plan, target,
-        model) -> metrics, ``promote`` target -> Decision (promoted plan only).
-
-    Returns
-    -------
-    list of dict
-        One row per target that was compared: the reported run is the best whose verdict is
-        significant (the one promotion considers), else the lowest-RMSE run; ``verdict`` is the
-        one verdict's name (:class:`nacarbon.evaluation.significance.Verdict`).
+    The row's run is the best with a significant verdict (the one promotion considers), else the
+    lowest-RMSE run. ``state`` is the pipeline's (see :func:`write_run_report`).
     """
     tables = [r.table for r in state.get("compare", {}).get(name, [])]
     train, decisions = state.get("train", {}), state.get("promote", {}) if name == state.get("promote_plan") else {}
@@ -85,9 +71,8 @@ def target_table(rows: list[dict]) -> list[str]:
 def tuning_rows(name: str, plan: DictConfig, state: dict) -> list[list[str]]:
     """Per target and family of one plan: the untuned and the tuned run side by side.
 
-    Cells are the compare table's outer-CV fold means (same splits for both runs) and the runs'
-    pooled R² (mean over repeats); a family listed without ``tuned`` in the plan was trained
-    untuned only (tuning dropped where it did not pay, ``experiments/protocols.md``).
+    Cells: compare's outer-CV fold means (same splits) and pooled R² (mean over repeats). A family without
+    ``tuned`` in the plan was trained untuned only (tuning dropped where it did not pay, protocols.md).
     """
     tables = [r.table for r in state.get("compare", {}).get(name, [])]
     train, out = state.get("train", {}), []
@@ -181,19 +166,8 @@ def _outcomes(state: dict) -> list[str]:
 def write_run_report(cfg: DictConfig, state: dict, plans: Mapping[str, DictConfig] | None = None) -> Path:
     """Write ``experiments/run_report.md``: per plan and target the one rule's verdict, champions, screening.
 
-    Parameters
-    ----------
-    cfg : DictConfig
-        The pipeline config.
-    state : dict
-        What the earlier steps left: ``train`` (plan, target, model) -> metrics, ``compare`` plan ->
-        ComparisonResults, ``promote`` target -> Decision, ``screen`` -> ScreenOutcome, ``timings``.
-    plans : mapping, optional
-        Plan name -> plan config, as the pipeline ran them.
-
-    Returns
-    -------
-    Path
+    ``state`` is what the earlier steps left: ``train`` (plan, target, model, search) -> metrics, ``compare``
+    plan -> ComparisonResults, ``promote`` target -> Decision, ``screen`` -> ScreenOutcome, ``timings``.
     """
     out = Path(cfg.paths.experiments_dir) / "run_report.md"
     out.parent.mkdir(parents=True, exist_ok=True)

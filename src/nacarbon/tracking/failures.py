@@ -1,6 +1,4 @@
-"""A failing MLflow store, said once: :func:`store_errors` turns a dead tracking server, a full disk
-under ``mlflow.db`` or its artifacts, a broken store into one :class:`~nacarbon.errors.StoreError`
-naming the store and the step, which every command prints as its one ``error:`` line."""
+"""A failing MLflow store (dead server, full disk, broken database) said once, as one StoreError."""
 
 from __future__ import annotations
 
@@ -16,11 +14,7 @@ from nacarbon.tracking.redact import redact
 
 
 class _NoStoreTracebacks(logging.Filter):
-    """Drop MLflow's own ERROR log (with traceback) of a failed database call.
-
-    MLflow logs the SQLAlchemy error and then raises it; :func:`store_errors` turns the raised
-    error into the one message a command prints, so the logged copy is only noise.
-    """
+    """Drop MLflow's ERROR log of a failed database call: :func:`store_errors` reports the raised copy."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno < logging.ERROR
@@ -49,12 +43,10 @@ def _reason(err: BaseException) -> str:
 
 @contextmanager
 def store_errors(uri: str, doing: str) -> Iterator[None]:
-    """Turn a failure of the MLflow store itself into one :class:`StoreError` naming it.
+    """Turn a failure of the MLflow store itself into one :class:`StoreError` naming the store and ``doing``.
 
-    A tracking server that dies, a disk (or file-size limit) that fills up under ``mlflow.db``
-    or its artifacts, a store locked or broken: MLflow raises MlflowException, SQLAlchemy or
-    sqlite3 errors, requests' connection errors or OSError. Wrap only MLflow calls in this, so a
-    bug or a user's file elsewhere keeps its own error.
+    Catches MLflow, SQLAlchemy, sqlite3, requests and OS errors, so wrap only MLflow calls in it:
+    a bug or a user's file elsewhere keeps its own error.
     """
     import requests
     import sqlalchemy.exc

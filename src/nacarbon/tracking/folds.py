@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from nacarbon.errors import NacarbonError
@@ -16,20 +18,9 @@ FOLD_ARTIFACT = "data/fold_metrics.csv"
 
 def selection_filter(*, target: str, data_version: str, cv: str, features: str, seed: int | None = None,
                      search: str | None = None) -> str:
-    """MLflow filter string selecting finished training runs of one target.
+    """MLflow filter string selecting finished training runs of one target by their tags.
 
-    Parameters
-    ----------
-    target, data_version, cv, features : str
-        Tags written by :mod:`nacarbon.tracking.training_run`.
-    seed : int, optional
-        The run's ``seed`` parameter; runs with one seed share their outer folds.
-    search : str, optional
-        Only runs with this search config (``none``, ``optuna`` ...); None takes any.
-
-    Returns
-    -------
-    str
+    Runs with one ``seed`` share their outer folds; ``search`` (``none``, ``optuna`` ...) None takes any.
     """
     clauses = [T.kind_filter(T.TRAIN), "attributes.status = 'FINISHED'",
                T.tag_filter(target=target, data_version=data_version, cv=cv, features=features)]
@@ -40,38 +31,30 @@ def selection_filter(*, target: str, data_version: str, cv: str, features: str, 
     return " and ".join(clauses)
 
 
-def latest_runs(client: MlflowClient, experiment_ids: list[str], filter_string: str, *,
-                exclude_models: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The most recent matching run of each model and search (a tuned and an untuned run both compete).
-
-    Parameters
-    ----------
-    client : MlflowClient
-        Connected to the tracking store.
-    experiment_ids : list of str
-        Experiments to search.
-    filter_string : str
-        From :func:`selection_filter`.
-    exclude_models : tuple of str
-        Model names to leave out.
-
-    Returns
-    -------
-    DataFrame
-        One row per (model, search): run_id, model, family, complexity, search, start_time.
-    """
-    rows, token = [], None
+def search_all(client: MlflowClient, experiment_ids: list[str], filter_string: str) -> Iterator[Run]:
+    """Every run matching ``filter_string``, newest first, read page by page."""
+    token = None
     while True:
         page = client.search_runs(experiment_ids, filter_string=filter_string, order_by=["attributes.start_time DESC"],
                                   max_results=1000, page_token=token)
-        for r in page:
-            tags = r.data.tags
-            rows.append({"run_id": r.info.run_id, "model": tags.get(T.MODEL, ""),
-                         "family": tags.get(T.MODEL_FAMILY, ""), "complexity": int(tags.get(T.MODEL_COMPLEXITY, 99)),
-                         "search": tags.get(T.SEARCH, ""), "start_time": r.info.start_time})
+        yield from page
         token = page.token
         if not token:
-            break
+            return
+
+
+def latest_runs(client: MlflowClient, experiment_ids: list[str], filter_string: str, *,
+                exclude_models: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The latest matching run of each model and search (a tuned and an untuned run both compete).
+
+    One row per (model, search): run_id, model, family, complexity, search, start_time.
+    """
+    rows = []
+    for r in search_all(client, experiment_ids, filter_string):
+        tags = r.data.tags
+        rows.append({"run_id": r.info.run_id, "model": tags.get(T.MODEL, ""),
+                     "family": tags.get(T.MODEL_FAMILY, ""), "complexity": int(tags.get(T.MODEL_COMPLEXITY, 99)),
+                     "search": tags.get(T.SEARCH, ""), "start_time": r.info.start_time})
     runs = pd.DataFrame(rows, columns=["run_id", "model", "family", "complexity", "search", "start_time"])
     runs = runs[~runs["model"].isin(exclude_models)]
     # Sorted newest first, so the first run of each model and search is its latest.
@@ -80,24 +63,9 @@ def latest_runs(client: MlflowClient, experiment_ids: list[str], filter_string: 
 
 
 def fold_metrics(client: MlflowClient, run_id: str) -> pd.DataFrame:
-    """A run's per-fold model and baseline metrics.
+    """A run's per-fold metrics (``fold``, ``model_r2``, ``model_rmse`` ..., ``baseline_r2`` ...).
 
-    Parameters
-    ----------
-    client : MlflowClient
-        Connected to the tracking store.
-    run_id : str
-        A training run.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``fold``, ``model_r2``, ``model_rmse``, ``model_mae``, ``baseline_r2`` ...
-
-    Raises
-    ------
-    NacarbonError
-        If the run has no ``data/fold_metrics.csv`` artifact.
+    Raises NacarbonError if the run has no ``data/fold_metrics.csv`` artifact.
     """
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -112,18 +80,8 @@ def collect_folds(client: MlflowClient, experiment_ids: list[str], *, target: st
                   exclude_models: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per-fold metrics of the latest run of every model for one target, in long form.
 
-    Parameters
-    ----------
-    client, experiment_ids, exclude_models
-        Where to look and which models to leave out, as in :func:`latest_runs`.
-    target, data_version, cv, features, seed, search
-        The selection, as in :func:`selection_filter`.
-
-    Returns
-    -------
-    DataFrame
-        One row per (model, fold): target, model, family, complexity, search, run_id, fold and
-        the metric columns of ``fold_metrics.csv``. Empty when no run matches.
+    One row per (model, fold): target, model, family, complexity, search, run_id, fold and the metric
+    columns of ``fold_metrics.csv``; empty when no run matches. Selection as in :func:`selection_filter`.
     """
     flt = selection_filter(target=target, data_version=data_version, cv=cv, features=features, seed=seed,
                            search=search)
@@ -139,20 +97,6 @@ def collect_folds(client: MlflowClient, experiment_ids: list[str], *, target: st
 
 
 def experiment_folds(client: MlflowClient, experiment: str, **selection) -> pd.DataFrame:
-    """:func:`collect_folds` over the experiment named ``experiment`` (empty if it does not exist).
-
-    Parameters
-    ----------
-    client : MlflowClient
-        Connected to the tracking store.
-    experiment : str
-        Experiment name (``nacarbon-<dataset>``).
-    **selection
-        Keyword arguments of :func:`collect_folds`.
-
-    Returns
-    -------
-    DataFrame
-    """
+    """:func:`collect_folds` over the experiment named ``experiment`` (empty if it does not exist)."""
     exp = client.get_experiment_by_name(experiment)
     return pd.DataFrame() if exp is None else collect_folds(client, [exp.experiment_id], **selection)

@@ -1,22 +1,13 @@
 """The registered model is the whole predictor: a pyfunc around a SamplePredictor, logged by training.
 
-Served with ``mlflow models serve -m models:/nacarbon-<target>@champion``, it answers each row
-with the prediction, its interval, the domain score and flag and the nearest training samples,
-and refuses physically impossible rows with the schema's message (HTTP 400).
+Served (``mlflow models serve -m models:/nacarbon-<target>@champion``), it answers each row with the
+prediction, interval, domain score and flag and nearest samples, refuses impossible rows (HTTP 400), and
+writes a missing or infinite number as ``null`` (MLflow would write ``NaN``/``Infinity``, not JSON): a row
+with no distance to the data gets ``domain_score: null``, ``in_domain: false``; in process it stays ``inf``.
 
-Its answer is strict JSON: a number that is missing or infinite is ``null`` (MLflow's server
-would write ``NaN``/``Infinity``, which JSON readers refuse). So a row with too few structure
-features to have a distance to the data (``SamplePredictor`` scores it ``inf``) comes back with
-``domain_score: null``, ``in_domain: false``, ``domain_note`` saying why, ``nearest<i>_distance:
-null`` and empty nearest ids; an input left empty is echoed as ``null``. In process
-(``predict``, ``screen``, ``suggest``) the predictor keeps ``inf``.
-
-The model ships on its own: it is logged from code (``served_model.py``, MLflow's
-models-from-code) with the fitted predictor as an artifact, the ``nacarbon`` package travels in the
-model's ``code/`` folder (``code_paths``: MLflow puts it on ``sys.path`` before loading), its ``requirements.txt``
-pins every library the pickled predictor and that code import, and ``constraints.txt`` pins
-their dependencies as ``requirements.lock`` does. A fresh virtualenv built from those two files
-loads and answers it as the project's venv does (tests/tracking/test_model_env.py).
+Logged from code (``served_model.py``) with the ``nacarbon`` package in ``code/``, a ``requirements.txt``
+pinning what the pickle and that code import and ``requirements.lock`` as ``constraints.txt``, it loads in
+a fresh virtualenv as in the project's (tests/tracking/test_model_env.py).
 """
 
 from __future__ import annotations
@@ -52,13 +43,8 @@ _MODEL_CODE = Path(__file__).with_name("served_model.py")
 class SamplePredictorModel(mlflow.pyfunc.PythonModel):
     """pyfunc whose ``predict`` returns :meth:`SamplePredictor.predict_frame`'s frame.
 
-    Logged from code (``served_model.py``, MLflow's models-from-code): the fitted predictor is
-    the model's ``predictor`` artifact, read in :meth:`load_context`.
-
-    Parameters
-    ----------
-    predictor : nacarbon.uncertainty.predictor.SamplePredictor, optional
-        A fitted predictor (in process); None when MLflow loads the logged model.
+    ``predictor`` is fitted in process, None when MLflow loads the logged model (then read from the
+    model's ``predictor`` artifact in :meth:`load_context`).
     """
 
     def __init__(self, predictor=None):
@@ -70,11 +56,7 @@ class SamplePredictorModel(mlflow.pyfunc.PythonModel):
             self.predictor = cloudpickle.load(fh)
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        """Predict for the rows of ``model_input``; a schema break becomes an MLflow 400 error.
-
-        Returns :meth:`SamplePredictor.predict_frame`'s frame through :func:`json_safe`: a
-        missing or infinite number (``domain_score`` of a row with no distance to the data) is None.
-        """
+        """Predict for the rows of ``model_input`` through :func:`json_safe`; a schema break is an HTTP 400."""
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         try:
             return json_safe(self.predictor.predict_frame(frame, source="request"))
@@ -85,9 +67,8 @@ class SamplePredictorModel(mlflow.pyfunc.PythonModel):
 def json_safe(answer: pd.DataFrame) -> pd.DataFrame:
     """``answer`` with every NaN or infinite float as None, so any JSON writer gives ``null``.
 
-    A float column holding one becomes an object column (the finite values unchanged); the
-    others keep their dtype. Python's ``json`` (MLflow's scoring server) writes ``NaN`` and
-    ``Infinity`` for the floats themselves, which is not JSON.
+    Python's ``json`` (MLflow's scoring server) writes ``NaN``/``Infinity``, which is not JSON. A float
+    column holding one becomes an object column (finite values unchanged); the others keep their dtype.
     """
     out = answer.copy()
     for col in out.columns:
@@ -132,8 +113,7 @@ def lock_pins(path: Path | None = None) -> dict[str, str]:
 def model_requirements(predictor, extra: Iterable[str] = ()) -> list[str]:
     """Pinned requirements of a logged predictor: the libraries it needs, at the versions running now.
 
-    The running versions are those of ``requirements.lock`` (``make venv`` syncs the venv to it);
-    the lock itself goes with the model as its constraints file (:func:`log_sample_predictor`).
+    Those are the versions of ``requirements.lock`` (``make venv`` syncs the venv to it).
     """
     names = set(_BASE_REQUIREMENTS) | pickled_distributions(predictor) | {e.split("==")[0] for e in extra}
     pins = []
@@ -154,26 +134,10 @@ def _staged_code(tmp: Path) -> Path:
 
 def log_sample_predictor(predictor, *, name: str = "model", registered_model_name: str | None = None,
                          extra_requirements: Iterable[str] = (), example: pd.DataFrame | None = None):
-    """Log a fitted SamplePredictor as a self-contained pyfunc in the active run (registered if named).
+    """Log a fitted SamplePredictor as a self-contained pyfunc in the active run; return its ModelInfo.
 
-    Parameters
-    ----------
-    predictor : SamplePredictor
-        Fitted.
-    name : str, default="model"
-        The logged model's name in the run.
-    registered_model_name : str, optional
-        Register a new version under this name (e.g. ``nacarbon-ice``).
-    extra_requirements : iterable of str
-        Further requirements (names or ``name==version``); the estimator's own library is found
-        in the pickle.
-    example : DataFrame, optional
-        Rows with the database's columns (training rows); the first three become the input
-        example. Without it the signature still holds, with no example.
-
-    Returns
-    -------
-    mlflow.models.model.ModelInfo
+    ``extra_requirements`` are names or ``name==version`` (the estimator's library is found in the
+    pickle); the first three rows of ``example`` (database columns) become the input example.
     """
     signature, input_example = predictor_signature(predictor, example)
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,8 +1,7 @@
 """The plain record of a training run: what ``train`` built, for :mod:`nacarbon.tracking.training_run` to write.
 
-The command fills these from its config and results; tracking reads nothing else (no config,
-no plotting). Plain values only and no MLflow import, so a command may build them before MLflow
-loads.
+Tracking reads nothing else (no config, no plotting); plain values and no MLflow import, so a command may
+build them before MLflow loads.
 """
 
 from __future__ import annotations
@@ -20,20 +19,7 @@ if TYPE_CHECKING:
 class RunOpening:
     """What a training run carries from the moment it opens.
 
-    Attributes
-    ----------
-    experiment : str
-        Experiment name (``nacarbon-<dataset>``).
-    run_name : str
-        The run's name.
-    description : str
-        The description shown while it trains (``mlflow.note.content``).
-    tags : mapping of str to str
-        The selection tags (see :mod:`nacarbon.tracking.tags`).
-    params : mapping
-        The settings known before training; each logged as a string cut to 500 characters.
-    uri, artifact_root : str
-        The tracking store.
+    ``description`` is shown while it trains; ``params`` are the settings known before training.
     """
 
     experiment: str
@@ -60,19 +46,9 @@ class DatasetInput:
 class ModelsToLog:
     """The run's two models: the bare estimator (SHAP explains it) and the whole predictor (registered).
 
-    Attributes
-    ----------
-    estimator : sklearn estimator
-        Fitted on ``X``; logged as ``estimator``.
-    X : DataFrame
-        Its training features: the signature, and the first rows as the input example.
-    predictor : SamplePredictor or None
-        Fitted; logged as ``model``. Without it ``estimator`` is the run's model.
-    predictor_params, predictor_metrics : mapping
-        Logged after the estimator and before the predictor, so that only the predictor's
-        LoggedModel carries them.
-    example : DataFrame or None
-        Raw rows (as ``predict`` reads them) for the predictor's input example.
+    ``X`` (the estimator's training features) gives its signature and input example; without a
+    ``predictor`` the estimator is the run's model. ``predictor_params``/``_metrics`` are logged between
+    the two, so only the predictor's LoggedModel carries them; ``example`` holds raw rows as ``predict`` reads.
     """
 
     estimator: object
@@ -85,25 +61,10 @@ class ModelsToLog:
 
 @dataclass(frozen=True)
 class TrainingRecord:
-    """The results of a training run, each under the artifact path it is written to.
+    """The results of a training run; ``texts``, ``tables`` (CSV, no index), ``figures`` by artifact path.
 
-    Attributes
-    ----------
-    tags : mapping of str to str
-        The verdict tags and the final description.
-    params : mapping
-        Settings found by training (``final.<tuned parameter>``).
-    metrics : mapping of str to float
-    texts : mapping of str to str
-        Artifact path (``config.yaml``, ``data/fold_params.json``) -> file content.
-    tables : mapping of str to DataFrame
-        Artifact path (``data/oof_predictions.csv``) -> table, written as CSV without its index.
-    figures : mapping of str to Path
-        Artifact path (``plots/parity.png``) -> the image file drawn by the command.
-    dataset : DatasetInput
-    models : ModelsToLog
-    study : optuna.Study or None
-        The final tuning study, logged under ``tuning/``.
+    ``params`` are settings found by training (``final.<tuned parameter>``); ``study`` is the final
+    Optuna study, logged under ``tuning/``.
     """
 
     tags: Mapping[str, str]

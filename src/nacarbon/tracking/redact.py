@@ -21,19 +21,10 @@ _KEY_PASSWORD = re.compile(
 
 
 def redact(text: str) -> str:
-    """Mask every password in ``text`` with ``***``.
+    """Mask every password in ``text`` (a URL, YAML dump, log line) with ``***``.
 
-    Parameters
-    ----------
-    text : str
-        Any text: a URL, a YAML dump, a log line, Hydra's list of overrides.
-
-    Returns
-    -------
-    str
-        The same text with passwords masked: ``scheme://user:password@host`` (user may be
-        empty), its URL-encoded form, and ``password=`` / ``pwd=`` / ``password:`` values
-        (query strings, YAML keys, environment assignments).
+    Covers ``scheme://user:password@host`` (user may be empty), its URL-encoded form, and ``password=``
+    / ``pwd=`` / ``password:`` values (query strings, YAML keys, environment assignments).
     """
     out = str(text)
     for pattern in (_URL_PASSWORD, _ENCODED_URL_PASSWORD, _KEY_PASSWORD):

@@ -15,7 +15,7 @@ from nacarbon.errors import StoreError
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
 from nacarbon.tracking.failures import store_errors
-from nacarbon.tracking.store import STALE_TAG, check_writable, connect, ensure_experiment, git_commit
+from nacarbon.tracking.store import STALE_TAG, check_writable, connect, ensure_experiment, git_commit, sqlite_path
 
 _EXPERIMENTS = {
     T.SCREENING_EXPERIMENT: "Screening of candidate carbons with the registry's champions "
@@ -37,22 +37,7 @@ def experiment_description(name: str) -> str:
 
 
 def prepare_experiment(name: str, *, uri: str, artifact_root: str | Path) -> str:
-    """Connect, create the experiment if needed (with its description) and make it active.
-
-    Parameters
-    ----------
-    name : str
-        Experiment name (see :mod:`nacarbon.tracking.tags`).
-    uri : str
-        Tracking URI.
-    artifact_root : str or Path
-        Where an embedded store keeps artifacts.
-
-    Returns
-    -------
-    str
-        The experiment id.
-    """
+    """Connect, create the experiment if needed (with its description), make it active; return its id."""
     with _schema_lock(uri):
         client = connect(uri, artifact_root)
         exp_id = ensure_experiment(name, uri=uri, artifact_root=artifact_root)
@@ -69,16 +54,15 @@ def prepare_experiment(name: str, *, uri: str, artifact_root: str | Path) -> str
 def _schema_lock(uri: str) -> Iterator[None]:
     """Serialise first contact with a SQLite store across processes.
 
-    Two processes opening a fresh ``mlflow.db`` at once (a parallel Hydra multirun) both run
-    MLflow's schema migrations and one fails; holding a lock file beside the database while the
-    store is opened and the experiment created lets the second find the schema in place.
+    Two processes opening a fresh ``mlflow.db`` at once (parallel Hydra multirun) both run MLflow's
+    schema migrations and one fails; with a lock held the second finds the schema in place.
     """
-    if not uri.startswith("sqlite:///"):
+    db = sqlite_path(uri)
+    if db is None:
         yield
         return
     from nacarbon.data.table_write import exclusive_lock
 
-    db = Path(uri.removeprefix("sqlite:///"))
     check_writable(db.parent)  # a folder that cannot hold the lock is a StoreError, not a traceback
     with exclusive_lock(db.with_name(db.name + ".lock")):
         yield
@@ -87,33 +71,11 @@ def _schema_lock(uri: str) -> Iterator[None]:
 @contextmanager
 def open_run(experiment: str, kind: str, description: str, *, uri: str, artifact_root: str | Path,
              run_name: str, tags: Mapping[str, str] | None = None) -> Iterator[mlflow.ActiveRun]:
-    """Start a run of one kind in ``experiment``, tagged and described.
+    """Start a run of ``kind`` (one of :data:`~nacarbon.tracking.tags.KINDS`) in ``experiment``, tagged and described.
 
-    Parameters
-    ----------
-    experiment : str
-        Experiment name; created (with a description) if missing.
-    kind : str
-        One of :data:`nacarbon.tracking.tags.KINDS`, written as the ``nacarbon.kind`` tag.
-    description : str
-        The run's description (``mlflow.note.content``), shown in the MLflow UI.
-    uri, artifact_root
-        The tracking store.
-    run_name : str
-        The run's name.
-    tags : mapping, optional
-        Further tags; ``nacarbon.kind`` and ``git_commit`` are set here.
-
-    Yields
-    ------
-    mlflow.ActiveRun
-
-    Raises
-    ------
-    StoreError
-        If the store fails while the run is opened or closed (a dead server, a full disk).
-        An exception inside the block ends the run FAILED with its reason in the tag
-        ``nacarbon.failed_because`` and goes on.
+    ``tags`` add to ``nacarbon.kind`` and ``git_commit``. Raises StoreError if the store fails while the
+    run opens or closes; an exception inside the block ends the run FAILED (reason in the tag
+    ``nacarbon.failed_because``) and goes on.
     """
     if kind not in T.KINDS:
         raise ValueError(f"unknown run kind {kind!r}; known: {T.KINDS}")
@@ -133,8 +95,7 @@ def open_run(experiment: str, kind: str, description: str, *, uri: str, artifact
 def _close_failed(err: BaseException) -> None:
     """End the active run FAILED (KILLED on Ctrl-C), its reason in ``nacarbon.failed_because``.
 
-    The store may be what failed: then the run cannot be closed from here and stays RUNNING
-    with this process's host and pid, which the next command's :func:`fail_stale_runs` reads.
+    If the store is what failed, the run stays RUNNING for the next command's :func:`fail_stale_runs`.
     """
     killed = isinstance(err, KeyboardInterrupt)
     reason = "interrupted (Ctrl-C)" if killed else f"{type(err).__name__}: {err}"
@@ -174,9 +135,8 @@ UI_URL = "http://127.0.0.1:5000"     # `make ui` over the project's SQLite store
 def experiment_url(uri: str, experiment_id: str, run_id: str | None = None) -> str:
     """The MLflow UI's link to an experiment's runs table (or one run), in its model-training view.
 
-    MLflow 3.17's UI routes by its own GenAI / Model training switch (default GenAI, remembered by
-    the browser), not by the experiment's ``mlflow.experimentKind`` tag; ``workflowType`` in the
-    link opens the runs table in a browser that never chose (scripts/ui_check.py checks it).
+    MLflow 3.17's UI follows its own GenAI / Model training switch (default GenAI), not the experiment's
+    tag; ``workflowType`` opens the runs table in a browser that never chose (scripts/ui_check.py checks).
     """
     base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else UI_URL
     page = f"runs/{run_id}" if run_id else "runs"
@@ -193,31 +153,10 @@ def record_run(experiment: str, kind: str, description: str, *, uri: str, artifa
                metrics: Mapping[str, float] | None = None,
                files: Iterable[tuple[Path, str | None]] = (),
                folders: Iterable[tuple[Path, str | None]] = ()) -> str:
-    """One finished run: tags, params, metrics, files and folders as artifacts; return its id.
+    """One finished run (as :func:`open_run`) with params, metrics, files and folders logged; return its id.
 
-    Parameters
-    ----------
-    experiment, kind, description, uri, artifact_root, run_name, tags
-        As in :func:`open_run`.
-    params : mapping, optional
-        Logged as strings.
-    metrics : mapping, optional
-        Logged as floats.
-    files : iterable of (path, artifact folder or None)
-        Single files to log.
-    folders : iterable of (path, artifact folder or None)
-        Folders logged whole.
-
-    Returns
-    -------
-    str
-        The run id.
-
-    Raises
-    ------
-    StoreError
-        If the store fails (a dead server, a full disk): one message; the run is ended FAILED
-        if the store still takes that, else left to the next command's stale-run clean-up.
+    ``files`` and ``folders`` are (path, artifact folder or None) pairs. On a store failure: one
+    StoreError; the run is ended FAILED if the store still takes that, else by the next command's clean-up.
     """
     with open_run(experiment, kind, description, uri=uri, artifact_root=artifact_root, run_name=run_name,
                   tags=tags) as run, store_errors(uri, f"recording the {kind} run"):

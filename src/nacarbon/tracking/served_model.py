@@ -1,8 +1,6 @@
-"""The code MLflow runs to build the served predictor (models-from-code; see pyfunc_model.py).
+"""The code MLflow runs, when it logs and when it loads the model, to build the served predictor.
 
-MLflow executes this file when it logs and when it loads the model; the fitted predictor itself
-is the model's ``predictor`` artifact, read by :meth:`SamplePredictorModel.load_context`.
-"""
+The fitted predictor is the model's ``predictor`` artifact (:meth:`SamplePredictorModel.load_context`)."""
 
 from mlflow.models import set_model
 

@@ -1,11 +1,8 @@
 """The served predictor's signature: which columns a request carries, of which type, and what comes back.
 
-The inputs are database columns (the names of ``data/``), not the model's derived features:
-``is_soft`` is computed from ``material_class``, ``is_ether`` from ``electrolyte`` (either may
-also be sent as is). The feature columns and the schema's required ones are required; the identity columns and the other numeric columns of the schema are optional, so a
-lab's file passes through with its ``sample_id`` and measured values. MLflow checks the types
-(a text in a number column is refused before the model sees it) and drops columns outside the
-schema; the project's own schema check then judges the values.
+Inputs are database columns, not derived features (``is_soft`` comes from ``material_class``, or is sent
+as is). Features and schema-required columns are required, the rest optional, so a lab's file passes with
+its ``sample_id`` and measured values; MLflow checks types and drops other columns, our schema the values.
 """
 
 from __future__ import annotations
@@ -59,19 +56,9 @@ def output_columns(predictor) -> list[ColSpec]:
 
 
 def predictor_signature(predictor, rows: pd.DataFrame | None = None) -> tuple[ModelSignature, pd.DataFrame | None]:
-    """The signature of a SamplePredictor's pyfunc and an input example drawn from ``rows``.
+    """The signature of a fitted SamplePredictor's pyfunc and an input example (None without ``rows``).
 
-    Parameters
-    ----------
-    predictor : SamplePredictor
-        Fitted (its features, target and number of nearest samples give the columns).
-    rows : DataFrame, optional
-        Database rows (e.g. the training table); the first three, cut to the signature's
-        columns, are the example. None gives no example.
-
-    Returns
-    -------
-    (ModelSignature, DataFrame or None)
+    The example is the first three database ``rows`` cut to the signature's columns.
     """
     columns = input_columns(list(predictor.features))
     inputs = Schema([ColSpec(t, name, required=req) for name, (t, req) in columns.items()])

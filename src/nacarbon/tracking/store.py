@@ -1,9 +1,7 @@
 """MLflow set-up: one tracking URI for every entry point, artifacts inside the project.
 
-:func:`connect` is where every command opens the store, so it is also where a store that cannot
-be used is refused (a server that does not answer, a read-only folder), a copied or moved
-``mlruns/`` is re-pointed at its own artifacts, and runs left RUNNING by a killed process are
-marked FAILED.
+Every command opens the store through :func:`connect`, so that is where an unusable store is refused,
+a moved ``mlruns/`` re-pointed and runs left RUNNING by a killed process marked FAILED.
 """
 
 from __future__ import annotations
@@ -67,7 +65,8 @@ def check_writable(folder: str | Path) -> None:
                          f"(check its permissions, or set paths.mlruns_dir)") from None
 
 
-def _sqlite_path(uri: str) -> Path | None:
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI, else None."""
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
@@ -105,24 +104,11 @@ def _alive(pid: int, started: str | None = None) -> bool:
 
 
 def fail_stale_runs(client: MlflowClient) -> list[str]:
-    """Mark FAILED every RUNNING run whose process, on this host, is gone (e.g. killed with -9).
+    """Mark FAILED (tag ``nacarbon.failed_because``) every RUNNING run whose process on this host is gone.
 
-    Parameters
-    ----------
-    client : MlflowClient
-        The store to clean: the SQLite file or a tracking server, whichever the command uses.
-
-    Returns
-    -------
-    list of str
-        The run ids marked; each gets the tag ``nacarbon.failed_because``.
-
-    Notes
-    -----
-    A run's owner is known from the ``nacarbon.host``/``nacarbon.pid``/``nacarbon.proc_start``
-    tags :func:`connect` arranges. Whether a process lives can only be known on its own host:
-    runs of other hosts (a shared server's other clients) and runs without those tags are left
-    alone, however old; they are cleaned when a command runs on their host.
+    The owner is read from the host/pid/start-time tags :func:`connect` arranges. Whether a process lives
+    is only known on its host, so runs of other hosts or without those tags are left alone, however old.
+    Returns the run ids marked.
     """
     host, marked = socket.gethostname(), []
     exp_ids = [e.experiment_id for e in client.search_experiments()]
@@ -143,32 +129,11 @@ def fail_stale_runs(client: MlflowClient) -> list[str]:
 
 
 def relocate_store(db_path: str | Path, artifact_root: str | Path) -> dict[str, str]:
-    """Point a copied or moved SQLite store at the artifacts beside it.
+    """Point a copied or moved SQLite store at the artifacts beside it; return old -> new ``file://`` prefix.
 
-    Parameters
-    ----------
-    db_path : path
-        The ``mlflow.db``.
-    artifact_root : path
-        Where this store's experiment folders are (``<mlruns>/artifacts``).
-
-    Returns
-    -------
-    dict
-        Old ``file://`` prefix -> new one, per experiment rewritten (empty when nothing moved).
-
-    Raises
-    ------
-    StoreError
-        If an experiment keeps its artifacts outside ``artifact_root`` and no copy of them is
-        there: writing on would put this store's runs into another tree.
-
-    Notes
-    -----
-    Experiments are created at ``<artifact_root>/<name>``; a copy of ``mlruns/`` keeps the
-    absolute ``file://`` paths of the original. When the experiment's folder exists under the
-    new root, every stored path under the old prefix (experiments, runs, logged models, model
-    versions) is rewritten in one transaction; the original tree is never opened.
+    A copy of ``mlruns/`` keeps the original's absolute paths; where the experiment's folder exists under
+    ``artifact_root``, every stored path under the old prefix is rewritten in one transaction. Raises
+    StoreError if an experiment's artifacts are outside it with no copy there (runs would go to another tree).
     """
     root = Path(artifact_root).resolve()
     if not Path(db_path).is_file():
@@ -208,17 +173,11 @@ def relocate_store(db_path: str | Path, artifact_root: str | Path) -> dict[str, 
 def connect(uri: str, artifact_root: str | Path) -> MlflowClient:
     """Point MLflow at ``uri`` and return a client, after checking the store can be used.
 
-    For a SQLite store the database's folder is created first, so a fresh clone works; a copied
-    or moved store is re-pointed at its own artifacts (:func:`relocate_store`). A tracking server
-    must answer within a few seconds. In either, runs left RUNNING by a killed process of this
-    host are marked FAILED (:func:`fail_stale_runs`).
-
-    Raises
-    ------
-    StoreError
-        If the server does not answer, or the store's folder cannot be written.
+    A SQLite store's folder is created (a fresh clone works) and must be writable, a moved store is
+    re-pointed (:func:`relocate_store`), a server must answer within seconds (else StoreError); then
+    stale runs of this host are marked FAILED (:func:`fail_stale_runs`).
     """
-    db = _sqlite_path(uri)
+    db = sqlite_path(uri)
     if db is not None:
         check_writable(db.parent)
         check_writable(artifact_root)
@@ -243,8 +202,7 @@ def connect(uri: str, artifact_root: str | Path) -> MlflowClient:
 def ensure_experiment(name: str, *, uri: str, artifact_root: str | Path) -> str:
     """Create (or find) an experiment and make it active; return its id.
 
-    With an embedded store the experiment's artifacts go to ``artifact_root/<name>`` whatever
-    the current directory is; a tracking server chooses the artifact location itself.
+    An embedded store keeps its artifacts in ``artifact_root/<name>``; a tracking server chooses itself.
     """
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name(name)

@@ -48,17 +48,8 @@ class LiveRun:
     def write(self, record: TrainingRecord, folder: Path) -> None:
         """Write the results of this run: tags, params, metrics, dataset input, files and the two models.
 
-        Parameters
-        ----------
-        record : TrainingRecord
-            Built by the command.
-        folder : Path
-            An empty folder for the files written before they are logged (the command's staging folder).
-
-        Raises
-        ------
-        StoreError
-            If the store fails while writing.
+        ``folder`` is an empty staging folder for files written before they are logged; StoreError if
+        the store fails.
         """
         with store_errors(self.uri, "logging the training results"):
             mlflow.set_tags(dict(record.tags))
@@ -79,9 +70,8 @@ class LiveRun:
 def training_run(opening: RunOpening) -> Iterator[LiveRun]:
     """Open the training run when the work starts: RUNNING while it trains, FAILED (with the reason) if it dies.
 
-    The run carries its settings and selection tags from the start; :meth:`LiveRun.write` adds
-    the results and the verdict at the end. Promotion and comparison read FINISHED runs only, so
-    a run still working or failed is never selected.
+    :meth:`LiveRun.write` adds results and verdict at the end; promotion and comparison read FINISHED
+    runs only, so a run still working or failed is never selected.
     """
     with open_run(opening.experiment, T.TRAIN, opening.description, uri=opening.uri,
                   artifact_root=opening.artifact_root, run_name=opening.run_name, tags=dict(opening.tags)) as run:
