@@ -68,13 +68,10 @@ def redact_files(folder: str | Path) -> list[Path]:
 
 
 class RedactSecrets(Callback):
-    """Hydra callback: no password given on the command line stays in ``outputs/**/.hydra/``.
+    """Hydra callback: no password given on the command line stays in ``outputs/**/.hydra/`` or the logs.
 
-    Hydra saves ``config.yaml``, ``hydra.yaml`` and ``overrides.yaml`` just before it calls
-    ``on_job_start``; this masks them there, and puts a masking filter on every log handler.
-    Registered in the ``hydra.callbacks`` of each top-level config. As the one hook every
-    command's job passes, it also keeps library warnings off the console and in the job's log
-    file (:func:`nacarbon.logs.quiet_console`).
+    Hydra saves its YAML files just before ``on_job_start``, which masks them. As the one hook every
+    job passes, it also keeps library warnings off the console and in the job's log file.
     """
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:

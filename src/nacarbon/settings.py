@@ -1,11 +1,8 @@
 """One validation path for the plain scalar settings of every command.
 
-Hydra composes whatever the command line says (``cv.n_splits=abc`` is a string, ``seed=foo``
-too); before a command acts on the composed config, :func:`validate_settings` checks each
-scalar it knows against one table of rules and raises one :class:`ConfigError` naming the key,
-the value and what is allowed. Keys a command's config does not carry are skipped, so one
-table serves train, promote, screen, analyze, compare, pipeline and suggest. Library classes keep their
-own argument checks for callers outside Hydra; this table is what the command line meets first.
+Hydra composes whatever the command line says (``seed=foo`` is a string); one table of rules,
+skipping keys a command's config does not carry, serves every command. Library classes keep
+their own argument checks for callers outside Hydra.
 """
 
 from __future__ import annotations
@@ -133,32 +130,11 @@ def _select(cfg: DictConfig, key: str) -> Any:
 
 
 def validate_settings(cfg: DictConfig, settings: tuple[Setting, ...] = SETTINGS) -> dict[str, Any]:
-    """Check every known scalar setting the composed ``cfg`` carries.
+    """Check every known setting the composed ``cfg`` carries; return the checked values by dotted key.
 
-    Parameters
-    ----------
-    cfg : DictConfig
-        A composed command config (train, promote, screening, analyze, compare, pipeline).
-    settings : tuple of Setting
-        The rules; default :data:`SETTINGS`.
-
-    Returns
-    -------
-    dict
-        The checked values by dotted key, converted to their types.
-
-    Raises
-    ------
-    ConfigError
-        Naming the first bad key, its value and what is allowed.
-
-    Notes
-    -----
-    List settings (``targets``, ``exclude_models`` ...) are normalized in ``cfg`` itself by
-    :func:`nacarbon.settings_lists.normalize_lists` (``targets=ice`` becomes ``[ice]``), so every
-    command reads the same list whatever the command line said; the model's estimator
-    parameters are checked by the estimator's own rules before any fit; a ``target`` node is
-    checked as :class:`nacarbon.targets.TargetSpec` reads it.
+    ConfigError names the first bad key, its value and what is allowed. List settings are also
+    normalized in ``cfg`` itself (``targets=ice`` becomes ``[ice]``), the estimator's parameters
+    are checked by its own rules, and a ``target`` node as TargetSpec reads it.
     """
     checked: dict[str, Any] = {}
     for s in settings:

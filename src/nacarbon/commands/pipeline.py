@@ -2,12 +2,9 @@
 
     python -m nacarbon.pipeline [plan=main] [targets=[ice,rate]] [models=[ridge,xgboost]] [steps=[validate,train]]
 
-The work is a list of plans (the ``plan`` group, ``conf/plan/<name>.yaml``; ``plan=[main,paper]``
-by default): per target a dataset, a feature set and model families, all on the plan's repeated
-grouped splits. ``main`` (the widest data, rich features) is what gets promoted and screened; ``paper`` (seed only, five structure features) is
-the reproduction of Liu et al. 2022, trained and compared beside it, never promoted. Each step
-calls the same library function as its own command (``python -m train``, ``python -m promote``
-...), with configs composed the same way, so the pipeline is nothing but those commands in order.
+The work is a list of plans (``conf/plan/<name>.yaml``, ``plan=[main,paper]`` by default): ``main``
+is promoted and screened; ``paper`` reproduces Liu et al. 2022 beside it, never promoted. Each step
+calls the same library function as its own command, so the pipeline is those commands in order.
 """
 
 from __future__ import annotations
@@ -66,20 +63,10 @@ def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str, str], list[str]]:
 
 
 def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
-    """Refuse a run that would fail later: bad settings, unknown steps or targets, jobs that do not compose.
+    """Refuse a run that would fail later; return every training job's composed config by job key.
 
-    Every training job's config is composed and its plain settings checked before any work starts,
-    so ``models=[xgbost]`` or ``seed=abc`` is one message now, not a traceback from a worker minutes on.
-
-    Returns
-    -------
-    dict
-        Every training job's composed config, by (plan, target, family).
-
-    Raises
-    ------
-    ConfigError
-        Naming the key, the value and what is allowed.
+    Every job's config is composed and checked before any work starts, so ``models=[xgbost]`` is
+    one ConfigError now, not a traceback from a worker minutes on.
     """
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -106,9 +93,8 @@ def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
 def step_train(cfg: DictConfig, state: dict) -> None:
     """Train (tuned, nested CV) every plan x target x family not already done, ``n_jobs`` at a time.
 
-    The stores are created first, here; a job whose configuration has a FINISHED run on the same
-    data is skipped (``retrain=true`` trains it again); a job that fails does not stop the
-    others, and the step ends with the list of failed jobs (:class:`PipelineError`).
+    A job with a FINISHED run of the same config and data is skipped unless ``retrain=true``; a
+    failed job does not stop the others, and the step ends in a PipelineError listing the failures.
     """
     jobs = train_jobs(cfg)
     configs = state.get("train_configs") or {key: compose_config("train", over) for key, over in jobs.items()}

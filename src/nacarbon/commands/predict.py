@@ -1,10 +1,8 @@
 """``python -m predict input=FILE output=OUT.csv``: what the champions expect of a lab's own samples.
 
-Every answer comes from the registered whole predictor of each target (prediction, conformal
-interval over held-out papers, domain, nearest training samples). Rows of FILE that carry a
-measured target are the lab's check of the models (R², RMSE, coverage, width, a parity plot)
-and its reference samples: the lab's offset, shrunk towards zero, is applied to the other rows
-(``lab_calibration=false`` turns that off). Nothing is written unless every step succeeded.
+Rows of FILE that carry a measured target check the models and are the lab's reference: its
+offset, shrunk towards zero, is applied to the other rows (``lab_calibration=false`` turns that
+off). Nothing is written unless every step succeeded.
 """
 
 from __future__ import annotations
@@ -42,12 +40,8 @@ class PredictOutcome:
 def choose_targets(cfg: DictConfig, client) -> dict[str, "ChampionModel"]:
     """Load the champions to answer with: those asked for (each must exist) or every one there is.
 
-    Raises
-    ------
-    ConfigError
-        On a target name with no config.
-    RegistryError
-        When an asked-for target has no champion, or no target has one.
+    ConfigError on a target name with no config; RegistryError when an asked-for target has no
+    champion, or no target has one.
     """
     from nacarbon.registry.champions import load_champion, why_no_champion
 
@@ -95,17 +89,8 @@ def check_paths(cfg: DictConfig) -> tuple[Path, Path]:
 def run(cfg: DictConfig) -> PredictOutcome:
     """Predict for the samples of ``cfg.input`` with every champion and write ``cfg.output``.
 
-    Returns
-    -------
-    PredictOutcome
-
-    Raises
-    ------
-    DataValidationError
-        Empty file, missing feature column, text in a number, a value in the wrong unit, an
-        unknown class or electrolyte (one message naming file, row, field and rule).
-    ConfigError, RegistryError
-        Bad paths or targets; a requested target without a champion.
+    DataValidationError for a bad input file (naming file, row, field and rule); ConfigError or
+    RegistryError for bad paths or targets, or a requested target without a champion.
     """
     from nacarbon.data.io import read_raw
     from nacarbon.tracking.store import connect

@@ -19,10 +19,7 @@ if TYPE_CHECKING:  # MLflow loads when the command runs, not for --help
 def run(cfg: DictConfig) -> "Decision":
     """Decide and (unless ``dry_run``) carry out the promotion for ``cfg.target``.
 
-    Returns
-    -------
-    Decision
-        With ``version`` set when a model version was registered or reused.
+    The Decision's ``version`` is set when a model version was registered or reused.
     """
     from nacarbon.commands.compare import target_verdicts
     from nacarbon.data.io import load_configured

@@ -83,12 +83,7 @@ def top_table(result: ScreenResult, champions: dict[str, ChampionModel], n: int)
 
 
 def run(cfg: DictConfig) -> ScreenOutcome:
-    """Screen the configured grid with the champions and record it all.
-
-    Returns
-    -------
-    ScreenOutcome
-    """
+    """Screen the configured grid with the champions and record it all."""
     from nacarbon.screening.engine import Execution, Models, Plan, screen
 
     sc = cfg.screen

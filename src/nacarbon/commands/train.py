@@ -73,17 +73,7 @@ def study_prefix(cfg: DictConfig, dataset: "Dataset") -> str:
 
 
 def run(cfg: DictConfig) -> TrainResult:
-    """Train, evaluate and log one (dataset, target, model, cv, search) combination.
-
-    Parameters
-    ----------
-    cfg : DictConfig
-        The composed ``conf/train.yaml``.
-
-    Returns
-    -------
-    TrainResult
-    """
+    """Train, evaluate and log one (dataset, target, model, cv, search) combination of ``conf/train.yaml``."""
     import numpy as np
     import optuna
     from sklearn.exceptions import ConvergenceWarning
@@ -175,22 +165,10 @@ def verdict_metrics(cfg: DictConfig, cv: "CVResult", design: "Design") -> tuple[
 
 
 def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
-    """The whole predictor of a run: ``estimator`` with paper-grouped CV+ intervals and a domain.
+    """The run's fitted SamplePredictor: ``estimator`` with paper-grouped CV+ intervals and a domain.
 
-    Parameters
-    ----------
-    cfg : DictConfig
-        The composed ``conf/train.yaml`` (``predictor`` block, target, seed).
-    design : Design
-        The run's training rows (features, target, paper ids).
-    estimator : sklearn estimator
-        Unfitted, with the run's final (tuned) hyperparameters; fitted once per CV+ fold and
-        once on all rows (``n_splits + 1`` fits).
-
-    Returns
-    -------
-    nacarbon.uncertainty.predictor.SamplePredictor
-        Fitted on the run's training table, grouped by ``paper_id``.
+    ``estimator`` is unfitted, with the final (tuned) hyperparameters; it is fitted once per CV+
+    fold and once on all rows (``n_splits + 1`` fits).
     """
     import numpy as np
     import pandas as pd

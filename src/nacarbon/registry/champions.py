@@ -1,10 +1,8 @@
 """The one champion loader: resolve ``nacarbon-<target>@champion`` to a version, then load that
 version's model and its run's evidence (OOF predictions, training rows), so they cannot diverge.
 
-A version's model is the whole predictor (``nacarbon.tracking.pyfunc_model``): the loader
-unwraps it to its :class:`~nacarbon.uncertainty.predictor.SamplePredictor`, which ``predict``,
-``screen`` and the served model all answer with. ``analyze`` explains the bare estimator its
-run logged beside it (:func:`load_model`)."""
+The model is unwrapped to its SamplePredictor, which ``predict``, ``screen`` and the served model
+all answer with; ``analyze`` explains the bare estimator logged beside it (:func:`load_model`)."""
 
 from __future__ import annotations
 
@@ -82,13 +80,8 @@ def why_no_champion(client: MlflowClient, target: str) -> str:
 def load_model(target: str, version: str | None = None, run_id: str | None = None) -> object:
     """The bare fitted scikit-learn estimator of training run ``run_id`` (or of version ``version``'s run).
 
-    Runs log it as ``estimator`` beside the whole predictor (``model``); runs from before that
-    logged the estimator itself as ``model``, which is loaded then.
-
-    Raises
-    ------
-    RegistryError
-        If the model cannot be loaded.
+    Runs log it as ``estimator`` beside the whole predictor (``model``); older runs logged it as
+    ``model``, which is loaded then. RegistryError if neither loads.
     """
     if run_id is None:
         try:
@@ -108,11 +101,8 @@ def load_model(target: str, version: str | None = None, run_id: str | None = Non
 def load_predictor(target: str, version: str) -> object:
     """The SamplePredictor registered as ``nacarbon-<target>`` version ``version``.
 
-    Raises
-    ------
-    RegistryError
-        If the version cannot be loaded or is not a whole predictor (a bare estimator
-        registered before training logged the predictor: retrain and promote).
+    RegistryError if it cannot be loaded or is a bare estimator (registered before training logged
+    the predictor: retrain and promote).
     """
     uri = T.model_version_uri(target, version)
     try:
@@ -127,13 +117,7 @@ def load_predictor(target: str, version: str) -> object:
 
 
 def load_run_table(client: MlflowClient, run_id: str, artifact: str) -> pd.DataFrame:
-    """A CSV artifact of a run (``data/oof_predictions.csv``, ``data/training_data.csv`` ...).
-
-    Raises
-    ------
-    RegistryError
-        If the run lacks the artifact.
-    """
+    """A CSV artifact of a run (``data/oof_predictions.csv`` ...); RegistryError if the run lacks it."""
     with tempfile.TemporaryDirectory() as tmp:
         try:
             return pd.read_csv(client.download_artifacts(run_id, artifact, tmp))

@@ -1,11 +1,8 @@
 """Register the best run of a target and move the ``champion`` alias, all or nothing.
 
-Rules (issues 5, 11): the best finished run on the current data version and CV protocol (lowest
-outer-CV RMSE, or promote's ``metric``, among the runs the significance rule accepts, ties to the
-simpler model) is registered as ``nacarbon-<target>``. It becomes ``champion`` only if it beats the
-mean baseline (Holm-adjusted p < alpha of :mod:`nacarbon.evaluation.significance`) and the current
-champion. A champion trained on another data version is stale: its numbers are not comparable, so a baseline-beating model
-on today's data replaces it. ``force`` overrides both checks and is recorded.
+The best run (issues 5, 11) becomes ``champion`` only if it beats the mean baseline (Holm-adjusted
+p < alpha) and the current champion; a champion trained on another data version is stale (not
+comparable), so a baseline-beating model replaces it. ``force`` overrides both checks, recorded.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ from nacarbon.registry.descriptions import model_description, version_descriptio
 from nacarbon.registry.selection import Candidate
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.runs import open_run
-
 
 
 @dataclass

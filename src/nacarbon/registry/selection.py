@@ -78,22 +78,10 @@ def rank(candidates: list[Candidate], *, significant_first: bool = False) -> lis
 
 
 def with_significance(candidates: list[Candidate], table) -> list[Candidate]:
-    """Candidates whose verdict is the one significance rule's.
+    """Candidates whose verdict is the one significance rule's, from ``significance_by_run``'s ``table``.
 
-    Parameters
-    ----------
-    candidates : list of Candidate
-    table : pandas.DataFrame
-        :func:`nacarbon.comparison.table.significance_by_run`: ``family`` = run id, ``verdict``,
-        ``p_adjusted``, ``test``.
-
-    Returns
-    -------
-    list of Candidate
-        ``verdict`` = the table's verdict, ``beats_baseline`` = that verdict is significant
-        (``beats-baseline`` or ``small-effect``); ``metrics["beats_baseline_p"]`` = the adjusted p and
-        ``tags["beats_baseline_test"]`` = the test's name. A run absent from the table was not
-        tested and does not beat the baseline.
+    ``beats_baseline`` is then "the verdict is significant"; ``metrics["beats_baseline_p"]`` holds the
+    adjusted p. A run absent from the table was not tested and does not beat the baseline.
     """
     by_run = table.set_index("family")
     out = []
