@@ -1,7 +1,6 @@
 """What the command-line entry points share: one door in (:func:`hydra_entry`, :func:`exits_on_error`).
 
-And one way out, :func:`error_exit`: a :class:`~nacarbon.errors.NacarbonError` becomes one
-``error: ...`` line on stderr, passwords masked, and exit code 2.
+And one way out, :func:`error_exit`: a NacarbonError is one ``error:`` line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -90,11 +89,7 @@ def _run_job(task: Callable, cfg, verb: str) -> object:
 
 
 class _GuardedStderr(io.TextIOBase):
-    """stderr that masks passwords and holds Hydra's composition output until the job starts.
-
-    Hydra reports a config that does not compose on stderr and exits 1; holding that text lets
-    :func:`hydra_entry` turn it into the one ``error:`` line.
-    """
+    """stderr that masks passwords and holds Hydra's composition errors (to make them one line) until the job starts."""
 
     def __init__(self, real):
         super().__init__()
@@ -148,8 +143,7 @@ _EXCEPTION_LINE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*(?:Error|Exception))(?::
 def composition_message(text: str) -> str:
     """Hydra's composition error as one line: no HYDRA_FULL_ERROR hint, no search path, passwords masked.
 
-    Of a full traceback (a YAML syntax error) only the exception's own lines, which name the file,
-    line and column, are kept. Indented lines continue the line above; the others join by ``; ``.
+    Of a full traceback (a YAML syntax error) only the exception's own lines, naming file, line and column, are kept.
     """
     lines = [ln for ln in redact(text).splitlines() if ln.strip() and _HYDRA_HINT not in ln]
     if any(ln.startswith("Traceback (most recent call last)") for ln in lines):
@@ -224,8 +218,7 @@ def hydra_entry(config_name: str, *,
     """``@hydra.main`` for the project's commands (``config_name`` in ``conf/``), failures kept to one line.
 
     ``flags`` maps friendly flags to the override each stands for (``--dry-run``: ``dry_run=true``).
-    The job checks the plain settings first; a user error ends it through :func:`error_exit` (also
-    logged). Passwords are masked on stderr (Hydra echoes the overrides when a job fails).
+    The job checks the plain settings first; a user error ends it through :func:`error_exit` (also logged).
     """
 
     def decorate(task: Callable) -> Callable[[], object]:

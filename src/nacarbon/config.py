@@ -17,8 +17,7 @@ from nacarbon.paths import project_root
 def register_resolvers() -> None:
     """Register ``${nacarbon.root:}`` (the repository) and ``${nacarbon.pid:}`` (this process).
 
-    The process id makes each command's output folder unique: two commands started in the same
-    second would otherwise share ``outputs/<verb>/<time>/`` and interleave their logs.
+    The pid keeps two commands started in the same second from sharing ``outputs/<verb>/<time>/``.
     """
     if not OmegaConf.has_resolver("nacarbon.root"):
         OmegaConf.register_new_resolver("nacarbon.root", lambda: str(project_root()))
@@ -27,11 +26,7 @@ def register_resolvers() -> None:
 
 
 def quiet_environment() -> None:
-    """Keep MLflow from phoning home, and bound its retries against a tracking server.
-
-    MLflow's defaults (7 retries with back-off, 120 s timeouts) keep a command waiting for
-    about 16 minutes on a server that is not there.
-    """
+    """Keep MLflow from phoning home, and bound its retries (by default ~16 min on a server that is not there)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")

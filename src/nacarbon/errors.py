@@ -56,10 +56,9 @@ def describe_problem(problem: dict) -> str:
 class ConfigError(NacarbonError, ValueError):
     """A configuration value is missing, unknown or impossible (also a ``ValueError``).
 
-    ``key`` is the configuration key (``cv.n_splits``), ``value`` the value given, ``allowed`` what
-    is allowed instead; all three are kept as attributes. With ``key`` the message reads
-    ``key=value: message (allowed: ...)``, so one line tells the user what to change; with ``key``
-    and ``allowed`` but no message it reads ``key=value is not allowed: expected <allowed>``.
+    With ``key`` (``cv.n_splits``) the message reads ``key=value: message (allowed: ...)``, so one line
+    tells the user what to change; without a message, ``key=value is not allowed: expected <allowed>``.
+    ``key``, ``value`` and ``allowed`` are kept as attributes.
     """
 
     def __init__(self, message: str = "", *, key: str | None = None, value: object = None, allowed: object = None):

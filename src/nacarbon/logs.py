@@ -1,8 +1,6 @@
-"""Where messages go: the project's own on the console, libraries' to the run's log file.
+"""Where messages go: the project's own (and any ERROR) on the console, libraries' to the run's log file.
 
-Libraries repeat the same warnings for each of dozens of models; those are kept in full in the
-run's log file and the console says how many there were. Any library ERROR stays on the console.
-"""
+Libraries repeat the same warnings for each of dozens of models; the console says how many there were."""
 
 from __future__ import annotations
 
@@ -93,10 +91,7 @@ def _install(path: str | Path, console_level: int) -> list[logging.Handler]:
 
 
 def log_to_file(path: str | Path, *, console_level: int = logging.WARNING) -> ConsoleFilter:
-    """Configure this process's logging: everything from INFO to ``path``, the console filtered.
-
-    For the pipeline's workers; Hydra commands get their handlers from Hydra, and only :func:`quiet_console`.
-    """
+    """For the pipeline's workers: everything from INFO to ``path``, the console filtered (Hydra does this for jobs)."""
     _install(path, console_level)
     return quiet_console()
 

@@ -1,8 +1,7 @@
-"""One validation path for the plain scalar settings of every command.
+"""One validation path for the plain scalar settings of every command (Hydra composes ``seed=foo`` as is).
 
-Hydra composes whatever the command line says (``seed=foo`` is a string); one table of rules,
-skipping keys a command's config does not carry, serves every command. Library classes keep
-their own argument checks for callers outside Hydra.
+One table of rules serves every command (keys a config does not carry are skipped); library classes
+keep their own argument checks for callers outside Hydra.
 """
 
 from __future__ import annotations
@@ -31,10 +30,6 @@ class Setting:
     nullable: bool = False
 
 
-def _gt(low: float) -> Callable[[Any, DictConfig], bool]:
-    return lambda v, cfg: v > low
-
-
 def _ge(low: float) -> Callable[[Any, DictConfig], bool]:
     return lambda v, cfg: v >= low
 
@@ -56,7 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cv.test_size", float, _open_unit, "a fraction in (0, 1)", nullable=True),
     Setting("search.n_trials", int, _ge(1), "an integer >= 1"),
     Setting("search.inner_splits", int, _ge(2), "an integer >= 2"),
-    Setting("search.timeout", float, _gt(0), "seconds > 0, or null", nullable=True),
+    Setting("search.timeout", float, lambda v, cfg: v > 0, "seconds > 0, or null", nullable=True),
     Setting("search.worker", int, _ge(0), "an integer >= 0"),
     Setting("search.sampler.n_startup_trials", int, _ge(0), "an integer >= 0"),
     Setting("screen.chunk_size", int, _ge(1), "an integer >= 1"),
@@ -132,9 +127,8 @@ def _select(cfg: DictConfig, key: str) -> Any:
 def validate_settings(cfg: DictConfig, settings: tuple[Setting, ...] = SETTINGS) -> dict[str, Any]:
     """Check every known setting the composed ``cfg`` carries; return the checked values by dotted key.
 
-    ConfigError names the first bad key, its value and what is allowed. List settings are also
-    normalized in ``cfg`` itself (``targets=ice`` becomes ``[ice]``), the estimator's parameters
-    are checked by its own rules, and a ``target`` node as TargetSpec reads it.
+    ConfigError names the first bad key, its value and what is allowed. Also normalizes list settings in
+    ``cfg`` itself and checks the estimator's parameters and the ``target`` node.
     """
     checked: dict[str, Any] = {}
     for s in settings:

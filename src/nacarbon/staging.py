@@ -1,8 +1,6 @@
-"""Temporary files beside their destination, never in the system temp folder.
+"""Temporary files beside their destination (the last step is a rename), never in the system temp folder.
 
-Staged in ``.<name>.<pid>.tmp/`` beside the output, the last step is a rename on one file system,
-and what a killed process leaves is removed by the next command writing the same output.
-"""
+What a killed process leaves is removed by the next command writing the same output."""
 
 from __future__ import annotations
 

@@ -20,10 +20,9 @@ from nacarbon.paths import project_root
 class TargetSpec:
     """One performance, as ``conf/target/<name>.yaml`` states it.
 
-    ``name`` is also the registered model's suffix; ``column`` the database column measured;
-    ``transform`` what ``y`` is fitted as (``none`` or ``log``); ``filter`` maps a column to the
-    allowed values of the training conditions (``{}``: all rows); ``lab_calibration["trend"]`` is
-    ``auto`` (``predict`` may fit a within-lab trend where a cross-fitted check prefers it) or ``never``.
+    ``transform`` is ``none`` or ``log`` (of ``y``); ``filter`` maps a column to the allowed values of the
+    training conditions (``{}``: all rows); ``lab_calibration["trend"]`` is ``auto`` (``predict`` may fit a
+    within-lab trend where a cross-fitted check prefers it) or ``never``.
     """
 
     name: str
@@ -38,11 +37,7 @@ class TargetSpec:
 
     @classmethod
     def from_config(cls, node: DictConfig | Mapping, *, source: str | None = None) -> TargetSpec:
-        """Build a spec from a target config node (the composed ``cfg.target`` or a loaded file).
-
-        Keys besides :data:`KEYS` are not read. A missing or mistyped key is a ConfigError naming
-        ``source`` (by default ``conf/target/<name>.yaml``) and the key.
-        """
+        """Build a spec from a target config node; a missing or mistyped key is a ConfigError naming ``source``."""
         values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
         source = source or f"conf/target/{values.get('name', '<name>')}.yaml"
         for key in KEYS:

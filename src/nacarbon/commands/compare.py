@@ -43,9 +43,8 @@ def resolve_data_version(cfg: DictConfig) -> str:
 def target_verdicts(client, experiment: str, target: str, *, alpha: float = 0.05, **selection):
     """The one significance rule's verdict on every run of one target, as ``compare`` tables it.
 
-    ``selection`` holds ``data_version``, ``cv``, ``features`` (optionally ``seed``, ``search``,
-    ``exclude_models``). Returns ``significance_by_run`` of the matching runs in ``experiment``
-    (what ``promote`` decides on), or None when no run matches.
+    ``selection``: ``data_version``, ``cv``, ``features`` (optionally ``seed``, ``search``, ``exclude_models``).
+    None when no run matches.
     """
     from nacarbon.comparison.table import comparison_table, significance_by_run
     from nacarbon.tracking.folds import experiment_folds
@@ -55,10 +54,9 @@ def target_verdicts(client, experiment: str, target: str, *, alpha: float = 0.05
 
 
 def collect(cfg: DictConfig, version: str, selection: str) -> tuple["pd.DataFrame", list[str]]:
-    """The per-fold scores of every asked-for target's latest runs, and the targets without any.
+    """The per-fold scores of the asked-for targets' latest runs, and the targets without any.
 
-    ConfigError if no target has a matching finished run (``selection`` says what was looked for).
-    """
+    ConfigError if no target has a matching finished run (``selection`` says what was looked for)."""
     import pandas as pd
 
     from nacarbon.tracking.folds import experiment_folds
@@ -115,10 +113,9 @@ def record(cfg: DictConfig, table: "pd.DataFrame", best: dict[str, list[str]], v
 
 
 def run(cfg: DictConfig) -> ComparisonResult:
-    """Compare the latest run of every model with the mean baseline, per target (``conf/compare.yaml``).
+    """Compare the latest run of every model with the mean baseline, per target; write and log it.
 
-    The table, its Markdown and one plot per target go to ``experiments/compare/<dataset>-<version>/``
-    and one MLflow run. ConfigError if a target is unknown or none has a matching finished run.
+    ConfigError if a target is unknown or none has a matching finished run.
     """
     from nacarbon.comparison.markdown import comparison_markdown
     from nacarbon.comparison.table import comparison_table, winners

@@ -13,10 +13,7 @@ from nacarbon.paths import project_root
 
 
 def compose_config(name: str, overrides: Sequence[str] = ()) -> DictConfig:
-    """Compose ``conf/<name>.yaml`` with Hydra ``overrides``.
-
-    Inside a running Hydra app (same ``conf/``) the global Hydra is reused, not re-initialised under it.
-    """
+    """Compose ``conf/<name>.yaml`` with Hydra ``overrides`` (inside a running Hydra app, with its global Hydra)."""
     if GlobalHydra.instance().is_initialized():
         return compose(config_name=name, overrides=list(overrides))
     with initialize_config_dir(config_dir=str(project_root() / "conf"), version_base="1.3"):

@@ -32,9 +32,8 @@ def target_figures(target: str, *, family: str = "extra_trees", seed: int = 42, 
                    overrides: tuple[str, ...] = ()) -> dict[str, float]:
     """All four figures of one main-plan target, in ``out_dir/<target>/``; return their headline numbers.
 
-    ``family`` is trained with its defaults, untuned; ``overrides`` are extra ``train`` overrides
-    (store paths). The numbers: ``r2_pooled``, learning-curve R² per fraction (``lc_r2_<pct>``),
-    ``importance_rho`` (mean pairwise Spearman of the splits' importances), lab shares and more.
+    ``family`` is trained untuned; ``overrides`` are extra ``train`` overrides (store paths). ``importance_rho``
+    is the mean pairwise Spearman of the splits' importances.
     """
     from nacarbon.commands.compose import compose_config
     from nacarbon.commands.train import load_for_target

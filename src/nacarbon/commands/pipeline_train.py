@@ -1,8 +1,7 @@
 """The pipeline's training step as jobs: the shared stores made once, finished jobs skipped,
 failures collected instead of ending the others.
 
-The parent creates every store before any worker starts, so workers never race to create a
-schema; a job whose config fingerprint has a FINISHED run on the same data is not trained again.
+The parent creates every store before any worker starts, so workers never race to create a schema.
 """
 
 from __future__ import annotations
@@ -110,10 +109,7 @@ def _reason(err: BaseException) -> str:
 
 def run_jobs(jobs: dict[Key, list[str]], order: list[Key], *, n_jobs: int, log_file: str | Path | None,
              on_done: Callable[[Key, dict], None]) -> list[Failure]:
-    """Train ``jobs`` in ``order``, ``n_jobs`` at a time; every job runs whatever the others do.
-
-    Returns the jobs that raised (tracebacks in the log file), in the order they ended.
-    """
+    """Train ``jobs`` in ``order``, ``n_jobs`` at a time, whatever the others do; return the failures as they end."""
     failures: list[Failure] = []
 
     def failed(key: Key, err: BaseException) -> None:

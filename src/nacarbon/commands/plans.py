@@ -1,6 +1,5 @@
-"""The pipeline's plans (the ``plan`` group, ``conf/plan/<name>.yaml``, composed under ``plan.<name>``):
-per target a dataset, a feature set and model families, and the overrides each step composes its
-config with."""
+"""The pipeline's plans (``conf/plan/<name>.yaml``, composed under ``plan.<name>``) and the overrides
+each step composes its config with."""
 
 from __future__ import annotations
 
@@ -34,8 +33,7 @@ def load_plan(cfg: DictConfig, name: str) -> DictConfig:
 def plan_target(plan: str, target: str) -> DictConfig:
     """One target of plan ``plan`` (dataset, features, families) as ``make run`` composes it.
 
-    ConfigError if the plan has no such target, listing the ones it has.
-    """
+    ConfigError if the plan has no such target, listing the ones it has."""
     cfg = compose_config("pipeline", [f"plan={plan}", f"targets=[{target}]"])
     if target not in cfg.plan[plan].targets:   # checked on the plan as composed, before any setup is filled in
         raise ConfigError(f"plan {plan!r} has no such target", key="target", value=target,
@@ -44,10 +42,7 @@ def plan_target(plan: str, target: str) -> DictConfig:
 
 
 def with_setups(plan: DictConfig) -> DictConfig:
-    """``plan`` with every target's ``dataset`` and ``features`` filled in.
-
-    By default those of ``python -m train target=<t>``, unless the plan names others (paper does).
-    """
+    """``plan`` with each target's missing ``dataset`` and ``features`` taken from ``train target=<t>``."""
     for target, spec in plan.targets.items():
         setup = target_setup(str(target)) if spec.get("dataset") is None or spec.get("features") is None else {}
         spec.dataset = spec.get("dataset") or setup["dataset"]
@@ -74,11 +69,10 @@ def families(cfg: DictConfig, spec: DictConfig) -> list[str]:
 
 
 def searches(cfg: DictConfig, spec: DictConfig, family: str) -> list[str]:
-    """The search presets one family of a target is trained with.
+    """The search presets one family of a target is trained with (``search_preset`` only, without ``tuned``).
 
     With a ``tuned`` list every family is trained untuned and those listed (all of ``models=[...]``)
-    also with ``search_preset``: both compete, so a champion is never worse than its untuned family.
-    Without the key, every family is trained with ``search_preset`` only.
+    also tuned: both compete, so a champion is never worse than its untuned family.
     """
     preset = str(cfg.search_preset)
     if "tuned" not in spec:

@@ -176,13 +176,10 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _format_value(value: Any) -> str:
-    return f"{value:.5g}" if isinstance(value, float) else str(value)
-
-
 def format_table(rows: list[Row]) -> str:
     """``(name, value, unit)`` rows as an aligned three-column table with a header, no trailing newline."""
-    cells = [("parameter", "value", "unit")] + [(n, _format_value(v), u) for n, v, u in rows]
+    cells = [("parameter", "value", "unit")]
+    cells += [(n, f"{v:.5g}" if isinstance(v, float) else str(v), u) for n, v, u in rows]
     w_name = max(len(c[0]) for c in cells)
     w_value = max(len(c[1]) for c in cells)
     return "\n".join(f"{n:<{w_name}}  {v:>{w_value}}  {u}".rstrip() for n, v, u in cells)

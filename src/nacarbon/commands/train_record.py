@@ -91,8 +91,7 @@ def training_record(cfg: DictConfig, result: "TrainResult", folder: Path,
                     figures: list[Path] | tuple[Path, ...] = ()) -> TrainingRecord:
     """The results of a training run as :mod:`nacarbon.tracking.training_run` writes them.
 
-    The parity and calibration plots are drawn in ``folder`` (the run's staging folder);
-    ``figures`` are further PNGs for ``plots/`` (per-paper error, within-paper ranking).
+    Its plots are drawn in ``folder`` (the run's staging folder); ``figures`` are further PNGs for ``plots/``.
     """
     m, verdict = result.metrics, result.verdict
     tags = {T.BEATS_BASELINE: str(verdict.significant).lower(), T.DESCRIPTION: (

@@ -18,9 +18,8 @@ def model_table(client: MlflowClient, *, experiment: str, targets: list[str], da
                 features: str, tested: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The best run of every model family per target (one row each, :data:`COLUMNS`), ranked by outer-CV RMSE.
 
-    ``tested`` maps a target to ``significance_by_run`` verdicts; a target without one has no run that
-    beats the baseline. ``rank`` 1 is the promotion rule's pick; ``champion`` the registered version
-    when that run holds the alias, else ""; ``baseline_paired_p`` the Holm-adjusted p.
+    ``tested`` maps a target to ``significance_by_run`` verdicts (without: no run beats the baseline).
+    ``champion`` is the version when that run holds the alias; ``baseline_paired_p`` the Holm-adjusted p.
     """
     rows = []
     for target in targets:

@@ -1,7 +1,5 @@
-"""Find the trained models ``analyze`` explains and load them with the rows they were fitted on.
-
-Everything but the model comes from its training run: the table ``data/training_data.csv``.
-"""
+"""Find the trained models ``analyze`` explains and load them with the rows they were fitted on
+(their run's ``data/training_data.csv``)."""
 
 from __future__ import annotations
 
@@ -23,9 +21,8 @@ def find_sources(client: MlflowClient, source: str, targets: list[str], *,
                  runs_of: dict | None = None) -> tuple[list[SourceRef], list[str]]:
     """Resolve ``shap.source`` into the runs to explain (one ref per target) and notes on targets without.
 
-    ``source`` is ``"best"`` (each target's lowest-RMSE finished training run matching ``runs_of``:
-    ``experiment``, ``data_version``, ``cv``, ``features``), ``"champion"`` or a training run id;
-    ConfigError if it is a run id that does not exist or is not a training run.
+    ``source`` is ``"best"`` (each target's lowest-RMSE finished training run matching ``runs_of``),
+    ``"champion"`` or a training run id (ConfigError if it is not one).
     """
     refs, notes = [], []
     if source == BEST:
@@ -68,10 +65,7 @@ def find_sources(client: MlflowClient, source: str, targets: list[str], *,
 
 
 def load_source(client: MlflowClient, ref: SourceRef) -> ModelSource:
-    """Load a run's fitted model and its training rows.
-
-    RegistryError if the run lacks its model or its training table, or the table lacks its columns.
-    """
+    """Load a run's fitted model and its training rows; RegistryError if either is missing or incomplete."""
     run = client.get_run(ref.run_id)
     tags, params = run.data.tags, run.data.params
     features = [f for f in params.get("features", "").split(",") if f]
