@@ -1,8 +1,6 @@
 """``python -m analyze``: Spearman tables, two-parameter maps and SHAP, in an MLflow run of its own.
 
-Everything is written under ``experiments/analysis/<dataset>-<data_version>/`` (``correlation/``,
-``maps/``, ``shap/``, ``summary.json``) and as artifacts of a run in ``nacarbon-<dataset>``. With
-``report=true`` the reproduction report (paper vs this project) follows.
+Written under ``experiments/analysis/<dataset>-<data_version>/``; ``report=true`` adds the reproduction report.
 """
 
 from __future__ import annotations
@@ -89,9 +87,9 @@ def analyze(cfg: DictConfig) -> Analysis:
     from nacarbon.tracking.store import connect
 
     if str(cfg.shap.data) != SHAP_DATA:
-        raise ConfigError(f"shap.data={cfg.shap.data!r}: only {SHAP_DATA!r} is possible (the full-data fit "
-                          f"explained on its training rows); out-of-fold SHAP needs per-fold models, which "
-                          f"training runs do not store")
+        raise ConfigError("only the full-data fit explained on its training rows: out-of-fold SHAP needs per-fold "
+                          "models, which training runs do not store", key="shap.data", value=cfg.shap.data,
+                          allowed=[SHAP_DATA])
     dataset = load_configured(cfg.dataset)
     targets, notes = targets_on_dataset(cfg.targets, cfg.dataset.name)
     if not targets:
@@ -164,8 +162,7 @@ def _verdicts(cfg: DictConfig, analysis: Analysis) -> dict:
 def run(cfg: DictConfig) -> dict:
     """Analyse ``cfg``, optionally write the reproduction report, and log it all as one MLflow run.
 
-    The dict holds ``run_id``, ``data_version``, ``out_dir``, ``files`` (all written), ``metrics``,
-    ``notes`` (what was skipped and why), ``report`` (path or None), ``explained`` (target -> run id).
+    The dict holds ``run_id``, ``out_dir``, ``files`` (all written), ``notes`` (what was skipped, why) and more.
     """
     # MLflow's download progress bars would interleave with the command's own output.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

@@ -2,9 +2,8 @@
 
     python -m nacarbon.pipeline [plan=main] [targets=[ice,rate]] [models=[ridge,xgboost]] [steps=[validate,train]]
 
-The work is a list of plans (``conf/plan/<name>.yaml``, ``plan=[main,paper]`` by default): ``main``
-is promoted and screened; ``paper`` reproduces Liu et al. 2022 beside it, never promoted. Each step
-calls the same library function as its own command, so the pipeline is those commands in order.
+Plans ``main`` (promoted and screened) and ``paper`` (Liu et al. 2022, never promoted) by default. Each
+step calls the same library function as its own command, so the pipeline is those commands in order.
 """
 
 from __future__ import annotations
@@ -46,8 +45,7 @@ def tunes(cfg: DictConfig) -> bool:
 def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str, str], list[str]]:
     """The ``python -m train`` overrides of every plan x target x family x search, keyed by those four.
 
-    ``search_overrides`` (the tuning budget) apply to the tuned jobs when the preset tunes, so
-    ``search_preset=none`` needs nothing else; ``train_overrides`` apply to every job.
+    ``search_overrides`` (the tuning budget) apply to the tuned jobs only, ``train_overrides`` to all.
     """
     budget = list(cfg.search_overrides) if tunes(cfg) else []
     jobs = {}
@@ -65,8 +63,7 @@ def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str, str], list[str]]:
 def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
     """Refuse a run that would fail later; return every training job's composed config by job key.
 
-    Every job's config is composed and checked before any work starts, so ``models=[xgbost]`` is
-    one ConfigError now, not a traceback from a worker minutes on.
+    So ``models=[xgbost]`` is one ConfigError now, not a traceback from a worker minutes on.
     """
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -75,10 +72,11 @@ def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
 
     validate_settings(cfg)
     if unknown := [s for s in cfg.steps if s not in STEPS]:
-        raise ConfigError(f"conf/pipeline.yaml: unknown steps {unknown}; known: {list(STEPS)}")
+        raise ConfigError(f"unknown steps {unknown}", key="steps", value=list(cfg.steps), allowed=list(STEPS))
     planned = {str(t) for plan in cfg.plan.values() for t in plan.targets}   # unknown plans: Hydra refused them
     if cfg.targets is not None and (unknown := sorted(set(map(str, cfg.targets)) - planned)):
-        raise ConfigError(f"conf/pipeline.yaml: targets: {unknown} not in plans {list(cfg.plan)}; known: {sorted(planned)}")
+        raise ConfigError(f"{unknown} not in plans {list(cfg.plan)}", key="targets", value=list(cfg.targets),
+                          allowed=sorted(planned))
     configs = {}
     for key, overrides in train_jobs(cfg).items():
         try:
@@ -212,8 +210,7 @@ def _cpu_seconds() -> float:
 def run(cfg: DictConfig, *, log_file: str | Path | None = None) -> dict:
     """Check the whole run first (:func:`preflight`), then run the configured steps in order.
 
-    ``state["timings"]`` and ``state["cpu"]`` hold each step's wall and CPU seconds (workers included).
-    """
+    ``state["timings"]`` and ``state["cpu"]`` hold each step's wall and CPU seconds (workers included)."""
     state: dict = {"timings": {}, "cpu": {}, "log_file": log_file, "train_configs": preflight(cfg)}
     for name in cfg.steps:
         t0, c0 = time.perf_counter(), _cpu_seconds()

@@ -1,8 +1,7 @@
 """``python -m suggest``: the next batch of experiments, from the registry's champions.
 
-The pool is a ruled grid over what a lab controls, or the lab's own samples (``candidates=FILE``,
-where the series prior applies); the diverse batch is written as a ``nacarbon.db add`` template,
-a Markdown summary and one MLflow run.
+The pool is a ruled grid over what a lab controls, or its own samples (``candidates=FILE``); the
+diverse batch is written as a ``nacarbon.db add`` template, a Markdown summary and an MLflow run.
 """
 
 from __future__ import annotations
@@ -125,8 +124,8 @@ def settings(cfg: DictConfig, from_lab: bool) -> SuggestConfig:
 def run(cfg: DictConfig) -> SuggestOutcome:
     """Propose ``cfg.n`` experiments and write the template, the summary and an MLflow run.
 
-    ConfigError, with nothing written, for ``n <= 0``, an objective without a champion, constraints
-    that leave no candidate, or an unknown electrolyte.
+    ConfigError, with nothing written, for an objective without a champion, an unknown electrolyte or
+    constraints that leave no candidate.
     """
     from nacarbon.suggest.champions import champion_predictions, interval_alpha, known_materials
     from nacarbon.suggest.objectives import make_objectives, parse_objectives
@@ -184,9 +183,9 @@ def template_path(cfg: DictConfig, stamp: str) -> Path:
     """Where the template goes: ``cfg.output``, or a new folder of ``experiments/suggest/``."""
     out = Path(cfg.output) if cfg.output else Path(cfg.paths.experiments_dir) / "suggest" / stamp / "batch.csv"
     if out.suffix.lower() != ".csv":
-        raise ConfigError(f"output={str(out)!r}: the template is a CSV file (name it *.csv)")
+        raise ConfigError("the template is a CSV file", key="output", value=str(out), allowed="a file name *.csv")
     if out.is_dir():
-        raise ConfigError(f"output={str(out)!r} is a folder; give a file name, e.g. output={out / 'batch.csv'}")
+        raise ConfigError(f"a folder; give a file name, e.g. output={out / 'batch.csv'}", key="output", value=str(out))
     return out
 
 
