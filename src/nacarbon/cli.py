@@ -58,8 +58,7 @@ def fail(err: BaseException | str, *, logger: str | None = None) -> NoReturn:
 
 
 def exits_on_error(main: _Main) -> _Main:
-    """Decorate an argparse ``main(argv) -> int``: a user error returns :func:`error_exit`'s code
-    (any other exception is a bug and keeps its traceback)."""
+    """Decorate an argparse ``main(argv) -> int``: a user error returns :func:`error_exit`'s code (a bug raises)."""
 
     @functools.wraps(main)
     def guarded(*args, **kwargs) -> int:
@@ -89,7 +88,7 @@ def _run_job(task: Callable, cfg, verb: str) -> object:
 
 
 class _GuardedStderr(io.TextIOBase):
-    """stderr that masks passwords and holds Hydra's composition errors (to make them one line) until the job starts."""
+    """stderr that masks passwords and holds Hydra's composition errors (made one line) until the job starts."""
 
     def __init__(self, real):
         super().__init__()

@@ -91,7 +91,7 @@ def _install(path: str | Path, console_level: int) -> list[logging.Handler]:
 
 
 def log_to_file(path: str | Path, *, console_level: int = logging.WARNING) -> ConsoleFilter:
-    """For the pipeline's workers: everything from INFO to ``path``, the console filtered (Hydra does this for jobs)."""
+    """For the pipeline's workers: all from INFO to ``path``, the console filtered (Hydra does this for jobs)."""
     _install(path, console_level)
     return quiet_console()
 

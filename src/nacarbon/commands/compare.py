@@ -31,8 +31,7 @@ class ComparisonResult:
 
 
 def resolve_data_version(cfg: DictConfig) -> str:
-    """The data version ``cfg`` selects runs on: ``data_version: current`` is the hash of the
-    dataset files as they are now, any other value is taken as given."""
+    """The data version ``cfg`` selects runs on: ``current`` is the hash of the dataset files now, else as given."""
     if str(cfg.data_version) != "current":
         return str(cfg.data_version)
     from nacarbon.data.io import load_configured

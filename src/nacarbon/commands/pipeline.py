@@ -91,8 +91,8 @@ def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
 def step_train(cfg: DictConfig, state: dict) -> None:
     """Train (tuned, nested CV) every plan x target x family not already done, ``n_jobs`` at a time.
 
-    A job with a FINISHED run of the same config and data is skipped unless ``retrain=true``; a
-    failed job does not stop the others, and the step ends in a PipelineError listing the failures.
+    Skips a job with a FINISHED run of the same config and data (unless ``retrain=true``); failed jobs do
+    not stop the others, and the step ends in one PipelineError listing them.
     """
     jobs = train_jobs(cfg)
     configs = state.get("train_configs") or {key: compose_config("train", over) for key, over in jobs.items()}
