@@ -12,8 +12,7 @@ from nacarbon.commands.analyze import format_summary, run
 @hydra_entry("analyze")
 def main(cfg: DictConfig) -> None:
     """Correlations, maps, SHAP and the reproduction report, logged as one MLflow run."""
-    result = run(cfg)
-    print(format_summary(cfg, result))
+    print(format_summary(cfg, run(cfg)))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,7 @@ from nacarbon.commands.compare import format_summary, run
 @hydra_entry("compare")
 def main(cfg: DictConfig) -> None:
     """Build, write and log the comparison; print where it went."""
-    result = run(cfg)
-    print(format_summary(result))
+    print(format_summary(run(cfg)))
 
 
 if __name__ == "__main__":

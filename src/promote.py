@@ -12,8 +12,7 @@ from nacarbon.commands.promote import FLAGS, format_decision, run
 @hydra_entry("promote", flags=FLAGS)
 def main(cfg: DictConfig) -> None:
     """Promote (or explain why not) the best model of one target."""
-    decision = run(cfg)
-    print(format_decision(cfg, decision))
+    print(format_decision(cfg, run(cfg)))
 
 
 if __name__ == "__main__":

@@ -296,7 +296,7 @@ CASES += [
     Case("train-estimator-param", ["train", "model=extra_trees", "model.estimator.n_estimators=-5"],
          ["model.estimator.n_estimators=-5", "range [1, inf)"]),
     # F6 (item 6): a list setting names only known things
-    Case("screen-targets-unknown", ["screen", "targets=ic"], ["unknown target 'ic'", "plateau_capacity"]),
+    Case("screen-targets-unknown", ["screen", "targets=ic"], ["targets='ic': unknown target", "plateau_capacity"]),
     Case("promote-exclude-unknown", ["promote", "exclude_models=extra_tree"], ["exclude_models", "'extra_tree'"]),
     # F7 (item 7): an output path that is a folder, checked before any work
     Case("predict-output-folder", ["predict", "input={tmp}/mine.csv", "output={tmp}/pred.csv"],

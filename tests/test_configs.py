@@ -79,7 +79,7 @@ def test_target_not_in_dataset_is_a_clear_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "train", "dataset=literature", "target=rate",
                            f"paths.mlruns_dir={tmp_path}"], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "target 'rate' (rate_factor) is not carried by dataset 'literature'" in proc.stderr
+    assert "dataset='literature': target 'rate' (rate_factor) is not carried by it" in proc.stderr
 
 
 def _choices(*overrides: str) -> tuple[str, str, str]:

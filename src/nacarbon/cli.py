@@ -1,10 +1,6 @@
-"""What the command-line entry points share: one door in and one way out.
+"""What the command-line entry points share: one door in (:func:`hydra_entry`, :func:`exits_on_error`).
 
-Every verb is a few-line shim: the Hydra commands (``python -m train`` ...) are decorated with
-:func:`hydra_entry`; the argparse ones (``python -m nacarbon.db``, ``nacarbon.process``) wrap
-their ``main`` in :func:`exits_on_error` (``nacarbon.pipeline`` calls the exit itself). All end a
-failure through :func:`error_exit`: a :class:`~nacarbon.errors.NacarbonError` (a config error
-included) becomes one ``error: ...`` line on stderr, passwords masked, and exit code 2.
+And one way out, :func:`error_exit`: a NacarbonError is one ``error:`` line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -29,12 +25,8 @@ _HYDRA_HINT = "Set the environment variable HYDRA_FULL_ERROR=1"
 
 
 def as_user_error(err: BaseException) -> NacarbonError | None:
-    """``err`` as the error the user is shown, or None when it is a bug (keeps its traceback).
-
-    The project's own errors pass as they are; a required value (``???``) nobody gave is a
-    config error of its key; a config a command composes from the user's overrides and that
-    does not compose (Hydra's error) is the one-line :func:`composition_error`.
-    """
+    """``err`` as the error the user is shown (a missing ``???`` value or a Hydra error as a ConfigError),
+    or None when it is a bug (keeps its traceback)."""
     if isinstance(err, NacarbonError):
         return err
     from hydra.errors import HydraException
@@ -51,10 +43,7 @@ def as_user_error(err: BaseException) -> NacarbonError | None:
 def error_exit(err: BaseException | str, *, logger: str | None = None) -> int:
     """The one error exit: print ``error: <message>`` (passwords masked) on stderr; return :data:`EXIT_ERROR`.
 
-    ``err`` is a :class:`NacarbonError` (its message was written for the user) or a message;
-    ``logger``, if given, also records it in the log file only (a Hydra job's ``<verb>.log``),
-    so the console shows the one ``error:`` line. The code is for ``sys.exit`` or a ``main``
-    that returns its exit code.
+    ``logger``, if given, also records it in the log file only, so the console shows the one line.
     """
     message = redact(str(err)).strip()
     if logger is not None:
@@ -69,8 +58,7 @@ def fail(err: BaseException | str, *, logger: str | None = None) -> NoReturn:
 
 
 def exits_on_error(main: _Main) -> _Main:
-    """Decorate an argparse ``main(argv) -> int``: a user error returns :func:`error_exit`'s code
-    (any other exception is a bug and keeps its traceback)."""
+    """Decorate an argparse ``main(argv) -> int``: a user error returns :func:`error_exit`'s code (a bug raises)."""
 
     @functools.wraps(main)
     def guarded(*args, **kwargs) -> int:
@@ -100,12 +88,7 @@ def _run_job(task: Callable, cfg, verb: str) -> object:
 
 
 class _GuardedStderr(io.TextIOBase):
-    """stderr that masks passwords and holds Hydra's composition output until the job starts.
-
-    Hydra reports a config that does not compose (a YAML syntax error, an unknown key) by
-    writing the message and a hint to stderr and exiting 1; holding that text lets
-    :func:`hydra_entry` turn it into the one ``error:`` line every command failure gives.
-    """
+    """stderr that masks passwords and holds Hydra's composition errors (made one line) until the job starts."""
 
     def __init__(self, real):
         super().__init__()
@@ -159,9 +142,7 @@ _EXCEPTION_LINE = re.compile(r"^(?P<name>[A-Za-z_][\w.]*(?:Error|Exception))(?::
 def composition_message(text: str) -> str:
     """Hydra's composition error as one line: no HYDRA_FULL_ERROR hint, no search path, passwords masked.
 
-    Hydra prints a full traceback for errors it does not expect while composing (a YAML syntax
-    error in a config file); only the exception's own lines, which name the file, line and
-    column, are kept. Indented lines continue the line above; the others are joined by ``; ``.
+    Of a full traceback (a YAML syntax error) only the exception's own lines, naming file, line and column, are kept.
     """
     lines = [ln for ln in redact(text).splitlines() if ln.strip() and _HYDRA_HINT not in ln]
     if any(ln.startswith("Traceback (most recent call last)") for ln in lines):
@@ -194,9 +175,8 @@ _NOT_A_KEY = re.compile(r"Could not override '(?P<key>[^']+)'")
 def composition_error(text: str, argv: list[str]) -> ConfigError:
     """What Hydra printed (``text``) when the config did not compose, as a one-line :class:`ConfigError`.
 
-    ``key`` and ``value`` are set where Hydra names them (``argv`` gives the value): an unknown
-    option of a config group (``allowed``: the group's options), a key the config does not
-    have, an override the grammar rejects. Otherwise the error is Hydra's message alone.
+    ``key`` and ``value`` (from ``argv``) are set for an unknown group option (``allowed``: the
+    options), an unknown key, or an override the grammar rejects; otherwise Hydra's message alone.
     """
     message = composition_message(text)
     bad = unparsable_override(argv)
@@ -236,12 +216,8 @@ def hydra_entry(config_name: str, *,
                 flags: Mapping[str, str] | None = None) -> Callable[[Callable], Callable[[], object]]:
     """``@hydra.main`` for the project's commands (``config_name`` in ``conf/``), failures kept to one line.
 
-    ``flags`` maps friendly command-line flags to the override each stands for (promote's
-    ``--dry-run`` is ``dry_run=true``): Hydra itself only knows overrides. Inside the job the
-    plain settings are checked first (:func:`nacarbon.settings.validate_settings`) and a user
-    error ends the job through :func:`error_exit`, also recorded in the job's log file. Around
-    it, passwords are masked in everything written to stderr (Hydra echoes the overrides when a
-    job fails), and a config that does not compose becomes one ``error:`` line and exit 2.
+    ``flags`` maps friendly flags to the override each stands for (``--dry-run``: ``dry_run=true``).
+    The job checks the plain settings first; a user error ends it through :func:`error_exit` (also logged).
     """
 
     def decorate(task: Callable) -> Callable[[], object]:

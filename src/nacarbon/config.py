@@ -17,8 +17,7 @@ from nacarbon.paths import project_root
 def register_resolvers() -> None:
     """Register ``${nacarbon.root:}`` (the repository) and ``${nacarbon.pid:}`` (this process).
 
-    The process id makes each command's output folder unique: two commands started in the same
-    second would otherwise share ``outputs/<verb>/<time>/`` and interleave their logs.
+    The pid keeps two commands started in the same second from sharing ``outputs/<verb>/<time>/``.
     """
     if not OmegaConf.has_resolver("nacarbon.root"):
         OmegaConf.register_new_resolver("nacarbon.root", lambda: str(project_root()))
@@ -27,11 +26,7 @@ def register_resolvers() -> None:
 
 
 def quiet_environment() -> None:
-    """Keep MLflow from phoning home, and bound its retries against a tracking server.
-
-    MLflow's defaults (7 retries with back-off, 120 s timeouts) keep a command waiting for
-    about 16 minutes on a server that is not there.
-    """
+    """Keep MLflow from phoning home, and bound its retries (by default ~16 min on a server that is not there)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
@@ -68,13 +63,10 @@ def redact_files(folder: str | Path) -> list[Path]:
 
 
 class RedactSecrets(Callback):
-    """Hydra callback: no password given on the command line stays in ``outputs/**/.hydra/``.
+    """Hydra callback: no password given on the command line stays in ``outputs/**/.hydra/`` or the logs.
 
-    Hydra saves ``config.yaml``, ``hydra.yaml`` and ``overrides.yaml`` just before it calls
-    ``on_job_start``; this masks them there, and puts a masking filter on every log handler.
-    Registered in the ``hydra.callbacks`` of each top-level config. As the one hook every
-    command's job passes, it also keeps library warnings off the console and in the job's log
-    file (:func:`nacarbon.logs.quiet_console`).
+    Hydra saves its YAML files just before ``on_job_start``, which masks them. As the one hook every
+    job passes, it also keeps library warnings off the console and in the job's log file.
     """
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:

@@ -1,8 +1,4 @@
-"""Project exceptions.
-
-Library code raises these; only entry points turn them into a message and an exit code.
-Each carries enough context (file, row, field, rule) to be read on its own.
-"""
+"""Project exceptions: library code raises these; only entry points turn them into a message and exit code."""
 
 from __future__ import annotations
 
@@ -12,9 +8,8 @@ import functools
 class NacarbonError(Exception):
     """Base class of every error nacarbon raises on purpose.
 
-    Every subclass must survive pickling (an error raised in a process-pool worker is pickled
-    back to the parent): ``__reduce__`` rebuilds it from the arguments its constructor took
-    (``_init_args``, and ``_init_kwargs`` for keyword-only ones).
+    Subclasses must survive pickling back from a process-pool worker: ``__reduce__`` rebuilds them
+    from ``_init_args`` (and ``_init_kwargs`` for keyword-only arguments).
     """
 
     def __reduce__(self):
@@ -24,15 +19,10 @@ class NacarbonError(Exception):
 
 
 class DataValidationError(NacarbonError):
-    """One or more rows of a data file break the schema.
+    """One or more rows of the data file ``path`` break the schema.
 
-    Parameters
-    ----------
-    path : str
-        The file that was checked.
-    problems : list of dict
-        One dict per failure with keys ``row`` (1-based data row, or None for file-level
-        problems), ``field``, ``value`` and ``rule``.
+    ``problems`` holds one dict per failure: ``row`` (1-based data row, None for the whole file),
+    ``field``, ``value`` and ``rule``.
     """
 
     def __init__(self, path: str, problems: list[dict]):
@@ -52,8 +42,7 @@ class DataValidationError(NacarbonError):
 def describe_problem(problem: dict) -> str:
     """One problem of a :class:`DataValidationError` in words: where (row, field), the value, the rule.
 
-    A problem of the whole file (no row, no field, no value: a file that does not exist, has
-    no rows) is its rule alone, after the file's name.
+    A problem of the whole file (no row, field or value) is its rule alone.
     """
     row, field, value = problem.get("row"), problem.get("field"), problem.get("value")
     where = ("file" if row is None else f"row {row}") + ("" if field is None else f", field '{field}'")
@@ -67,20 +56,9 @@ def describe_problem(problem: dict) -> str:
 class ConfigError(NacarbonError, ValueError):
     """A configuration value is missing, unknown or impossible (also a ``ValueError``).
 
-    Parameters
-    ----------
-    message : str, default=""
-        What is wrong, in words.
-    key : str, optional
-        The configuration key (``cv.n_splits``, ``screen.rank_by``).
-    value : object, optional
-        The value given for it.
-    allowed : object, optional
-        What is allowed instead (a list of names, a range in words).
-
-    With ``key``, the message reads ``key=value: message (allowed: ...)``, so one line tells the
-    user what to change; the three are kept as attributes of the same names. With ``key`` and
-    ``allowed`` but no message it reads ``key=value is not allowed: expected <allowed>``.
+    With ``key`` (``cv.n_splits``) the message reads ``key=value: message (allowed: ...)``, so one line
+    tells the user what to change; without a message, ``key=value is not allowed: expected <allowed>``.
+    ``key``, ``value`` and ``allowed`` are kept as attributes.
     """
 
     def __init__(self, message: str = "", *, key: str | None = None, value: object = None, allowed: object = None):

@@ -16,10 +16,8 @@ _SEARCH_NOT_IN_FINGERPRINT = ("storage", "progress", "worker")
 def config_fingerprint(cfg: DictConfig) -> str:
     """A short hash of everything in a training config that decides its result.
 
-    Two runs with the same fingerprint and the same data version compute the same thing, so the
-    pipeline skips a job whose fingerprint already has a FINISHED run. Interpolations are hashed
-    unresolved (``${paths.data_dir}/...``, ``${seed}``): the data's content is the data version's
-    business, and a clone in another folder computes the same runs.
+    Interpolations are hashed unresolved: data content is the data version's business, and a clone
+    in another folder computes the same runs.
     """
     node = OmegaConf.to_container(cfg, resolve=False)
     for key in _NOT_IN_FINGERPRINT:

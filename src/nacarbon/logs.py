@@ -1,11 +1,6 @@
-"""Where messages go: the project's own on the console, libraries' to the run's log file.
+"""Where messages go: the project's own (and any ERROR) on the console, libraries' to the run's log file.
 
-A run of the pipeline trains dozens of models; MLflow, Optuna, scikit-learn and friends repeat the
-same warnings for each (a model signature they cannot infer, a pickling notice ...). Those are
-kept, in full, in the log file of the run (Hydra's ``outputs/<verb>/<time>/<verb>.log``, the
-pipeline's ``outputs/pipeline/<time>/pipeline.log``), and the console says how many there were
-and where. The project's own messages, and any library ERROR, stay on the console.
-"""
+Libraries repeat the same warnings for each of dozens of models; the console says how many there were."""
 
 from __future__ import annotations
 
@@ -45,11 +40,7 @@ class ConsoleFilter(logging.Filter):
 
 
 def route_library_logs() -> None:
-    """Send the loggers MLflow and Optuna configure for themselves to the root handlers (console
-    filter, log file).
-
-    Called after MLflow is imported (its import replaces these loggers' handlers); idempotent.
-    """
+    """Send the loggers MLflow and Optuna set up themselves to the root handlers (after MLflow's import)."""
     import optuna
 
     for name in _SELF_HANDLED:
@@ -62,19 +53,8 @@ def route_library_logs() -> None:
 
 
 def quiet_console(*, tracking: bool = True) -> ConsoleFilter:
-    """Keep library records off the console handlers of the root logger (a log file keeps them).
-
-    Parameters
-    ----------
-    tracking : bool
-        Import the tracking layer first (it imports MLflow, which installs its own handlers)
-        so that :func:`route_library_logs` can take them back.
-
-    Returns
-    -------
-    ConsoleFilter
-        The filter put on every console handler (``held`` counts the warnings kept off it).
-    """
+    """Keep library records off the root console handler; ``tracking`` imports MLflow first, so that the
+    handlers it installs on import can be taken back."""
     logging.captureWarnings(True)
     # MLflow draws a "Downloading artifacts" bar for every artifact it fetches (each champion,
     # each fold table): dozens of bars that say nothing about the work.
@@ -111,11 +91,7 @@ def _install(path: str | Path, console_level: int) -> list[logging.Handler]:
 
 
 def log_to_file(path: str | Path, *, console_level: int = logging.WARNING) -> ConsoleFilter:
-    """Configure this process's logging: everything from INFO to ``path``, the console filtered.
-
-    For the pipeline's worker processes (appending to the parent's file); Hydra commands get
-    their file and console handlers from Hydra, and only :func:`quiet_console`.
-    """
+    """For the pipeline's workers: all from INFO to ``path``, the console filtered (Hydra does this for jobs)."""
     _install(path, console_level)
     return quiet_console()
 

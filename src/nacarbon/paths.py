@@ -7,11 +7,8 @@ from pathlib import Path
 
 
 def project_root() -> Path:
-    """Return the repository root (the folder holding ``conf/`` and ``data/``).
-
-    ``NACARBON_ROOT`` overrides it; otherwise it is found from this file's location, which
-    holds for the editable install the Makefile makes.
-    """
+    """The repository root (holding ``conf/`` and ``data/``): ``NACARBON_ROOT``, else found from this file
+    (which holds for the editable install the Makefile makes)."""
     env = os.environ.get("NACARBON_ROOT")
     if env:
         return Path(env).resolve()

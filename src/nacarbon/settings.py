@@ -1,11 +1,7 @@
-"""One validation path for the plain scalar settings of every command.
+"""One validation path for the plain scalar settings of every command (Hydra composes ``seed=foo`` as is).
 
-Hydra composes whatever the command line says (``cv.n_splits=abc`` is a string, ``seed=foo``
-too); before a command acts on the composed config, :func:`validate_settings` checks each
-scalar it knows against one table of rules and raises one :class:`ConfigError` naming the key,
-the value and what is allowed. Keys a command's config does not carry are skipped, so one
-table serves train, promote, screen, analyze, compare, pipeline and suggest. Library classes keep their
-own argument checks for callers outside Hydra; this table is what the command line meets first.
+One table of rules serves every command (keys a config does not carry are skipped); library classes
+keep their own argument checks for callers outside Hydra.
 """
 
 from __future__ import annotations
@@ -34,10 +30,6 @@ class Setting:
     nullable: bool = False
 
 
-def _gt(low: float) -> Callable[[Any, DictConfig], bool]:
-    return lambda v, cfg: v > low
-
-
 def _ge(low: float) -> Callable[[Any, DictConfig], bool]:
     return lambda v, cfg: v >= low
 
@@ -59,7 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cv.test_size", float, _open_unit, "a fraction in (0, 1)", nullable=True),
     Setting("search.n_trials", int, _ge(1), "an integer >= 1"),
     Setting("search.inner_splits", int, _ge(2), "an integer >= 2"),
-    Setting("search.timeout", float, _gt(0), "seconds > 0, or null", nullable=True),
+    Setting("search.timeout", float, lambda v, cfg: v > 0, "seconds > 0, or null", nullable=True),
     Setting("search.worker", int, _ge(0), "an integer >= 0"),
     Setting("search.sampler.n_startup_trials", int, _ge(0), "an integer >= 0"),
     Setting("screen.chunk_size", int, _ge(1), "an integer >= 1"),
@@ -133,32 +125,10 @@ def _select(cfg: DictConfig, key: str) -> Any:
 
 
 def validate_settings(cfg: DictConfig, settings: tuple[Setting, ...] = SETTINGS) -> dict[str, Any]:
-    """Check every known scalar setting the composed ``cfg`` carries.
+    """Check every known setting the composed ``cfg`` carries; return the checked values by dotted key.
 
-    Parameters
-    ----------
-    cfg : DictConfig
-        A composed command config (train, promote, screening, analyze, compare, pipeline).
-    settings : tuple of Setting
-        The rules; default :data:`SETTINGS`.
-
-    Returns
-    -------
-    dict
-        The checked values by dotted key, converted to their types.
-
-    Raises
-    ------
-    ConfigError
-        Naming the first bad key, its value and what is allowed.
-
-    Notes
-    -----
-    List settings (``targets``, ``exclude_models`` ...) are normalized in ``cfg`` itself by
-    :func:`nacarbon.settings_lists.normalize_lists` (``targets=ice`` becomes ``[ice]``), so every
-    command reads the same list whatever the command line said; the model's estimator
-    parameters are checked by the estimator's own rules before any fit; a ``target`` node is
-    checked as :class:`nacarbon.targets.TargetSpec` reads it.
+    ConfigError names the first bad key, its value and what is allowed. Also normalizes list settings in
+    ``cfg`` itself and checks the estimator's parameters and the ``target`` node.
     """
     checked: dict[str, Any] = {}
     for s in settings:

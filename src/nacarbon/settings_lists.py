@@ -1,12 +1,7 @@
 """One override parser for list and mapping settings, and the estimator's own parameter rules.
 
-The command line gives a list setting in many shapes: ``targets=[ice,rate]`` (a list),
-``targets=ice`` (a string Python would iterate letter by letter), ``targets=5`` (a number).
-:func:`normalize_lists` turns a bare name into a one-item list *in the config itself*, so every
-command (predict, screen, compare, analyze, promote, pipeline, suggest) reads the same list,
-and refuses any other shape with one :class:`ConfigError` naming the key, the value and what
-is allowed. Called from :func:`nacarbon.settings.validate_settings`, which every command runs.
-"""
+A bare name (``targets=ice``, which Python would iterate letter by letter) becomes a one-item list
+*in the config itself*, so every command reads the same list."""
 
 from __future__ import annotations
 
@@ -79,36 +74,21 @@ def _parse(s: ListSetting, raw: Any) -> list:
     items = list(raw) if isinstance(raw, ListConfig) else [raw] if isinstance(raw, str) else None
     if items is None:          # a number, a mapping, a boolean: not a list of names
         raise ConfigError(key=s.key, value=raw, allowed=allowed)
+    value = OmegaConf.to_container(raw) if isinstance(raw, ListConfig) else raw
     try:
         parsed = [_item(v, s.kind) for v in items]
     except (TypeError, ValueError):
-        raise ConfigError(f"{s.key}={_show(raw)} is not allowed: expected {allowed}") from None
+        raise ConfigError(key=s.key, value=value, allowed=allowed) from None
     if s.choices is not None:
         known = s.choices()
         unknown = [v for v in parsed if v not in known]
         if unknown:
-            raise ConfigError(f"{s.key}: unknown {unknown[0]!r} in {_show(raw)}; allowed: {known}")
+            raise ConfigError(f"unknown {unknown[0]!r}", key=s.key, value=value, allowed=known)
     return parsed
 
 
-def _show(raw: Any) -> str:
-    return repr(OmegaConf.to_container(raw)) if isinstance(raw, ListConfig) else repr(raw)
-
-
 def normalize_lists(cfg: DictConfig, settings: tuple[ListSetting, ...] = LISTS) -> dict[str, list]:
-    """Check every list setting ``cfg`` carries and store it back as a list.
-
-    Returns
-    -------
-    dict
-        The checked lists by dotted key (``None`` for a nullable setting left null).
-
-    Raises
-    ------
-    ConfigError
-        A value that is neither a list nor a single name, an item of the wrong type, or an
-        unknown name (the allowed ones listed).
-    """
+    """Check every list setting ``cfg`` carries, store it back as a list; return them by dotted key."""
     out: dict[str, list] = {}
     for s in settings:
         raw = OmegaConf.select(cfg, s.key, default=_MISSING)
@@ -143,9 +123,7 @@ _SKLEARN_PARAM = re.compile(r"The '(\w+)' parameter of (\w+) must be (.*?)\. Got
 def check_estimator(cfg: DictConfig) -> None:
     """Build ``model.estimator`` and check its parameters with the library's own rules, before any fit.
 
-    scikit-learn estimators declare every parameter's allowed values; their check runs only at
-    ``fit``, deep inside training, as a traceback. Here it runs first and its message becomes a
-    :class:`ConfigError` naming the key, the value and what is allowed.
+    scikit-learn checks them only at ``fit``, deep inside training; here its message is a ConfigError.
     """
     node = OmegaConf.select(cfg, "model.estimator", default=None)
     if not isinstance(node, DictConfig) or "_target_" not in node:

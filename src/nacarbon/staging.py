@@ -1,10 +1,6 @@
-"""Temporary files beside their destination, never in the system temp folder.
+"""Temporary files beside their destination (the last step is a rename), never in the system temp folder.
 
-A command that writes a large output stages it in a hidden folder next to the file it will
-become (``.pred.csv.<pid>.tmp/``): the last step is then a rename on one file system, and a
-process killed midway leaves nothing in ``/tmp``, only that folder, which the next command
-writing the same output removes (its owner, named by the pid, is gone).
-"""
+What a killed process leaves is removed by the next command writing the same output."""
 
 from __future__ import annotations
 
@@ -39,18 +35,7 @@ def clean_stale(final: str | Path) -> list[Path]:
 
 @contextmanager
 def staging_dir(final: str | Path) -> Iterator[Path]:
-    """A fresh hidden folder beside ``final`` for the ``with`` block, removed afterwards in every case.
-
-    Parameters
-    ----------
-    final : str or Path
-        The file the staged content becomes; its folder must exist.
-
-    Yields
-    ------
-    Path
-        ``<folder>/.<name>.<pid>.tmp``; move files out of it with :func:`os.replace`.
-    """
+    """A fresh hidden folder beside ``final`` (whose folder must exist), removed after the ``with`` block."""
     final = Path(final)
     clean_stale(final)
     folder = final.parent / f".{final.name}.{os.getpid()}.tmp"

@@ -1,8 +1,7 @@
 """The one reader of ``conf/target/*.yaml``: what a performance is (:class:`TargetSpec`).
 
-Every target file states every key (:data:`KEYS`); the code holds no default for any of them,
-so a key left out is a :class:`~nacarbon.errors.ConfigError` naming the file and the key, not a
-silent fallback that differs from command to command.
+Every target file states every key (:data:`KEYS`): a key left out is a ConfigError naming the file
+and the key, not a silent default that differs from command to command.
 """
 
 from __future__ import annotations
@@ -21,25 +20,9 @@ from nacarbon.paths import project_root
 class TargetSpec:
     """One performance, as ``conf/target/<name>.yaml`` states it.
 
-    Attributes
-    ----------
-    name : str
-        The config name (``capacity``, ``ice`` ...), also the registered model's suffix.
-    column : str
-        The database column measured.
-    label, unit : str
-        How plots and tables name it.
-    higher_is_better : bool
-        The direction a screen ranks it in.
-    datasets : tuple of str
-        The datasets that carry the column.
-    transform : str
-        What ``y`` is fitted as (``none`` or ``log``, :func:`nacarbon.models.pipeline.target_transformer`).
-    filter : dict
-        Column -> allowed values of the conditions the models are trained on (``{}``: all rows).
-    lab_calibration : dict
-        ``{"trend": "auto" | "never"}``: whether ``predict``'s lab calibration may fit a within-lab
-        trend (``auto``: where a cross-fitted check on the training papers prefers it).
+    ``transform`` is ``none`` or ``log`` (of ``y``); ``filter`` maps a column to the allowed values of the
+    training conditions (``{}``: all rows); ``lab_calibration["trend"]`` is ``auto`` (``predict`` may fit a
+    within-lab trend where a cross-fitted check prefers it) or ``never``.
     """
 
     name: str
@@ -54,20 +37,7 @@ class TargetSpec:
 
     @classmethod
     def from_config(cls, node: DictConfig | Mapping, *, source: str | None = None) -> TargetSpec:
-        """Build a spec from a target config node (the composed ``cfg.target`` or a loaded file).
-
-        Parameters
-        ----------
-        node : DictConfig or mapping
-            The target's keys; keys besides :data:`KEYS` (``defaults``, notes) are not read.
-        source : str, optional
-            The file named in errors; by default ``conf/target/<name>.yaml``.
-
-        Raises
-        ------
-        ConfigError
-            If a key is missing or of the wrong type, naming the file and the key.
-        """
+        """Build a spec from a target config node; a missing or mistyped key is a ConfigError naming ``source``."""
         values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
         source = source or f"conf/target/{values.get('name', '<name>')}.yaml"
         for key in KEYS:
@@ -114,13 +84,7 @@ def target_names() -> list[str]:
 
 
 def load_target(name: str) -> TargetSpec:
-    """The spec of target ``name``, read from ``conf/target/<name>.yaml``.
-
-    Raises
-    ------
-    ConfigError
-        If there is no such file (listing the known targets), or a key is missing.
-    """
+    """The spec in ``conf/target/<name>.yaml``; ConfigError if there is none (listing the known ones)."""
     path = target_dir() / f"{name}.yaml"
     if not path.is_file():
         raise ConfigError(f"unknown target {name!r}: no conf/target/{name}.yaml", allowed=target_names())
@@ -128,20 +92,7 @@ def load_target(name: str) -> TargetSpec:
 
 
 def targets_on_dataset(names: Iterable[str], dataset: str) -> tuple[list[TargetSpec], list[str]]:
-    """The named targets the dataset carries, and one note per target left out saying why.
-
-    Parameters
-    ----------
-    names : iterable of str
-        Target config names, e.g. ``["capacity", "rate"]``, kept in that order.
-    dataset : str
-        Dataset name; a target whose ``datasets`` lacks it is left out.
-
-    Raises
-    ------
-    ConfigError
-        If a name has no ``conf/target/<name>.yaml``.
-    """
+    """The named targets (in order) the dataset carries, and one note per target left out saying why."""
     specs, notes = [], []
     for spec in map(load_target, names):
         if dataset in spec.datasets:

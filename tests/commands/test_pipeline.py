@@ -95,7 +95,7 @@ def test_unknown_step_or_plan_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("overrides, message", [
     (["seed=abc"], "seed='abc' is not allowed"),
     (["n_jobs=-1"], "n_jobs=-1 is not allowed"),
-    (["targets=[foo]"], "targets: ['foo'] not in plans"),
+    (["targets=[foo]"], "targets=['foo']: ['foo'] not in plans"),
     (["plan=[nope]"], "Could not load 'plan/nope'"),
     (["steps=[bogus]"], "unknown steps ['bogus']"),
     (["plan=main", "targets=[rate]", "models=[xgbost]"], "model xgbost: the training config does not compose"),

@@ -126,7 +126,7 @@ def test_requested_target_without_champion_is_refused(store, rows, tmp_path):
     rows.to_csv(src, index=False)
     with pytest.raises(RegistryError, match="'capacity' has no champion"):
         predict(cfg_for(store, src, tmp_path / "out.csv", "targets=[ice,capacity]"))
-    with pytest.raises(ConfigError, match="unknown target 'density'.*allowed"):
+    with pytest.raises(ConfigError, match="targets='density': unknown target.*allowed"):
         predict(cfg_for(store, src, tmp_path / "out.csv", "targets=[density]"))
     assert list(tmp_path.iterdir()) == [src]
 

@@ -1,15 +1,6 @@
 """``python -m analyze``: Spearman tables, two-parameter maps and SHAP, in an MLflow run of its own.
 
-Everything is written twice: as artifacts of a run tagged ``nacarbon.kind=analyze`` in the
-experiment ``nacarbon-<dataset>``, and under ``experiments/analysis/<dataset>-<data_version>/``::
-
-    correlation/spearman.csv, correlation/spearman_<group>.png
-    maps/maps.csv, maps/<target>_<group>_<x>_<y>.png
-    shap/importance.csv, shap/<target>/{shap_values.csv, importance.csv, shap_*.png}
-    summary.json
-
-With ``report=true`` the reproduction report (paper vs this project) follows, see
-:mod:`nacarbon.reporting.reproduction`.
+Written under ``experiments/analysis/<dataset>-<data_version>/``; ``report=true`` adds the reproduction report.
 """
 
 from __future__ import annotations
@@ -88,11 +79,7 @@ def _explain(cfg: DictConfig, client, refs: list["SourceRef"], notes: list[str],
 
 
 def analyze(cfg: DictConfig) -> Analysis:
-    """Compute and write the analysis of ``cfg.dataset`` (nothing is logged to MLflow yet).
-
-    ``cfg`` is the composed ``conf/analyze.yaml``; the returned :class:`Analysis` holds the
-    tables, the maps, the explained models and the notes on what was skipped.
-    """
+    """Compute and write the analysis of ``cfg.dataset`` (nothing is logged to MLflow yet)."""
     from nacarbon.analysis.outputs import write_correlations, write_maps
     from nacarbon.data.io import load_configured
     from nacarbon.registry.sources import find_sources
@@ -100,9 +87,9 @@ def analyze(cfg: DictConfig) -> Analysis:
     from nacarbon.tracking.store import connect
 
     if str(cfg.shap.data) != SHAP_DATA:
-        raise ConfigError(f"shap.data={cfg.shap.data!r}: only {SHAP_DATA!r} is possible (the full-data fit "
-                          f"explained on its training rows); out-of-fold SHAP needs per-fold models, which "
-                          f"training runs do not store")
+        raise ConfigError("only the full-data fit explained on its training rows: out-of-fold SHAP needs per-fold "
+                          "models, which training runs do not store", key="shap.data", value=cfg.shap.data,
+                          allowed=[SHAP_DATA])
     dataset = load_configured(cfg.dataset)
     targets, notes = targets_on_dataset(cfg.targets, cfg.dataset.name)
     if not targets:
@@ -173,12 +160,9 @@ def _verdicts(cfg: DictConfig, analysis: Analysis) -> dict:
 
 
 def run(cfg: DictConfig) -> dict:
-    """Analyse ``cfg`` (the composed ``conf/analyze.yaml``), optionally write the reproduction report,
-    and log it all as one MLflow run.
+    """Analyse ``cfg``, optionally write the reproduction report, and log it all as one MLflow run.
 
-    Returns a dict: ``run_id``, ``data_version``, ``out_dir``, ``files`` (every file written, report
-    included), ``metrics`` (what was logged), ``notes`` (what was skipped and why), ``report`` (path
-    or None), ``explained`` (target -> explained training run id).
+    The dict holds ``run_id``, ``out_dir``, ``files`` (all written), ``notes`` (what was skipped, why) and more.
     """
     # MLflow's download progress bars would interleave with the command's own output.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

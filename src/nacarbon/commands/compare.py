@@ -31,8 +31,7 @@ class ComparisonResult:
 
 
 def resolve_data_version(cfg: DictConfig) -> str:
-    """The data version ``cfg`` selects runs on: ``data_version: current`` is the hash of the
-    dataset files as they are now, any other value is taken as given."""
+    """The data version ``cfg`` selects runs on: ``current`` is the hash of the dataset files now, else as given."""
     if str(cfg.data_version) != "current":
         return str(cfg.data_version)
     from nacarbon.data.io import load_configured
@@ -43,23 +42,8 @@ def resolve_data_version(cfg: DictConfig) -> str:
 def target_verdicts(client, experiment: str, target: str, *, alpha: float = 0.05, **selection):
     """The one significance rule's verdict on every run of one target, as ``compare`` tables it.
 
-    Parameters
-    ----------
-    client : MlflowClient
-        From :func:`nacarbon.tracking.store.connect`.
-    experiment : str
-        ``nacarbon-<dataset>``.
-    target : str
-    alpha : float, default=0.05
-    **selection
-        ``data_version``, ``cv``, ``features`` (and optionally ``seed``, ``search``,
-        ``exclude_models``), as :func:`nacarbon.tracking.folds.collect_folds` takes them.
-
-    Returns
-    -------
-    pandas.DataFrame or None
-        :func:`nacarbon.comparison.table.significance_by_run` of the target's runs (what
-        ``promote`` decides on and the reproduction report shows); None when no run matches.
+    ``selection``: ``data_version``, ``cv``, ``features`` (optionally ``seed``, ``search``, ``exclude_models``).
+    None when no run matches.
     """
     from nacarbon.comparison.table import comparison_table, significance_by_run
     from nacarbon.tracking.folds import experiment_folds
@@ -69,13 +53,9 @@ def target_verdicts(client, experiment: str, target: str, *, alpha: float = 0.05
 
 
 def collect(cfg: DictConfig, version: str, selection: str) -> tuple["pd.DataFrame", list[str]]:
-    """The per-fold scores of every asked-for target's latest runs, and the targets without any.
+    """The per-fold scores of the asked-for targets' latest runs, and the targets without any.
 
-    Raises
-    ------
-    ConfigError
-        If no target has a matching finished run (``selection`` says what was looked for).
-    """
+    ConfigError if no target has a matching finished run (``selection`` says what was looked for)."""
     import pandas as pd
 
     from nacarbon.tracking.folds import experiment_folds
@@ -132,15 +112,9 @@ def record(cfg: DictConfig, table: "pd.DataFrame", best: dict[str, list[str]], v
 
 
 def run(cfg: DictConfig) -> ComparisonResult:
-    """Compare the latest run of every model with the mean baseline, per target.
+    """Compare the latest run of every model with the mean baseline, per target; write and log it.
 
-    ``cfg`` is the composed ``conf/compare.yaml``; the table, its Markdown and one plot per target
-    are written under ``experiments/compare/<dataset>-<version>/`` and logged as one MLflow run.
-
-    Raises
-    ------
-    ConfigError
-        If an asked-for target is unknown or no target has a matching finished run.
+    ConfigError if a target is unknown or none has a matching finished run.
     """
     from nacarbon.comparison.markdown import comparison_markdown
     from nacarbon.comparison.table import comparison_table, winners

@@ -13,24 +13,7 @@ from nacarbon.paths import project_root
 
 
 def compose_config(name: str, overrides: Sequence[str] = ()) -> DictConfig:
-    """Compose ``conf/<name>.yaml`` with Hydra overrides.
-
-    Parameters
-    ----------
-    name : str
-        Top-level config name (``train``, ``promote``, ``screening`` ...).
-    overrides : sequence of str
-        Hydra overrides (``target=ice``, ``model=svr`` ...).
-
-    Returns
-    -------
-    DictConfig
-
-    Notes
-    -----
-    Inside a running Hydra app (whose search path is the same ``conf/``) the existing global
-    Hydra is reused instead of being re-initialised under it.
-    """
+    """Compose ``conf/<name>.yaml`` with Hydra ``overrides`` (inside a running Hydra app, with its global Hydra)."""
     if GlobalHydra.instance().is_initialized():
         return compose(config_name=name, overrides=list(overrides))
     with initialize_config_dir(config_dir=str(project_root() / "conf"), version_base="1.3"):

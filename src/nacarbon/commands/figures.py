@@ -30,27 +30,10 @@ from nacarbon.models.crossval import cross_validate, pooled_metrics
 
 def target_figures(target: str, *, family: str = "extra_trees", seed: int = 42, out_dir: Path,
                    overrides: tuple[str, ...] = ()) -> dict[str, float]:
-    """All four figures of one main-plan target; return their headline numbers.
+    """All four figures of one main-plan target, in ``out_dir/<target>/``; return their headline numbers.
 
-    Parameters
-    ----------
-    target : str
-        A target of ``conf/plan/main.yaml``.
-    family : str
-        The model family (defaults, untuned).
-    seed : int
-        Seed of the splits and the model.
-    out_dir : Path
-        Where ``<target>_*.png`` and ``<target>_*.csv`` go.
-    overrides : tuple of str
-        Extra ``python -m train`` overrides (store paths).
-
-    Returns
-    -------
-    dict
-        ``r2_pooled``, learning-curve R² per fraction (``lc_r2_<pct>``), ``importance_rho``
-        (mean pairwise Spearman of the splits' importances), ``top_feature`` share, the lab share
-        (ANOVA and naive) and the per-paper / within-paper numbers of :func:`oof_figures`.
+    ``family`` is trained untuned; ``overrides`` are extra ``train`` overrides (store paths). ``importance_rho``
+    is the mean pairwise Spearman of the splits' importances.
     """
     from nacarbon.commands.compose import compose_config
     from nacarbon.commands.train import load_for_target

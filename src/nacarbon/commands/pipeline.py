@@ -2,12 +2,8 @@
 
     python -m nacarbon.pipeline [plan=main] [targets=[ice,rate]] [models=[ridge,xgboost]] [steps=[validate,train]]
 
-The work is a list of plans (the ``plan`` group, ``conf/plan/<name>.yaml``; ``plan=[main,paper]``
-by default): per target a dataset, a feature set and model families, all on the plan's repeated
-grouped splits. ``main`` (the widest data, rich features) is what gets promoted and screened; ``paper`` (seed only, five structure features) is
-the reproduction of Liu et al. 2022, trained and compared beside it, never promoted. Each step
-calls the same library function as its own command (``python -m train``, ``python -m promote``
-...), with configs composed the same way, so the pipeline is nothing but those commands in order.
+Plans ``main`` (promoted and screened) and ``paper`` (Liu et al. 2022, never promoted) by default. Each
+step calls the same library function as its own command, so the pipeline is those commands in order.
 """
 
 from __future__ import annotations
@@ -49,8 +45,7 @@ def tunes(cfg: DictConfig) -> bool:
 def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str, str], list[str]]:
     """The ``python -m train`` overrides of every plan x target x family x search, keyed by those four.
 
-    ``search_overrides`` (the tuning budget) apply to the tuned jobs when the preset tunes, so
-    ``search_preset=none`` needs nothing else; ``train_overrides`` apply to every job.
+    ``search_overrides`` (the tuning budget) apply to the tuned jobs only, ``train_overrides`` to all.
     """
     budget = list(cfg.search_overrides) if tunes(cfg) else []
     jobs = {}
@@ -66,20 +61,9 @@ def train_jobs(cfg: DictConfig) -> dict[tuple[str, str, str, str], list[str]]:
 
 
 def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
-    """Refuse a run that would fail later: bad settings, unknown steps or targets, jobs that do not compose.
+    """Refuse a run that would fail later; return every training job's composed config by job key.
 
-    Every training job's config is composed and its plain settings checked before any work starts,
-    so ``models=[xgbost]`` or ``seed=abc`` is one message now, not a traceback from a worker minutes on.
-
-    Returns
-    -------
-    dict
-        Every training job's composed config, by (plan, target, family).
-
-    Raises
-    ------
-    ConfigError
-        Naming the key, the value and what is allowed.
+    So ``models=[xgbost]`` is one ConfigError now, not a traceback from a worker minutes on.
     """
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -88,10 +72,11 @@ def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
 
     validate_settings(cfg)
     if unknown := [s for s in cfg.steps if s not in STEPS]:
-        raise ConfigError(f"conf/pipeline.yaml: unknown steps {unknown}; known: {list(STEPS)}")
+        raise ConfigError(f"unknown steps {unknown}", key="steps", value=list(cfg.steps), allowed=list(STEPS))
     planned = {str(t) for plan in cfg.plan.values() for t in plan.targets}   # unknown plans: Hydra refused them
     if cfg.targets is not None and (unknown := sorted(set(map(str, cfg.targets)) - planned)):
-        raise ConfigError(f"conf/pipeline.yaml: targets: {unknown} not in plans {list(cfg.plan)}; known: {sorted(planned)}")
+        raise ConfigError(f"{unknown} not in plans {list(cfg.plan)}", key="targets", value=list(cfg.targets),
+                          allowed=sorted(planned))
     configs = {}
     for key, overrides in train_jobs(cfg).items():
         try:
@@ -106,9 +91,8 @@ def preflight(cfg: DictConfig) -> dict[tuple[str, str, str, str], DictConfig]:
 def step_train(cfg: DictConfig, state: dict) -> None:
     """Train (tuned, nested CV) every plan x target x family not already done, ``n_jobs`` at a time.
 
-    The stores are created first, here; a job whose configuration has a FINISHED run on the same
-    data is skipped (``retrain=true`` trains it again); a job that fails does not stop the
-    others, and the step ends with the list of failed jobs (:class:`PipelineError`).
+    Skips a job with a FINISHED run of the same config and data (unless ``retrain=true``); failed jobs do
+    not stop the others, and the step ends in one PipelineError listing them.
     """
     jobs = train_jobs(cfg)
     configs = state.get("train_configs") or {key: compose_config("train", over) for key, over in jobs.items()}
@@ -226,8 +210,7 @@ def _cpu_seconds() -> float:
 def run(cfg: DictConfig, *, log_file: str | Path | None = None) -> dict:
     """Check the whole run first (:func:`preflight`), then run the configured steps in order.
 
-    ``state["timings"]`` and ``state["cpu"]`` hold each step's wall and CPU seconds (workers included).
-    """
+    ``state["timings"]`` and ``state["cpu"]`` hold each step's wall and CPU seconds (workers included)."""
     state: dict = {"timings": {}, "cpu": {}, "log_file": log_file, "train_configs": preflight(cfg)}
     for name in cfg.steps:
         t0, c0 = time.perf_counter(), _cpu_seconds()

@@ -1,11 +1,7 @@
 """The pipeline's training step as jobs: the shared stores made once, finished jobs skipped,
 failures collected instead of ending the others.
 
-A job is one ``python -m train`` configuration (plan x target x family). Before any worker
-starts, the parent creates every MLflow experiment and Optuna storage the jobs write to, so
-workers never race to create a schema. A job whose configuration (its fingerprint, see
-:func:`nacarbon.fingerprint.config_fingerprint`) already has a FINISHED run on the same data version
-is not trained again: running the pipeline again after a failure redoes only what is missing.
+The parent creates every store before any worker starts, so workers never race to create a schema.
 """
 
 from __future__ import annotations
@@ -113,13 +109,7 @@ def _reason(err: BaseException) -> str:
 
 def run_jobs(jobs: dict[Key, list[str]], order: list[Key], *, n_jobs: int, log_file: str | Path | None,
              on_done: Callable[[Key, dict], None]) -> list[Failure]:
-    """Train ``jobs`` in ``order``, ``n_jobs`` at a time; every job runs whatever the others do.
-
-    Returns
-    -------
-    list of Failure
-        The jobs that raised (their full tracebacks are in the log file), in the order they ended.
-    """
+    """Train ``jobs`` in ``order``, ``n_jobs`` at a time, whatever the others do; return the failures as they end."""
     failures: list[Failure] = []
 
     def failed(key: Key, err: BaseException) -> None:

@@ -1,6 +1,5 @@
-"""The pipeline's plans (the ``plan`` group, ``conf/plan/<name>.yaml``, composed under ``plan.<name>``):
-per target a dataset, a feature set and model families, and the overrides each step composes its
-config with."""
+"""The pipeline's plans (``conf/plan/<name>.yaml``, composed under ``plan.<name>``) and the overrides
+each step composes its config with."""
 
 from __future__ import annotations
 
@@ -20,17 +19,8 @@ def store_overrides(cfg: DictConfig) -> list[str]:
 
 
 def load_plan(cfg: DictConfig, name: str) -> DictConfig:
-    """Plan ``name`` as the pipeline composed it (``plan.<name>``, from ``conf/plan/<name>.yaml``),
-    restricted to the pipeline's ``targets`` (null = all of the plan), with every target's setup.
-
-    The pipeline's config is not changed: the plan returned is a plain copy (not in struct mode,
-    so the setups can be filled in).
-
-    Raises
-    ------
-    ConfigError
-        If the plan was not composed (``plan=[...]`` on the command line chooses them).
-    """
+    """A plain copy of plan ``name`` as composed, restricted to the pipeline's ``targets`` (null: all),
+    with every target's setup filled in; ConfigError if the plan was not composed (``plan=[...]``)."""
     if name not in cfg.plan:
         raise ConfigError(f"unknown plan {name!r}: not among the composed plans", key="plan",
                           value=name, allowed=list(cfg.plan))
@@ -43,11 +33,7 @@ def load_plan(cfg: DictConfig, name: str) -> DictConfig:
 def plan_target(plan: str, target: str) -> DictConfig:
     """One target of plan ``plan`` (dataset, features, families) as ``make run`` composes it.
 
-    Raises
-    ------
-    ConfigError
-        If the plan has no such target, listing the ones it has.
-    """
+    ConfigError if the plan has no such target, listing the ones it has."""
     cfg = compose_config("pipeline", [f"plan={plan}", f"targets=[{target}]"])
     if target not in cfg.plan[plan].targets:   # checked on the plan as composed, before any setup is filled in
         raise ConfigError(f"plan {plan!r} has no such target", key="target", value=target,
@@ -56,11 +42,7 @@ def plan_target(plan: str, target: str) -> DictConfig:
 
 
 def with_setups(plan: DictConfig) -> DictConfig:
-    """``plan`` with every target's ``dataset`` and ``features`` filled in.
-
-    A target's data and features are its own best-known setup (conf/target/<t>.yaml), the one
-    `python -m train target=<t>` uses, unless the plan names others (the paper plan does).
-    """
+    """``plan`` with each target's missing ``dataset`` and ``features`` taken from ``train target=<t>``."""
     for target, spec in plan.targets.items():
         setup = target_setup(str(target)) if spec.get("dataset") is None or spec.get("features") is None else {}
         spec.dataset = spec.get("dataset") or setup["dataset"]
@@ -87,12 +69,10 @@ def families(cfg: DictConfig, spec: DictConfig) -> list[str]:
 
 
 def searches(cfg: DictConfig, spec: DictConfig, family: str) -> list[str]:
-    """The search presets one family of a target is trained with.
+    """The search presets one family of a target is trained with (``search_preset`` only, without ``tuned``).
 
-    A plan target with a ``tuned`` list trains every family untuned (``none``) and those listed
-    also with the pipeline's ``search_preset``: both runs compete, so a champion is never worse
-    than its untuned family. Without the key, every family is trained with ``search_preset`` only.
-    Families given on the command line (``models=[...]``) are all tuned, beside their untuned runs.
+    With a ``tuned`` list every family is trained untuned and those listed (all of ``models=[...]``)
+    also tuned: both compete, so a champion is never worse than its untuned family.
     """
     preset = str(cfg.search_preset)
     if "tuned" not in spec:

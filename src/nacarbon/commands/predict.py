@@ -1,10 +1,7 @@
 """``python -m predict input=FILE output=OUT.csv``: what the champions expect of a lab's own samples.
 
-Every answer comes from the registered whole predictor of each target (prediction, conformal
-interval over held-out papers, domain, nearest training samples). Rows of FILE that carry a
-measured target are the lab's check of the models (R², RMSE, coverage, width, a parity plot)
-and its reference samples: the lab's offset, shrunk towards zero, is applied to the other rows
-(``lab_calibration=false`` turns that off). Nothing is written unless every step succeeded.
+Rows with a measured target check the models and give the lab's offset, shrunk towards zero, which
+is applied to the other rows (unless ``lab_calibration=false``). Nothing is written unless all succeeded.
 """
 
 from __future__ import annotations
@@ -42,12 +39,7 @@ class PredictOutcome:
 def choose_targets(cfg: DictConfig, client) -> dict[str, "ChampionModel"]:
     """Load the champions to answer with: those asked for (each must exist) or every one there is.
 
-    Raises
-    ------
-    ConfigError
-        On a target name with no config.
-    RegistryError
-        When an asked-for target has no champion, or no target has one.
+    ConfigError on an unknown target name; RegistryError when an asked-for target has no champion, or none has.
     """
     from nacarbon.registry.champions import load_champion, why_no_champion
 
@@ -55,7 +47,7 @@ def choose_targets(cfg: DictConfig, client) -> dict[str, "ChampionModel"]:
     asked = list(cfg.targets) if cfg.get("targets") else None
     for t in asked or []:
         if t not in known:
-            raise ConfigError(f"targets: unknown target {t!r}; allowed {known}")
+            raise ConfigError("unknown target", key="targets", value=t, allowed=known)
     found = {}
     for t in asked or known:
         champ = load_champion(client, t)
@@ -78,34 +70,25 @@ def check_paths(cfg: DictConfig) -> tuple[Path, Path]:
         raise ConfigError("output=OUT.csv is required")
     src, out = Path(str(cfg.input)), Path(str(cfg.output))
     if out.suffix.lower() != ".csv":
-        raise ConfigError(f"output={out}: must end in .csv")
+        raise ConfigError(key="output", value=str(out), allowed="a file name ending in .csv")
     if out.resolve() == src.resolve():
-        raise ConfigError(f"output={out} is the input file; choose another name")
+        raise ConfigError("is the input file; choose another name", key="output", value=str(out))
     for final in (out, out.with_suffix(".md")):
         if final.is_dir():
-            raise ConfigError(f"output={out}: {final} is a folder; give a file name, e.g. {final / 'predictions.csv'}")
+            raise ConfigError(f"{final} is a folder; give a file name, e.g. {final / 'predictions.csv'}", key="output",
+                              value=str(out))
     parent = next((p for p in [out.parent, *out.parent.parents] if p.exists()), Path("."))
     if not parent.is_dir():
-        raise ConfigError(f"output={out}: {parent} is a file, not a folder")
+        raise ConfigError(f"{parent} is a file, not a folder", key="output", value=str(out))
     if not os.access(parent, os.W_OK):
-        raise ConfigError(f"output={out}: cannot write in {parent}")
+        raise ConfigError(f"cannot write in {parent}", key="output", value=str(out))
     return src, out
 
 
 def run(cfg: DictConfig) -> PredictOutcome:
     """Predict for the samples of ``cfg.input`` with every champion and write ``cfg.output``.
 
-    Returns
-    -------
-    PredictOutcome
-
-    Raises
-    ------
-    DataValidationError
-        Empty file, missing feature column, text in a number, a value in the wrong unit, an
-        unknown class or electrolyte (one message naming file, row, field and rule).
-    ConfigError, RegistryError
-        Bad paths or targets; a requested target without a champion.
+    DataValidationError for a bad input file (naming file, row, field and rule), ConfigError for bad paths.
     """
     from nacarbon.data.io import read_raw
     from nacarbon.tracking.store import connect

@@ -176,24 +176,10 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _format_value(value: Any) -> str:
-    return f"{value:.5g}" if isinstance(value, float) else str(value)
-
-
 def format_table(rows: list[Row]) -> str:
-    """Render ``(name, value, unit)`` rows as an aligned three-column table.
-
-    Parameters
-    ----------
-    rows : list of (str, object, str)
-        Parameter name, value and unit.
-
-    Returns
-    -------
-    str
-        The table, with a header line, without a trailing newline.
-    """
-    cells = [("parameter", "value", "unit")] + [(n, _format_value(v), u) for n, v, u in rows]
+    """``(name, value, unit)`` rows as an aligned three-column table with a header, no trailing newline."""
+    cells = [("parameter", "value", "unit")]
+    cells += [(n, f"{v:.5g}" if isinstance(v, float) else str(v), u) for n, v, u in rows]
     w_name = max(len(c[0]) for c in cells)
     w_value = max(len(c[1]) for c in cells)
     return "\n".join(f"{n:<{w_name}}  {v:>{w_value}}  {u}".rstrip() for n, v, u in cells)
@@ -201,19 +187,7 @@ def format_table(rows: list[Row]) -> str:
 
 @exits_on_error
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line.
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Arguments without the program name; ``sys.argv[1:]`` when None.
-
-    Returns
-    -------
-    int
-        0 on success, 2 if a file cannot be processed. Invalid arguments make
-        argparse exit with code 2 as well.
-    """
+    """Run the command line on ``argv`` (``sys.argv[1:]`` when None); 0, or 2 if a file cannot be processed."""
     args = _build_parser().parse_args(argv)
     rows = args.handler(args)
     if args.json:

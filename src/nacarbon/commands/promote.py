@@ -17,13 +17,7 @@ if TYPE_CHECKING:  # MLflow loads when the command runs, not for --help
 
 
 def run(cfg: DictConfig) -> "Decision":
-    """Decide and (unless ``dry_run``) carry out the promotion for ``cfg.target``.
-
-    Returns
-    -------
-    Decision
-        With ``version`` set when a model version was registered or reused.
-    """
+    """Decide and (unless ``dry_run``) carry out the promotion; ``version`` is set once registered or reused."""
     from nacarbon.commands.compare import target_verdicts
     from nacarbon.data.io import load_configured
     from nacarbon.registry.promotion import apply, current_champion, decide, log_decision

@@ -41,8 +41,7 @@ def load_champions(cfg: DictConfig) -> tuple[dict[str, ChampionModel], list[str]
     from nacarbon.tracking.store import connect
 
     if unknown := [t for t in cfg.targets if t not in target_names()]:
-        raise ConfigError(f"targets: unknown target {unknown[0]!r}; allowed {target_names()}")
-
+        raise ConfigError("unknown target", key="targets", value=unknown[0], allowed=target_names())
     client = connect(cfg.tracking.uri, cfg.tracking.artifact_root)
     found = {t: load_champion(client, t) for t in cfg.targets}
     champions = {t: c for t, c in found.items() if c is not None}
@@ -83,12 +82,7 @@ def top_table(result: ScreenResult, champions: dict[str, ChampionModel], n: int)
 
 
 def run(cfg: DictConfig) -> ScreenOutcome:
-    """Screen the configured grid with the champions and record it all.
-
-    Returns
-    -------
-    ScreenOutcome
-    """
+    """Screen the configured grid with the champions and record it all."""
     from nacarbon.screening.engine import Execution, Models, Plan, screen
 
     sc = cfg.screen

@@ -1,11 +1,7 @@
 """``python -m suggest``: the next batch of experiments, from the registry's champions.
 
-Builds the candidate pool over what a lab controls (structure grid x heat-treatment temperature,
-electrolyte, test current) inside the physical rules, or reads the lab's own characterized
-samples (``candidates=FILE``, where the series prior applies), predicts it with the champions (point,
-conformal interval, applicability domain), ranks it by the acquisition, picks a diverse batch
-and writes the fill-in template ``python -m nacarbon.db add`` accepts, a Markdown summary, and
-one MLflow run.
+The pool is a ruled grid over what a lab controls, or its own samples (``candidates=FILE``); the
+diverse batch is written as a ``nacarbon.db add`` template, a Markdown summary and an MLflow run.
 """
 
 from __future__ import annotations
@@ -44,13 +40,7 @@ class SuggestOutcome:
 
 
 def load_needed(cfg: DictConfig, targets: list[str]) -> dict[str, ChampionModel]:
-    """The champion of each objective's target, through the registry's one loader.
-
-    Raises
-    ------
-    ConfigError
-        Naming a target without a champion and how to get one.
-    """
+    """The champion of each objective's target; ConfigError naming a target without one and how to get one."""
     from nacarbon.registry.champions import load_champion, why_no_champion
     from nacarbon.tracking.store import connect
 
@@ -87,10 +77,7 @@ def build_pool(cfg: DictConfig, rules: list[dict]) -> pd.DataFrame:
 
 
 def load_candidates(cfg: DictConfig, champions: Mapping[str, ChampionModel], rules: list[dict]) -> pd.DataFrame:
-    """The lab's own candidates (``cfg.candidates``) for the champions, with the user's constraints.
-
-    See :func:`nacarbon.suggest.candidates.read_candidates` for what is checked.
-    """
+    """The lab's own candidates (``cfg.candidates``, checked by ``read_candidates``), user constraints applied."""
     from nacarbon.suggest.candidates import read_candidates
 
     user_rules = OmegaConf.to_container(cfg.constraints, resolve=True)
@@ -102,13 +89,8 @@ def load_candidates(cfg: DictConfig, champions: Mapping[str, ChampionModel], rul
 def within_conditions(pool: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
     """The candidates inside every objective target's training conditions (its ``filter``).
 
-    A model trained on ester cells only (rate factor, plateau voltage) cannot rank an ether
-    candidate: the condition was constant in its training data.
-
-    Raises
-    ------
-    ConfigError
-        If no candidate is left, naming the target and its conditions.
+    A model trained on ester cells only cannot rank an ether candidate: the condition was constant
+    in its training data. ConfigError if no candidate is left, naming the target and its conditions.
     """
     from nacarbon.targets import load_target
     from nacarbon.uncertainty.answer import describe_conditions, outside_conditions
@@ -142,15 +124,8 @@ def settings(cfg: DictConfig, from_lab: bool) -> SuggestConfig:
 def run(cfg: DictConfig) -> SuggestOutcome:
     """Propose ``cfg.n`` experiments and write the template, the summary and an MLflow run.
 
-    Returns
-    -------
-    SuggestOutcome
-
-    Raises
-    ------
-    ConfigError
-        ``n <= 0``, an objective without a champion, constraints that leave no candidate, an
-        unknown electrolyte (nothing is written in any of these cases).
+    ConfigError, with nothing written, for an objective without a champion, an unknown electrolyte or
+    constraints that leave no candidate.
     """
     from nacarbon.suggest.champions import champion_predictions, interval_alpha, known_materials
     from nacarbon.suggest.objectives import make_objectives, parse_objectives
@@ -208,9 +183,9 @@ def template_path(cfg: DictConfig, stamp: str) -> Path:
     """Where the template goes: ``cfg.output``, or a new folder of ``experiments/suggest/``."""
     out = Path(cfg.output) if cfg.output else Path(cfg.paths.experiments_dir) / "suggest" / stamp / "batch.csv"
     if out.suffix.lower() != ".csv":
-        raise ConfigError(f"output={str(out)!r}: the template is a CSV file (name it *.csv)")
+        raise ConfigError("the template is a CSV file", key="output", value=str(out), allowed="a file name *.csv")
     if out.is_dir():
-        raise ConfigError(f"output={str(out)!r} is a folder; give a file name, e.g. output={out / 'batch.csv'}")
+        raise ConfigError(f"a folder; give a file name, e.g. output={out / 'batch.csv'}", key="output", value=str(out))
     return out
 
 

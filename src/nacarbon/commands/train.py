@@ -50,8 +50,8 @@ def load_for_target(cfg: DictConfig) -> tuple["Dataset", "Design"]:
 
     target = TargetSpec.from_config(cfg.target)
     if cfg.dataset.name not in target.datasets:
-        raise ConfigError(f"target '{target.name}' ({target.column}) is not carried by dataset "
-                          f"'{cfg.dataset.name}'; datasets with it: {list(target.datasets)}")
+        raise ConfigError(f"target '{target.name}' ({target.column}) is not carried by it", key="dataset",
+                          value=str(cfg.dataset.name), allowed=list(target.datasets))
     dataset = load_configured(cfg.dataset)
     design = make_design(dataset.frame, target=target.column, filters=target.filter,
                          features=[*cfg.features.columns, *((cfg.get("model") or {}).get("extra_features") or [])])
@@ -61,11 +61,6 @@ def load_for_target(cfg: DictConfig) -> tuple["Dataset", "Design"]:
     return dataset, design
 
 
-def model_source(cfg: DictConfig) -> str:
-    """Where the model config came from, for error messages."""
-    return f"conf/model/{cfg.model.name}.yaml"
-
-
 def study_prefix(cfg: DictConfig, dataset: "Dataset") -> str:
     """Study names are unique per data version, target, model, features and CV protocol."""
     return (f"{cfg.dataset.name}-{dataset.version}-{cfg.target.name}-{cfg.model.name}-"
@@ -73,17 +68,7 @@ def study_prefix(cfg: DictConfig, dataset: "Dataset") -> str:
 
 
 def run(cfg: DictConfig) -> TrainResult:
-    """Train, evaluate and log one (dataset, target, model, cv, search) combination.
-
-    Parameters
-    ----------
-    cfg : DictConfig
-        The composed ``conf/train.yaml``.
-
-    Returns
-    -------
-    TrainResult
-    """
+    """Train, evaluate and log one (dataset, target, model, cv, search) combination of ``conf/train.yaml``."""
     import numpy as np
     import optuna
     from sklearn.exceptions import ConvergenceWarning
@@ -130,16 +115,15 @@ def run(cfg: DictConfig) -> TrainResult:
 def tuners(cfg: DictConfig, dataset: "Dataset", transform: str) -> tuple[Callable | None, Callable | None]:
     """The outer folds' tuner and the final study's, both None without a search.
 
-    The first, ``(X, y, groups, k) -> params``, tunes on outer fold ``k``'s training rows (``{}``
-    for a family with nothing to tune); the second, ``(X, y, groups, name) -> optuna.Study``,
-    runs the study on all rows (None when there is nothing to tune).
+    ``(X, y, groups, k) -> params`` tunes on outer fold ``k``'s training rows; ``(X, y, groups, name) ->
+    optuna.Study`` runs the study on all rows (None when the family has nothing to tune).
     """
     if not cfg.search.enabled:
         return None, None
     from nacarbon.models.search_space import chosen_params, model_space
     from nacarbon.models.tuning import settings_from_config, tune
 
-    space = model_space(cfg.model, where=model_source(cfg))
+    space = model_space(cfg.model, where=f"conf/model/{cfg.model.name}.yaml")
     settings = settings_from_config(cfg.search, seed=int(cfg.seed), storage=cfg.search.get("storage"))
     prefix = study_prefix(cfg, dataset)
 
@@ -154,11 +138,7 @@ def tuners(cfg: DictConfig, dataset: "Dataset", transform: str) -> tuple[Callabl
 
 
 def verdict_metrics(cfg: DictConfig, cv: "CVResult", design: "Design") -> tuple[dict[str, float], "Verdict"]:
-    """The run's metrics with the one significance rule for this family alone, and its verdict.
-
-    Promotion adds Holm across the families of a target: here a p for every run, a verdict only
-    on >= MIN_SPLITS repeated grouped splits.
-    """
+    """The run's metrics with the one significance rule for this family alone, and its verdict."""
     import numpy as np
 
     from nacarbon.evaluation.significance import compare_with_baseline, per_split_table
@@ -175,22 +155,10 @@ def verdict_metrics(cfg: DictConfig, cv: "CVResult", design: "Design") -> tuple[
 
 
 def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
-    """The whole predictor of a run: ``estimator`` with paper-grouped CV+ intervals and a domain.
+    """The run's fitted SamplePredictor: ``estimator`` with paper-grouped CV+ intervals and a domain.
 
-    Parameters
-    ----------
-    cfg : DictConfig
-        The composed ``conf/train.yaml`` (``predictor`` block, target, seed).
-    design : Design
-        The run's training rows (features, target, paper ids).
-    estimator : sklearn estimator
-        Unfitted, with the run's final (tuned) hyperparameters; fitted once per CV+ fold and
-        once on all rows (``n_splits + 1`` fits).
-
-    Returns
-    -------
-    nacarbon.uncertainty.predictor.SamplePredictor
-        Fitted on the run's training table, grouped by ``paper_id``.
+    ``estimator`` is unfitted, with the final (tuned) hyperparameters; it is fitted once per CV+
+    fold and once on all rows (``n_splits + 1`` fits).
     """
     import numpy as np
     import pandas as pd
@@ -214,10 +182,9 @@ def fit_predictor(cfg: DictConfig, design: "Design", estimator) -> object:
 
 
 def run_verdict(metrics: dict, n_splits: int):
-    """The one verdict (:class:`nacarbon.evaluation.significance.Verdict`) of a run, its family alone.
+    """The one verdict of a run, its family alone (raw p; promotion and ``compare`` add Holm across families).
 
-    Promotion and ``compare`` re-judge it with Holm across the families of the target; a run
-    alone uses its raw p. Untested below the rule's number of splits.
+    Untested below the rule's number of splits.
     """
     from nacarbon.evaluation.significance import MIN_SPLITS, Verdict
 

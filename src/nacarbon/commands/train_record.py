@@ -24,9 +24,8 @@ if TYPE_CHECKING:
 
 @contextmanager
 def run_files(cfg: DictConfig) -> Iterator[Path]:
-    """Where a run's files are written before logging: under the project's store, not /tmp, so a
-    killed train leaves them there and the next train removes them (the system temp folder only
-    when the store folder cannot be made, e.g. runs on a server and no local mlruns/)."""
+    """Where a run's files are staged: under the project's store, not /tmp, so the next train removes
+    what a killed one left (the system temp folder only when the store folder cannot be made)."""
     from nacarbon.staging import staging_dir
 
     try:
@@ -92,20 +91,7 @@ def training_record(cfg: DictConfig, result: "TrainResult", folder: Path,
                     figures: list[Path] | tuple[Path, ...] = ()) -> TrainingRecord:
     """The results of a training run as :mod:`nacarbon.tracking.training_run` writes them.
 
-    Parameters
-    ----------
-    cfg : DictConfig
-        The composed ``conf/train.yaml``.
-    result : TrainResult
-        What the run produced (its verdict and final study included).
-    folder : Path
-        Where the parity and calibration plots are drawn (the run's staging folder).
-    figures : sequence of Path
-        Further PNGs for ``plots/`` (per-paper error, within-paper ranking).
-
-    Returns
-    -------
-    TrainingRecord
+    Its plots are drawn in ``folder`` (the run's staging folder); ``figures`` are further PNGs for ``plots/``.
     """
     m, verdict = result.metrics, result.verdict
     tags = {T.BEATS_BASELINE: str(verdict.significant).lower(), T.DESCRIPTION: (

@@ -1,10 +1,5 @@
 """The one champion loader: resolve ``nacarbon-<target>@champion`` to a version, then load that
-version's model and its run's evidence (OOF predictions, training rows), so they cannot diverge.
-
-A version's model is the whole predictor (``nacarbon.tracking.pyfunc_model``): the loader
-unwraps it to its :class:`~nacarbon.uncertainty.predictor.SamplePredictor`, which ``predict``,
-``screen`` and the served model all answer with. ``analyze`` explains the bare estimator its
-run logged beside it (:func:`load_model`)."""
+version's model (its SamplePredictor) and its run's evidence, so they cannot diverge."""
 
 from __future__ import annotations
 
@@ -82,13 +77,8 @@ def why_no_champion(client: MlflowClient, target: str) -> str:
 def load_model(target: str, version: str | None = None, run_id: str | None = None) -> object:
     """The bare fitted scikit-learn estimator of training run ``run_id`` (or of version ``version``'s run).
 
-    Runs log it as ``estimator`` beside the whole predictor (``model``); runs from before that
-    logged the estimator itself as ``model``, which is loaded then.
-
-    Raises
-    ------
-    RegistryError
-        If the model cannot be loaded.
+    Older runs logged it as ``model`` (now the whole predictor), loaded when ``estimator`` is missing;
+    RegistryError if neither loads.
     """
     if run_id is None:
         try:
@@ -108,11 +98,7 @@ def load_model(target: str, version: str | None = None, run_id: str | None = Non
 def load_predictor(target: str, version: str) -> object:
     """The SamplePredictor registered as ``nacarbon-<target>`` version ``version``.
 
-    Raises
-    ------
-    RegistryError
-        If the version cannot be loaded or is not a whole predictor (a bare estimator
-        registered before training logged the predictor: retrain and promote).
+    RegistryError if it cannot be loaded or is a bare estimator (from before runs logged the predictor).
     """
     uri = T.model_version_uri(target, version)
     try:
@@ -127,13 +113,7 @@ def load_predictor(target: str, version: str) -> object:
 
 
 def load_run_table(client: MlflowClient, run_id: str, artifact: str) -> pd.DataFrame:
-    """A CSV artifact of a run (``data/oof_predictions.csv``, ``data/training_data.csv`` ...).
-
-    Raises
-    ------
-    RegistryError
-        If the run lacks the artifact.
-    """
+    """A CSV artifact of a run (``data/oof_predictions.csv`` ...); RegistryError if the run lacks it."""
     with tempfile.TemporaryDirectory() as tmp:
         try:
             return pd.read_csv(client.download_artifacts(run_id, artifact, tmp))
@@ -142,11 +122,7 @@ def load_run_table(client: MlflowClient, run_id: str, artifact: str) -> pd.DataF
 
 
 def load_champion(client: MlflowClient, target: str) -> ChampionModel | None:
-    """The champion of ``nacarbon-<target>``, or None if it has none.
-
-    The alias is resolved once; the model is then loaded as ``models:/nacarbon-<target>/<version>``
-    and the OOF predictions and training rows from that version's own run.
-    """
+    """The champion of ``nacarbon-<target>``, or None; the alias is resolved once, then all read by version."""
     mv = champion_version(client, target)
     if mv is None:
         return None

@@ -16,33 +16,10 @@ COLUMNS = ["target", "model", "search", "run_id", "rmse_mean", "rmse_std", "base
 
 def model_table(client: MlflowClient, *, experiment: str, targets: list[str], data_version: str, cv: str,
                 features: str, tested: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """The best run of every model family per target, ranked by outer-CV RMSE.
+    """The best run of every model family per target (one row each, :data:`COLUMNS`), ranked by outer-CV RMSE.
 
-    Parameters
-    ----------
-    client : MlflowClient
-        Client on the tracking and registry store.
-    experiment : str
-        Experiment holding the training runs (``nacarbon-<dataset>``).
-    targets : list of str
-        Target names.
-    data_version : str
-        Only runs on this data version count (others are not comparable).
-    cv, features : str
-        CV protocol and feature set the runs must share.
-    tested : dict, optional
-        Target -> the one significance rule's verdicts per run
-        (:func:`nacarbon.comparison.table.significance_by_run`, as ``python -m promote`` builds them);
-        a target without one has no run that beats the baseline.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`COLUMNS`; one row per (target, model), rank 1 = the target's best run by
-        the promotion rule (lowest RMSE, ties to the simpler model). ``champion`` is the
-        registered version when that run holds the alias, else "". Empty when no run matches.
-        ``beats_baseline`` and ``baseline_paired_p`` (the Holm-adjusted p) are the one significance
-        rule's, on the same runs and splits as ``python -m compare`` and ``python -m promote``.
+    ``tested`` maps a target to ``significance_by_run`` verdicts (without: no run beats the baseline).
+    ``champion`` is the version when that run holds the alias; ``baseline_paired_p`` the Holm-adjusted p.
     """
     rows = []
     for target in targets:

@@ -1,11 +1,7 @@
 """Register the best run of a target and move the ``champion`` alias, all or nothing.
 
-Rules (issues 5, 11): the best finished run on the current data version and CV protocol (lowest
-outer-CV RMSE, or promote's ``metric``, among the runs the significance rule accepts, ties to the
-simpler model) is registered as ``nacarbon-<target>``. It becomes ``champion`` only if it beats the
-mean baseline (Holm-adjusted p < alpha of :mod:`nacarbon.evaluation.significance`) and the current
-champion. A champion trained on another data version is stale: its numbers are not comparable, so a baseline-beating model
-on today's data replaces it. ``force`` overrides both checks and is recorded.
+The best run becomes ``champion`` only if it beats the mean baseline and the current champion, unless
+that one is stale (another data version: not comparable). ``force`` overrides both, recorded.
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ from nacarbon.registry.descriptions import model_description, version_descriptio
 from nacarbon.registry.selection import Candidate
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.runs import open_run
-
 
 
 @dataclass
@@ -55,9 +50,7 @@ class Decision:
 def current_champion(client: MlflowClient, target: str, metric: str = "rmse_mean") -> Champion | None:
     """The version aliased ``champion`` for a target, or None.
 
-    Its score is read at full precision from its run (the version tags are rounded for display)
-    and in the same metric the candidates are ranked by.
-    """
+    Its score is read from its run in the candidates' metric (the version tags are rounded)."""
     try:
         mv = client.get_model_version_by_alias(T.model_name(target), T.CHAMPION_ALIAS)
     except MlflowException:
@@ -143,11 +136,10 @@ def _existing_version(client: MlflowClient, name: str, run_id: str):
 
 
 def apply(client: MlflowClient, target: str, decision: Decision, *, data_version: str, config: dict) -> Decision:
-    """Carry out a decision. On any error the registry is left as it was.
+    """Carry out a decision; on any error the registry is left as it was.
 
-    A version created here is deleted again if tagging fails, and the alias moves last, so the
-    previous champion stays in place unless everything else succeeded.
-    """
+    A version created here is deleted again if tagging fails, and the alias moves last, so the previous
+    champion stays in place unless everything else succeeded."""
     if decision.action in ("nothing", "keep"):
         return decision
     c = decision.candidate

@@ -11,11 +11,6 @@ from nacarbon.evaluation.significance import NOT_TESTED, SIGNIFICANT, verdict_of
 from nacarbon.tracking import tags as T
 
 
-def metric_label(metric: str) -> str:
-    """How printouts name a ranking metric: ``rmse_mean`` -> ``RMSE``, ``mae_mean`` -> ``MAE``."""
-    return metric.split("_", 1)[0].upper()
-
-
 @dataclass(frozen=True)
 class Candidate:
     """One finished training run, reduced to what promotion needs."""
@@ -35,8 +30,8 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        """The metric as printouts name it (``RMSE``, ``MAE``)."""
-        return metric_label(self.metric)
+        """The metric as printouts name it: ``rmse_mean`` -> ``RMSE``, ``mae_mean`` -> ``MAE``."""
+        return self.metric.split("_", 1)[0].upper()
 
     @classmethod
     def from_run(cls, run: Run, metric: str) -> "Candidate":
@@ -53,8 +48,7 @@ def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_
                     features: str, metric: str = "rmse_mean") -> list[Candidate]:
     """Finished training runs for one target on one data version, CV protocol and feature set.
 
-    Runs of another data version or protocol are not comparable and are left out.
-    """
+    Runs of another data version or protocol are not comparable and are left out."""
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         return []
@@ -68,8 +62,7 @@ def find_candidates(client: MlflowClient, *, experiment: str, target: str, data_
 def rank(candidates: list[Candidate], *, significant_first: bool = False) -> list[Candidate]:
     """Best first: lowest outer-CV score (RMSE or MAE); ties go to the simpler model, then the newer run.
 
-    With ``significant_first`` the runs that beat the baseline come before those that do not,
-    so the first candidate is the best run the significance rule accepts (compare's winner).
+    With ``significant_first`` the first is the best run the significance rule accepts (compare's winner).
     """
     def key(c: Candidate) -> tuple:
         return (significant_first and not c.beats_baseline, round(c.score, 12), c.complexity, -c.start_time)
@@ -78,22 +71,9 @@ def rank(candidates: list[Candidate], *, significant_first: bool = False) -> lis
 
 
 def with_significance(candidates: list[Candidate], table) -> list[Candidate]:
-    """Candidates whose verdict is the one significance rule's.
+    """Candidates whose verdict is the one significance rule's, from ``significance_by_run``'s ``table``.
 
-    Parameters
-    ----------
-    candidates : list of Candidate
-    table : pandas.DataFrame
-        :func:`nacarbon.comparison.table.significance_by_run`: ``family`` = run id, ``verdict``,
-        ``p_adjusted``, ``test``.
-
-    Returns
-    -------
-    list of Candidate
-        ``verdict`` = the table's verdict, ``beats_baseline`` = that verdict is significant
-        (``beats-baseline`` or ``small-effect``); ``metrics["beats_baseline_p"]`` = the adjusted p and
-        ``tags["beats_baseline_test"]`` = the test's name. A run absent from the table was not
-        tested and does not beat the baseline.
+    ``metrics["beats_baseline_p"]`` holds the adjusted p; a run absent from the table does not beat the baseline.
     """
     by_run = table.set_index("family")
     out = []

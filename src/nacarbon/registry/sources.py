@@ -1,9 +1,5 @@
-"""Find the trained models ``analyze`` explains and load them with the rows they were fitted on.
-
-A model is named either by the registry (each target's ``champion``, resolved to one version by
-:mod:`nacarbon.registry.champions`) or by one training run id. Everything else comes from that
-run: the table ``data/training_data.csv`` (meta columns, features, target) it was fitted on.
-"""
+"""Find the trained models ``analyze`` explains and load them with the rows they were fitted on
+(their run's ``data/training_data.csv``)."""
 
 from __future__ import annotations
 
@@ -23,32 +19,10 @@ _ALLOWED = f"{CHAMPION}, {BEST} or the run id of a training run"   # what shap.s
 
 def find_sources(client: MlflowClient, source: str, targets: list[str], *,
                  runs_of: dict | None = None) -> tuple[list[SourceRef], list[str]]:
-    """Resolve ``shap.source`` into the runs to explain.
+    """Resolve ``shap.source`` into the runs to explain (one ref per target) and notes on targets without.
 
-    Parameters
-    ----------
-    client : MlflowClient
-        Client on the tracking and registry store.
-    source : str
-        ``"best"`` (each target's lowest-RMSE finished training run on ``runs_of``: the models the
-        analysis's own data, features and splits produced), ``"champion"`` (each target's model
-        holding the alias) or a training run id.
-    targets : list of str
-        Target names considered (``conf/target/*.yaml`` names).
-    runs_of : dict, optional
-        For ``"best"``: ``experiment``, ``data_version``, ``cv`` and ``features`` of the runs to search.
-
-    Returns
-    -------
-    refs : list of SourceRef
-        One per target that has a model to explain.
-    notes : list of str
-        Why a target has none (no champion registered yet).
-
-    Raises
-    ------
-    ConfigError
-        If ``source`` is a run id that does not exist or is not a training run.
+    ``source`` is ``"best"`` (each target's lowest-RMSE finished training run matching ``runs_of``),
+    ``"champion"`` or a training run id (ConfigError if it is not one).
     """
     refs, notes = [], []
     if source == BEST:
@@ -91,24 +65,7 @@ def find_sources(client: MlflowClient, source: str, targets: list[str], *,
 
 
 def load_source(client: MlflowClient, ref: SourceRef) -> ModelSource:
-    """Load a run's fitted model and its training rows.
-
-    Parameters
-    ----------
-    client : MlflowClient
-        Client on the store holding the run.
-    ref : SourceRef
-        The run (and registry version, if any).
-
-    Returns
-    -------
-    ModelSource
-
-    Raises
-    ------
-    RegistryError
-        If the run lacks its model, its training table, or the table lacks the run's columns.
-    """
+    """Load a run's fitted model and its training rows; RegistryError if either is missing or incomplete."""
     run = client.get_run(ref.run_id)
     tags, params = run.data.tags, run.data.params
     features = [f for f in params.get("features", "").split(",") if f]
