@@ -66,7 +66,7 @@ def spearman_table(
     expected by chance; BH controls the false discovery rate across the group's tests.
     """
     if not 0 < alpha < 1:
-        raise ConfigError(f"alpha must lie in (0, 1), got {alpha}")
+        raise ConfigError(key="alpha", value=alpha, allowed="a number in (0, 1)")
     if not features or not targets:
         raise ConfigError("spearman_table needs at least one feature and one target")
     data = numeric_columns(df, list(dict.fromkeys([*features, *targets])))

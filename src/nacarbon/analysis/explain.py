@@ -110,7 +110,7 @@ def shap_values(model: BaseEstimator, X: pd.DataFrame | np.ndarray, *,
     prediction minus the expected value over the background.
     """
     if int(max_background) < 1:
-        raise ConfigError(f"max_background must be positive, got {max_background}")
+        raise ConfigError(key="shap.max_background", value=max_background, allowed="an integer >= 1")
     final, Xt = split_model(model, X)
     bg = None
     if background is not None:
@@ -163,7 +163,7 @@ def permutation_importance_table(model: BaseEstimator, X: pd.DataFrame | np.ndar
     scikit-learn scorer name, ``n_repeats`` the shuffles per feature.
     """
     if int(n_repeats) < 1:
-        raise ConfigError(f"n_repeats must be positive, got {n_repeats}")
+        raise ConfigError(key="shap.permutation_repeats", value=n_repeats, allowed="an integer >= 1")
     try:
         get_scorer(scoring)
     except ValueError as exc:

@@ -96,9 +96,9 @@ def map_grid(x_values: np.ndarray, y_values: np.ndarray, z_values: np.ndarray, *
     carries a linear polynomial, so planes are reproduced at any smoothing.
     """
     if method not in METHODS:
-        raise ConfigError(f"unknown map method {method!r}; choose one of {METHODS}")
+        raise ConfigError(key="map.method", value=method, allowed=list(METHODS))
     if int(grid) < 2:
-        raise ConfigError(f"grid must be at least 2, got {grid}")
+        raise ConfigError(key="map.grid", value=grid, allowed="an integer >= 2")
     x, y, z = (np.asarray(v, dtype=float).ravel() for v in (x_values, y_values, z_values))
     if not len(x) == len(y) == len(z):
         raise _bad("x, y, z", (len(x), len(y), len(z)), "arrays must have equal length")

@@ -72,7 +72,7 @@ def ucb(mean: np.ndarray, sigma: np.ndarray, kappa: float = 1.0) -> Acquisition:
     a candidate explores when its uncertainty lifts it more than its predicted value does.
     """
     if not np.isfinite(kappa) or kappa < 0:
-        raise ConfigError(f"kappa={kappa!r} must be a number >= 0")
+        raise ConfigError(key="kappa", value=kappa, allowed="a number >= 0")
     mean, sigma = np.asarray(mean, float), np.asarray(sigma, float)
     bonus = kappa * sigma
     return Acquisition(mean + bonus, mean - np.median(mean), bonus - np.median(bonus))
@@ -138,7 +138,7 @@ def combine_targets(means: Mapping[str, np.ndarray], sigmas: Mapping[str, np.nda
     """
     check_objectives(objectives, list(means))
     if combine not in COMBINES:
-        raise ConfigError(f"combine={combine!r}; allowed: {list(COMBINES)}")
+        raise ConfigError(key="combine", value=combine, allowed=list(COMBINES))
     total = sum(o.weight for o in objectives)
     if combine == "weighted":
         score, var = 0.0, 0.0

@@ -25,7 +25,7 @@ def greedy_diverse(values: np.ndarray, points: np.ndarray, n: int, *, min_distan
     """
     check_n(n)
     if min_distance < 0:
-        raise ConfigError(f"min_distance={min_distance!r} must be >= 0")
+        raise ConfigError(key="min_distance", value=min_distance, allowed="a number >= 0")
     values = np.asarray(values, float)
     order = np.argsort(np.where(np.isfinite(values), -values, np.inf), kind="stable")
     order = order[np.isfinite(values[order])]
@@ -47,7 +47,7 @@ def greedy_diverse(values: np.ndarray, points: np.ndarray, n: int, *, min_distan
 def check_n(n: object) -> int:
     """Return ``n`` if it is a positive integer, else raise ConfigError."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ConfigError(f"n={n!r}: the batch size must be a positive integer")
+        raise ConfigError(key="n", value=n, allowed="a batch size, an integer >= 1")
     return int(n)
 
 

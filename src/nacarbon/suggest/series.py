@@ -23,11 +23,11 @@ DIRECTIONS = {"increasing": 1.0, "decreasing": -1.0}
 def check_trends(trends: Mapping[str, str], *, where: str = "series.trends") -> dict[str, float]:
     """``{feature: ±1}`` from ``{feature: 'increasing' | 'decreasing'}``; ConfigError if empty or other."""
     if not isinstance(trends, Mapping) or not trends:
-        raise ConfigError(f"{where}: give at least one {{feature: increasing|decreasing}}, got {trends!r}")
+        raise ConfigError(key=where, value=trends, allowed="at least one {feature: increasing|decreasing}")
     out = {}
     for feature, direction in trends.items():
         if direction not in DIRECTIONS:
-            raise ConfigError(f"{where}.{feature}={direction!r}: a trend is 'increasing' or 'decreasing'")
+            raise ConfigError(key=f"{where}.{feature}", value=direction, allowed="'increasing' or 'decreasing'")
         out[str(feature)] = DIRECTIONS[direction]
     return out
 
@@ -68,7 +68,7 @@ def series_penalty(known_values: np.ndarray, is_dominated: np.ndarray, strength:
     (mAh/g); zeros with fewer than two known values.
     """
     if strength < 0 or not np.isfinite(strength):
-        raise ConfigError(f"series.prior={strength!r}: the prior's strength is a number >= 0")
+        raise ConfigError(key="series.prior", value=strength, allowed="a number >= 0 (the prior's strength)")
     finite = np.asarray(known_values, float)
     finite = finite[np.isfinite(finite)]
     scale = float(np.std(finite)) if len(finite) > 1 else 0.0
@@ -84,7 +84,8 @@ def series_fields(trends: Mapping[str, Mapping[str, str]] | None, column: str | 
     """
     trends = trends or {}
     if not isinstance(trends, Mapping):
-        raise ConfigError(f"series.trends={trends!r}: a mapping target -> {{feature: increasing|decreasing}}")
+        raise ConfigError(key="series.trends", value=trends,
+                          allowed="a mapping target -> {feature: increasing|decreasing}")
     for target, spec in trends.items():
         check_trends(spec, where=f"series.trends.{target}")
     if not active or not column:

@@ -30,7 +30,7 @@ def check_electrolytes(values: Sequence[str]) -> list[str]:
     """Return the electrolytes as a list, or raise ConfigError naming an unknown one."""
     values = [str(v) for v in values]
     if not values:
-        raise ConfigError(f"process.electrolyte is empty; allowed: {list(ELECTROLYTES)}")
+        raise ConfigError(key="process.electrolyte", value=values, allowed=list(ELECTROLYTES))
     for v in values:
         if v not in ELECTROLYTES:
             raise ConfigError(f"process.electrolyte: unknown electrolyte {v!r}; allowed: {list(ELECTROLYTES)}")
@@ -51,7 +51,7 @@ def candidate_pool(grid: Mapping[str, Mapping[str, Any]], process: Mapping[str, 
     size = grid_size(grid)
     for key, vals in process.items():
         if isinstance(vals, (str, bytes)) or not hasattr(vals, "__len__") or len(vals) == 0:
-            raise ConfigError(f"process.{key} must be a non-empty list, got {vals!r}")
+            raise ConfigError(key=f"process.{key}", value=vals, allowed="a non-empty list")
         size *= len(vals)
     if size > max_size:
         raise ConfigError(f"candidate pool of {size:,} rows exceeds max_size={max_size:,}; coarsen the grid")
