@@ -1,11 +1,11 @@
 """Series prior: inside one synthesis series, a known trend says which sample should be better.
 
 Within a series (one precursor and route, varying HTT) ICE rises with HTT and falls with BET area
-far more reliably than across series: within-paper ρ(ICE, HTT) has median +0.76, positive in 86 % of
-43 papers; ρ(ICE, SSA) median −0.50, negative in 80 % of 87. The between-series offset, most of the
-models' error, is shared by a series, so a candidate a sibling *dominates* is unlikely its series'
-best: 25 of the 30 top-5 % ICE rows are their paper's best, and 30 % of them are dominated (52 % of
-all rows are). ``benchmarks/bench_suggest.py`` measures what the prior buys.
+far more reliably than across series: in the literature set, within-paper ρ(ICE, HTT) has median
++0.76, positive in 86 % of 43 papers; ρ(ICE, SSA) median −0.50, negative in 80 % of 87. The
+between-series offset, most of the models' error, is shared by a series, so a candidate a sibling
+*dominates* is unlikely its series' best: 25 of the 30 top-5 % ICE rows are their paper's best, and
+30 % of them are dominated (52 % of all rows are). ``benchmarks/bench_suggest.py`` measures the gain.
 """
 
 from __future__ import annotations
