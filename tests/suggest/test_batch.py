@@ -28,7 +28,7 @@ def test_group_cap_and_nan_values():
 
 @pytest.mark.parametrize("n", [0, -3, 2.5, True])
 def test_batch_size_must_be_positive(n):
-    with pytest.raises(ConfigError, match="positive integer"):
+    with pytest.raises(ConfigError, match="n=.* is not allowed: expected a batch size, an integer >= 1"):
         greedy_diverse(np.ones(3), np.zeros((3, 1)), n)
 
 

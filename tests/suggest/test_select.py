@@ -126,7 +126,7 @@ def test_loop_finds_the_planted_optimum_faster_than_random(pool):
 def test_bad_inputs_are_config_errors(pool):
     known = known_rows(pool, np.arange(0, len(pool), 37))
     predict = forest_predict(known)
-    with pytest.raises(ConfigError, match="positive integer"):
+    with pytest.raises(ConfigError, match="n=.* is not allowed: expected a batch size, an integer >= 1"):
         suggest_batch(pool, predict, [Objective("ice_pct")], known, SuggestConfig(n=0))
     with pytest.raises(ConfigError, match="'capacity_mah_g'.*no predictions"):
         suggest_batch(pool, predict, [Objective("capacity_mah_g")], known)

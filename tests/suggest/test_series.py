@@ -94,7 +94,7 @@ def test_missing_column_and_negative_strength_are_refused():
     frame = pd.DataFrame({C.HTT_C: [1000], C.SSA_M2_G: [10]})
     with pytest.raises(ConfigError, match="no column 'precursor'"):
         dominated(frame, "precursor", ICE_TRENDS)
-    with pytest.raises(ConfigError, match="strength is a number >= 0"):
+    with pytest.raises(ConfigError, match=r"series.prior=-1 is not allowed: expected a number >= 0"):
         series_penalty(np.array([1.0, 2.0]), np.array([True]), -1)
 
 

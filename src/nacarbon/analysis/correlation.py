@@ -33,22 +33,10 @@ def _pair(x: pd.Series, y: pd.Series) -> tuple[int, float, float]:
 
 
 def bh_adjust(p: pd.Series | np.ndarray | list[float]) -> pd.Series:
-    """Benjamini-Hochberg adjusted p values, leaving NaN entries out of the family.
+    """Benjamini-Hochberg adjusted p values on ``p``'s index; NaN entries (tests not run) stay NaN.
 
-    Parameters
-    ----------
-    p : pandas.Series or array-like
-        Raw p values of one family of tests; NaN marks a test that could not be run.
-
-    Returns
-    -------
-    pandas.Series
-        Adjusted p values on the same index (NaN where ``p`` is NaN).
-
-    Notes
-    -----
-    With m tests sorted ascending, p_bh(i) = min over j ≥ i of m p(j) / j, capped at 1.
-    Undefined tests are not counted in m: they cannot produce a false discovery.
+    p_bh(i) = min over j ≥ i of m p(j) / j for m tests sorted ascending, capped at 1. NaN tests are
+    not counted in m: they cannot produce a false discovery.
     """
     p = pd.Series(p, dtype=float) if not isinstance(p, pd.Series) else p.astype(float)
     out = pd.Series(np.nan, index=p.index)
@@ -68,36 +56,17 @@ def spearman_table(
 ) -> pd.DataFrame:
     """Spearman ρ and two-tailed p for every (group, feature, target) on pairwise-complete rows.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        One row per sample with numeric ``features`` and ``targets`` columns.
-    features, targets : list of str
-        Structural parameters (e.g. d002, La, Lc, ID/IG, SSA) and performances.
-    group_col : str, optional
-        Column splitting the rows into groups (e.g. ``"material_class"``); the pooled group
-        ``"all"`` is always included and comes first. Rows with a missing group only count in "all".
-    alpha : float
-        Level for the ``significant`` column.
+    Columns ``group, feature, target, n, rho, p, p_bh, significant``: ``rho`` and ``p`` are NaN when
+    ``n < 3`` or a column is constant on the ``n`` complete rows; ``p_bh`` is BH-adjusted within the
+    group; ``significant`` is ``p_bh < alpha``. ``group_col`` (e.g. ``material_class``) splits the rows;
+    the pooled group ``"all"`` always comes first, and rows with no group count only there.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``group, feature, target, n, rho, p, p_bh, significant``. ``n`` counts the rows
-        where both columns are present; ``rho`` and ``p`` are NaN when ``n < 3`` or either
-        column is constant on those rows; ``p_bh`` is the Benjamini-Hochberg adjusted p within
-        the group; ``significant`` is ``p_bh < alpha``.
-
-    Notes
-    -----
-    ρ is Pearson's r of the ranks (ties get mid-ranks); without ties it equals
-    1 − 6 Σd² / (n(n² − 1)). The p value is scipy's t approximation,
-    t = ρ √((n − 2)/(1 − ρ²)) with n − 2 degrees of freedom, as used for the paper's Fig. 2a.
-    Testing 5 × 4 pairs at once makes some raw p < 0.05 expected by chance; BH controls the
-    false discovery rate across the group's tests.
+    ρ is Pearson's r of the mid-ranks; p is scipy's t approximation, t = ρ √((n − 2)/(1 − ρ²)) with
+    n − 2 degrees of freedom, as for the paper's Fig. 2a. Among 5 × 4 tests some raw p < 0.05 are
+    expected by chance; BH controls the false discovery rate across the group's tests.
     """
     if not 0 < alpha < 1:
-        raise ConfigError(f"alpha must lie in (0, 1), got {alpha}")
+        raise ConfigError(key="alpha", value=alpha, allowed="a number in (0, 1)")
     if not features or not targets:
         raise ConfigError("spearman_table needs at least one feature and one target")
     data = numeric_columns(df, list(dict.fromkeys([*features, *targets])))
@@ -128,22 +97,7 @@ def spearman_table(
 
 
 def significance_marks(p: float, p_bh: float, alpha: float = 0.05) -> str:
-    """Marks written after ρ in the heatmap.
-
-    Parameters
-    ----------
-    p : float
-        Raw two-tailed p value.
-    p_bh : float
-        Benjamini-Hochberg adjusted p value.
-    alpha : float
-        Level for the BH mark.
-
-    Returns
-    -------
-    str
-        ``"**"`` if p < 0.01, ``"*"`` if p < 0.05, then ``"†"`` if p_bh < alpha; NaN gives no mark.
-    """
+    """Marks after ρ: ``**`` if p < 0.01, ``*`` if p < 0.05, then ``†`` if ``p_bh < alpha`` (NaN: none)."""
     stars = "**" if p < 0.01 else "*" if p < 0.05 else ""
     return stars + ("†" if p_bh < alpha else "")
 
@@ -151,29 +105,10 @@ def significance_marks(p: float, p_bh: float, alpha: float = 0.05) -> str:
 def correlation_heatmap(
     table: pd.DataFrame, *, group: str, path: str | Path, alpha: float = 0.05
 ) -> Path:
-    """Draw one group of a :func:`spearman_table` as a features × targets heatmap.
+    """Draw one ``group`` of a :func:`spearman_table` as a features × targets heatmap PNG at ``path``.
 
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Output of :func:`spearman_table`.
-    group : str
-        Which group to draw, e.g. ``"all"`` or ``"hard"``.
-    path : str or Path
-        PNG file to write (parent folders are created).
-    alpha : float
-        Level for the BH mark (†), normally the one used for the table.
-
-    Returns
-    -------
-    Path
-        The written PNG.
-
-    Notes
-    -----
-    Each cell shows ρ with * (raw p < 0.05) or ** (raw p < 0.01), † when the BH-adjusted p is
-    below ``alpha``, and the raw p and n underneath; the caption repeats this key. Cells with
-    undefined ρ are grey and marked "n/a".
+    Each cell shows ρ with * (raw p < 0.05) or ** (raw p < 0.01), † when the BH-adjusted p is below
+    ``alpha``, and the raw p and n underneath (the caption repeats this key); undefined ρ is grey, "n/a".
     """
     missing = sorted(set(COLUMNS) - set(table.columns))
     if missing:

@@ -1,9 +1,8 @@
 """Which structural parameters drive a fitted model (paper Fig. S6): SHAP and permutation importance.
 
-The plots of an explanation are drawn by :mod:`nacarbon.analysis.shap_plots`.
-
-SHAP explains the final estimator on the matrix it actually sees: for a scikit-learn Pipeline the
-preprocessing (imputation, scaling) is applied first, so missing values never reach an explainer.
+SHAP explains the final estimator on the matrix it actually sees: a Pipeline's preprocessing
+(imputation, scaling) is applied first, so missing values never reach an explainer. Plots are in
+:mod:`nacarbon.analysis.shap_plots`.
 """
 
 from __future__ import annotations
@@ -36,18 +35,10 @@ _TREE_PACKAGES = ("xgboost", "catboost", "lightgbm")
 
 
 def is_tree_model(estimator: object) -> bool:
-    """Tell whether shap's TreeExplainer can explain ``estimator`` exactly.
+    """Whether shap's TreeExplainer explains the fitted (non-Pipeline) ``estimator`` exactly.
 
-    Parameters
-    ----------
-    estimator : object
-        A fitted regressor (not a Pipeline).
-
-    Returns
-    -------
-    bool
-        True for sklearn trees, forests and gradient boosting, and for xgboost (tree boosters),
-        catboost and lightgbm models; False otherwise (bagging, SVR, GP, linear, kNN ...).
+    True for sklearn trees, forests and gradient boosting and for xgboost (tree boosters), catboost
+    and lightgbm; False otherwise (bagging, SVR, GP, linear, kNN ...).
     """
     if isinstance(estimator, _SKLEARN_TREES):
         return True
@@ -82,21 +73,9 @@ def _transformed(prep: Pipeline, X: pd.DataFrame) -> pd.DataFrame:
 
 
 def split_model(model: BaseEstimator, X: pd.DataFrame | np.ndarray) -> tuple[BaseEstimator, pd.DataFrame]:
-    """Return the estimator to explain and the matrix it sees.
+    """The estimator to explain (``model``, or a Pipeline's last step) and ``X`` as it sees it.
 
-    Parameters
-    ----------
-    model : estimator or sklearn.pipeline.Pipeline
-        Fitted model.
-    X : pandas.DataFrame or ndarray
-        Raw feature rows (may contain NaN when the pipeline imputes).
-
-    Returns
-    -------
-    final : estimator
-        ``model`` itself, or the last step of a Pipeline.
-    Xt : pandas.DataFrame
-        ``X`` passed through every Pipeline step but the last, with feature names kept.
+    The matrix is ``X`` passed through every Pipeline step but the last, with feature names kept.
     """
     try:
         check_is_fitted(model)
@@ -117,40 +96,21 @@ def _sample(frame: pd.DataFrame, k: int, seed: int) -> pd.DataFrame:
 def shap_values(model: BaseEstimator, X: pd.DataFrame | np.ndarray, *,
                 background: pd.DataFrame | np.ndarray | None = None, max_background: int = 100,
                 seed: int = 0) -> shap.Explanation:
-    """SHAP values of a fitted regressor on rows ``X``.
+    """SHAP values (n_rows × n_features) of a fitted regressor on raw rows ``X``.
 
-    Parameters
-    ----------
-    model : estimator or sklearn.pipeline.Pipeline
-        Fitted model; a Pipeline's preprocessing is applied and its last step explained.
-    X : pandas.DataFrame or ndarray
-        Rows to explain, in the raw feature space the model was fitted on.
-    background : pandas.DataFrame or ndarray, optional
-        Reference rows (raw feature space) defining "feature absent". Default: tree models
-        use the trees' own cover statistics (path-dependent); other models use ``X``.
-    max_background : int
-        At most this many background rows are sampled (the cost of model-agnostic SHAP grows
-        linearly with it).
-    seed : int
-        Seed for the background sample and the explainer.
+    ``background`` rows define "feature absent": by default tree models use the trees' own cover
+    statistics (path-dependent), other models ``X``; at most ``max_background`` are sampled (the
+    model-agnostic cost grows linearly with it). The Explanation's ``data`` is the transformed
+    (e.g. imputed) matrix the explained estimator saw.
 
-    Returns
-    -------
-    shap.Explanation
-        ``values`` (n_rows × n_features), ``base_values`` and ``data``; ``data`` is the
-        transformed (e.g. imputed) matrix the explained estimator saw.
-
-    Notes
-    -----
-    Tree models (sklearn trees/forests/boosting, xgboost, catboost, lightgbm) get the exact,
-    fast TreeExplainer, interventional when a background is given. Everything else is explained
-    through its ``predict`` by KernelExplainer over the background: with up to 11 features all
-    2^p coalitions fit in its default budget, so the values are exact Shapley values; above
-    that coalitions are sampled. In both cases the values of a row add up to its prediction
-    minus the expected value over the background.
+    Tree models (sklearn, xgboost, catboost, lightgbm) get the exact, fast TreeExplainer,
+    interventional when a background is given. Others are explained through ``predict`` by
+    KernelExplainer: up to 11 features all 2^p coalitions fit its default budget, so values are
+    exact Shapley values; above that coalitions are sampled. Either way a row's values add up to its
+    prediction minus the expected value over the background.
     """
     if int(max_background) < 1:
-        raise ConfigError(f"max_background must be positive, got {max_background}")
+        raise ConfigError(key="shap.max_background", value=max_background, allowed="an integer >= 1")
     final, Xt = split_model(model, X)
     bg = None
     if background is not None:
@@ -185,18 +145,7 @@ def shap_values(model: BaseEstimator, X: pd.DataFrame | np.ndarray, *,
 
 
 def shap_summary(expl: shap.Explanation) -> pd.DataFrame:
-    """Global importance: mean absolute SHAP value per feature.
-
-    Parameters
-    ----------
-    expl : shap.Explanation
-        Single-output explanation, e.g. from :func:`shap_values`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``feature, mean_abs_shap``, sorted from most to least important.
-    """
+    """Global importance of a single-output explanation: ``feature, mean_abs_shap``, most important first."""
     values = np.asarray(expl.values, dtype=float)
     if values.ndim != 2:
         raise ConfigError(f"expected one output (2-D SHAP values), got shape {values.shape}")
@@ -208,30 +157,13 @@ def shap_summary(expl: shap.Explanation) -> pd.DataFrame:
 def permutation_importance_table(model: BaseEstimator, X: pd.DataFrame | np.ndarray, y: pd.Series | np.ndarray, *,
                                  scoring: str = "neg_root_mean_squared_error", n_repeats: int = 20,
                                  seed: int = 0) -> pd.DataFrame:
-    """Permutation importance of each raw feature for a fitted model.
+    """Permutation importance of each raw feature: ``feature, mean, std`` of the score drop, sorted by mean.
 
-    Parameters
-    ----------
-    model : estimator or sklearn.pipeline.Pipeline
-        Fitted model; the whole pipeline is scored, so NaNs in ``X`` are imputed as in use.
-    X : pandas.DataFrame or ndarray
-        Evaluation rows (ideally held out).
-    y : array-like
-        True targets for ``X``.
-    scoring : str
-        scikit-learn scorer name; importance is the drop in this score.
-    n_repeats : int
-        Shuffles per feature.
-    seed : int
-        Random state of the shuffles.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``feature, mean, std`` (score drop over repeats), sorted by ``mean`` descending.
+    The whole pipeline is scored, so NaNs in ``X`` are imputed as in use; ``scoring`` is a
+    scikit-learn scorer name, ``n_repeats`` the shuffles per feature.
     """
     if int(n_repeats) < 1:
-        raise ConfigError(f"n_repeats must be positive, got {n_repeats}")
+        raise ConfigError(key="shap.permutation_repeats", value=n_repeats, allowed="an integer >= 1")
     try:
         get_scorer(scoring)
     except ValueError as exc:

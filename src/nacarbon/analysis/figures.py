@@ -1,6 +1,6 @@
 """The four figures of the methods audit: learning curve, importance stability, per-paper error,
-within-paper ranking. Each plot function takes the DataFrame its analysis function returns
-(:mod:`nacarbon.analysis.learning`, :mod:`nacarbon.analysis.paper_error`) and writes one PNG."""
+within-paper ranking. Each takes the DataFrame its analysis function returns and writes one PNG.
+"""
 
 from __future__ import annotations
 
@@ -82,24 +82,11 @@ def plot_within_paper(rhos: pd.DataFrame, path: str | Path, *, title: str = "") 
 
 def oof_figures(oof: pd.DataFrame, out_dir: str | Path, *, unit: str = "", threshold: float | None = None,
                 label: str = "") -> tuple[list[Path], dict[str, float]]:
-    """The two figures a training run's out-of-fold predictions give, and their headline numbers.
+    """Write ``per_paper_error.png`` and ``within_paper_ranking.png`` of a paper-grouped CV's ``oof``.
 
-    Parameters
-    ----------
-    oof : DataFrame
-        ``CVResult.oof`` of a paper-grouped CV.
-    out_dir : path
-        Folder for ``per_paper_error.png`` and ``within_paper_ranking.png``.
-    unit, label : str
-        The target's unit and name, for the axes.
-    threshold : float, optional
-        |bias| beyond which a paper counts as far off (default: the residuals' sd).
-
-    Returns
-    -------
-    (list of Path, dict)
-        The PNGs and ``paper_bias_abs_median``, ``paper_bias_abs_p90``, ``paper_bias_share_over``,
-        ``within_paper_rho_median``, ``within_paper_rho_positive``, ``within_paper_papers``.
+    Returns the PNGs and ``paper_bias_abs_median``, ``paper_bias_abs_p90``, ``paper_bias_share_over``,
+    ``within_paper_rho_median``, ``within_paper_rho_positive``, ``within_paper_papers``. ``threshold``
+    is the |bias| beyond which a paper counts as far off (default: the residuals' sd).
     """
     out_dir = Path(out_dir)
     bias, rhos = per_paper_bias(oof), within_paper_spearman(oof)

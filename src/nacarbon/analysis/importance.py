@@ -1,8 +1,7 @@
 """Explain one trained model: SHAP values, plots and permutation importance, written as files.
 
-The model explained is the run's full-data fit, on the training rows it was fitted on, so both
-SHAP and permutation importance are in-sample. Out-of-fold explanations would need each outer
-fold's model, which training runs do not store.
+The model explained is the run's full-data fit on its own training rows, so both are in-sample:
+out-of-fold explanations would need each outer fold's model, which training runs do not store.
 """
 
 from __future__ import annotations
@@ -33,11 +32,10 @@ class Explained:
 
 
 def _in_units(model: object, X: pd.DataFrame) -> pd.DataFrame | None:
-    """The imputed but unscaled matrix, when the pipeline only imputes and rescales per feature.
+    """The imputed, unscaled matrix when the pipeline only imputes and rescales per feature, else None.
 
-    A per-feature affine rescaling does not change which rows a tree splits together, nor the
-    values a background row substitutes, so the SHAP values are the same in either units and
-    the plots can show d002 in nm instead of in standard deviations.
+    A per-feature affine rescaling changes neither which rows a tree splits together nor the values
+    a background row substitutes, so SHAP values are the same and plots can show d002 in nm.
     """
     if not isinstance(model, Pipeline) or len(model.steps) < 2:
         return None
@@ -49,34 +47,12 @@ def _in_units(model: object, X: pd.DataFrame) -> pd.DataFrame | None:
 
 def explain_source(src: ModelSource, out_dir: str | Path, *, top_k: int = 3, max_background: int = 100,
                    n_repeats: int = 20, seed: int = 0) -> Explained:
-    """Write SHAP values, SHAP plots and permutation importance of one trained model.
+    """Write ``shap_values.csv``, ``importance.csv`` (sorted by mean |SHAP|) and SHAP PNGs of one model.
 
-    Parameters
-    ----------
-    src : ModelSource
-        The fitted model and its training rows (:func:`nacarbon.analysis.sources.load_source`).
-    out_dir : str or Path
-        Folder for ``shap_values.csv``, ``importance.csv`` and the PNGs (created if needed).
-    top_k : int
-        Dependence plots for this many most important features.
-    max_background : int
-        Background rows for the model-agnostic explainer.
-    n_repeats : int
-        Shuffles per feature for permutation importance.
-    seed : int
-        Seed for background sampling, the explainer and the shuffles.
-
-    Returns
-    -------
-    Explained
-        The importance table (sorted by mean |SHAP|), the files written and the explainer used.
-
-    Notes
-    -----
-    Tree models get shap's TreeExplainer (exact, path-dependent); every other model, including
-    bagging and target-transformed pipelines, the model-agnostic KernelExplainer over its
-    ``predict``, which is exact for the five structural features (2^5 coalitions). Permutation
-    importance is the RMSE increase when one feature is shuffled, as in the paper's Fig. S6.
+    ``top_k`` dependence plots; ``seed`` drives background sampling, explainer and shuffles. Trees get
+    TreeExplainer (exact, path-dependent); all else, bagging and target-transformed pipelines included,
+    KernelExplainer over ``predict``, exact for the five structural features (2^5 coalitions).
+    Permutation importance is the RMSE increase when one feature is shuffled, as in paper Fig. S6.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

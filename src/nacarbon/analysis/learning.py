@@ -22,28 +22,12 @@ def learning_curve(model_cfg, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray
                    transform: str = "none") -> pd.DataFrame:
     """Pooled out-of-fold R² and RMSE against the fraction of training papers kept.
 
-    Parameters
-    ----------
-    model_cfg : DictConfig
-        The family (defaults).
-    X, y, groups
-        The design; ``groups`` are papers.
-    splitter
-        A repeated grouped splitter (``RepeatedGroupKFold``); its ``n_splits`` folds
-        make one repeat.
-    fractions : sequence of float
-        Shares of each split's training papers to fit on; the test fold is always whole.
-    seed : int
-        Which papers are kept: one random order per split, so smaller subsets are nested in
-        larger ones and the curve is not noisier than the data.
-    transform : str
-        Target transform.
-
-    Returns
-    -------
-    DataFrame
-        ``fraction, repeat, n_papers, r2, rmse``: per repeat the pooled metric of that repeat's
-        out-of-fold predictions (each row predicted once, by a fit without its paper).
+    ``model_cfg`` is a family's config, ``groups`` are papers, ``splitter`` a repeated grouped splitter
+    (``RepeatedGroupKFold``) whose ``n_splits`` folds make one repeat. Each split fits on a ``fractions``
+    share of its training papers (the test fold stays whole), picked by one ``seed``-ed random order
+    per split, so smaller subsets nest in larger ones and the curve is not noisier than the data.
+    Returns ``fraction, repeat, n_papers, r2, rmse``: per repeat, the metric of its pooled out-of-fold
+    predictions (each row once, by a fit without its paper).
     """
     k_per_repeat = getattr(splitter, "n_splits", None) or splitter.get_n_splits()
     preds: dict[float, dict[int, list]] = {f: {} for f in fractions}
@@ -70,15 +54,11 @@ def learning_curve(model_cfg, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray
 
 def importance_by_split(model_cfg, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, splitter, *,
                         seed: int = 0, n_repeats: int = 3, transform: str = "none") -> pd.DataFrame:
-    """Permutation importance of every feature on each outer test fold.
+    """Permutation importance of every feature on each outer test fold: ``split, feature, importance, rank``.
 
-    Returns
-    -------
-    DataFrame
-        ``split, feature, importance, rank``: the rise of the fold's RMSE when the feature's
-        column is shuffled (mean of ``n_repeats`` shuffles), and its rank in that split (1 =
-        most important). Computed on held-out papers, so an importance is what the feature
-        carries to papers the model has not seen.
+    ``importance`` is the rise of the fold's RMSE when the column is shuffled (mean of ``n_repeats``),
+    ``rank`` its place in the split (1 = most). Scored on held-out papers, it is what a feature carries
+    to papers the model has not seen.
     """
     rows = []
     for k, (tr, te) in enumerate(splitter.split(X, y, groups)):
@@ -92,13 +72,11 @@ def importance_by_split(model_cfg, X: pd.DataFrame, y: np.ndarray, groups: np.nd
 
 
 def stability_summary(imp: pd.DataFrame, *, top: int = 3) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Per feature: mean and sd of importance, median rank, share of splits in the top ``top``;
-    overall: the mean pairwise Spearman ρ of the splits' importance vectors.
+    """Per-feature importance table and the splits' agreement.
 
-    Returns
-    -------
-    (DataFrame, dict)
-        The per-feature table (most important first) and ``{"mean_pairwise_rho", "splits"}``.
+    The table (most important first) holds mean and sd of importance, median rank and the share of
+    splits in the top ``top``; the dict ``{"mean_pairwise_rho", "splits"}`` gives the mean pairwise
+    Spearman ρ of the splits' importance vectors.
     """
     table = imp.groupby("feature").agg(mean=("importance", "mean"), sd=("importance", "std"),
                                        median_rank=("rank", "median"),

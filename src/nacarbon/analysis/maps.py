@@ -1,8 +1,7 @@
 """Maps of one measured performance over two structural parameters (paper Figs. 2b-g and 3).
 
-Measured data are drawn as an interpolated surface restricted to the convex hull of the points,
-so the reader never mistakes extrapolation for data. Screening predictions (Fig. 4f-h) are drawn
-by :mod:`nacarbon.screening.heatmap`.
+The interpolated surface is restricted to the convex hull of the points, so the reader never
+mistakes extrapolation for data. Screening predictions (Fig. 4f-h): :mod:`nacarbon.screening.heatmap`.
 """
 
 from __future__ import annotations
@@ -44,9 +43,8 @@ _DATA = "<DataFrame>"  # DataValidationError wants a path; these frames live in 
 class MapGrid(NamedTuple):
     """Interpolated surface on a regular grid.
 
-    ``xx``, ``yy`` and ``zz`` have shape ``(grid, grid)`` (rows follow y, columns follow x);
-    ``zz`` is NaN wherever ``inside`` is False, i.e. outside the convex hull of the data, whose
-    vertices (in order, data units) are the rows of ``hull``.
+    ``xx``, ``yy``, ``zz`` are (grid, grid) (rows follow y); ``zz`` is NaN where ``inside`` is False,
+    outside the convex hull of the data, whose vertices (in order, data units) are the rows of ``hull``.
     """
 
     xx: np.ndarray
@@ -57,18 +55,7 @@ class MapGrid(NamedTuple):
 
 
 def axis_label(column: str) -> str:
-    """Return a plot label with units for a database column.
-
-    Parameters
-    ----------
-    column : str
-        Column name, e.g. ``"la_nm"``.
-
-    Returns
-    -------
-    str
-        Mathtext label such as ``"$L_a$ (nm)"``; unknown columns are returned unchanged.
-    """
+    """Mathtext plot label with units for a database column (``"$L_a$ (nm)"``); unknown ones unchanged."""
     return AXIS_LABELS.get(column, column)
 
 
@@ -82,20 +69,7 @@ def _bad(field: str, value: object, rule: str) -> DataValidationError:
 
 
 def numeric_columns(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    """Select columns as float, reporting every missing or non-numeric one at once.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Input table.
-    cols : list of str
-        Columns to take.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The columns as float64 on ``df``'s index (missing values kept as NaN).
-    """
+    """``cols`` of ``df`` as float64 (NaN kept); one DataValidationError names all missing or non-numeric."""
     problems, out = [], {}
     for c in cols:
         if c not in df.columns:
@@ -112,38 +86,19 @@ def numeric_columns(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 def map_grid(x_values: np.ndarray, y_values: np.ndarray, z_values: np.ndarray, *, method: str = "rbf",
              grid: int = 100, smoothing: float = 1e-2) -> MapGrid:
-    """Interpolate z over a regular (x, y) grid, masked to the convex hull of the data.
+    """Interpolate z over a regular (x, y) grid of ``grid`` nodes per axis, masked to the data's convex hull.
 
-    Parameters
-    ----------
-    x_values, y_values, z_values : array-like of float
-        Finite coordinates and values of the measured points (same length).
-    method : {"rbf", "linear", "cubic"}
-        ``"rbf"``: thin-plate-spline :class:`scipy.interpolate.RBFInterpolator` with
-        ``smoothing``; ``"linear"``/``"cubic"``: the interpolants behind
-        :func:`scipy.interpolate.griddata`, built on the hull's own triangulation.
-    grid : int
-        Number of grid nodes along each axis (at least 2).
-    smoothing : float
-        RBF smoothing on the unit-square-scaled coordinates; 0 interpolates exactly.
-
-    Returns
-    -------
-    MapGrid
-        Grid coordinates, interpolated values (NaN outside the hull), hull mask and polygon.
-
-    Notes
-    -----
-    Coordinates are rescaled to [0, 1] before interpolation because structural parameters
-    differ by orders of magnitude (d002 ~ 0.37 nm, SSA ~ 10^2 m^2/g) and both the isotropic RBF
-    kernel and the Delaunay triangulation would otherwise follow the larger axis only.
-    Repeated (x, y) points are replaced by their mean z, which an exact interpolant needs.
-    The thin-plate spline carries a linear polynomial, so planes are reproduced at any smoothing.
+    ``method`` "rbf" is a thin-plate-spline RBFInterpolator with ``smoothing`` (0 interpolates exactly);
+    "linear"/"cubic" are griddata's interpolants on the hull's own triangulation. Coordinates are scaled
+    to [0, 1] first, because structural parameters differ by orders of magnitude (d002 ~ 0.37 nm, SSA
+    ~ 10^2 m^2/g) and the isotropic kernel and the triangulation would follow the larger axis only.
+    Repeated (x, y) points are replaced by their mean z, which an exact interpolant needs; the spline
+    carries a linear polynomial, so planes are reproduced at any smoothing.
     """
     if method not in METHODS:
-        raise ConfigError(f"unknown map method {method!r}; choose one of {METHODS}")
+        raise ConfigError(key="map.method", value=method, allowed=list(METHODS))
     if int(grid) < 2:
-        raise ConfigError(f"grid must be at least 2, got {grid}")
+        raise ConfigError(key="map.grid", value=grid, allowed="an integer >= 2")
     x, y, z = (np.asarray(v, dtype=float).ravel() for v in (x_values, y_values, z_values))
     if not len(x) == len(y) == len(z):
         raise _bad("x, y, z", (len(x), len(y), len(z)), "arrays must have equal length")
@@ -179,22 +134,7 @@ def map_grid(x_values: np.ndarray, y_values: np.ndarray, z_values: np.ndarray, *
 
 
 def save_png(fig: Figure, path: str | Path, title: str) -> Path:
-    """Write a figure as a 150 dpi PNG with ``title`` in its text metadata, then clear it.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The figure (made with ``Figure()``, so no pyplot state is involved).
-    path : str or Path
-        PNG file to write (parent folders are created).
-    title : str
-        Stored as the PNG's ``Title``.
-
-    Returns
-    -------
-    Path
-        The written file.
-    """
+    """Write a pyplot-free ``fig`` to ``path`` as a 150 dpi PNG titled ``title``, then clear it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # The title (with n) also goes into the PNG's text metadata, so files explain themselves.
@@ -216,37 +156,12 @@ def _norm(*arrays: np.ndarray) -> tuple[Normalize, np.ndarray]:
 
 def performance_map(df: pd.DataFrame, x: str, y: str, z: str, *, path: str | Path, method: str = "rbf",
                     grid: int = 100, title: str | None = None, smoothing: float = 1e-2) -> Path:
-    """Draw measured performance over two structural parameters as a filled-contour map.
+    """Draw measured ``z`` over structural parameters ``x`` and ``y`` as a filled-contour PNG at ``path``.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Data with numeric columns ``x``, ``y`` and ``z``; rows missing any of them are dropped.
-    x, y : str
-        Structural parameters on the axes (e.g. ``"la_nm"``, ``"lc_nm"``).
-    z : str
-        Performance to map (e.g. ``"capacity_mah_g"``).
-    path : str or Path
-        PNG file to write (parent folders are created).
-    method : {"rbf", "linear", "cubic"}
-        Interpolation, see :func:`map_grid`.
-    grid : int
-        Grid nodes per axis.
-    title : str, optional
-        Title; ``(n = ...)`` is always appended.
-    smoothing : float
-        RBF smoothing, see :func:`map_grid`.
-
-    Returns
-    -------
-    Path
-        The PNG, written by :func:`save_png`.
-
-    Notes
-    -----
-    The surface is drawn only inside the convex hull of the measured points; the grey area
-    outside is where any map would be extrapolation. Points share the surface's colour scale
-    and have black edges so disagreement between a point and the smoothed surface is visible.
+    Rows missing a column are dropped; ``(n = ...)`` is appended to the title; ``method``, ``grid`` and
+    ``smoothing`` are :func:`map_grid`'s. The surface is drawn only inside the convex hull (grey outside,
+    where any map would extrapolate). Points share the colour scale and have black edges, so a point
+    disagreeing with the smoothed surface is visible.
     """
     data = numeric_columns(df, [x, y, z]).dropna()
     n = len(data)

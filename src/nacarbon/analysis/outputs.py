@@ -19,28 +19,10 @@ MAP_COLUMNS = ["target", "group", "x", "y", "paper_figure", "n", "file", "status
 
 def write_correlations(frame: pd.DataFrame, features: list[str], targets: list[TargetSpec], out_dir: Path, *,
                        group_col: str | None, alpha: float) -> tuple[pd.DataFrame, list[Path]]:
-    """Spearman table of every feature x target per group, as a CSV and one heatmap per group.
+    """Write ``spearman.csv`` and one ``spearman_<group>.png`` per group to ``out_dir``; return both.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The dataset.
-    features : list of str
-        Structural parameters.
-    targets : list of TargetSpec
-        Performances.
-    out_dir : Path
-        Folder for ``spearman.csv`` and ``spearman_<group>.png``.
-    group_col : str or None
-        Column splitting the rows (``material_class``); the pooled group ``all`` is always there.
-    alpha : float
-        Level for the Benjamini-Hochberg mark.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        :func:`nacarbon.analysis.correlation.spearman_table` plus ``target_name``.
-    files : list of Path
+    The table is :func:`~nacarbon.analysis.correlation.spearman_table` plus ``target_name``; ``group_col``
+    (``material_class``) splits the rows, and ``alpha`` is the level of the Benjamini-Hochberg mark.
     """
     table = spearman_table(frame, features, [t.column for t in targets], group_col=group_col, alpha=alpha)
     names = {t.column: t.name for t in targets}
@@ -65,30 +47,12 @@ def _pairs(spec: object, where: str) -> list[tuple[str, str, str]]:
 
 def write_maps(frame: pd.DataFrame, targets: list[TargetSpec], pairs: Mapping, out_dir: Path, *,
                group_col: str | None, method: str, grid: int, smoothing: float, min_rows: int) -> pd.DataFrame:
-    """Draw the configured two-parameter maps of each target, per material class.
+    """Draw the configured two-parameter maps of each target, per material class, with ``maps.csv``.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The dataset.
-    targets : list of TargetSpec
-        Targets analysed; ``pairs`` entries for other targets are ignored.
-    pairs : mapping
-        ``target -> group -> [[x, y, paper_figure], ...]`` (``conf/analyze.yaml: map_pairs``);
-        group ``all`` uses every row, any other the rows whose ``group_col`` equals it.
-    out_dir : Path
-        Folder for ``<target>_<group>_<x>_<y>.png`` and ``maps.csv``.
-    group_col : str or None
-        Material-class column.
-    method, grid, smoothing : see :func:`nacarbon.analysis.maps.performance_map`.
-    min_rows : int
-        A map with fewer complete rows is skipped (listed with its reason).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per configured map: ``target, group, x, y, paper_figure, n, file, status``
-        (``status`` is ``"ok"`` or why the map was not drawn; ``file`` is empty then).
+    ``pairs`` is ``target -> group -> [[x, y, paper_figure], ...]`` (``conf/analyze.yaml: map_pairs``;
+    other targets ignored): group ``all`` uses every row, another the rows whose ``group_col`` equals it.
+    Maps with fewer than ``min_rows`` complete rows are skipped. Returns one row per configured map:
+    ``target, group, x, y, paper_figure, n, file, status`` (``status`` "ok" or why not; then no ``file``).
     """
     rows = []
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -120,22 +84,10 @@ def write_maps(frame: pd.DataFrame, targets: list[TargetSpec], pairs: Mapping, o
 
 def write_explanations(sources: Sequence[ModelSource], out_dir: Path, *, top_k: int, max_background: int,
                        n_repeats: int, seed: int) -> tuple[dict[str, Explained], pd.DataFrame]:
-    """SHAP and permutation importance of each model, plus one table of all of them.
+    """SHAP and permutation importance of each model under ``out_dir/<target>/``, plus ``importance.csv``.
 
-    Parameters
-    ----------
-    sources : sequence of ModelSource
-        Loaded models (one per target).
-    out_dir : Path
-        ``<target>/`` folders and ``importance.csv`` go here.
-    top_k, max_background, n_repeats, seed : see :func:`nacarbon.analysis.importance.explain_source`.
-
-    Returns
-    -------
-    explained : dict
-        Target name -> :class:`~nacarbon.analysis.importance.Explained`.
-    table : pandas.DataFrame
-        All importance tables stacked (empty without sources).
+    Returns target -> :class:`~nacarbon.analysis.importance.Explained` and all importance tables
+    stacked (empty without sources); the keywords are :func:`~nacarbon.analysis.importance.explain_source`'s.
     """
     explained = {src.ref.target: explain_source(src, out_dir / src.ref.target, top_k=top_k,
                                                 max_background=max_background, n_repeats=n_repeats, seed=seed)

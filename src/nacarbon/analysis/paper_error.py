@@ -15,19 +15,9 @@ from nacarbon.uncertainty.lab_offset import variance_components
 
 
 def per_paper_bias(oof: pd.DataFrame, *, min_rows: int = 2) -> pd.DataFrame:
-    """Mean residual (measured − predicted) of each paper, per repeat.
+    """Mean residual (measured − predicted) of each paper per repeat: ``repeat, group, n, bias, abs_bias``.
 
-    Parameters
-    ----------
-    oof : DataFrame
-        Out-of-fold predictions (``repeat``, ``group``, ``y_true``, ``y_pred``).
-    min_rows : int, default=2
-        Papers with fewer rows are left out (one row's residual is its own error, not a bias).
-
-    Returns
-    -------
-    DataFrame
-        ``repeat, group, n, bias, abs_bias``.
+    Papers under ``min_rows`` rows are left out: one row's residual is its own error, not a bias.
     """
     res = oof.assign(resid=oof["y_true"] - oof["y_pred"])
     out = res.groupby(["repeat", "group"], sort=True)["resid"].agg(n="size", bias="mean").reset_index()
@@ -47,17 +37,13 @@ def bias_summary(bias: pd.DataFrame, *, threshold: float) -> dict[str, float]:
 
 
 def lab_share(oof: pd.DataFrame) -> dict[str, float]:
-    """How much of the out-of-fold error variance is a per-paper offset, two ways.
+    """How much of the out-of-fold error variance is a per-paper offset, two ways (means over repeats).
 
-    Returns
-    -------
-    dict
-        ``anova`` = τ² / (τ² + σ²) with τ², σ² the one-way random-effects (ANOVA moment) estimates
-        of :func:`nacarbon.uncertainty.lab_offset.variance_components`, which the lab offset uses;
-        ``naive`` = variance of the per-paper mean residuals (row-weighted) over the variance of
-        all residuals, which counts every single-row paper's whole error and the noise of small
-        papers' means as "lab"; ``tau2``, ``sigma2``, ``single_row_papers``. Each is the mean over
-        repeats.
+    ``anova`` = τ² / (τ² + σ²), the one-way random-effects moment estimates of
+    :func:`~nacarbon.uncertainty.lab_offset.variance_components` that the lab offset uses. ``naive`` =
+    variance of per-paper mean residuals (row-weighted) over that of all residuals, which counts each
+    single-row paper's whole error and small papers' noisy means as "lab". Also ``tau2``, ``sigma2``,
+    ``single_row_papers``.
     """
     out = []
     for _, part in oof.groupby("repeat"):
@@ -72,20 +58,10 @@ def lab_share(oof: pd.DataFrame) -> dict[str, float]:
 
 
 def within_paper_spearman(oof: pd.DataFrame, *, min_rows: int = 3) -> pd.DataFrame:
-    """Spearman ρ of predicted vs measured inside each paper with enough distinct values, per repeat.
+    """Spearman ρ of predicted vs measured inside each paper, per repeat: ``repeat, group, n, rho``.
 
-    Parameters
-    ----------
-    oof : DataFrame
-        Out-of-fold predictions.
-    min_rows : int, default=3
-        Least rows of a paper (and distinct measured and predicted values) for a ρ.
-
-    Returns
-    -------
-    DataFrame
-        ``repeat, group, n, rho``: how well the model orders one lab's own samples, which is
-        what a lab choosing its next sample needs, whatever the lab's offset.
+    Papers need ``min_rows`` rows and two distinct measured and predicted values. ρ says how well the
+    model orders one lab's own samples, which a lab choosing its next sample needs, whatever its offset.
     """
     rows = []
     for (rep, group), part in oof.groupby(["repeat", "group"], sort=True):

@@ -22,26 +22,10 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def shap_plots(expl: shap.Explanation, out_dir: str | Path, *, top_k: int = 3) -> list[Path]:
-    """Write beeswarm, bar and top-k dependence plots of an explanation as PNG files.
+    """Write ``shap_beeswarm.png``, ``shap_bar.png`` and ``shap_dependence_<rank>_<feature>.png`` files.
 
-    Parameters
-    ----------
-    expl : shap.Explanation
-        Single-output explanation.
-    out_dir : str or Path
-        Folder for the files (created if needed).
-    top_k : int
-        Number of dependence plots, for the features with the largest mean |SHAP|.
-
-    Returns
-    -------
-    list of Path
-        ``shap_beeswarm.png``, ``shap_bar.png`` and ``shap_dependence_<rank>_<feature>.png``.
-
-    Notes
-    -----
-    Dependence points are coloured by the feature shap estimates interacts most with the
-    plotted one; the x axis shows the values the estimator saw (after imputation/scaling).
+    Dependence plots are for the ``top_k`` features by mean |SHAP|, coloured by the feature shap finds
+    interacting most; their x axis is the value the estimator saw (after imputation/scaling).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,8 @@
 """Acquisition functions: how much a candidate is worth measuring next.
 
-Every function takes a predicted mean and a standard deviation (``sigma``) per candidate and
-returns the acquisition split into what comes from the mean (``exploit``) and what comes from
-the uncertainty (``explore``), so a pick can say which of the two put it on the list.
-
-Several targets are folded into one score before the acquisition (:func:`combine_targets`):
-a weighted sum of standardized predictions, or Derringer & Suich's desirability (a weighted
-geometric mean of per-target desirabilities in [0, 1]).
+Each takes a predicted mean and standard deviation (``sigma``) per candidate and splits the value
+into what comes from the mean (``exploit``) and from the uncertainty (``explore``), so a pick can
+say which put it on the list. Several targets are first folded into one score (:func:`combine_targets`).
 """
 
 from __future__ import annotations
@@ -26,19 +22,11 @@ GOALS = ("max", "min")
 
 @dataclass(frozen=True)
 class Objective:
-    """One target of the search.
+    """One target of the search: its ``weight`` (> 0), ``goal`` ("max"/"min") and desirability bounds.
 
-    Parameters
-    ----------
-    target : str
-        Name of a predicted target (a key of the predictions).
-    weight : float, default=1.0
-        Relative importance (> 0).
-    goal : {"max", "min"}, default="max"
-    low, high : float, optional
-        Desirability bounds: for ``goal="max"`` a value at or below ``low`` is worth 0 and at or
-        above ``high`` worth 1 (reversed for ``"min"``). Needed only for ``combine="desirability"``;
-        missing bounds default to the known data's 5th and 95th percentiles.
+    For ``goal="max"`` a value at or below ``low`` is worth 0 and at or above ``high`` 1 (reversed for
+    "min"). The bounds serve only ``combine="desirability"``; missing ones default to the known data's
+    5th and 95th percentiles.
     """
 
     target: str
@@ -71,20 +59,7 @@ class Acquisition:
 
 
 def sigma_from_interval(lo: np.ndarray, hi: np.ndarray, alpha: float = 0.1) -> np.ndarray:
-    """Standard deviation implied by a central ``1 - alpha`` interval, read as a normal one.
-
-    Parameters
-    ----------
-    lo, hi : array
-        Interval bounds.
-    alpha : float, default=0.1
-        Miscoverage of the interval (0.1 for a 90 % interval).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(hi - lo) / (2 z_{1 - alpha/2})``.
-    """
+    """Sigma of a central ``1 - alpha`` interval read as normal: ``(hi - lo) / (2 z_{1-alpha/2})``."""
     if not 0 < alpha < 1:
         raise ConfigError(f"interval alpha={alpha!r} must be in (0, 1)")
     return (np.asarray(hi, float) - np.asarray(lo, float)) / (2 * norm.ppf(1 - alpha / 2))
@@ -93,12 +68,11 @@ def sigma_from_interval(lo: np.ndarray, hi: np.ndarray, alpha: float = 0.1) -> n
 def ucb(mean: np.ndarray, sigma: np.ndarray, kappa: float = 1.0) -> Acquisition:
     """Upper confidence bound ``mean + kappa * sigma``.
 
-    The exploit part is the mean above the candidates' median mean, the explore part
-    ``kappa * sigma`` above the median of the same: a candidate explores when its uncertainty
-    lifts it more than its predicted value does.
+    Exploit is the mean above the candidates' median mean, explore ``kappa * sigma`` above its median:
+    a candidate explores when its uncertainty lifts it more than its predicted value does.
     """
     if not np.isfinite(kappa) or kappa < 0:
-        raise ConfigError(f"kappa={kappa!r} must be a number >= 0")
+        raise ConfigError(key="kappa", value=kappa, allowed="a number >= 0")
     mean, sigma = np.asarray(mean, float), np.asarray(sigma, float)
     bonus = kappa * sigma
     return Acquisition(mean + bonus, mean - np.median(mean), bonus - np.median(bonus))
@@ -121,10 +95,7 @@ def acquire(mean: np.ndarray, sigma: np.ndarray, *, method: str = "ucb", kappa: 
             best: float | None = None, xi: float = 0.0) -> Acquisition:
     """Dispatch to :func:`ucb`, :func:`expected_improvement` or the plain mean (``"mean"``).
 
-    Raises
-    ------
-    ConfigError
-        On an unknown method, or ``"ei"`` without ``best``.
+    Raises ConfigError on an unknown method, or ``"ei"`` without ``best``.
     """
     if method == "ucb":
         return ucb(mean, sigma, kappa)
@@ -159,27 +130,15 @@ def combine_targets(means: Mapping[str, np.ndarray], sigmas: Mapping[str, np.nda
                     combine: str = "weighted") -> tuple[np.ndarray, np.ndarray]:
     """Fold several targets into one predicted score and its standard deviation.
 
-    Parameters
-    ----------
-    means, sigmas : mapping target -> array
-        Per-candidate predicted mean and standard deviation.
-    objectives : sequence of Objective
-    known : mapping target -> array
-        Measured values of the known rows: they set each target's scale (weighted) or the
-        default desirability bounds.
-    combine : {"weighted", "desirability"}
-        ``weighted``: ``sum w_t s_t (m_t - mu_t) / sd_t / sum w_t`` with ``s_t = -1`` for a
-        minimized target, sigma combined as for independent targets. ``desirability``: the
-        weighted geometric mean of per-target desirabilities of the mean; its sigma is the
-        first-order (delta-method) spread, ``dD/dm_t * sigma_t`` summed in quadrature.
-
-    Returns
-    -------
-    score, sigma : numpy.ndarray
+    ``known`` (measured values) sets each target's scale (weighted) or default desirability bounds.
+    ``weighted``: ``sum w_t s_t (m_t - mu_t) / sd_t / sum w_t`` (``s_t = -1`` for a minimized target),
+    sigma combined as for independent targets. ``desirability`` (Derringer & Suich): the weighted
+    geometric mean of per-target desirabilities of the mean, sigma by the delta method
+    (``dD/dm_t * sigma_t`` in quadrature).
     """
     check_objectives(objectives, list(means))
     if combine not in COMBINES:
-        raise ConfigError(f"combine={combine!r}; allowed: {list(COMBINES)}")
+        raise ConfigError(key="combine", value=combine, allowed=list(COMBINES))
     total = sum(o.weight for o in objectives)
     if combine == "weighted":
         score, var = 0.0, 0.0

@@ -1,11 +1,8 @@
 """Choosing a batch: the best candidates that are not near-copies of each other.
 
-A lab measuring eight samples learns little from eight neighbours of one optimum. The batch is
-built greedily in acquisition order, skipping a candidate closer than ``min_distance`` (the one
-distance of :mod:`nacarbon.uncertainty.space`, on the coordinates the caller passes: for
-``python -m suggest`` the settings a lab controls, HTT, SSA and d002) to one already taken, and,
-when candidates carry a group (the paper or lab that would make them), more than
-``max_per_group`` of one group.
+A lab measuring eight samples learns little from eight neighbours of one optimum. Picks go
+greedily in acquisition order, skipping one closer than ``min_distance`` (on the coordinates the
+caller passes, for ``suggest`` the settings a lab controls) to a pick, or over ``max_per_group``.
 """
 
 from __future__ import annotations
@@ -20,31 +17,15 @@ from nacarbon.uncertainty.space import distances
 
 def greedy_diverse(values: np.ndarray, points: np.ndarray, n: int, *, min_distance: float = 0.0,
                    groups: Sequence | None = None, max_per_group: int | None = None) -> np.ndarray:
-    """Indices of up to ``n`` candidates, best first, pairwise at least ``min_distance`` apart.
+    """Indices of up to ``n`` candidates, best ``values`` first (NaN never), pairwise ``min_distance`` apart.
 
-    Parameters
-    ----------
-    values : array of shape (m,)
-        Acquisition values (higher is better; NaN never chosen).
-    points : array of shape (m, d)
-        Candidates in the scaled space (:class:`~nacarbon.uncertainty.space.LogStandardScaler`).
-    n : int
-        Batch size (> 0).
-    min_distance : float, default=0
-        No two picks closer than this.
-    groups : sequence, optional
-        Group of each candidate, for ``max_per_group``.
-    max_per_group : int, optional
-        At most this many picks from one group.
-
-    Returns
-    -------
-    numpy.ndarray of int
-        Chosen indices; shorter than ``n`` only when the rules leave fewer candidates.
+    ``points`` (m, d) are in the scaled space (:class:`~nacarbon.uncertainty.space.LogStandardScaler`);
+    ``groups`` names who would make each candidate, for ``max_per_group``. Fewer than ``n`` only when
+    the rules leave fewer candidates.
     """
     check_n(n)
     if min_distance < 0:
-        raise ConfigError(f"min_distance={min_distance!r} must be >= 0")
+        raise ConfigError(key="min_distance", value=min_distance, allowed="a number >= 0")
     values = np.asarray(values, float)
     order = np.argsort(np.where(np.isfinite(values), -values, np.inf), kind="stable")
     order = order[np.isfinite(values[order])]
@@ -66,7 +47,7 @@ def greedy_diverse(values: np.ndarray, points: np.ndarray, n: int, *, min_distan
 def check_n(n: object) -> int:
     """Return ``n`` if it is a positive integer, else raise ConfigError."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ConfigError(f"n={n!r}: the batch size must be a positive integer")
+        raise ConfigError(key="n", value=n, allowed="a batch size, an integer >= 1")
     return int(n)
 
 

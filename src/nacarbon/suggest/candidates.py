@@ -21,31 +21,12 @@ from nacarbon.uncertainty.predictor import check_input
 
 def read_candidates(path: str | Path, features: Sequence[str], *, series_column: str | None = None,
                     constraints: Sequence[dict] = ()) -> pd.DataFrame:
-    """Validated candidate rows of ``path``, ``constraints`` applied.
+    """Validated candidate rows of the CSV ``path`` (database column names), ``constraints`` applied.
 
-    Parameters
-    ----------
-    path : str or Path
-        A CSV with database column names.
-    features : sequence of str
-        The model inputs the rows must carry (derived ones, ``is_ether``/``is_soft``, need
-        the column they are computed from).
-    series_column : str, optional
-        A column every row must have (the series prior reads it).
-    constraints : sequence of {name, expr}
-        Rules on the rows' columns.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Typed rows; ``sample_id`` is ``<file stem>-<n>`` where the file has none.
-
-    Raises
-    ------
-    ConfigError
-        A missing file, a missing series column, constraints that leave no row.
-    DataValidationError
-        An empty file, a missing feature column, a bad value (file, row, field and rule named).
+    Rows must carry ``features`` (a derived one, ``is_ether``/``is_soft``, its source column) and
+    ``series_column`` if given; ``sample_id`` is ``<file stem>-<n>`` where the file has none.
+    ConfigError: a missing file or series column, constraints that leave no row. DataValidationError:
+    an empty file, a missing feature column, a bad value (file, row, field and rule named).
     """
     src = Path(path)
     if not src.is_file():

@@ -1,8 +1,7 @@
 """The glue between the registry's champions and the suggest library.
 
 Each champion is the whole registered predictor (point, conformal interval, domain) with its
-training table; these functions turn a set of them into what :func:`~nacarbon.suggest.select.suggest_batch`
-reads: predictions of the candidates, the interval's miscoverage, and the known materials.
+training table; these turn them into what :func:`~nacarbon.suggest.select.suggest_batch` reads.
 """
 
 from __future__ import annotations
@@ -21,29 +20,13 @@ if TYPE_CHECKING:
 
 
 def champion_predictions(champions: Mapping[str, ChampionModel], pool: pd.DataFrame) -> pd.DataFrame:
-    """The glue between champions and the suggest library: each champion's whole predictor.
+    """Each champion's whole predictor on ``pool``, aligned with it.
 
-    Parameters
-    ----------
-    champions : mapping target -> ChampionModel
-        From :func:`nacarbon.registry.champions.load_champion`; each carries its
-        :class:`~nacarbon.uncertainty.predictor.SamplePredictor`.
-    pool : pandas.DataFrame
-        Candidates with database column names (``electrolyte`` as text, ``material_class``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Aligned with ``pool``: ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target (the predictor's own
-        interval, as ``python -m predict`` and the screen give), ``domain_score`` (the largest of the
-        predictors' scores, 1 = a domain's edge; ``inf`` for a candidate with too little structure
-        data to be placed), ``in_domain`` (inside every predictor's domain) and ``domain_note`` (why not, in the
-        words of the predictor with the largest score; ``""`` inside).
-
-    Raises
-    ------
-    ConfigError
-        If a predictor reads a column the pool does not set.
+    Columns ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` (the predictor's own interval, as ``predict`` and the
+    screen give), ``domain_score`` (the largest of the predictors', 1 = a domain's edge, ``inf`` with
+    too little structure data to place a candidate), ``in_domain`` (inside every domain) and
+    ``domain_note`` (why not, by the predictor with the largest score). ConfigError if a predictor reads
+    a column the pool does not set.
     """
     out, scores, notes = pd.DataFrame(index=pool.index), [], []
     for t, c in champions.items():

@@ -13,20 +13,9 @@ def nearest_known(picks_z: np.ndarray, known_z: np.ndarray, known: pd.DataFrame,
                   k: int = 3) -> tuple[np.ndarray, list[str]]:
     """Each pick's nearest known materials, by the domain's nearest-samples helper.
 
-    Parameters
-    ----------
-    picks_z, known_z : numpy.ndarray
-        The picks and the known materials in one scaled space (NaN: missing).
-    known : pandas.DataFrame
-        The known materials (``sample_id``, ``source``), aligned with ``known_z``.
-    k : int, default=3
-        Materials listed per pick.
-
-    Returns
-    -------
-    distance, listed
-        The distance to the nearest one (``inf`` with nothing known) and ``"sample_id (source)
-        d=…"`` for the ``k`` nearest, ``; ``-joined.
+    ``picks_z`` and ``known_z`` share one scaled space (NaN: missing); ``known`` (``sample_id``,
+    ``source``) is aligned with ``known_z``. Returns the distance to the nearest (``inf`` with nothing
+    known) and ``"sample_id (source) d=…"`` for the ``k`` nearest, ``; ``-joined.
     """
     if known.empty:
         return np.full(len(picks_z), np.inf), [""] * len(picks_z)

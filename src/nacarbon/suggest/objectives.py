@@ -21,7 +21,7 @@ def parse_objectives(raw: object) -> list[dict]:
     if isinstance(items, (str, dict)):
         items = [items]
     if not isinstance(items, list) or not items:
-        raise ConfigError(f"objectives={items!r}: give at least one target, e.g. objectives=[ice]")
+        raise ConfigError("give at least one target, e.g. objectives=[ice]", key="objectives", value=items)
     out = []
     for item in items:
         spec = {"target": item} if isinstance(item, str) else item

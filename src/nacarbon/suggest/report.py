@@ -103,20 +103,11 @@ def diversity_sentence(picks: pd.DataFrame, settings: Sequence[str], min_distanc
 
 
 def outside_domain(pool: pd.DataFrame, frame: pd.DataFrame, require_in_domain: bool, *, listed: int = 20) -> list[str]:
-    """Markdown lines naming the candidates left out by the applicability domain, and why.
+    """Markdown lines naming the candidates the applicability domain left out, and why.
 
-    Parameters
-    ----------
-    pool : pandas.DataFrame
-        The candidates (a lab's own carry ``sample_id``: each is listed; grid ones are counted).
-    frame : pandas.DataFrame
-        Aligned with ``pool``: ``domain_score`` and ``domain_note``
-        (:func:`~nacarbon.suggest.champions.champion_predictions`).
-    require_in_domain : bool
-        Whether every out-of-domain candidate is left out, or only those with no distance to the
-        data at all (score ``inf``: too little structure data), which are never picked.
-    listed : int, default=20
-        Candidates named one by one at most.
+    A lab's own candidates (with ``sample_id``) are listed, at most ``listed``; grid ones are counted
+    per reason. ``frame`` holds ``domain_score`` and ``domain_note`` aligned with ``pool``. Without
+    ``require_in_domain`` only candidates with score ``inf`` (too little structure data) are left out.
     """
     score = frame["domain_score"].to_numpy(dtype=float)
     out = ~(score <= 1.0) if require_in_domain else np.isposinf(score)
@@ -137,28 +128,11 @@ def outside_domain(pool: pd.DataFrame, frame: pd.DataFrame, require_in_domain: b
 def summary_markdown(picks: pd.DataFrame, sample_ids: Sequence[str], objectives: Sequence[Objective], *,
                      header: Sequence[str], notes: Mapping[str, str] | None = None,
                      diversity: tuple[Sequence[str], float] | None = None, outside: Sequence[str] = ()) -> str:
-    """The whole summary: header lines, the picks table, then one reason per pick.
+    """The whole Markdown summary: ``header`` lines, the picks table, then one reason per pick.
 
-    Parameters
-    ----------
-    picks : pandas.DataFrame
-        Output of :func:`nacarbon.suggest.select.suggest_batch`.
-    sample_ids : sequence of str
-        The template's sample ids, in pick order.
-    objectives : sequence of Objective
-    header : sequence of str
-        Lines above the table (models, pool, settings).
-    notes : mapping, optional
-        Extra ``label: text`` lines after the reasons.
-    diversity : (columns, min_distance), optional
-        The settings the batch is spread over: adds :func:`diversity_sentence`.
-    outside : sequence of str
-        :func:`outside_domain`'s lines, after the reasons.
-
-    Returns
-    -------
-    str
-        Markdown.
+    ``sample_ids`` are the template's, in pick order; ``diversity`` = (columns, min_distance) adds
+    :func:`diversity_sentence`; ``outside`` (:func:`outside_domain`'s lines) and ``notes``
+    (``label: text``) follow the reasons.
     """
     targets = [c[len("pred_"):] for c in picks.columns if c.startswith("pred_")]
     goals = ", ".join(f"{o.target} ({o.goal}, weight {o.weight:g})" for o in objectives)

@@ -1,8 +1,7 @@
 """``suggest_batch``: from a candidate pool and the models' predictions to an explained batch.
 
-The function takes plain inputs so any model can drive it: a ``predict`` callable returning,
-per target, ``(mean, lo, hi)`` (an interval) or ``(mean, spread)`` (a standard deviation), a
-``domain`` callable returning ``(score, in_domain)``, and the known training table.
+Plain inputs let any model drive it: ``predict`` returns per target ``(mean, lo, hi)`` (an interval)
+or ``(mean, spread)`` (a standard deviation), ``domain`` returns ``(score, in_domain)``.
 """
 
 from __future__ import annotations
@@ -33,40 +32,13 @@ LAB_SETTINGS = (C.HTT_C, C.SSA_M2_G, C.D002_NM)
 class SuggestConfig:
     """How a batch is chosen (the ``conf/suggest.yaml`` keys).
 
-    Parameters
-    ----------
-    n : int
-        Batch size.
-    method : {"ucb", "ei", "mean"}
-    kappa : float
-        UCB's weight on sigma.
-    xi : float
-        EI's margin (in score units).
-    combine : {"weighted", "desirability"}
-    min_distance : float
-        No two picks closer than this on the ``diversity`` coordinates (scaled as the domain's
-        space: log where skewed, standardized on the known materials).
-    max_per_group : int or None
-        At most this many picks per value of ``group_column``.
-    group_column : str or None
-        Column of the pool naming who would make the candidate (paper, lab).
-    interval_alpha : float
-        Miscoverage of the intervals ``predict`` returns (to read a sigma from them).
-    space : sequence of str
-        Columns the nearest known materials are found on.
-    diversity : sequence of str
-        Columns the picks are spread over: the settings a lab controls (HTT, SSA, d002), so a
-        batch is not eight La/Lc/ID/IG variants of one material a lab cannot make apart.
-    n_nearest : int
-        Known materials listed per pick.
-    series_column : str or None
-        Column naming each candidate's synthesis series (a paper, a lab's precursor); with
-        ``series_prior`` > 0 and ``series_trends``, candidates a sibling dominates rank lower.
-    series_prior : float
-        How much lower: this many standard deviations of the known values of the target
-        (:func:`nacarbon.suggest.series.series_penalty`).
-    series_trends : mapping target -> {feature: 'increasing' | 'decreasing'}
-        Within-series trends per target (``conf/suggest.yaml`` ``series.trends``).
+    ``kappa`` is UCB's weight on sigma, ``xi`` EI's margin (score units). ``min_distance`` applies on
+    the ``diversity`` columns, scaled as the domain's space: the settings a lab controls (HTT, SSA,
+    d002), so a batch is not eight La/Lc/ID/IG variants of one material a lab cannot make apart.
+    ``group_column`` names who would make a candidate, for ``max_per_group``. ``interval_alpha`` is the
+    miscoverage of ``predict``'s intervals; ``space`` the columns nearest known materials are found on.
+    With ``series_column``, ``series_prior`` > 0 and ``series_trends`` (target -> {feature: direction}),
+    candidates a series sibling dominates rank that many sd of the known values lower.
     """
 
     n: int = 8
@@ -106,36 +78,14 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
                   domain: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]] | None = None) -> pd.DataFrame:
     """Propose ``cfg.n`` diverse candidates ranked by an acquisition, each explained.
 
-    Parameters
-    ----------
-    pool : pandas.DataFrame
-        Candidates (already inside the physical rules, e.g. :func:`~nacarbon.suggest.space.candidate_pool`).
-    predict : callable
-        ``predict(pool) -> {target: (mean, lo, hi) | (mean, spread)}``.
-    objectives : sequence of Objective
-        What to improve; each names a predicted target.
-    known : pandas.DataFrame
-        The measured materials (training table): scales, the best value, nearest neighbours.
-    cfg : SuggestConfig
-    domain : callable, optional
-        ``domain(pool) -> (score, in_domain)``; out-of-domain candidates are never picked, nor
-        (whatever ``in_domain`` says) one with score ``inf``: no distance to the data at all.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The picks, best first: the pool's columns, ``pred_<t>``, ``lo_<t>``, ``hi_<t>`` per target,
-        ``score``/``score_sigma`` (the combined objective), ``acquisition``, ``exploit``,
-        ``explore``, ``mode``, ``domain_score``, ``series_dominated``, ``nearest_distance``,
-        ``nearest_known``, ``nearest_pick_distance`` (to the closest other pick on ``diversity``),
-        ``rank``. ``pred_<t>`` is the model's own prediction; a series prior shifts only the score
-        the ranking reads.
-
-    Raises
-    ------
-    ConfigError
-        ``n <= 0``, an empty pool, an objective on a target without predictions, no candidate in
-        the domain, malformed predictions.
+    ``pool`` is already inside the physical rules; ``known`` (the training table) gives scales, the
+    best value and nearest neighbours. Out-of-domain candidates are never picked, nor one with domain
+    score ``inf`` (no distance to the data). The picks, best first, keep the pool's columns and add
+    ``pred_/lo_/hi_<t>``, ``score``/``score_sigma`` (combined objective), ``acquisition``, ``exploit``,
+    ``explore``, ``mode``, ``domain_score``, ``series_dominated``, ``nearest_distance``, ``nearest_known``,
+    ``nearest_pick_distance`` (on ``diversity``) and ``rank``; a series prior shifts only the ranked
+    score, not ``pred_<t>``. ConfigError: ``n <= 0``, an empty pool, an objective without predictions,
+    no candidate in the domain, malformed predictions.
     """
     n = check_n(cfg.n)
     if pool.empty:
@@ -186,11 +136,7 @@ def suggest_batch(pool: pd.DataFrame, predict: Callable[[pd.DataFrame], Mapping[
 def _within_domain(pool: pd.DataFrame, value: np.ndarray,
                    domain: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray]] | None
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """The acquisition with candidates outside the domain set to NaN (never picked), and the domain scores.
-
-    A score of ``inf`` (a candidate with too little structure data to be placed among the known
-    materials) is never picked, even when the caller does not require the domain.
-    """
+    """The acquisition, NaN (never picked) outside the domain or at score ``inf``, and the domain scores."""
     if domain is None:
         return value.copy(), np.full(len(pool), np.nan)
     dscore, inside = (np.asarray(a) for a in domain(pool))
@@ -205,10 +151,9 @@ def _apply_series_prior(pool: pd.DataFrame, known: pd.DataFrame, means: dict[str
                         cfg: SuggestConfig) -> np.ndarray:
     """Shift ``means`` (in place) of candidates a series sibling dominates; return which ones are.
 
-    Siblings are the other candidates of the series and its already measured rows in ``known``
-    (features only: no measured value decides dominance). The shift is a statement about the
-    value (lower than the model says, relative to the sibling), so it is downwards whatever the
-    objective's goal; for a ``min`` goal it makes the dominated candidate more attractive.
+    Siblings are the series' other candidates and its measured rows in ``known`` (features only). The
+    shift says the value is lower than the model says, so it is downwards whatever the goal (for a
+    ``min`` goal it makes the dominated candidate more attractive).
     """
     flags = np.zeros(len(pool), bool)
     if not cfg.series_column or cfg.series_prior == 0 or not cfg.series_trends:

@@ -1,19 +1,11 @@
 """Series prior: inside one synthesis series, a known trend says which sample should be better.
 
-A lab (or a paper) makes a series of samples from one precursor and route, varying the
-heat-treatment temperature. Inside such a series the initial coulombic efficiency rises with
-HTT and falls with BET surface area far more reliably than across series: in the literature set,
-within-paper Spearman ρ(ICE, HTT) has median +0.76 and is positive in 86 % of 43 papers;
-ρ(ICE, SSA) has median −0.50 and is negative in 80 % of 87 papers. The between-series offset
-(precursor, lab, cell build) is most of the models' error, and it is shared by a series, so a
-candidate that a sibling *dominates* (at least as good on every trend feature, strictly better on
-one) is unlikely to be its series' best, whatever its absolute prediction. 25 of the literature
-set's 30 top-5 % ICE rows are their paper's best row, and only 30 % of them are dominated in
-their paper (52 % of all rows are).
-
-:func:`dominated` finds those candidates from features alone (no measured value is used), and
-:func:`series_penalty` turns it into a shift of the predicted mean that ``suggest_batch`` applies
-before ranking. ``benchmarks/bench_suggest.py`` measures what it buys.
+Within a series (one precursor and route, varying HTT) ICE rises with HTT and falls with BET area
+far more reliably than across series: in the literature set, within-paper ρ(ICE, HTT) has median
++0.76, positive in 86 % of 43 papers; ρ(ICE, SSA) median −0.50, negative in 80 % of 87. The
+between-series offset, most of the models' error, is shared by a series, so a candidate a sibling
+*dominates* is unlikely its series' best: 25 of the 30 top-5 % ICE rows are their paper's best, and
+30 % of them are dominated (52 % of all rows are). ``benchmarks/bench_suggest.py`` measures the gain.
 """
 
 from __future__ import annotations
@@ -29,46 +21,23 @@ DIRECTIONS = {"increasing": 1.0, "decreasing": -1.0}
 
 
 def check_trends(trends: Mapping[str, str], *, where: str = "series.trends") -> dict[str, float]:
-    """``{feature: +1 | -1}`` from ``{feature: 'increasing' | 'decreasing'}``.
-
-    Raises
-    ------
-    ConfigError
-        An empty mapping or a direction other than increasing / decreasing.
-    """
+    """``{feature: ±1}`` from ``{feature: 'increasing' | 'decreasing'}``; ConfigError if empty or other."""
     if not isinstance(trends, Mapping) or not trends:
-        raise ConfigError(f"{where}: give at least one {{feature: increasing|decreasing}}, got {trends!r}")
+        raise ConfigError(key=where, value=trends, allowed="at least one {feature: increasing|decreasing}")
     out = {}
     for feature, direction in trends.items():
         if direction not in DIRECTIONS:
-            raise ConfigError(f"{where}.{feature}={direction!r}: a trend is 'increasing' or 'decreasing'")
+            raise ConfigError(key=f"{where}.{feature}", value=direction, allowed="'increasing' or 'decreasing'")
         out[str(feature)] = DIRECTIONS[direction]
     return out
 
 
 def dominated(frame: pd.DataFrame, series: str, trends: Mapping[str, str]) -> np.ndarray:
-    """Rows that another row of the same series dominates on the trend features.
+    """Mask of the rows of ``frame`` that another row of the same ``series`` dominates on the trend features.
 
-    Row ``j`` dominates row ``i`` when both belong to one series, every trend feature is known
-    for both, ``j`` is at least as good as ``i`` on each (higher for an increasing trend, lower
-    for a decreasing one) and strictly better on one. Rows without a series never are.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Candidates and, to compare against, already measured siblings; database column names.
-    series : str
-        The column naming each row's series (e.g. ``source`` for a paper, ``precursor`` for a lab).
-    trends : mapping feature -> 'increasing' | 'decreasing'
-
-    Returns
-    -------
-    numpy.ndarray of bool, aligned with ``frame``.
-
-    Raises
-    ------
-    ConfigError
-        If ``series`` or a trend feature is not a column of ``frame``, or a trend is malformed.
+    Row j dominates row i when both have every trend feature, j is at least as good on each (higher
+    for increasing, lower for decreasing) and strictly better on one; no measured value is used. Rows
+    without a series never are. ConfigError if ``series`` or a trend feature is not a column.
     """
     signs = check_trends(trends)
     missing = [c for c in (series, *signs) if c not in frame.columns]
@@ -93,13 +62,13 @@ def dominated(frame: pd.DataFrame, series: str, trends: Mapping[str, str]) -> np
 
 
 def series_penalty(known_values: np.ndarray, is_dominated: np.ndarray, strength: float) -> np.ndarray:
-    """The shift of the predicted mean: ``strength`` standard deviations of the known values, where dominated.
+    """The shift of the predicted mean: ``strength`` sd of the known values where dominated (else 0).
 
-    Expressed in the objective's own spread so one ``strength`` means the same for ICE (%) and
-    for a capacity (mAh/g). Returns zeros when there are fewer than two known values.
+    In the objective's own spread, so one ``strength`` means the same for ICE (%) and a capacity
+    (mAh/g); zeros with fewer than two known values.
     """
     if strength < 0 or not np.isfinite(strength):
-        raise ConfigError(f"series.prior={strength!r}: the prior's strength is a number >= 0")
+        raise ConfigError(key="series.prior", value=strength, allowed="a number >= 0 (the prior's strength)")
     finite = np.asarray(known_values, float)
     finite = finite[np.isfinite(finite)]
     scale = float(np.std(finite)) if len(finite) > 1 else 0.0
@@ -110,13 +79,13 @@ def series_fields(trends: Mapping[str, Mapping[str, str]] | None, column: str | 
                   active: bool) -> dict:
     """``SuggestConfig``'s series fields from ``conf/suggest.yaml``'s ``series`` block.
 
-    The trends are checked whether or not the prior is ``active`` (a typo fails every run, not
-    only those that use it); inactive (grid candidates have no series) or without a column, the
-    fields are left at their defaults, which turn the prior off.
+    The trends are checked even when not ``active`` (a typo fails every run, not only those that use
+    it); inactive (grid candidates have no series) or without a column, the prior stays off (``{}``).
     """
     trends = trends or {}
     if not isinstance(trends, Mapping):
-        raise ConfigError(f"series.trends={trends!r}: a mapping target -> {{feature: increasing|decreasing}}")
+        raise ConfigError(key="series.trends", value=trends,
+                          allowed="a mapping target -> {feature: increasing|decreasing}")
     for target, spec in trends.items():
         check_trends(spec, where=f"series.trends.{target}")
     if not active or not column:

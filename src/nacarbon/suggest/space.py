@@ -1,10 +1,8 @@
 """Where candidates live: the settings a lab controls, and the numbers a material is described by.
 
-The candidate pool is the screening grid (structure) crossed with the process settings a lab
-chooses (heat-treatment temperature, electrolyte, test current), filtered by the physical rules
-of :mod:`nacarbon.screening.constraints`. :func:`material_matrix` turns candidates and known
-materials into numbers; distances between them are the one distance of
-:mod:`nacarbon.uncertainty.space` (log where skewed, standardized), as the domain's.
+The pool is the screening grid (structure) crossed with the process settings a lab chooses (HTT,
+electrolyte, test current), filtered by physical rules; distances between candidates and known
+materials are the one distance of :mod:`nacarbon.uncertainty.space`, as the domain's.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ def check_electrolytes(values: Sequence[str]) -> list[str]:
     """Return the electrolytes as a list, or raise ConfigError naming an unknown one."""
     values = [str(v) for v in values]
     if not values:
-        raise ConfigError(f"process.electrolyte is empty; allowed: {list(ELECTROLYTES)}")
+        raise ConfigError(key="process.electrolyte", value=values, allowed=list(ELECTROLYTES))
     for v in values:
         if v not in ELECTROLYTES:
             raise ConfigError(f"process.electrolyte: unknown electrolyte {v!r}; allowed: {list(ELECTROLYTES)}")
@@ -41,37 +39,19 @@ def check_electrolytes(values: Sequence[str]) -> list[str]:
 
 def candidate_pool(grid: Mapping[str, Mapping[str, Any]], process: Mapping[str, Sequence[Any]] | None = None,
                    rules: Sequence[Mapping] = (), *, max_size: int = 2_000_000) -> pd.DataFrame:
-    """Every combination of grid structures and process settings that passes the rules.
+    """Every combination of ``grid`` structures and ``process`` settings that passes the ``rules``.
 
-    Parameters
-    ----------
-    grid : mapping
-        A screening grid spec (:mod:`nacarbon.screening.grid`), e.g. ``conf/screen/grid.yaml``'s.
-    process : mapping, optional
-        Process column -> list of values, e.g. ``{"htt_c": [1000, 1300], "electrolyte": ["ester"],
-        "current_ma_g": [30]}``; crossed with the grid.
-    rules : sequence of mapping
-        Physical rules ``{name, expr}`` on the pool's columns.
-    max_size : int
-        Refuse a pool larger than this before building it.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``candidate_id`` plus one column per grid feature and process setting.
-
-    Raises
-    ------
-    ConfigError
-        On a bad grid or process value, an unknown electrolyte, an oversized pool, or rules that
-        leave no candidate (the message lists how many each rule removed).
+    ``process`` maps a column to its values (``{"htt_c": [1000, 1300], "electrolyte": ["ester"]}``);
+    ``rules`` are ``{name, expr}``. Returns ``candidate_id`` plus a column per grid feature and
+    setting. ConfigError on a bad grid or process value, an unknown electrolyte, a pool over
+    ``max_size`` (checked before building it), or rules that leave nothing (with each rule's count).
     """
     process = dict(process or {})
     axes = grid_values(grid)
     size = grid_size(grid)
     for key, vals in process.items():
         if isinstance(vals, (str, bytes)) or not hasattr(vals, "__len__") or len(vals) == 0:
-            raise ConfigError(f"process.{key} must be a non-empty list, got {vals!r}")
+            raise ConfigError(key=f"process.{key}", value=vals, allowed="a non-empty list")
         size *= len(vals)
     if size > max_size:
         raise ConfigError(f"candidate pool of {size:,} rows exceeds max_size={max_size:,}; coarsen the grid")
@@ -125,12 +105,7 @@ def passing_predictions(pool: pd.DataFrame, frame: pd.DataFrame, rules: Sequence
     """Mask of the candidates that pass the rules on predictions (as in the screen).
 
     A rule applies where every target it names is predicted (a column ``pred_<t>`` of ``frame``,
-    aligned with ``pool``); without such a rule every candidate passes.
-
-    Raises
-    ------
-    ConfigError
-        If the rules leave no candidate, with the rows each rule removed.
+    aligned with ``pool``); without one all pass. ConfigError if they leave no candidate.
     """
     def named(rule: dict) -> set[str]:
         return {*re.findall(r"pred_([A-Za-z0-9_]+)", rule["expr"]), *([rule["target"]] if rule.get("target") else [])}

@@ -1,11 +1,9 @@
 """The fill-in template: a batch of picks as rows ``python -m nacarbon.db add`` accepts once measured.
 
-Columns are exactly the target table's header (``data/contributed.csv`` by default), read at
-run time so a column added to the database appears in the template without a code change.
-What the lab decides (heat-treatment temperature, electrolyte, test current, the structure
-aimed at) is filled from the pick; what the lab measures (capacity, ICE, plateau, rate ...) is
-left empty, and so is ``source``, which names the lab's own paper or report. ``note`` carries
-why the row was suggested, so the reason travels with the sample into the database.
+Columns are the target table's header (``data/contributed.csv`` by default), read at run time so a
+new database column appears without a code change. What the lab decides (HTT, electrolyte, current,
+structure aimed at) comes from the pick; what it measures, and ``source``, stay empty; ``note``
+carries why the row was suggested.
 """
 
 from __future__ import annotations
@@ -50,25 +48,10 @@ def _reason(row: pd.Series, targets: Sequence[str]) -> str:
 
 def template_frame(picks: pd.DataFrame, header: Sequence[str], *, batch_id: str,
                    material_class: str = "hard", keep_identity: bool = False) -> pd.DataFrame:
-    """The template rows: the table's columns, decided ones filled, measured ones empty.
+    """The template rows: ``header``'s columns in order, decided ones filled, measured ones empty.
 
-    Parameters
-    ----------
-    picks : pandas.DataFrame
-        Output of :func:`nacarbon.suggest.select.suggest_batch`.
-    header : sequence of str
-        The target table's columns.
-    batch_id : str
-        Short id of the batch; sample ids are ``<batch_id>-<rank>``.
-    material_class : str, default="hard"
-    keep_identity : bool, default=False
-        The picks are samples that exist (``suggest candidates=FILE``): keep their
-        ``sample_id``, ``source`` and ``material_class`` instead of new ids and empty sources.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One text-or-number row per pick, columns in ``header`` order.
+    Sample ids are ``<batch_id>-<rank>``. With ``keep_identity`` the picks are samples that exist
+    (``suggest candidates=FILE``): their ``sample_id``, ``source`` and ``material_class`` are kept.
     """
     missing = [c for c in (C.SAMPLE_ID, C.SOURCE, C.MATERIAL_CLASS, *C.STRUCTURE) if c not in header]
     if missing:
@@ -94,26 +77,7 @@ def template_frame(picks: pd.DataFrame, header: Sequence[str], *, batch_id: str,
 
 def write_template(picks: pd.DataFrame, path: str | Path, *, table: str | Path, batch_id: str,
                    material_class: str = "hard", keep_identity: bool = False) -> Path:
-    """Write the template CSV atomically (a temp file renamed over ``path``).
-
-    Parameters
-    ----------
-    picks : pandas.DataFrame
-        The batch.
-    path : str or Path
-        Where the template goes.
-    table : str or Path
-        The database table the rows will be added to (its header sets the columns).
-    batch_id : str
-    material_class : str, default="hard"
-    keep_identity : bool, default=False
-        Keep the picks' own ``sample_id``, ``source`` and class (see :func:`template_frame`).
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
+    """Write the template of ``picks`` atomically to ``path``; ``table``'s header gives the columns."""
     path = Path(path)
     frame = template_frame(picks, table_header(table), batch_id=batch_id, material_class=material_class,
                            keep_identity=keep_identity)
