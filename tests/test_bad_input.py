@@ -158,7 +158,7 @@ CASES = [
     Case("model-yaml-syntax", ["train", "hydra.searchpath=[file://{tmp}/conf]", "model=broken"],
          ["YAML syntax error", "broken.yaml", "line 4"], prepare=_bad_model_yaml),
     Case("target-not-in-dataset", ["train", "target=plateau_capacity", "model=dummy"],
-         ["plateau_capacity", "dataset 'seed'"]),
+         ["plateau_capacity", "dataset='seed'", "allowed: ['literature'"]),
     Case("password-in-bad-override", ["train", f"search.storage={PG_DOWN}"], ["search.storage", "***"]),
     # --- data ---------------------------------------------------------------------------------
     Case("db-duplicate-column", ["nacarbon.db", "validate", "{tmp}/dup.csv"], ["dup.csv", "'d002_nm'", "repeats"],
