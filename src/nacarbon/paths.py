@@ -17,3 +17,8 @@ def project_root() -> Path:
         if (parent / "conf").is_dir() and (parent / "pyproject.toml").is_file():
             return parent
     return Path.cwd().resolve()
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (MLflow's or Optuna's store), else None."""
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 import warnings
-from pathlib import Path
 
 import optuna
 
 from nacarbon.errors import StoreError
+from nacarbon.paths import sqlite_path
 
 # A trial whose process died (kill -9, power loss) stops beating; after GRACE_SECONDS without a
 # heartbeat the next process that opens the study marks it FAIL instead of leaving it RUNNING.
@@ -23,10 +23,6 @@ GRACE_SECONDS = 60
 # One storage per URL in this process: opening one costs an engine and a schema check
 # (~0.1 s), and a training run opens a study per outer split.
 _OPENED: dict[str, optuna.storages.RDBStorage] = {}
-
-
-def _sqlite_file(url: str) -> Path | None:
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
 
 def normalize_url(storage: str | None) -> str | None:
@@ -46,7 +42,7 @@ def prepare_storage(storage: str | None) -> str | None:
     url = normalize_url(storage)
     if not url or url in _OPENED:
         return url
-    db = _sqlite_file(url)
+    db = sqlite_path(url)
     if db is None:
         open_storage(url)
         return url

@@ -15,7 +15,8 @@ from nacarbon.errors import StoreError
 from nacarbon.tracking import tags as T
 from nacarbon.tracking.redact import redact
 from nacarbon.tracking.failures import store_errors
-from nacarbon.tracking.store import STALE_TAG, check_writable, connect, ensure_experiment, git_commit, sqlite_path
+from nacarbon.paths import sqlite_path
+from nacarbon.tracking.store import STALE_TAG, check_writable, connect, ensure_experiment, git_commit
 
 _EXPERIMENTS = {
     T.SCREENING_EXPERIMENT: "Screening of candidate carbons with the registry's champions "

@@ -23,7 +23,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from nacarbon.errors import StoreError
-from nacarbon.paths import project_root
+from nacarbon.paths import project_root, sqlite_path
 from nacarbon.tracking.failures import store_errors
 from nacarbon.tracking.redact import redact
 
@@ -63,11 +63,6 @@ def check_writable(folder: str | Path) -> None:
     except OSError as err:
         raise StoreError(f"cannot write to {folder}: {err.strerror or err}; runs need a writable folder "
                          f"(check its permissions, or set paths.mlruns_dir)") from None
-
-
-def sqlite_path(uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URI, else None."""
-    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
 def _proc_start(pid: int) -> str | None:
