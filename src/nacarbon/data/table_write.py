@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from nacarbon.data.io import read_raw, read_table
-from nacarbon.data.schema import validate
+from nacarbon.data.schema import problem, validate
 from nacarbon.errors import DataValidationError, NacarbonError
 
 LOCK_NAME = ".nacarbon-add.lock"
@@ -94,8 +94,7 @@ def replace_file(path: Path, data: bytes) -> None:
 
 def _check_rows(table: pd.DataFrame, expected_rows: int, label: str) -> None:
     if len(table) != expected_rows:  # e.g. an unclosed quote in the table's last line swallowed rows
-        raise DataValidationError(label, [{"row": None, "field": None, "value": len(table),
-                                           "rule": f"should have {expected_rows} rows"}])
+        raise DataValidationError(label, [problem(None, None, len(table), f"should have {expected_rows} rows")])
 
 
 @contextmanager

@@ -48,8 +48,8 @@ class LiveRun:
     def write(self, record: TrainingRecord, folder: Path) -> None:
         """Write the results of this run: tags, params, metrics, dataset input, files and the two models.
 
-        ``folder`` is an empty staging folder for files written before they are logged; StoreError if
-        the store fails.
+        ``folder`` is the run's staging folder (its ``plots/`` may already hold the drawn figures); files
+        are written there before they are logged. StoreError if the store fails.
         """
         with store_errors(self.uri, "logging the training results"):
             mlflow.set_tags(dict(record.tags))

@@ -52,7 +52,7 @@ class PaperDomain(BaseEstimator):
     min_structure : float, default=0.5
         Share of ``structure`` a sample must carry (rounded up: 3 of 5), else score ``inf``: distances
         skip missing coordinates, so without it a sample with no structure data could match a training
-        row on HTT, current and electrolyte alone (distance 0). Every shipped training sample has 3.
+        row on HTT, current and electrolyte alone (distance 0). Every shipped training sample has at least 3.
     structure : sequence of str, default: d002, La, Lc, ID/IG, SSA
         Structure features, matched by column name when fitted on a DataFrame (an array: all count).
 
