@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 from nacarbon.screening.heatmap import prediction_map
 from nacarbon.tracking import tags as T
 from nacarbon.reporting.md_html import markdown_table
+from nacarbon.uncertainty.predictor import interval_promise
 
 
 def interval_note(champions: dict) -> list[str]:
@@ -23,8 +24,7 @@ def interval_note(champions: dict) -> list[str]:
              "clipped to the physical range of the target."]
     for t, c in champions.items():
         reg = c.predictor.regressor
-        share = f", paper_share={reg.paper_share}" if getattr(reg, "paper_share", None) else ""
-        lines.append(f"- `{t}`: {1 - reg.alpha:.0%} interval (difficulty={reg.difficulty}{share}, "
+        lines.append(f"- `{t}`: {interval_promise(reg)} (difficulty={reg.difficulty}, "
                      f"{len(reg.fold_models_)} paper-grouped folds), range {c.predictor.bounds}")
     return lines
 

@@ -69,6 +69,14 @@ def check_input(frame: pd.DataFrame, features: Sequence[str], source: str = "<in
     return typed
 
 
+def interval_promise(regressor) -> str:
+    """What a fitted conformal ``regressor``'s interval promises, in words (per lab when ``paper_share`` is set)."""
+    a, share = regressor.alpha, getattr(regressor, "paper_share", None)
+    if share is None:
+        return f"{1 - a:.0%} conformal interval"
+    return f"conformal interval covering at least {share:.0%} of a new lab's samples with probability {1 - a:.0%}"
+
+
 class SamplePredictor:
     """One target's predictor: point, 1 - alpha interval, domain score and flag, nearest samples.
 
@@ -111,10 +119,7 @@ class SamplePredictor:
 
     def describe(self) -> str:
         """What the columns of :meth:`predict_frame` mean."""
-        a, share = self.regressor.alpha, getattr(self.regressor, "paper_share", None)
-        promise = (f"{1 - a:.0%} conformal interval" if share is None else
-                   f"conformal interval covering at least {share:.0%} of a new lab's samples with probability {1 - a:.0%}")
-        return (f"pred_{self.target}: point prediction; lo_/hi_{self.target}: {promise}, "
+        return (f"pred_{self.target}: point prediction; lo_/hi_{self.target}: {interval_promise(self.regressor)}, "
                 f"calibrated over held-out papers (CV+, difficulty={self.regressor.difficulty}), "
                 f"clipped to {self.bounds}. " + self.domain.describe(self.features))
 
