@@ -53,10 +53,10 @@ def test_lab_calibration_uses_the_trend_when_the_champion_knows_htt_and_ssa():
 
 def test_trend_switch_is_read_from_each_target_config_and_checked():
     from nacarbon.errors import ConfigError
-    from nacarbon.targets import load_target
-    from nacarbon.uncertainty.answer import TREND_MODES, lab_prior
+    from nacarbon.targets import TRENDS, load_target
+    from nacarbon.uncertainty.answer import lab_prior
 
     modes = {t: load_target(t).lab_calibration["trend"] for t in ("ice", "capacity", "plateau_capacity", "plateau_voltage", "rate")}
-    assert set(modes.values()) <= set(TREND_MODES) and modes["capacity"] == "never" and modes["ice"] == "auto"
+    assert set(modes.values()) <= set(TRENDS) and modes["capacity"] == "never" and modes["ice"] == "auto"
     with pytest.raises(ConfigError, match="lab_calibration.trend"):
         lab_prior(pd.DataFrame(), None, trend="maybe")

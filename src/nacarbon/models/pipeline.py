@@ -65,15 +65,16 @@ def build_pipeline(model_cfg: DictConfig | Mapping, *, params: Mapping[str, Any]
     cannot be built or a parameter it does not take. Imputation is inside so each CV fold learns its
     own medians; ``keep_empty_features`` keeps a column all-missing in one fold (same layout everywhere).
     """
-    y_transformer = target_transformer(transform, scale_target=bool(model_cfg.get("scale_target", False)))
-    regressor = make_regressor(model_cfg)
+    cfg = _as_config(model_cfg)
+    y_transformer = target_transformer(transform, scale_target=bool(cfg.get("scale_target", False)))
+    regressor = make_regressor(cfg)
     if params:
         try:
             regressor = clone(regressor).set_params(**dict(params))
         except ValueError as err:
-            raise ConfigError(f"model '{model_cfg.get('name')}': {err}") from err
+            raise ConfigError(f"model '{cfg.get('name')}': {err}") from err
     steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
-    if bool(model_cfg.scale):
+    if bool(cfg.scale):
         steps.append(("scale", StandardScaler()))
     steps.append(("model", regressor))
     pipe = Pipeline(steps)

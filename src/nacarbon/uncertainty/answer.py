@@ -13,7 +13,7 @@ import pandas as pd
 
 from nacarbon.data import columns as C
 from nacarbon.errors import ConfigError
-from nacarbon.targets import TRENDS as TREND_MODES  # conf/target/<t>.yaml lab_calibration.trend
+from nacarbon.targets import TRENDS  # conf/target/<t>.yaml lab_calibration.trend
 from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
 from nacarbon.uncertainty.lab_trend import (MODEL_PREDICTION, TREND_FEATURES, LabPrior, apply_lab_trend, fit_lab_prior,
                                             trend_beats_offset)
@@ -130,9 +130,9 @@ def lab_prior(oof: pd.DataFrame, training: pd.DataFrame | None, *, trend: str) -
     do not carry across papers), when the table lacks the features, or with ``auto`` when the trend
     does not beat the offset on the training papers (:func:`trend_beats_offset`). ConfigError: unknown mode.
     """
-    if trend not in TREND_MODES:
+    if trend not in TRENDS:
         raise ConfigError("unknown within-lab trend mode", key="lab_calibration.trend", value=trend,
-                          allowed=list(TREND_MODES))
+                          allowed=list(TRENDS))
     if trend == "never":
         return None
     columns = [f for f in TREND_FEATURES if f != MODEL_PREDICTION]
