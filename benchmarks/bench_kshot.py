@@ -39,9 +39,9 @@ from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.model_selection import GroupKFold
 
-from nacarbon.config import target_config
 from nacarbon.data.io import load_configured
 from nacarbon.paths import project_root
+from nacarbon.targets import load_target
 from nacarbon.uncertainty.conformal import GroupConformalRegressor
 from nacarbon.uncertainty.lab_offset import apply_lab_offset, variance_components
 from nacarbon.uncertainty.lab_trend import (TRANSFORMS, TREND_FEATURES, apply_lab_trend, fit_lab_prior,
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
           f"paper_id x {args.repeats}, {args.permutations} permutations per paper, 90 % shipped CV+ interval")
     for target in args.targets:
         sets = [tuple(s.split(",")) for s in args.trend_sets]
-        mode = str(target_config(target).lab_calibration.trend)
+        mode = str(load_target(target).lab_calibration["trend"])
         shots, priors = run_target(frame, TARGETS[target], args.trees, args.repeats, args.permutations, sets, mode)
         print(f"\n{target}: lab-model hyperparameters per outer fold")
         print(priors.to_string(index=False, float_format=lambda v: f"{v:.3g}"))

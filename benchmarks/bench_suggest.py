@@ -63,13 +63,13 @@ def guided_config() -> SuggestConfig:
     """
     from omegaconf import OmegaConf
 
-    from nacarbon.config import target_config
+    from nacarbon.targets import load_target
 
     cfg = OmegaConf.load(ROOT / "conf" / "suggest.yaml")
     trends = OmegaConf.to_container(cfg.series.trends, resolve=True)
     return SuggestConfig(n=8, method=str(cfg.acquisition), kappa=float(cfg.kappa), min_distance=float(cfg.min_distance),
                          n_nearest=3, series_column=C.SOURCE, series_prior=float(cfg.series.prior),
-                         series_trends={str(target_config(t).column): v for t, v in trends.items()})
+                         series_trends={str(load_target(t).column): v for t, v in trends.items()})
 
 
 TREES = 100
