@@ -6,7 +6,6 @@ Written under ``experiments/analysis/<dataset>-<data_version>/``; ``report=true`
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,8 +163,6 @@ def run(cfg: DictConfig) -> dict:
 
     The dict holds ``run_id``, ``out_dir``, ``files`` (all written), ``notes`` (what was skipped, why) and more.
     """
-    # MLflow's download progress bars would interleave with the command's own output.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     analysis = analyze(cfg)
     if cfg.report:
         from nacarbon.reporting.reproduction import report_dir, write_from_analysis

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig
 
 from nacarbon.analysis.figures import oof_figures, plot_importance_stability, plot_learning_curve
 from nacarbon.analysis.learning import importance_by_split, learning_curve, stability_summary
@@ -28,17 +29,16 @@ from nacarbon.evaluation.splits import RepeatedGroupKFold
 from nacarbon.models.crossval import cross_validate, pooled_metrics
 
 
-def target_figures(target: str, *, family: str = "extra_trees", seed: int = 42, out_dir: Path,
+def target_figures(target: str, spec: DictConfig, *, family: str = "extra_trees", seed: int = 42, out_dir: Path,
                    overrides: tuple[str, ...] = ()) -> dict[str, float]:
     """All four figures of one main-plan target, in ``out_dir/<target>/``; return their headline numbers.
 
-    ``family`` is trained untuned; ``overrides`` are extra ``train`` overrides (store paths). ``importance_rho``
+    ``spec`` is the target's entry in the main plan (:func:`plan_target`); ``family`` is trained untuned; ``overrides`` are extra ``train`` overrides (store paths). ``importance_rho``
     is the mean pairwise Spearman of the splits' importances.
     """
     from nacarbon.commands.compose import compose_config
     from nacarbon.commands.train import load_for_target
 
-    spec = plan_target("main", target)
     cfg = compose_config("train", [*overrides, f"target={target}", f"dataset={spec.dataset}",
                                    f"features={spec.features}", f"model={family}", f"seed={seed}"])
     _, d = load_for_target(cfg)
@@ -74,15 +74,14 @@ def target_figures(target: str, *, family: str = "extra_trees", seed: int = 42, 
     return numbers
 
 
-def _log(target: str, numbers: dict, folder: Path, overrides: tuple[str, ...]) -> str:
+def _log(target: str, dataset: str, numbers: dict, folder: Path, overrides: tuple[str, ...]) -> str:
     """An ``analyze`` run in the target's dataset experiment holding the figures and numbers."""
     from nacarbon.commands.compose import compose_config
     from nacarbon.tracking import tags as T
     from nacarbon.tracking.runs import record_run
 
     cfg = compose_config("analyze", list(overrides))
-    spec = plan_target("main", target)
-    return record_run(T.experiment_name(str(spec.dataset)), T.ANALYZE,
+    return record_run(T.experiment_name(dataset), T.ANALYZE,
                       f"methods-audit figures for {target}: learning curve, importance stability, per-paper "
                       f"error, within-paper ranking (nacarbon.commands.figures)", uri=cfg.tracking.uri,
                       artifact_root=cfg.tracking.artifact_root, run_name=f"figures-{target}",
@@ -104,10 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     rows = {}
     for target in args.targets:
-        rows[target] = target_figures(target, family=args.family, seed=args.seed, out_dir=out,
+        spec = plan_target("main", target)
+        rows[target] = target_figures(target, spec, family=args.family, seed=args.seed, out_dir=out,
                                       overrides=tuple(args.overrides))
         if not args.no_log:
-            rows[target]["run_id"] = _log(target, rows[target], out / target, tuple(args.overrides))
+            rows[target]["run_id"] = _log(target, str(spec.dataset), rows[target], out / target,
+                                          tuple(args.overrides))
     print(pd.DataFrame(rows).to_string())
     return 0
 
