@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -117,18 +118,24 @@ def code_lines(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -
     return sum(1 for line in lines[first - 1:node.end_lineno] if line.strip() and not line.strip().startswith("#"))
 
 
-def size_violations(src: Path, allowed: set[str] = frozenset()) -> list[str]:
-    """Modules over MAX_MODULE_LINES lines and functions over MAX_FUNCTION_CODE lines of code under
-    ``src`` (a ``nacarbon`` folder) and beside it (the entry-point shims); ``allowed`` names
-    ``<module path>:<function>`` exceptions."""
-    problems = []
+def source_files(src: Path) -> Iterator[tuple[str, str, ast.Module]]:
+    """``(path relative to src, text, syntax tree)`` of each module beside ``src`` (a ``nacarbon`` folder:
+    the entry-point shims) and under it."""
     for path in [*sorted(src.parent.glob("*.py")), *sorted(src.rglob("*.py"))]:
-        rel = path.relative_to(src if src in path.parents else src.parent).as_posix()
         text = path.read_text()
+        yield (path.relative_to(src if src in path.parents else src.parent).as_posix(), text,
+               ast.parse(text, filename=str(path)))
+
+
+def size_violations(src: Path, allowed: set[str] = frozenset()) -> list[str]:
+    """Modules over MAX_MODULE_LINES lines and functions over MAX_FUNCTION_CODE lines of code in
+    :func:`source_files`; ``allowed`` names ``<module path>:<function>`` exceptions."""
+    problems = []
+    for rel, text, tree in source_files(src):
         lines = text.splitlines()
         if len(lines) > MAX_MODULE_LINES:
             problems.append(f"{rel}: {len(lines)} lines (at most {MAX_MODULE_LINES}; a longer module holds two jobs)")
-        for node in ast.walk(ast.parse(text, filename=str(path))):
+        for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and f"{rel}:{node.name}" not in allowed:
                 n = code_lines(lines, node)
                 if n > MAX_FUNCTION_CODE:
@@ -155,12 +162,10 @@ def test_the_size_rule_counts_code_only(tmp_path):
 
 
 def missing_docstrings(src: Path) -> list[str]:
-    """Modules, public functions and public classes under ``src`` (a ``nacarbon`` folder) and
-    beside it (the shims) without a docstring, as ``<module path>:<name>``."""
+    """Modules, public functions and public classes in :func:`source_files` without a docstring, as
+    ``<module path>:<name>``."""
     problems = []
-    for path in [*sorted(src.parent.glob("*.py")), *sorted(src.rglob("*.py"))]:
-        rel = path.relative_to(src if src in path.parents else src.parent).as_posix()
-        tree = ast.parse(path.read_text(), filename=str(path))
+    for rel, _, tree in source_files(src):
         if tree.body and ast.get_docstring(tree) is None:
             problems.append(f"{rel}: module")
         problems += [f"{rel}:{node.name}" for node in tree.body
