@@ -16,16 +16,7 @@ from xgboost import XGBRegressor
 
 from nacarbon.analysis.explain import is_tree_model, permutation_importance_table, shap_summary, shap_values
 from nacarbon.errors import ConfigError, NacarbonError
-
-FEATURES = ["d002_nm", "la_nm", "lc_nm"]
-
-
-@pytest.fixture(scope="module")
-def data() -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.uniform(0.0, 1.0, (60, 3)), columns=FEATURES)
-    y = 4.0 * X["d002_nm"].to_numpy() + 0.05 * rng.normal(size=60)  # only feature 0 matters
-    return X, y
+from tests.analysis.conftest import FEATURES
 
 
 def _models():

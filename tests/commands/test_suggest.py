@@ -54,7 +54,7 @@ def suggest_cfg(store, *extra):
 
 
 def checked_run(cfg):
-    """What ``run_or_exit`` does before the command: the one settings check, then the command."""
+    """What ``nacarbon.cli._run_job`` does before the command: the one settings check, then the command."""
     validate_settings(cfg)
     return suggest(cfg)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import nacarbon.data.table_write as table_write
-from nacarbon.data.amend import LOG_COLUMNS, update_rows, withdraw_row
+from nacarbon.data.amend import update_rows, withdraw_row
 from nacarbon.data.ingest import add_rows
 from nacarbon.data.io import read_table
 from nacarbon.errors import DataValidationError, NacarbonError
@@ -17,10 +16,8 @@ from tests.data.test_ingest import GOOD_ROWS, TABLES, copy_data, copy_of_seed_ro
 
 
 def read_log(path: Path) -> pd.DataFrame:
-    """The change log as text cells (empty with LOG_COLUMNS when there is none yet)."""
-    if not path.is_file():
-        return pd.DataFrame(columns=LOG_COLUMNS)
-    return pd.read_csv(io.BytesIO(path.read_bytes()), dtype=str, keep_default_na=False)
+    """The change log as text cells."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 @pytest.fixture
