@@ -30,7 +30,7 @@ run: $(STAMP) ## main job: validate data, train and tune every target, promote, 
 	$(BIN)/python -m nacarbon.pipeline
 
 # The fast suite on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process). loadscope keeps
-# a module's tests on one worker, so a module's trained store is built once (tests/xdist_scopes.py).
+# a module's tests on one worker, so a module's trained store is built once.
 TEST_WORKERS ?= auto
 
 test: $(STAMP) ## fast test suite (skips tests marked slow), on every core

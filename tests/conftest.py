@@ -59,14 +59,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Under ``make test`` (pytest-xdist, ``--dist loadscope``) keep each module's fixtures on one worker."""
-    if config.pluginmanager.hasplugin("xdist"):
-        from tests.xdist_scopes import ScopesPlugin
-
-        config.pluginmanager.register(ScopesPlugin(), "nacarbon-xdist-scopes")
-
-
 @pytest.fixture(scope="session")
 def compare_store(tmp_path_factory):
     """One throwaway MLflow store for the comparison tests (building its SQLite schema is the slow part).
